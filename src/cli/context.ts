@@ -1,0 +1,57 @@
+// What every command handler gets: global options, where state and config live, and the streams.
+// Handlers return a CommandResult; only cli/main.ts prints it and turns it into an exit code.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface GlobalOptions {
+  json?: boolean;
+  configDir?: string;
+  home?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  logFormat?: 'text' | 'json';
+  color?: boolean;
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface CliContext {
+  options: GlobalOptions;
+  io: Io;
+  /** The state folder: --home, DEPLOYCTL_HOME, or ~/.deployctl. */
+  home: string;
+  /** The config folder: --config-dir, DEPLOYCTL_CONFIG_DIR, or the current directory. */
+  configDir: string;
+  /** True when deployctl must never prompt: stdin not a TTY, or CI set. */
+  nonInteractive: boolean;
+  color: boolean;
+  /** A one-line command description for locks and records: "deploy web -e prod --version 1.2". */
+  commandLine: string;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  /** The JSON document printed on stdout with --json. */
+  data?: unknown;
+  /** Human output printed on stdout without --json. */
+  text?: string;
+}
+
+export function createContext(options: GlobalOptions, io: Io, commandLine: string): CliContext {
+  const env = io.env;
+  const home = resolve(io.cwd, options.home ?? env.DEPLOYCTL_HOME ?? join(homedir(), '.deployctl'));
+  const configDir = resolve(io.cwd, options.configDir ?? env.DEPLOYCTL_CONFIG_DIR ?? '.');
+  const nonInteractive = !io.stdin.isTTY || isCi(env);
+  const color = options.color !== false && !env.NO_COLOR && Boolean(io.stderr.isTTY) && env.TERM !== 'dumb';
+  return { options, io, home, configDir, nonInteractive, color, commandLine };
+}
+
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.CI && env.CI !== 'false' && env.CI !== '0') || Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL || env.TF_BUILD || env.CIRCLECI);
+}

@@ -1,0 +1,93 @@
+// The few errors deployctl knows, each with its exit code and a hint naming the way out.
+// Only bin/ (through cli/main.ts) turns them into a process exit code.
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  deployFailed: 3,
+  healthFailed: 4,
+  locked: 5,
+  approvalNeeded: 6,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ConfigProblem {
+  file?: string;
+  line?: number;
+  column?: number;
+  path?: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const location = p.file ? (p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file) : undefined;
+  const head = [location, p.path].filter(Boolean).join(' ');
+  return head ? `${head}: ${p.message}` : p.message;
+}
+
+export abstract class DeployctlError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+/** Bad flags, bad names, bad versions, invalid config: nothing was run. Exit 2. */
+export class UsageError extends DeployctlError {
+  readonly code: string = 'usage';
+  readonly exitCode = ExitCode.usage;
+}
+
+export class ConfigError extends UsageError {
+  override readonly code = 'config';
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[], hint?: string) {
+    super(
+      problems.length === 1
+        ? formatProblem(problems[0]!)
+        : `${problems.length} problems in the configuration:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      hint,
+    );
+    this.problems = problems;
+  }
+}
+
+/** A required tool (kubectl, terraform, ...) is not installed. Exit 2, nothing ran. */
+export class ToolMissingError extends UsageError {
+  override readonly code = 'tool_missing';
+}
+
+export class DeployError extends DeployctlError {
+  readonly code = 'deploy_failed';
+  readonly exitCode = ExitCode.deployFailed;
+}
+
+export class HealthError extends DeployctlError {
+  readonly code = 'health_failed';
+  readonly exitCode = ExitCode.healthFailed;
+}
+
+export class LockError extends DeployctlError {
+  readonly code = 'locked';
+  readonly exitCode = ExitCode.locked;
+}
+
+export class ApprovalError extends DeployctlError {
+  readonly code = 'approval_needed';
+  readonly exitCode = ExitCode.approvalNeeded;
+}
+
+export class InterruptedError extends DeployctlError {
+  readonly code = 'interrupted';
+  readonly exitCode = ExitCode.interrupted;
+}
+
+export function isDeployctlError(e: unknown): e is DeployctlError {
+  return e instanceof DeployctlError;
+}

@@ -1,0 +1,91 @@
+// The executor contract: a pure plan of argv commands, run by the one runner, plus what to verify
+// afterwards and what to store so that a rollback can redo exactly this deployment.
+import type { AppConfig, AppType } from '../config/types.js';
+
+export type Phase = 'pre_deploy' | 'deploy' | 'verify' | 'post_deploy';
+
+export interface Command {
+  /** Executable, looked up on PATH (or a `tools:` override). For `shell: true`, the script text. */
+  file: string;
+  args: string[];
+  cwd: string;
+  /** Extra environment for the child, on top of the process environment. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Dry-run skips commands that mutate; read-only ones (terraform plan, kubectl diff) still run. */
+  mutates: boolean;
+  /** A user's own string command, run by the system shell as written. Never built from config values. */
+  shell?: boolean;
+  /** Short human name of the step: "docker compose up", "hook pre_deploy #1". */
+  label: string;
+  phase: Phase;
+  /** Text for the child's stdin (rendered manifests for `kubectl apply -f -`). */
+  input?: string;
+  /** Ask for approval before this step (terraform apply without auto_approve). */
+  needsApproval?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  /** Combined stdout+stderr, bounded (last lines kept). */
+  output: string;
+  /** Captured stdout alone, bounded, for commands whose output is parsed (terraform output -json). */
+  stdout: string;
+  durationMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  /** Set when the executable could not be started (ENOENT, EACCES). */
+  spawnError?: string;
+  /** Set when dry-run skipped it. */
+  skipped?: boolean;
+}
+
+export interface Runner {
+  run(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult>;
+  /** Stop every running child and its process tree (Ctrl-C, SIGTERM). */
+  stopAll(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** What the executor knows about a deployment when planning it. */
+export interface PlanInput {
+  app: string;
+  env: string;
+  version: string;
+  recordId: string;
+  config: AppConfig;
+  /** Environment passed to every child: DEPLOY_* plus the merged variables (secrets included, never logged). */
+  childEnv: Record<string, string>;
+  /** Resolved executable per tool name (`kubectl` -> `/opt/bin/kubectl`), from `tools:`. */
+  tools: Record<string, string>;
+  /** When rolling back, the artifacts stored by the deployment being re-applied. */
+  artifacts?: Artifacts;
+  dryRun: boolean;
+}
+
+/** What a deployment stored so that a rollback re-applies exactly the same thing. */
+export type Artifacts = Record<string, unknown>;
+
+export interface Plan {
+  commands: Command[];
+  /** Artifacts known before running (rendered manifests, image reference). */
+  artifacts: Artifacts;
+  /** Lines to show the user about the plan (e.g. "dry run stops after terraform plan"). */
+  notes: string[];
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  message: string;
+  /** Anything learned to keep in the record (terraform outputs, ansible recap, compose services). */
+  artifacts?: Artifacts;
+}
+
+export interface Executor {
+  type: AppType;
+  /** Tool names this executor needs on PATH (checked before anything runs). */
+  tools(config: AppConfig): string[];
+  /** Pure except for reading the app's files (manifests). Never spawns. */
+  plan(input: PlanInput): Promise<Plan>;
+  /** After the deploy commands succeeded: check that what was deployed runs, and collect artifacts. */
+  verify?(input: PlanInput, runner: Runner, results: RunResult[]): Promise<VerifyResult>;
+}

@@ -1,0 +1,144 @@
+// What deployctl remembers: one record per deploy/rollback/promote, and one lock per app+environment.
+
+export type RecordAction = 'deploy' | 'rollback' | 'promote';
+export type RecordStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'interrupted';
+
+export interface StepRecord {
+  label: string;
+  phase: string;
+  /** The argv as run (file + args); secrets redacted. For a shell string, the string. */
+  command: string[];
+  shell?: boolean;
+  cwd: string;
+  exitCode: number | null;
+  durationMs: number;
+  timedOut?: boolean;
+  interrupted?: boolean;
+  skipped?: boolean;
+  spawnError?: string;
+  /** Last lines of output, bounded, redacted. */
+  output?: string;
+}
+
+export interface HealthAttempt {
+  attempt: number;
+  ok: boolean;
+  /** "status 200", "refused", "timed out after 5s", "body lacks \"1.4.2\"". */
+  message: string;
+  latencyMs: number;
+  at: string;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  message: string;
+  attempts: HealthAttempt[];
+  durationMs: number;
+}
+
+export interface CiInfo {
+  provider: string;
+  runUrl?: string;
+  commit?: string;
+  actor?: string;
+  ref?: string;
+}
+
+export interface DeployRecord {
+  schemaVersion: 1;
+  /** `{app}_{env}_{timestamp}`: also the file name without `.json`. */
+  id: string;
+  app: string;
+  env: string;
+  version: string;
+  action: RecordAction;
+  status: RecordStatus;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  user: string;
+  host: string;
+  pid: number;
+  command: string;
+  ci?: CiInfo;
+  /** The resolved config, secrets redacted. */
+  config: Record<string, unknown>;
+  /** Rendered manifests, image references, terraform outputs, ansible recap: what a rollback re-applies. */
+  artifacts: Record<string, unknown>;
+  steps: StepRecord[];
+  health?: HealthResult;
+  /** True when the deploy succeeded and its health check passed (or it had none). */
+  healthy?: boolean;
+  /** Marked when this version failed here, so a bare rollback never picks it. */
+  bad?: boolean;
+  error?: { code: string; message: string };
+  /** For a rollback: the record whose config was re-applied. */
+  rollbackOf?: string;
+  /** For a failed record that was rolled back automatically: the rollback record(s). */
+  rolledBackBy?: string[];
+  /** For a rollback record: the record whose failure triggered it. */
+  triggeredBy?: string;
+  /** For a promote: where the version came from. */
+  from?: { env: string; recordId: string };
+  notes?: string[];
+}
+
+export interface HistoryQuery {
+  app?: string;
+  env?: string;
+  status?: RecordStatus;
+  since?: Date;
+  limit?: number;
+}
+
+/** The history store: files today, PostgreSQL for teams later. */
+export interface HistoryStore {
+  /** Write (create or replace) a record atomically. */
+  write(record: DeployRecord): Promise<void>;
+  get(id: string): Promise<DeployRecord | undefined>;
+  /** Newest first. Must not read every record for a narrow query with a limit. */
+  list(query: HistoryQuery): Promise<DeployRecord[]>;
+  /** The newest record of one target, whatever its status. */
+  latest(app: string, env: string): Promise<DeployRecord | undefined>;
+  /** The newest record of one target that succeeded and was healthy, skipping ids in `exclude` and bad versions. */
+  lastGood(app: string, env: string, options?: { exclude?: string[]; olderThan?: string }): Promise<DeployRecord | undefined>;
+  /** Every target (app, env) with its newest record, for status and list. */
+  current(): Promise<DeployRecord[]>;
+  /** Delete old records, keeping the newest `keep` per target and never the current or last good one. */
+  prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }>;
+  /** Problems met while reading (unreadable files), reported not fatal. */
+  warnings(): string[];
+}
+
+export interface LockInfo {
+  app: string;
+  env: string;
+  pid: number;
+  host: string;
+  user: string;
+  command: string;
+  startedAt: string;
+  refreshedAt: string;
+  token: string;
+}
+
+export interface LockHandle {
+  info: LockInfo;
+  release(): Promise<void>;
+}
+
+export interface LockManager {
+  /**
+   * Take the lock of app+env. A stale lock (same host, pid gone) is taken over, calling onStale.
+   * Held by someone alive: waits up to waitMs (0 = no wait), then throws LockError naming the holder.
+   */
+  acquire(
+    app: string,
+    env: string,
+    options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
+  ): Promise<LockHandle>;
+  read(app: string, env: string): Promise<LockInfo | undefined>;
+  /** Remove a lock by hand; returns what was removed. */
+  remove(app: string, env: string): Promise<LockInfo | undefined>;
+  list(): Promise<LockInfo[]>;
+}
