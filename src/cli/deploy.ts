@@ -1,11 +1,57 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import { DeployError } from '../errors.js';
+
+interface DeployOptions {
+  env: string;
+  version?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  rollback: boolean;
+  set: string[];
+  timeout?: string;
+  waitLock?: string;
+}
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerDeploy(program: Command, app: CliApp): void {
-  app.globals(program.command('deploy').description('(not built yet)')).action(
-    app.action(async () => {
-      throw new DeployError('deploy is not built yet');
-    }),
-  );
+  app
+    .globals(
+      program
+        .command('deploy <app>')
+        .description('deploy an app to an environment: lock, hooks, commands, health check, history')
+        .requiredOption('-e, --env <env>', 'environment to deploy to')
+        .option('--version <version>', "version to deploy (default: the app's version: setting, else the git short SHA)")
+        .option('--dry-run', 'print every command with its arguments and run none that change anything')
+        .option('-y, --yes', 'approve a protected environment or a terraform apply without asking')
+        .option('--no-rollback', 'do not roll back automatically when the deploy or its health check fails')
+        .option('--set <key=value>', 'override a config value, e.g. --set variables.PORT=9000 (repeatable)', collect, [])
+        .option('--timeout <duration>', 'time limit of each command, e.g. 90s or 5m (overrides timeout:)')
+        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish'),
+    )
+    .action(
+      app.action(async (ctx, appName: string, opts: DeployOptions) => {
+        const { prepareTarget, parseDurationFlag } = await import('./target.js');
+        const { runDeployment } = await import('./run-deployment.js');
+        const { deployTarget } = await import('../engine/deploy.js');
+        const { loaded, target } = await prepareTarget(ctx, appName, opts.env, { version: opts.version, set: opts.set });
+        if (opts.timeout) target.config.timeout = parseDurationFlag('--timeout', opts.timeout);
+        const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
+        return runDeployment(ctx, (deps) =>
+          deployTarget(
+            {
+              target,
+              action: 'deploy',
+              dryRun: Boolean(opts.dryRun),
+              approved: Boolean(opts.yes),
+              interactive: !ctx.nonInteractive,
+              autoRollback: opts.rollback && target.config.rollback?.auto !== false,
+              waitLockMs,
+              tools: loaded.tools,
+            },
+            deps,
+          ),
+        );
+      }),
+    );
 }

@@ -1,11 +1,90 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import { DeployError } from '../errors.js';
+
+interface RollbackOptions {
+  env: string;
+  to?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  waitLock?: string;
+}
 
 export function registerRollback(program: Command, app: CliApp): void {
-  app.globals(program.command('rollback').description('(not built yet)')).action(
-    app.action(async () => {
-      throw new DeployError('rollback is not built yet');
-    }),
-  );
+  app
+    .globals(
+      program
+        .command('rollback <app>')
+        .description('re-deploy the previous good version from its stored config (or the record or version named by --to)')
+        .requiredOption('-e, --env <env>', 'environment to roll back')
+        .option('--to <id-or-version>', 'the record id or version to go back to')
+        .option('--dry-run', 'print every command with its arguments and run none that change anything')
+        .option('-y, --yes', 'approve a protected environment without asking')
+        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish'),
+    )
+    .action(
+      app.action(async (ctx, appName: string, opts: RollbackOptions) => {
+        const { loadTargetConfig, parseDurationFlag } = await import('./target.js');
+        const { runDeployment } = await import('./run-deployment.js');
+        const { rollbackTarget, goodRecords } = await import('../engine/deploy.js');
+        const { FileHistoryStore } = await import('../state/history.js');
+        const { UsageError } = await import('../errors.js');
+        const loaded = await loadTargetConfig(ctx, appName, opts.env);
+        const environment = loaded.environments.find((e) => e.name === opts.env);
+        if (!environment) {
+          throw new UsageError(
+            `unknown environment ${JSON.stringify(opts.env)}`,
+            `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`,
+          );
+        }
+        const history = new FileHistoryStore(ctx.home);
+        const current = (await history.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1 }))[0];
+        let candidates;
+        if (opts.to) {
+          const byId = await history.get(opts.to);
+          const named =
+            byId && byId.app === appName && byId.env === opts.env
+              ? byId
+              : (await history.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1000 })).find((r) => r.version === opts.to);
+          if (!named) {
+            throw new UsageError(
+              `no deployment of ${appName} in ${opts.env} has the id or version ${JSON.stringify(opts.to)}`,
+              `see the records with: deployctl history ${appName} -e ${opts.env}`,
+            );
+          }
+          if (named.status !== 'succeeded') {
+            throw new UsageError(
+              `record ${named.id} (${named.version}) ended ${named.status}: only a succeeded deployment can be re-applied`,
+              `pick a succeeded one from: deployctl history ${appName} -e ${opts.env} --status succeeded`,
+            );
+          }
+          candidates = [named];
+        } else {
+          candidates = await goodRecords(history, appName, opts.env, new Set(current ? [current.version] : []));
+          if (candidates.length === 0) {
+            throw new UsageError(
+              `no earlier good deployment of ${appName} in ${opts.env} to roll back to${current ? ` (${current.version} runs now)` : ''}`,
+              `see the records with: deployctl history ${appName} -e ${opts.env}`,
+            );
+          }
+        }
+        const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
+        return runDeployment(ctx, (deps) =>
+          rollbackTarget(
+            candidates,
+            {
+              app: appName,
+              env: opts.env,
+              environment,
+              dryRun: Boolean(opts.dryRun),
+              approved: Boolean(opts.yes),
+              interactive: !ctx.nonInteractive,
+              autoRollback: false,
+              waitLockMs,
+              tools: loaded.tools,
+            },
+            deps,
+          ),
+        );
+      }),
+    );
 }

@@ -1,0 +1,107 @@
+// What deploy, rollback and promote share: the reporter, Ctrl-C handling, and the result they print.
+import type { CliContext, CommandResult } from './context.js';
+import type { DeployOutcome, EngineDeps } from '../engine/deploy.js';
+import type { DeployEvent } from '../engine/events.js';
+import type { DeployRecord } from '../state/types.js';
+import { ExitCode } from '../errors.js';
+
+export async function runDeployment(
+  ctx: CliContext,
+  work: (deps: EngineDeps) => Promise<DeployOutcome>,
+): Promise<CommandResult> {
+  const { createPlainReporter } = await import('../ui/plain-reporter.js');
+  const { createEngineDeps } = await import('../engine/wiring.js');
+  const emit: (event: DeployEvent) => void = createPlainReporter({
+    write: (text) => ctx.io.stderr.write(text),
+    format: ctx.options.logFormat === 'json' ? 'json' : 'text',
+    quiet: ctx.options.quiet,
+    verbose: ctx.options.verbose,
+  });
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    ctx.io.stderr.write(`\n${signal}: stopping the running commands (press Ctrl-C again to quit at once)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const deps = await createEngineDeps(ctx, { emit, signal: abort.signal });
+    const outcome = await work(deps);
+    return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function recordSummary(record: DeployRecord) {
+  return {
+    id: record.id,
+    app: record.app,
+    env: record.env,
+    version: record.version,
+    action: record.action,
+    status: record.status,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    durationMs: record.durationMs,
+    user: record.user,
+    host: record.host,
+    error: record.error,
+    health: record.health ? { ok: record.health.ok, message: record.health.message, attempts: record.health.attempts.length } : undefined,
+    rollbackOf: record.rollbackOf,
+    rolledBackBy: record.rolledBackBy,
+    triggeredBy: record.triggeredBy,
+    from: record.from,
+    notes: record.notes,
+  };
+}
+
+function outcomeJson(outcome: DeployOutcome) {
+  if (outcome.dryRun) {
+    const r = outcome.record;
+    return {
+      schemaVersion: 1,
+      ok: outcome.exitCode === 0,
+      exitCode: outcome.exitCode,
+      dryRun: true,
+      app: r.app,
+      env: r.env,
+      version: r.version,
+      action: r.action,
+      steps: outcome.dryRun.steps,
+      notes: outcome.dryRun.notes,
+    };
+  }
+  return {
+    schemaVersion: 1,
+    ok: outcome.exitCode === 0,
+    exitCode: outcome.exitCode,
+    record: recordSummary(outcome.record),
+    rollbacks: outcome.rollbacks.map(recordSummary),
+  };
+}
+
+function outcomeText(outcome: DeployOutcome): string {
+  const r = outcome.record;
+  if (outcome.dryRun) {
+    const lines = [`dry run: ${r.action} ${r.app} ${r.version} to ${r.env} would run ${outcome.dryRun.steps.length} commands, and ran none that change anything`];
+    return lines.join('\n');
+  }
+  const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';
+  if (outcome.exitCode === 0) return `${verb} ${r.app} ${r.version} to ${r.env} (record ${r.id})`;
+  const lines = [`${r.action} of ${r.app} ${r.version} to ${r.env} ${r.status === 'interrupted' ? 'was interrupted' : 'failed'}: ${r.error?.message ?? r.notes?.join('; ') ?? r.status}`];
+  const landed = outcome.rollbacks.find((b) => b.status === 'succeeded');
+  if (outcome.rollbacks.length) {
+    lines.push(
+      landed
+        ? `rolled back automatically to ${landed.version} (record ${landed.id})`
+        : `automatic rollback failed: tried ${outcome.rollbacks.map((b) => b.version).join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,579 @@
+// The deployment lifecycle: approval, lock, record, pre_deploy hooks, the executor's commands, verify,
+// health check, post_deploy hooks, automatic rollback, and what happens after (notifications, audit).
+// Everything it touches comes in through EngineDeps, so tests hand in fakes.
+import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
+import { ApprovalError, ExitCode } from '../errors.js';
+import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from '../executors/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockManager, RecordAction, StepRecord } from '../state/types.js';
+import type { EventSink } from './events.js';
+import type { Identity } from './identity.js';
+import { maskText, sealSecrets, secretsByName, unsealSecrets, type SecretRef } from './secrets.js';
+
+export interface EngineDeps {
+  history: HistoryStore;
+  locks: LockManager;
+  createRunner(options: { dryRun: boolean }): Runner;
+  getExecutor(type: AppConfig['type']): Promise<Executor>;
+  /** Hooks are planned the same way for every type. */
+  planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
+  runHealthCheck(
+    check: HealthCheckConfig,
+    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner },
+  ): Promise<HealthResult>;
+  /** Resolve tool names to executables; throws ToolMissingError. */
+  resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
+  newRecordId(app: string, env: string, at: Date): string;
+  /** Ask a yes/no question; only called when interactive. */
+  confirm(question: string): Promise<boolean>;
+  emit: EventSink;
+  now(): Date;
+  identity: Identity;
+  ci?: CiInfo;
+  commandLine: string;
+  /** Called once per finished record: notifications, audit log, CI summary. Must not throw. */
+  afterRecord?(record: DeployRecord, context: { previousVersion?: string; secretValues: string[] }): Promise<void>;
+  signal?: AbortSignal;
+  /** The process environment: secrets of stored records are read from it again. */
+  processEnv: NodeJS.ProcessEnv;
+}
+
+/** One app in one environment, ready to deploy. */
+export interface Target {
+  app: string;
+  env: string;
+  version: string;
+  config: AppConfig;
+  environment: EnvironmentConfig;
+  secretValues: string[];
+  /** When re-applying a stored record: its artifacts (rendered manifests, image reference...). */
+  artifacts?: Artifacts;
+}
+
+export interface DeployRequest {
+  target: Target;
+  action: RecordAction;
+  dryRun: boolean;
+  /** --yes: approval given for protected environments and terraform apply. */
+  approved: boolean;
+  interactive: boolean;
+  /** False with --no-rollback or rollback.auto: false. */
+  autoRollback: boolean;
+  waitLockMs: number;
+  tools: Record<string, string>;
+  rollbackOf?: string;
+  /** For an automatic rollback: the failed record that triggered it. */
+  triggeredBy?: string;
+  from?: { env: string; recordId: string };
+  /** For a manual rollback: the older good records to fall back to when the first one fails. */
+  fallbacks?: DeployRecord[];
+}
+
+export interface PlannedStep {
+  phase: string;
+  label: string;
+  argv: string[];
+  shell: boolean;
+  cwd: string;
+  mutates: boolean;
+}
+
+export interface DeployOutcome {
+  exitCode: number;
+  /** The record of the requested action, in its final state (not stored for a dry run). */
+  record: DeployRecord;
+  /** Rollback records made automatically after a failure (or the fall-through of a manual rollback). */
+  rollbacks: DeployRecord[];
+  dryRun?: { steps: PlannedStep[]; notes: string[] };
+}
+
+interface Attempt {
+  record: DeployRecord;
+  failure?: { exitCode: number; message: string };
+  /** The deploy succeeded but a post_deploy hook failed. */
+  hookFailed?: boolean;
+}
+
+const FAILURE_CODES: Record<number, string> = {
+  [ExitCode.deployFailed]: 'deploy_failed',
+  [ExitCode.healthFailed]: 'health_failed',
+  [ExitCode.approvalNeeded]: 'approval_needed',
+  [ExitCode.interrupted]: 'interrupted',
+};
+
+export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
+  const { target } = request;
+  const executor = await deps.getExecutor(target.config.type);
+  await requireApproval(request, deps);
+
+  if (request.dryRun) return dryRun(request, executor, deps);
+
+  const tools = deps.resolveTools(executor.tools(target.config), request.tools);
+  const lock = await deps.locks.acquire(target.app, target.env, {
+    command: deps.commandLine,
+    waitMs: request.waitLockMs,
+    signal: deps.signal,
+    onStale: (old) =>
+      deps.emit({
+        type: 'log',
+        level: 'warn',
+        message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}): that process is gone`,
+      }),
+  });
+  const previous = await currentRecord(deps.history, target.app, target.env);
+  const finished: DeployRecord[] = [];
+  try {
+    const attempt = await execute({ ...request, tools }, executor, deps);
+    finished.push(attempt.record);
+    let rollbacks: DeployRecord[] = [];
+    let exitCode: number = ExitCode.ok;
+    if (attempt.failure) {
+      exitCode = attempt.failure.exitCode;
+      const canRollBack =
+        request.autoRollback && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
+      if (canRollBack) {
+        rollbacks = await rollBackAfterFailure(attempt.record, request, deps);
+        finished.push(...rollbacks);
+      } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted) {
+        deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
+      }
+    }
+    if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
+    if (exitCode === ExitCode.ok && target.config.retention?.keep) {
+      await deps.history.prune({ keep: target.config.retention.keep, app: target.app, env: target.env }).catch((e: Error) => {
+        deps.emit({ type: 'log', level: 'warn', message: `retention clean-up failed: ${e.message}` });
+      });
+    }
+    return { exitCode, record: attempt.record, rollbacks };
+  } finally {
+    await lock.release();
+    for (const record of finished) {
+      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues });
+    }
+  }
+}
+
+async function requireApproval(request: DeployRequest, deps: EngineDeps): Promise<void> {
+  const { target } = request;
+  if (!target.environment.protected || request.dryRun || request.approved) return;
+  const what = `${request.action} ${target.app} ${target.version} to ${target.env}`;
+  if (!request.interactive) {
+    throw new ApprovalError(
+      `${target.env} is protected: ${what} needs approval`,
+      'pass --yes to approve (no prompt is shown without a terminal or when CI is set)',
+    );
+  }
+  const ok = await deps.confirm(`${target.env} is protected. ${what[0]!.toUpperCase()}${what.slice(1)}?`);
+  if (!ok) throw new ApprovalError(`${what}: not approved`, 'answer y to approve, or pass --yes');
+}
+
+/** The newest succeeded record: what runs there now. */
+async function currentRecord(history: HistoryStore, app: string, env: string): Promise<DeployRecord | undefined> {
+  return (await history.list({ app, env, status: 'succeeded', limit: 1 }))[0];
+}
+
+function planInput(request: DeployRequest, recordId: string, dryRun: boolean): PlanInput {
+  const { target } = request;
+  const env: Record<string, string> = {
+    ...target.config.variables,
+    DEPLOY_APP: target.app,
+    DEPLOY_ENV: target.env,
+    DEPLOY_VERSION: target.version,
+    DEPLOY_RECORD_ID: recordId,
+  };
+  return {
+    app: target.app,
+    env: target.env,
+    version: target.version,
+    recordId,
+    config: target.config,
+    childEnv: env,
+    tools: request.tools,
+    artifacts: target.artifacts,
+    dryRun,
+  };
+}
+
+function describe(command: Command): PlannedStep {
+  return {
+    phase: command.phase,
+    label: command.label,
+    argv: command.shell ? [command.file] : [command.file, ...command.args],
+    shell: Boolean(command.shell),
+    cwd: command.cwd,
+    mutates: command.mutates,
+  };
+}
+
+async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<DeployOutcome> {
+  const { target } = request;
+  const missing: string[] = [];
+  for (const tool of executor.tools(target.config)) {
+    try {
+      deps.resolveTools([tool], request.tools);
+    } catch {
+      missing.push(tool);
+    }
+  }
+  const input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
+  const plan = await executor.plan(input);
+  const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
+  const notes = [...plan.notes];
+  if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
+  const runner = deps.createRunner({ dryRun: true });
+  const record = newRecord(request, 'dry-run', deps);
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
+  for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
+  let failed = false;
+  for (const [index, command] of commands.entries()) {
+    // Read-only steps (terraform plan) still run in a dry run when their tool is there; the rest is shown.
+    const canRun = !command.mutates && missing.length === 0;
+    const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
+    record.steps.push(step);
+    if (!step.skipped && step.exitCode !== 0) {
+      failed = true;
+      break;
+    }
+  }
+  record.status = failed ? 'failed' : 'succeeded';
+  finish(record, deps);
+  deps.emit({ type: 'finished', record });
+  return {
+    exitCode: failed ? ExitCode.deployFailed : ExitCode.ok,
+    record,
+    rollbacks: [],
+    dryRun: { steps: commands.map(describe), notes },
+  };
+}
+
+function newRecord(request: DeployRequest, id: string, deps: EngineDeps): DeployRecord {
+  const { target } = request;
+  const secrets = secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
+  const { sealed, refs } = sealSecrets(target.config, secrets);
+  const record: DeployRecord = {
+    schemaVersion: 1,
+    id,
+    app: target.app,
+    env: target.env,
+    version: target.version,
+    action: request.action,
+    status: 'running',
+    startedAt: deps.now().toISOString(),
+    user: deps.identity.user,
+    host: deps.identity.host,
+    pid: deps.identity.pid,
+    command: maskText(deps.commandLine, target.secretValues),
+    config: sealed as unknown as Record<string, unknown>,
+    artifacts: {},
+    steps: [],
+  };
+  if (refs.length) (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs = refs;
+  if (deps.ci) record.ci = deps.ci;
+  if (request.rollbackOf) record.rollbackOf = request.rollbackOf;
+  if (request.triggeredBy) record.triggeredBy = request.triggeredBy;
+  if (request.from) record.from = request.from;
+  return record;
+}
+
+function finish(record: DeployRecord, deps: EngineDeps): void {
+  const end = deps.now();
+  record.finishedAt = end.toISOString();
+  record.durationMs = Math.max(0, end.getTime() - Date.parse(record.startedAt));
+}
+
+async function runStep(
+  index: number,
+  command: Command,
+  runner: Runner,
+  secretValues: string[],
+  deps: EngineDeps,
+  dryRun: boolean,
+): Promise<StepRecord & { result?: RunResult }> {
+  const argv = (command.shell ? [command.file] : [command.file, ...command.args]).map((a) => maskText(a, secretValues));
+  deps.emit({ type: 'step-start', index, label: command.label, command: argv, shell: command.shell, dryRun: dryRun && command.mutates });
+  const result = await runner.run(command, (line, stream) =>
+    deps.emit({ type: 'output', index, line: maskText(line, secretValues), stream }),
+  );
+  const step: StepRecord = {
+    label: command.label,
+    phase: command.phase,
+    command: argv,
+    cwd: command.cwd,
+    exitCode: result.exitCode,
+    durationMs: Math.round(result.durationMs),
+  };
+  if (command.shell) step.shell = true;
+  if (result.timedOut) step.timedOut = true;
+  if (result.interrupted) step.interrupted = true;
+  if (result.skipped) step.skipped = true;
+  if (result.spawnError) step.spawnError = maskText(result.spawnError, secretValues);
+  if (result.output) step.output = maskText(result.output, secretValues);
+  deps.emit({ type: 'step-end', index, step });
+  return Object.assign(step, { result });
+}
+
+function stepFailure(step: StepRecord): string {
+  if (step.interrupted) return `${step.label}: interrupted`;
+  if (step.timedOut) return `${step.label}: timed out after ${Math.round(step.durationMs / 1000)}s`;
+  if (step.spawnError) return `${step.label}: ${step.spawnError}`;
+  return `${step.label}: exit code ${step.exitCode}`;
+}
+
+/** One pass of the lifecycle for one record: no lock taken here, no rollback decided here. */
+async function execute(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<Attempt> {
+  const { target } = request;
+  const id = deps.newRecordId(target.app, target.env, deps.now());
+  const record = newRecord(request, id, deps);
+  await deps.history.write(record);
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false });
+
+  const runner = deps.createRunner({ dryRun: false });
+  const onAbort = () => void runner.stopAll('SIGTERM');
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+  const fail = async (exitCode: number, message: string): Promise<Attempt> => {
+    record.status = exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
+    record.error = { code: FAILURE_CODES[exitCode] ?? 'failed', message: maskText(message, target.secretValues) };
+    if (exitCode === ExitCode.deployFailed || exitCode === ExitCode.healthFailed) record.bad = true;
+    finish(record, deps);
+    await deps.history.write(record);
+    deps.emit({ type: 'log', level: 'error', message: record.error.message });
+    deps.emit({ type: 'finished', record });
+    return { record, failure: { exitCode, message: record.error.message } };
+  };
+
+  try {
+    const input = planInput(request, id, false);
+    const plan = await executor.plan(input);
+    record.artifacts = { ...plan.artifacts };
+    for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    const phases: Array<[string, Command[]]> = [
+      ['pre_deploy', deps.planHooks(input, 'pre_deploy')],
+      ['deploy', plan.commands],
+    ];
+    const results: RunResult[] = [];
+    let index = 0;
+    for (const [phase, commands] of phases) {
+      if (commands.length === 0) continue;
+      deps.emit({ type: 'phase', phase, status: 'start' });
+      for (const command of commands) {
+        if (command.needsApproval && !request.approved) {
+          const question = `Apply the plan above to ${target.app} in ${target.env}?`;
+          if (!request.interactive || !(await deps.confirm(question))) {
+            return fail(
+              ExitCode.approvalNeeded,
+              `${command.label} needs approval: pass --yes, set auto_approve: true, or answer y in a terminal`,
+            );
+          }
+        }
+        const step = await runStep(index++, command, runner, target.secretValues, deps, false);
+        record.steps.push(stripResult(step));
+        results.push(step.result!);
+        if (deps.signal?.aborted || step.interrupted) return fail(ExitCode.interrupted, `interrupted during ${command.label}`);
+        if (step.exitCode !== 0) {
+          deps.emit({ type: 'phase', phase, status: 'failed' });
+          return fail(ExitCode.deployFailed, stepFailure(step));
+        }
+      }
+      deps.emit({ type: 'phase', phase, status: 'done' });
+    }
+
+    if (executor.verify) {
+      deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
+      const verified = await executor.verify(input, runner, results);
+      if (verified.artifacts) record.artifacts = { ...record.artifacts, ...verified.artifacts };
+      if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during verify');
+      if (!verified.ok) {
+        deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
+        return fail(ExitCode.deployFailed, `verify: ${verified.message}`);
+      }
+      deps.emit({ type: 'phase', phase: 'verify', status: 'done', message: verified.message });
+    }
+
+    const check = target.config.health_check;
+    if (check) {
+      deps.emit({ type: 'phase', phase: 'health', status: 'start' });
+      const health = await deps.runHealthCheck(check, {
+        runner,
+        signal: deps.signal,
+        onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: maskText(attempt.message, target.secretValues) } }),
+      });
+      record.health = { ...health, message: maskText(health.message, target.secretValues) };
+      if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the health check');
+      if (!health.ok) {
+        deps.emit({ type: 'phase', phase: 'health', status: 'failed', message: record.health.message });
+        return fail(ExitCode.healthFailed, `health check failed: ${record.health.message}`);
+      }
+      deps.emit({ type: 'phase', phase: 'health', status: 'done', message: record.health.message });
+    }
+    record.healthy = true;
+    record.status = 'succeeded';
+
+    const post = deps.planHooks(input, 'post_deploy');
+    let hookFailed = false;
+    if (post.length) {
+      deps.emit({ type: 'phase', phase: 'post_deploy', status: 'start' });
+      for (const command of post) {
+        const step = await runStep(index++, command, runner, target.secretValues, deps, false);
+        record.steps.push(stripResult(step));
+        if (step.exitCode !== 0) {
+          // The version is deployed and healthy: the record stays succeeded, the exit code says the hook failed.
+          record.notes = [...(record.notes ?? []), `post_deploy hook failed: ${stepFailure(step)}`];
+          deps.emit({ type: 'phase', phase: 'post_deploy', status: 'failed', message: stepFailure(step) });
+          hookFailed = true;
+          break;
+        }
+      }
+      if (!hookFailed) deps.emit({ type: 'phase', phase: 'post_deploy', status: 'done' });
+    }
+    finish(record, deps);
+    await deps.history.write(record);
+    deps.emit({ type: 'finished', record });
+    return { record, hookFailed };
+  } catch (error) {
+    if (record.status === 'running') {
+      record.status = 'failed';
+      record.error = { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+      finish(record, deps);
+      await deps.history.write(record).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    deps.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function stripResult(step: StepRecord & { result?: RunResult }): StepRecord {
+  const { result: _result, ...rest } = step;
+  return rest;
+}
+
+/**
+ * The good records of a target to roll back to, newest first: succeeded and healthy, not marked bad,
+ * and not of a version whose newest attempt failed. `skipVersions` are left out too.
+ */
+export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
+  const records = await history.list({ app, env, limit: 1000 });
+  const lastOutcome = new Map<string, DeployRecord>();
+  for (const r of records) if (!lastOutcome.has(r.version) && r.status !== 'running') lastOutcome.set(r.version, r);
+  const seen = new Set<string>();
+  const good: DeployRecord[] = [];
+  for (const r of records) {
+    if (r.status !== 'succeeded' || r.healthy === false || r.bad || skipVersions.has(r.version) || seen.has(r.version)) continue;
+    const newest = lastOutcome.get(r.version);
+    if (newest && (newest.bad || newest.status === 'failed' || newest.status === 'rolled_back')) continue;
+    seen.add(r.version);
+    good.push(r);
+  }
+  return good;
+}
+
+/** Rebuild a target from a stored record, with its secrets taken from the environment again. */
+export function targetFromRecord(record: DeployRecord, environment: EnvironmentConfig, env: NodeJS.ProcessEnv): Target {
+  const refs = (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs ?? [];
+  const { value, values } = unsealSecrets(record.config as unknown as AppConfig, refs, env);
+  return {
+    app: record.app,
+    env: record.env,
+    version: record.version,
+    config: value,
+    environment,
+    secretValues: values,
+    artifacts: record.artifacts,
+  };
+}
+
+/**
+ * After a failed deploy: re-apply the last good record; when its own health check fails, the next older
+ * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts.
+ */
+async function rollBackAfterFailure(failed: DeployRecord, request: DeployRequest, deps: EngineDeps): Promise<DeployRecord[]> {
+  const { target } = request;
+  const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
+  const attempts = await rollBackThrough(candidates, { ...request, fallbacks: undefined }, deps, failed.id);
+  if (attempts.length === 0) {
+    deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
+    return [];
+  }
+  failed.rolledBackBy = attempts.map((r) => r.id);
+  const landed = attempts.find((r) => r.status === 'succeeded');
+  if (landed) failed.status = 'rolled_back';
+  failed.notes = [
+    ...(failed.notes ?? []),
+    landed ? `rolled back to ${landed.version} (${landed.id})` : `rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+  ];
+  await deps.history.write(failed);
+  deps.emit({
+    type: 'log',
+    level: landed ? 'info' : 'error',
+    message: landed
+      ? `rolled back ${target.app} in ${target.env} to ${landed.version}`
+      : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+  });
+  return attempts;
+}
+
+/** Try each candidate in turn until one deploys and passes its health check. */
+export async function rollBackThrough(
+  candidates: DeployRecord[],
+  request: DeployRequest,
+  deps: EngineDeps,
+  triggeredBy?: string,
+): Promise<DeployRecord[]> {
+  const { target } = request;
+  const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
+  const attempts: DeployRecord[] = [];
+  for (const candidate of candidates.slice(0, max)) {
+    if (deps.signal?.aborted) break;
+    deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
+    const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
+    const executor = await deps.getExecutor(rollbackTarget.config.type);
+    const rollbackRequest: DeployRequest = {
+      ...request,
+      target: rollbackTarget,
+      action: 'rollback',
+      rollbackOf: candidate.id,
+      triggeredBy,
+      from: undefined,
+    };
+    const tools = deps.resolveTools(executor.tools(rollbackTarget.config), request.tools);
+    const attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
+    attempts.push(attempt.record);
+    deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
+    if (!attempt.failure) break;
+    if (attempt.failure.exitCode === ExitCode.interrupted) break;
+  }
+  return attempts;
+}
+
+/** A manual rollback: the first candidate, falling through to older good ones when it fails. */
+export async function rollbackTarget(
+  candidates: DeployRecord[],
+  request: Omit<DeployRequest, 'target' | 'action'> & { environment: EnvironmentConfig; app: string; env: string },
+  deps: EngineDeps,
+): Promise<DeployOutcome> {
+  const first = candidates[0]!;
+  const target = targetFromRecord(first, request.environment, deps.processEnv);
+  const base: DeployRequest = { ...request, target, action: 'rollback', rollbackOf: first.id };
+  if (request.dryRun) return deployTarget(base, deps);
+  const executor = await deps.getExecutor(target.config.type);
+  await requireApproval(base, deps);
+  const lock = await deps.locks.acquire(request.app, request.env, { command: deps.commandLine, waitMs: request.waitLockMs, signal: deps.signal });
+  const previous = await currentRecord(deps.history, request.app, request.env);
+  let attempts: DeployRecord[] = [];
+  try {
+    deps.resolveTools(executor.tools(target.config), request.tools);
+    attempts = await rollBackThrough(candidates, base, deps);
+  } finally {
+    await lock.release();
+    for (const record of attempts) await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues });
+  }
+  const landed = attempts.find((r) => r.status === 'succeeded');
+  const last = attempts[attempts.length - 1]!;
+  const exitCode = landed
+    ? ExitCode.ok
+    : last.status === 'interrupted'
+      ? ExitCode.interrupted
+      : last.error?.code === 'health_failed'
+        ? ExitCode.healthFailed
+        : ExitCode.deployFailed;
+  return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)) };
+}

@@ -1,0 +1,84 @@
+// Secrets are stored as *** in records. So that a rollback can re-apply a stored config, the record
+// also keeps where each secret stood (`secretRefs`), by name, never by value.
+import { UsageError } from '../errors.js';
+
+export interface SecretRef {
+  /** Key path inside the config, e.g. ["env_vars", "TOKEN"]. */
+  path: (string | number)[];
+  /** The original string with each secret replaced by ${secret:NAME}. */
+  template: string;
+}
+
+const MASK = '***';
+
+export function secretsByName(names: readonly string[], variables: Record<string, string>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const name of names) {
+    const value = variables[name];
+    if (value) map.set(name, value);
+  }
+  return map;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replace every secret value in the text by ***. Longest first, so a secret inside another is masked whole. */
+export function maskText(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of [...values].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
+    if (out.includes(value)) out = out.replace(new RegExp(escapeRegExp(value), 'g'), MASK);
+  }
+  return out;
+}
+
+/** A deep copy with secrets masked, and where they stood. */
+export function sealSecrets<T>(value: T, secrets: Map<string, string>): { sealed: T; refs: SecretRef[] } {
+  const refs: SecretRef[] = [];
+  const entries = [...secrets.entries()].filter(([, v]) => v.length > 0).sort((a, b) => b[1].length - a[1].length);
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (typeof node === 'string') {
+      let template = node;
+      let hit = false;
+      for (const [name, secret] of entries) {
+        if (template.includes(secret)) {
+          template = template.replace(new RegExp(escapeRegExp(secret), 'g'), `\${secret:${name}}`);
+          hit = true;
+        }
+      }
+      if (!hit) return node;
+      refs.push({ path, template });
+      return template.replace(/\$\{secret:[^}]+\}/g, MASK);
+    }
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, [...path, k])]));
+    }
+    return node;
+  };
+  return { sealed: walk(value, []) as T, refs };
+}
+
+/** Put the secrets back from the process environment into a stored config. */
+export function unsealSecrets<T>(sealed: T, refs: readonly SecretRef[], env: NodeJS.ProcessEnv): { value: T; values: string[] } {
+  const value = structuredClone(sealed) as T;
+  const values = new Set<string>();
+  for (const ref of refs) {
+    const text = ref.template.replace(/\$\{secret:([^}]+)\}/g, (_, name: string) => {
+      const secret = env[name];
+      if (secret === undefined || secret === '') {
+        throw new UsageError(
+          `secret ${name} is not set in the environment`,
+          `export ${name}=... before re-applying a stored deployment that uses it`,
+        );
+      }
+      values.add(secret);
+      return secret;
+    });
+    let node: any = value;
+    for (const key of ref.path.slice(0, -1)) node = node?.[key];
+    if (node && typeof node === 'object') node[ref.path[ref.path.length - 1]!] = text;
+  }
+  return { value, values: [...values] };
+}

@@ -1,0 +1,65 @@
+// Production dependencies of the engine, put together for one CLI invocation. Heavy modules are
+// imported here, on demand, never at CLI start.
+import type { CliContext } from '../cli/context.js';
+import type { DeployEvent } from './events.js';
+import type { EngineDeps } from './deploy.js';
+import { currentIdentity } from './identity.js';
+
+export interface WiringOptions {
+  emit: (event: DeployEvent) => void;
+  signal?: AbortSignal;
+}
+
+export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
+  const [{ FileHistoryStore, newRecordId }, { FileLockManager }, { ensureHome }, runnerModule, executors, shell, tools, health] =
+    await Promise.all([
+      import('../state/history.js'),
+      import('../state/locks.js'),
+      import('../state/paths.js'),
+      import('./runner.js'),
+      import('../executors/index.js'),
+      import('../executors/shell.js'),
+      import('../executors/tools.js'),
+      import('../health/check.js'),
+    ]);
+  await ensureHome(ctx.home);
+  const env = ctx.io.env;
+  const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
+  return {
+    history: new FileHistoryStore(ctx.home),
+    locks: new FileLockManager(ctx.home),
+    createRunner: ({ dryRun }) => runnerModule.createRunner({ dryRun, env }),
+    getExecutor: (type) => executors.getExecutor(type),
+    planHooks: (input, phase) => shell.planHooks(input, phase),
+    runHealthCheck: (check, opts) => health.runHealthCheck(check, opts),
+    resolveTools: (names, overrides) => tools.resolveTools(names, overrides, env),
+    newRecordId: (app, envName, at) => newRecordId(app, envName, at),
+    confirm: (question) => confirm(ctx, question),
+    emit: options.emit,
+    now: () => new Date(),
+    identity: currentIdentity(env),
+    ci,
+    commandLine: ctx.commandLine,
+    afterRecord,
+    signal: options.signal,
+    processEnv: env,
+  };
+}
+
+async function createAfterRecord(
+  ctx: CliContext,
+  emit: (event: DeployEvent) => void,
+): Promise<Pick<EngineDeps, 'afterRecord' | 'ci'>> {
+  return { afterRecord: async () => undefined, ci: undefined };
+}
+
+async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

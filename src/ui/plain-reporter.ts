@@ -1,0 +1,75 @@
+// The reporter for pipes, CI and --json: plain timestamped lines on stderr, or JSON lines with
+// --log-format json. No control codes. It only displays engine events.
+import type { DeployEvent } from '../engine/events.js';
+import { formatArgv } from '../engine/format.js';
+import { formatDuration } from '../config/duration.js';
+
+export interface PlainReporterOptions {
+  write: (text: string) => void;
+  format: 'text' | 'json';
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Timestamps on each line (off in tests for stable output). */
+  now?: () => Date;
+}
+
+const SYMBOL = { done: '✓', failed: '✗', skipped: '-', start: '▸' } as const;
+
+export function createPlainReporter(options: PlainReporterOptions): (event: DeployEvent) => void {
+  const now = options.now ?? (() => new Date());
+  const stamp = () => now().toISOString().slice(11, 19);
+  const line = (text: string) => options.write(`${stamp()} ${text}\n`);
+
+  if (options.format === 'json') {
+    return (event) => {
+      if (options.quiet && !(event.type === 'log' && event.level === 'error')) return;
+      if (event.type === 'log' && event.level === 'debug' && !options.verbose) return;
+      const level = event.type === 'log' ? event.level : 'info';
+      const { type, ...fields } = event;
+      const payload = type === 'finished' ? { id: event.record.id, status: event.record.status, version: event.record.version } : fields;
+      options.write(`${JSON.stringify({ time: now().toISOString(), level, event: type, ...payload })}\n`);
+    };
+  }
+
+  return (event) => {
+    if (options.quiet && !(event.type === 'log' && event.level === 'error')) return;
+    switch (event.type) {
+      case 'started':
+        line(
+          `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version} to ${event.env}${event.dryRun ? '' : ` (record ${event.recordId})`}`,
+        );
+        break;
+      case 'phase':
+        if (event.status === 'start') line(`${SYMBOL.start} ${event.phase}${event.message ? `: ${event.message}` : ''}`);
+        else line(`${SYMBOL[event.status]} ${event.phase} ${event.status}${event.message ? `: ${event.message}` : ''}`);
+        break;
+      case 'step-start':
+        line(`  ${event.dryRun ? 'would run' : '$'} ${event.shell ? `sh -c ${formatArgv(event.command)}` : formatArgv(event.command)}`);
+        break;
+      case 'output':
+        line(`  │ ${event.line}`);
+        break;
+      case 'step-end': {
+        const step = event.step;
+        if (step.skipped) break;
+        const result = step.exitCode === 0 ? `${SYMBOL.done} ${step.label}` : `${SYMBOL.failed} ${step.label}`;
+        const why = step.timedOut ? 'timed out' : step.interrupted ? 'interrupted' : step.spawnError ?? `exit ${step.exitCode}`;
+        line(`  ${result} (${step.exitCode === 0 ? '' : `${why}, `}${formatDuration(step.durationMs)})`);
+        break;
+      }
+      case 'health-attempt':
+        line(`  ${event.attempt.ok ? SYMBOL.done : SYMBOL.failed} attempt ${event.attempt.attempt}: ${event.attempt.message} (${formatDuration(event.attempt.latencyMs)})`);
+        break;
+      case 'log':
+        if (event.level === 'debug' && !options.verbose) break;
+        line(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}`);
+        break;
+      case 'finished': {
+        const r = event.record;
+        const took = r.durationMs !== undefined ? ` in ${formatDuration(r.durationMs)}` : '';
+        line(`${r.status === 'succeeded' ? SYMBOL.done : SYMBOL.failed} ${r.action} ${r.app} ${r.version} to ${r.env}: ${r.status}${took}`);
+        break;
+      }
+    }
+  };
+}

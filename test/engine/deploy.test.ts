@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Target } from '../../src/engine/deploy.js';
+import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
+import { ApprovalError } from '../../src/errors.js';
+import { fakeWorld, type FakeWorld } from '../support/fakes.js';
+
+const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
+const prod: EnvironmentConfig = { ...dev, name: 'prod', protected: true };
+
+function config(extra: Partial<AppConfig> = {}): AppConfig {
+  return {
+    type: 'shell',
+    path: '/srv/web',
+    variables: { PORT: '8080' },
+    secrets: [],
+    timeout: 60_000,
+    hooks: {},
+    health_check: { type: 'http', url: 'http://127.0.0.1:8080/health' },
+    rollback: { auto: true, max_attempts: 3 },
+    ...extra,
+  };
+}
+
+function request(version: string, extra: Partial<DeployRequest> = {}, targetExtra: Partial<Target> = {}): DeployRequest {
+  return {
+    target: { app: 'web', env: 'dev', version, config: config(), environment: dev, secretValues: [], ...targetExtra },
+    action: 'deploy',
+    dryRun: false,
+    approved: false,
+    interactive: false,
+    autoRollback: true,
+    waitLockMs: 0,
+    tools: {},
+    ...extra,
+  };
+}
+
+async function deployed(world: FakeWorld, ...versions: string[]) {
+  for (const v of versions) expect((await deployTarget(request(v), world.deps)).exitCode).toBe(0);
+}
+
+describe('deployTarget', () => {
+  it('runs the plan, checks health, stores a succeeded record and releases the lock', async () => {
+    const world = fakeWorld();
+    const outcome = await deployTarget(request('1.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.record).toMatchObject({ app: 'web', env: 'dev', version: '1.0.0', status: 'succeeded', healthy: true, user: 'ana' });
+    expect(outcome.record.steps.map((s) => s.command)).toEqual([['deploy-tool', 'up', '1.0.0']]);
+    expect(outcome.record.artifacts).toEqual({ rendered: 'v=1.0.0' });
+    expect(outcome.record.health?.attempts).toHaveLength(1);
+    expect(world.history.records.get(outcome.record.id)?.status).toBe('succeeded');
+    expect(world.locks.held.size).toBe(0);
+    expect(world.locks.released).toEqual(['web_dev']);
+    const env = world.runners[0]!.ran[0]!.env;
+    expect(env).toMatchObject({ DEPLOY_APP: 'web', DEPLOY_ENV: 'dev', DEPLOY_VERSION: '1.0.0', DEPLOY_RECORD_ID: outcome.record.id, PORT: '8080' });
+  });
+
+  it('exits 3 when a command fails and rolls back to the last good version', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.broken.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.record.status).toBe('rolled_back');
+    expect(outcome.record.error?.message).toBe('deploy-tool up: exit code 1');
+    expect(outcome.record.steps[0]?.output).toContain('boom: it broke');
+    expect(outcome.rollbacks).toHaveLength(1);
+    expect(outcome.rollbacks[0]).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', triggeredBy: outcome.record.id });
+    expect(outcome.record.rolledBackBy).toEqual([outcome.rollbacks[0]!.id]);
+    expect(world.history.records.get(outcome.record.id)?.status).toBe('rolled_back');
+    expect(world.locks.held.size).toBe(0);
+  });
+
+  it('exits 4 when the health check fails, and the rollback re-applies the stored artifacts', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.unhealthy.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.record.error).toEqual({ code: 'health_failed', message: 'health check failed: unhealthy after 1 attempt: status 503 (expected 2xx)' });
+    expect(outcome.rollbacks[0]?.version).toBe('1.0.0');
+    expect(outcome.rollbacks[0]?.artifacts).toEqual({ rendered: 'v=1.0.0' });
+  });
+
+  it('leaves a failure alone with --no-rollback', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.broken.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0', { autoRollback: false }), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.rollbacks).toEqual([]);
+  });
+
+  it('falls through to an older good version when the rollback target is unhealthy too', async () => {
+    const world = fakeWorld();
+    await deployed(world, '0.9.0', '1.0.0');
+    world.unhealthy.add('2.0.0');
+    world.unhealthy.add('1.0.0');
+    const outcome = await deployTarget(request('2.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.rollbacks.map((r) => [r.version, r.status])).toEqual([
+      ['1.0.0', 'failed'],
+      ['0.9.0', 'succeeded'],
+    ]);
+    expect(outcome.record.status).toBe('rolled_back');
+    expect(outcome.record.notes).toContain(`rolled back to 0.9.0 (${outcome.rollbacks[1]!.id})`);
+    // 1.0.0 and 2.0.0 failed last time they were tried: a bare rollback never picks them.
+    const good = await goodRecords(world.history, 'web', 'dev', new Set(['0.9.0']));
+    expect(good.map((r) => r.version)).toEqual([]);
+  });
+
+  it('says so when there is nothing to roll back to', async () => {
+    const world = fakeWorld();
+    world.broken.add('1.0.0');
+    const outcome = await deployTarget(request('1.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.record.status).toBe('failed');
+    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'no earlier good version of web in dev to roll back to' });
+  });
+
+  it('refuses a protected environment without --yes when it cannot ask, before anything runs', async () => {
+    const world = fakeWorld();
+    const attempt = deployTarget(request('1.0.0', {}, { env: 'prod', environment: prod }), world.deps);
+    await expect(attempt).rejects.toThrow(ApprovalError);
+    await expect(attempt).rejects.toThrow('prod is protected: deploy web 1.0.0 to prod needs approval');
+    expect(world.history.records.size).toBe(0);
+    expect(world.runners).toHaveLength(0);
+  });
+
+  it('asks in a terminal and deploys a protected environment when approved', async () => {
+    const questions: string[] = [];
+    const world = fakeWorld({ confirm: async (q) => (questions.push(q), true) });
+    const outcome = await deployTarget(request('1.0.0', { interactive: true }, { env: 'prod', environment: prod }), world.deps);
+    expect(outcome.exitCode).toBe(0);
+    expect(questions).toEqual(['prod is protected. Deploy web 1.0.0 to prod?']);
+  });
+
+  it('runs nothing that changes anything in a dry run, and stores nothing', async () => {
+    const world = fakeWorld();
+    const outcome = await deployTarget(request('1.0.0', { dryRun: true }, { env: 'prod', environment: prod }), world.deps);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.dryRun?.steps).toEqual([
+      { phase: 'deploy', label: 'deploy-tool up', argv: ['deploy-tool', 'up', '1.0.0'], shell: false, cwd: '/srv/web', mutates: true },
+    ]);
+    expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
+    expect(world.history.records.size).toBe(0);
+    expect(world.locks.released).toEqual([]);
+  });
+
+  it('masks secrets in the record and puts them back from the environment on rollback', async () => {
+    const world = fakeWorld({ processEnv: { API_TOKEN: 's3cr3t-value' } });
+    const secretTarget = {
+      config: config({ secrets: ['API_TOKEN'], variables: { PORT: '8080', API_TOKEN: 's3cr3t-value' }, env_vars: { AUTH: 'Bearer s3cr3t-value' } }),
+      secretValues: ['s3cr3t-value'],
+    };
+    const first = await deployTarget(request('1.0.0', {}, secretTarget), world.deps);
+    expect(JSON.stringify([...world.history.records.values()])).not.toContain('s3cr3t-value');
+    expect(first.record.config).toMatchObject({ variables: { API_TOKEN: '***' }, env_vars: { AUTH: 'Bearer ***' } });
+
+    world.unhealthy.add('2.0.0');
+    const second = await deployTarget(request('2.0.0', {}, secretTarget), world.deps);
+    expect(second.rollbacks[0]?.status).toBe('succeeded');
+    const rollbackRun = world.runners[world.runners.length - 1]!.ran[0]!;
+    expect(rollbackRun.env.API_TOKEN).toBe('s3cr3t-value');
+    expect(JSON.stringify([...world.history.records.values()])).not.toContain('s3cr3t-value');
+    expect(JSON.stringify(world.events)).not.toContain('s3cr3t-value');
+  });
+
+  it('keeps the record succeeded but exits 3 when a post_deploy hook fails', async () => {
+    const world = fakeWorld();
+    world.broken.add('--oops');
+    const outcome = await deployTarget(
+      request('1.0.0', {}, { config: config({ hooks: { post_deploy: [['notify', '--oops']] } }) }),
+      world.deps,
+    );
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.record.status).toBe('succeeded');
+    expect(outcome.record.notes).toEqual(['post_deploy hook failed: post_deploy hook 1: exit code 1']);
+    expect(outcome.rollbacks).toEqual([]);
+  });
+
+  it('records an interrupted deploy, exits 130 and does not roll back', async () => {
+    const abort = new AbortController();
+    const world = fakeWorld({ signal: abort.signal });
+    await deployed(world, '1.0.0');
+    world.deps.createRunner = () => ({
+      run: async () => {
+        abort.abort();
+        return { exitCode: null, output: '', stdout: '', durationMs: 1, timedOut: false, interrupted: true };
+      },
+      stopAll: async () => {},
+    });
+    const outcome = await deployTarget(request('2.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(130);
+    expect(outcome.record.status).toBe('interrupted');
+    expect(outcome.rollbacks).toEqual([]);
+    expect(world.locks.held.size).toBe(0);
+  });
+});
+
+describe('rollbackTarget', () => {
+  it('re-applies the chosen record and records a rollback', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0', '2.0.0');
+    const candidates = await goodRecords(world.history, 'web', 'dev', new Set(['2.0.0']));
+    const outcome = await rollbackTarget(
+      candidates,
+      { app: 'web', env: 'dev', environment: dev, dryRun: false, approved: false, interactive: false, autoRollback: false, waitLockMs: 0, tools: {} },
+      world.deps,
+    );
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.record).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', rollbackOf: candidates[0]!.id });
+    expect(world.locks.held.size).toBe(0);
+  });
+});
