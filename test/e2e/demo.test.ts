@@ -1,0 +1,108 @@
+// The README's promise, for real: the demo app deployed, health-checked, rolled back automatically
+// and by hand, with the history to show for it. Real processes, a real HTTP server on 127.0.0.1.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function healthOf(port: number): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${port}/health`);
+  return response.json();
+}
+
+describe('the demo app, end to end', () => {
+  const home = tempDir('deployctl-home-');
+  const runDir = tempDir('deployctl-hello-');
+  let port = 0;
+  let env: NodeJS.ProcessEnv;
+  const deploy = (...args: string[]) => runCli([...args, '--set', `variables.PORT=${port}`], { env });
+
+  beforeAll(async () => {
+    port = await freePort();
+    env = cleanEnv({ DEPLOYCTL_HOME: home, HELLO_RUN_DIR: runDir });
+  });
+
+  afterAll(() => {
+    execFileSync(process.execPath, ['examples/hello/ctl.mjs', 'stop'], { cwd: repoRoot, env: { ...env, PORT: String(port), DEPLOY_ENV: 'dev' } });
+  });
+
+  it('deploys 1.0.0, serves it, and records a succeeded deployment', async () => {
+    const run = await deploy('deploy', 'hello', '-e', 'dev', '--version', '1.0.0');
+    expect(run.stderr).toContain('attempt 1: status 200');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^deployed hello 1\.0\.0 to dev \(record hello_dev_/);
+    expect(await healthOf(port)).toEqual({ status: 'ok', version: '1.0.0' });
+    const files = readdirSync(join(home, 'history')).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, 'history', files[0]!)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(join(home, 'history', files[0]!), 'utf8'))).toMatchObject({ status: 'succeeded', version: '1.0.0' });
+  });
+
+  it('rolls back automatically when the new version fails its health check (exit 4)', async () => {
+    const run = await deploy('deploy', 'hello', '-e', 'dev', '--version', '1.1.0', '--set', 'variables.FAIL_HEALTH=1', '--set', 'health_check.retries=1');
+    expect(run.code).toBe(4);
+    expect(run.stdout).toContain('deploy of hello 1.1.0 to dev failed: health check failed');
+    expect(run.stdout).toContain('rolled back automatically to 1.0.0');
+    expect(await healthOf(port)).toEqual({ status: 'ok', version: '1.0.0' });
+  });
+
+  it('lists the three records, newest first, with --json', async () => {
+    const run = await runCli(['history', 'hello', '-e', 'dev', '--json'], { env });
+    expect(run.code).toBe(0);
+    const records = JSON.parse(run.stdout).records as Array<{ version: string; action: string; status: string }>;
+    expect(records.map((r) => [r.action, r.version, r.status])).toEqual([
+      ['rollback', '1.0.0', 'succeeded'],
+      ['deploy', '1.1.0', 'rolled_back'],
+      ['deploy', '1.0.0', 'succeeded'],
+    ]);
+  });
+
+  it('rolls back by hand to the previous good version', async () => {
+    expect((await deploy('deploy', 'hello', '-e', 'dev', '--version', '1.2.0')).code).toBe(0);
+    expect(await healthOf(port)).toMatchObject({ version: '1.2.0' });
+    const run = await runCli(['rollback', 'hello', '-e', 'dev', '--json'], { env });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, record: { action: 'rollback', version: '1.0.0', status: 'succeeded' } });
+    expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
+  });
+
+  it('shows a dry run without running anything', async () => {
+    const run = await deploy('deploy', 'hello', '-e', 'dev', '--version', '9.9.9', '--dry-run');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('would run node ctl.mjs start');
+    expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
+  });
+
+  it.each([
+    [['deploy', 'hello', '-e', 'dev', '--version', '1.0;rm -rf /'], 'invalid version "1.0;rm -rf /"'],
+    [['deploy', '../x', '-e', 'dev', '--version', '1.0.0'], 'invalid app name "../x"'],
+    [['deploy', 'nope', '-e', 'dev', '--version', '1.0.0'], 'unknown app "nope"'],
+    [['deploy', 'hello', '-e', 'moon', '--version', '1.0.0'], 'unknown environment "moon"'],
+  ])('refuses %j with exit 2, running nothing and writing no history', async (args, message) => {
+    const before = readdirSync(join(home, 'history')).length;
+    const run = await runCli(args, { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(join(home, 'history')).length).toBe(before);
+  });
+
+  it('needs --yes for the protected prod environment when there is no terminal (exit 6)', async () => {
+    const run = await runCli(['deploy', 'hello', '-e', 'prod', '--version', '1.0.0'], { env });
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain('prod is protected');
+    expect(run.stderr).toContain('--yes');
+  });
+});
