@@ -18,7 +18,7 @@ export interface EngineDeps {
   planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
   runHealthCheck(
     check: HealthCheckConfig,
-    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner },
+    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string },
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
@@ -393,6 +393,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       deps.emit({ type: 'phase', phase: 'health', status: 'start' });
       const health = await deps.runHealthCheck(check, {
         runner,
+        cwd: target.config.path,
         signal: deps.signal,
         onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: maskText(attempt.message, target.secretValues) } }),
       });
@@ -451,7 +452,7 @@ function stripResult(step: StepRecord & { result?: RunResult }): StepRecord {
  * and not of a version whose newest attempt failed. `skipVersions` are left out too.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  const records = await history.list({ app, env, limit: 1000 });
+  const records = await history.list({ app, env, limit: 200 });
   const lastOutcome = new Map<string, DeployRecord>();
   for (const r of records) if (!lastOutcome.has(r.version) && r.status !== 'running') lastOutcome.set(r.version, r);
   const seen = new Set<string>();

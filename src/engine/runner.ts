@@ -1,0 +1,150 @@
+// The one runner: the only module that starts processes (through execa). It streams output line by
+// line, keeps a bounded tail, enforces time limits, and stops whole process trees: execa's own
+// cleanup kills the direct child only, so each child gets its own process group and we signal the group.
+import type { Command, RunResult, Runner } from '../executors/types.js';
+
+export interface RunnerOptions {
+  dryRun: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Bytes of combined output kept per command. */
+  maxOutputBytes?: number;
+  /** Bytes of stdout kept per command (parsed output such as `terraform output -json`). */
+  maxStdoutBytes?: number;
+  /** Between SIGTERM and SIGKILL when stopping a tree. */
+  killGraceMs?: number;
+}
+
+class Tail {
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+  push(text: string) {
+    this.chunks.push(text);
+    this.size += text.length;
+    while (this.size > this.limit && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+  }
+  toString() {
+    const text = this.chunks.join('');
+    return text.length > this.limit ? text.slice(text.length - this.limit) : text;
+  }
+}
+
+interface Running {
+  pid?: number;
+  stop(signal: NodeJS.Signals): void;
+  interrupted: boolean;
+}
+
+function killTree(pid: number, signal: NodeJS.Signals): void {
+  if (process.platform === 'win32') {
+    import('node:child_process').then(({ spawn }) => spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore' }));
+    return;
+  }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function createRunner(options: RunnerOptions): Runner {
+  const running = new Set<Running>();
+  const grace = options.killGraceMs ?? 3000;
+  const baseEnv = options.env ?? process.env;
+
+  const stopTree = (pid: number | undefined, signal: NodeJS.Signals) => {
+    if (!pid) return;
+    killTree(pid, signal);
+    if (signal !== 'SIGKILL') setTimeout(() => killTree(pid, 'SIGKILL'), grace).unref();
+  };
+
+  return {
+    async run(command: Command, onLine): Promise<RunResult> {
+      if (options.dryRun && command.mutates) {
+        return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
+      }
+      const { execa } = await import('execa');
+      const started = process.hrtime.bigint();
+      const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
+      const stdout = new Tail(options.maxStdoutBytes ?? 1024 * 1024);
+      const env = { ...baseEnv, ...command.env };
+      const child = execa(command.file, command.shell ? [] : command.args, {
+        cwd: command.cwd,
+        env,
+        extendEnv: false,
+        shell: command.shell ? true : false,
+        input: command.input,
+        stdin: command.input === undefined ? 'ignore' : undefined,
+        reject: false,
+        buffer: false,
+        stripFinalNewline: false,
+        detached: process.platform !== 'win32',
+        cleanup: true,
+        windowsHide: true,
+      });
+      const entry: Running = { pid: child.pid, interrupted: false, stop: (signal) => stopTree(child.pid, signal) };
+      running.add(entry);
+      let timedOut = false;
+      const timer =
+        command.timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              stopTree(child.pid, 'SIGTERM');
+            }, command.timeoutMs)
+          : undefined;
+
+      const follow = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') =>
+        new Promise<void>((resolve) => {
+          if (!stream) return resolve();
+          let partial = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => {
+            output.push(chunk);
+            if (name === 'stdout') stdout.push(chunk);
+            const lines = (partial + chunk).split(/\r?\n/);
+            partial = lines.pop() ?? '';
+            for (const line of lines) onLine?.(line, name);
+          });
+          stream.on('end', () => {
+            if (partial) onLine?.(partial, name);
+            resolve();
+          });
+          stream.on('error', () => resolve());
+        });
+
+      const [result] = await Promise.all([child, follow(child.stdout, 'stdout'), follow(child.stderr, 'stderr')]);
+      if (timer) clearTimeout(timer);
+      running.delete(entry);
+      // A child that exited still may have left grandchildren behind in its group: stop them too.
+      if (timedOut || entry.interrupted) stopTree(child.pid, 'SIGKILL');
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const code = (result as { code?: string }).code;
+      let spawnError: string | undefined;
+      if (code === 'ENOENT') spawnError = `${command.file}: command not found`;
+      else if (code === 'EACCES') spawnError = `${command.file}: permission denied`;
+      else if (result.failed && result.exitCode === undefined && !result.signal && !timedOut && !entry.interrupted) {
+        spawnError = (result as { shortMessage?: string }).shortMessage ?? 'could not start';
+      }
+      return {
+        exitCode: result.exitCode ?? null,
+        output: output.toString(),
+        stdout: stdout.toString(),
+        durationMs,
+        timedOut,
+        interrupted: entry.interrupted,
+        ...(spawnError ? { spawnError } : {}),
+      };
+    },
+
+    async stopAll(signal: NodeJS.Signals = 'SIGTERM') {
+      for (const entry of running) {
+        entry.interrupted = true;
+        entry.stop(signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// The shell executor: `commands:` run in order in the app's folder. An argv array runs directly; a
+// string is the user's own script and runs through the system shell as written (values reach it
+// through the environment: $DEPLOY_VERSION, $PORT...). Hooks use the same rules for every type.
+import type { CommandSpec } from '../config/types.js';
+import type { Command, Executor, Phase, PlanInput } from './types.js';
+
+export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phase, label: string): Command {
+  const base = { cwd: input.config.path, env: input.childEnv, timeoutMs: input.config.timeout, mutates: true, label, phase };
+  if (typeof spec === 'string') return { ...base, file: spec, args: [], shell: true };
+  const [file, ...args] = spec;
+  return { ...base, file: file!, args };
+}
+
+function describeSpec(spec: CommandSpec): string {
+  return typeof spec === 'string' ? spec.split('\n')[0]!.slice(0, 60) : spec.join(' ').slice(0, 60);
+}
+
+export function planShellDeploy(input: PlanInput): Command[] {
+  const commands = (input.config.commands as CommandSpec[] | undefined) ?? [];
+  return commands.map((spec, i) => commandFromSpec(spec, input, 'deploy', `command ${i + 1}/${commands.length}: ${describeSpec(spec)}`));
+}
+
+export function planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[] {
+  const hooks = input.config.hooks?.[phase] ?? [];
+  return hooks.map((spec, i) => commandFromSpec(spec, input, phase, `${phase} hook ${i + 1}/${hooks.length}: ${describeSpec(spec)}`));
+}
+
+export const shellExecutor: Executor = {
+  type: 'shell',
+  tools: () => [],
+  async plan(input) {
+    return { commands: planShellDeploy(input), artifacts: {}, notes: [] };
+  },
+};

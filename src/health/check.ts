@@ -1,0 +1,133 @@
+// The health check: attempts with a per-attempt time limit, retried by p-retry (the only retry layer:
+// got's own retry is off) with exponential backoff and jitter, a grace period before the first try,
+// consecutive successes required, and an overall deadline. An unhealthy target is a result, not a throw.
+import type { HealthCheckConfig } from '../config/types.js';
+import type { Runner } from '../executors/types.js';
+import type { HealthAttempt, HealthResult } from '../state/types.js';
+import { formatDuration } from '../config/duration.js';
+import { nextDelay } from './backoff.js';
+import { probeCommand, probeHttp, probeTcp, type ProbeResult } from './probes.js';
+
+/**
+ * Defaults chosen so a check notices a server soon after it comes up: delays 100ms, 200ms, 400ms, then
+ * 500ms, so "time reported healthy / time the server took" stays near 1.1 for 1-5 s start-ups.
+ */
+export const HEALTH_DEFAULTS = { retries: 60, interval: 100, max_interval: 500, timeout: 5000, start_period: 0, success_threshold: 1 };
+
+export interface HealthDeps {
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  now(): number;
+  random(): number;
+}
+
+export interface HealthOptions {
+  onAttempt?: (attempt: HealthAttempt) => void;
+  signal?: AbortSignal;
+  /** For `type: command` checks. */
+  runner?: Runner;
+  cwd?: string;
+  deps?: Partial<HealthDeps>;
+  /** Replaces the real probes (tests of the retry logic). */
+  probe?: (check: HealthCheckConfig, timeoutMs: number) => Promise<ProbeResult>;
+}
+
+function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+class NotYet extends Error {}
+
+export async function runHealthCheck(check: HealthCheckConfig, options: HealthOptions = {}): Promise<HealthResult> {
+  const { default: pRetry, AbortError } = await import('p-retry');
+  const sleep = options.deps?.sleep ?? realSleep;
+  const now = options.deps?.now ?? Date.now;
+  const random = options.deps?.random ?? Math.random;
+  const retries = check.retries ?? HEALTH_DEFAULTS.retries;
+  const interval = check.interval ?? HEALTH_DEFAULTS.interval;
+  const maxInterval = Math.max(interval, check.max_interval ?? HEALTH_DEFAULTS.max_interval);
+  const timeout = check.timeout ?? HEALTH_DEFAULTS.timeout;
+  const threshold = Math.max(1, check.success_threshold ?? HEALTH_DEFAULTS.success_threshold);
+  const start = now();
+  const deadline = check.deadline !== undefined ? start + check.deadline : undefined;
+
+  const probe =
+    options.probe ??
+    ((c: HealthCheckConfig, ms: number): Promise<ProbeResult> => {
+      if (c.type === 'tcp') return probeTcp(c, ms);
+      if (c.type === 'command') {
+        if (!options.runner) throw new Error('a command health check needs a runner');
+        return probeCommand(c, ms, options.runner, options.cwd ?? process.cwd());
+      }
+      return probeHttp(c, ms);
+    });
+
+  const attempts: HealthAttempt[] = [];
+  let consecutive = 0;
+  let lastFailure = '';
+  let failedInARow = 0;
+
+  if (check.start_period) await sleep(check.start_period, options.signal);
+
+  const attemptOnce = async () => {
+    if (options.signal?.aborted) throw new AbortError('interrupted');
+    const began = now();
+    const budget = deadline !== undefined ? Math.max(1, Math.min(timeout, deadline - began)) : timeout;
+    const result = await probe(check, budget);
+    const attempt: HealthAttempt = {
+      attempt: attempts.length + 1,
+      ok: result.ok,
+      message: result.message,
+      latencyMs: Math.round(now() - began),
+      at: new Date().toISOString(),
+    };
+    attempts.push(attempt);
+    options.onAttempt?.(attempt);
+    if (!result.ok) {
+      consecutive = 0;
+      lastFailure = result.message;
+      throw new Error(result.message);
+    }
+    consecutive += 1;
+    if (consecutive < threshold) throw new NotYet(`${consecutive} of ${threshold} consecutive successes`);
+  };
+
+  let ok = false;
+  try {
+    await pRetry(attemptOnce, {
+      retries,
+      // Delays come from backoff.ts through the injected sleep, so tests control time: p-retry waits 0.
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      randomize: false,
+      onFailedAttempt: async ({ error }) => {
+        failedInARow = error instanceof NotYet ? 0 : failedInARow + 1;
+        const delay = error instanceof NotYet ? interval : nextDelay(failedInARow, { interval, maxInterval, random });
+        const wait = deadline !== undefined ? Math.min(delay, Math.max(0, deadline - now())) : delay;
+        if (wait > 0 && !options.signal?.aborted) await sleep(wait, options.signal);
+      },
+      shouldRetry: () => !options.signal?.aborted && (deadline === undefined || now() < deadline),
+    });
+    ok = true;
+  } catch {
+    ok = false;
+  }
+
+  const durationMs = Math.round(now() - start);
+  const count = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;
+  const message = ok
+    ? `healthy after ${count}`
+    : options.signal?.aborted
+      ? `interrupted after ${count}`
+      : `unhealthy after ${count} over ${formatDuration(durationMs)}: ${lastFailure || 'not enough consecutive successes'}`;
+  return { ok, message, attempts, durationMs };
+}
