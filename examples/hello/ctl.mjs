@@ -30,8 +30,9 @@ async function stop() {
   const pid = Number(readFileSync(pidFile, 'utf8'));
   if (pid && alive(pid)) {
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50 && alive(pid); i++) await sleep(50);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    // An exited server may linger as a zombie where nothing reaps it: the port closing is what counts.
+    for (let i = 0; i < 50 && alive(pid) && (await listening()); i++) await sleep(50);
+    if (await listening()) process.kill(pid, 'SIGKILL');
   }
   rmSync(pidFile, { force: true });
   for (let i = 0; i < 50 && (await listening()); i++) await sleep(50);

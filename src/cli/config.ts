@@ -1,11 +1,26 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import { DeployError } from '../errors.js';
+import { collect } from './deploy.js';
 
 export function registerConfig(program: Command, app: CliApp): void {
-  app.globals(program.command('config').description('(not built yet)')).action(
-    app.action(async () => {
-      throw new DeployError('config is not built yet');
-    }),
-  );
+  app
+    .globals(
+      program
+        .command('config <app>')
+        .description('print the resolved config of an app in an environment, secrets shown as ***')
+        .requiredOption('-e, --env <env>', 'environment')
+        .option('--version <version>', 'version to resolve with')
+        .option('--set <key=value>', 'override a config value (repeatable)', collect, []),
+    )
+    .action(
+      app.action(async (ctx, appName: string, opts: { env: string; version?: string; set: string[] }) => {
+        const { prepareTarget } = await import('./target.js');
+        const { sealSecrets, secretsByName } = await import('../engine/secrets.js');
+        const { stringify } = await import('yaml');
+        const { target } = await prepareTarget(ctx, appName, opts.env, { version: opts.version, set: opts.set });
+        const { sealed } = sealSecrets(target.config, secretsByName(target.config.secrets, target.config.variables));
+        const document = { app: target.app, env: target.env, version: target.version, protected: target.environment.protected, config: sealed };
+        return { exitCode: 0, data: { schemaVersion: 1, ...document }, text: stringify(document, { sortMapEntries: false }) };
+      }),
+    );
 }

@@ -1,11 +1,95 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import { DeployError } from '../errors.js';
+import type { DeployRecord } from '../state/types.js';
+
+const STATUSES = ['pending', 'running', 'succeeded', 'failed', 'rolled_back', 'interrupted'];
 
 export function registerHistory(program: Command, app: CliApp): void {
-  app.globals(program.command('history').description('(not built yet)')).action(
-    app.action(async () => {
-      throw new DeployError('history is not built yet');
-    }),
-  );
+  const history = app
+    .globals(
+      program
+        .command('history [app]')
+        .description('deployment records, newest first (`history show <id>`, `history prune --keep N`)')
+        .option('-e, --env <env>', 'only this environment')
+        .option('--limit <n>', 'how many records', '20')
+        .option('--status <status>', `only records with this status (${STATUSES.join(', ')})`)
+        .option('--since <when>', 'only records since a duration ago (2h, 7d) or a date (2026-11-01)'),
+    )
+    .action(
+      app.action(async (ctx, appName: string | undefined, opts: { env?: string; limit: string; status?: string; since?: string }) => {
+        const { assertName } = await import('../names.js');
+        const { UsageError } = await import('../errors.js');
+        const { parseDuration, formatDuration } = await import('../config/duration.js');
+        const { FileHistoryStore } = await import('../state/history.js');
+        const { renderTable, age, statusLabel } = await import('../ui/table.js');
+        if (appName) assertName('app', appName);
+        if (opts.env) assertName('environment', opts.env);
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit} is not a positive whole number`, 'for example --limit 50');
+        if (opts.status && !STATUSES.includes(opts.status)) throw new UsageError(`unknown status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
+        let since: Date | undefined;
+        if (opts.since) {
+          const ms = parseDuration(opts.since);
+          since = ms !== undefined ? new Date(Date.now() - ms) : new Date(opts.since);
+          if (Number.isNaN(since.getTime())) throw new UsageError(`--since ${opts.since} is neither a duration nor a date`, 'for example --since 2h or --since 2026-11-01');
+        }
+        const store = new FileHistoryStore(ctx.home);
+        const records = await store.list({ app: appName, env: opts.env, status: opts.status as DeployRecord['status'] | undefined, since, limit });
+        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        const text = records.length
+          ? renderTable(
+              ['ID', 'APP', 'ENV', 'VERSION', 'ACTION', 'STATUS', 'STARTED', 'DURATION', 'BY'],
+              records.map((r) => [r.id, r.app, r.env, r.version, r.action, statusLabel(r.status), age(r.startedAt), r.durationMs !== undefined ? formatDuration(r.durationMs) : '-', r.user]),
+            )
+          : 'no deployment records match';
+        return { exitCode: 0, data: { schemaVersion: 1, records }, text };
+      }),
+    );
+
+  app
+    .globals(history.command('show <id>').description('one record: steps, health attempts, error'))
+    .action(
+      app.action(async (ctx, id: string) => {
+        const { FileHistoryStore } = await import('../state/history.js');
+        const { UsageError } = await import('../errors.js');
+        const { showRecord } = await import('../ui/record-text.js');
+        const record = await new FileHistoryStore(ctx.home).get(id);
+        if (!record) throw new UsageError(`no record with the id ${JSON.stringify(id)}`, 'list the ids with: deployctl history');
+        return { exitCode: 0, data: { schemaVersion: 1, record }, text: showRecord(record) };
+      }),
+    );
+
+  app
+    .globals(
+      history
+        .command('prune [app]')
+        .description('delete old records, keeping the newest N per app and environment (never the current or last good one)')
+        .requiredOption('--keep <n>', 'records to keep per app and environment')
+        .option('-e, --env <env>', 'only this environment')
+        .option('--older-than <duration>', 'only delete records older than this (30d)'),
+    )
+    .action(
+      app.action(async (ctx, appName: string | undefined, opts: { keep: string; env?: string; olderThan?: string }) => {
+        const { UsageError } = await import('../errors.js');
+        const { assertName } = await import('../names.js');
+        const { parseDuration } = await import('../config/duration.js');
+        const { FileHistoryStore } = await import('../state/history.js');
+        if (appName) assertName('app', appName);
+        if (opts.env) assertName('environment', opts.env);
+        const keep = Number(opts.keep);
+        if (!Number.isInteger(keep) || keep < 0) throw new UsageError(`--keep ${opts.keep} is not a whole number`, 'for example --keep 50');
+        let olderThan: Date | undefined;
+        if (opts.olderThan) {
+          const ms = parseDuration(opts.olderThan);
+          if (ms === undefined) throw new UsageError(`--older-than ${opts.olderThan} is not a duration`, 'for example --older-than 30d');
+          olderThan = new Date(Date.now() - ms);
+        }
+        const { deleted } = await new FileHistoryStore(ctx.home).prune({ keep, olderThan, app: appName, env: opts.env });
+        return {
+          exitCode: 0,
+          data: { schemaVersion: 1, deleted },
+          text: deleted.length ? `deleted ${deleted.length} record${deleted.length === 1 ? '' : 's'}:\n${deleted.join('\n')}` : 'nothing to delete',
+        };
+      }),
+    );
 }

@@ -1,11 +1,55 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import { DeployError } from '../errors.js';
 
 export function registerStatus(program: Command, app: CliApp): void {
-  app.globals(program.command('status').description('(not built yet)')).action(
-    app.action(async () => {
-      throw new DeployError('status is not built yet');
-    }),
-  );
+  app
+    .globals(
+      program
+        .command('status [app]')
+        .description('what version runs where, since when, by whom, and how the last deployment ended')
+        .option('-e, --env <env>', 'only this environment'),
+    )
+    .action(
+      app.action(async (ctx, appName: string | undefined, opts: { env?: string }) => {
+        const { assertName } = await import('../names.js');
+        const { FileHistoryStore } = await import('../state/history.js');
+        const { renderTable, age, statusLabel } = await import('../ui/table.js');
+        const { formatDuration } = await import('../config/duration.js');
+        if (appName) assertName('app', appName);
+        if (opts.env) assertName('environment', opts.env);
+        const history = new FileHistoryStore(ctx.home);
+        const latest = (await history.current()).filter((r) => (!appName || r.app === appName) && (!opts.env || r.env === opts.env));
+        const targets = [];
+        for (const last of latest) {
+          const running = last.status === 'succeeded' ? last : (await history.list({ app: last.app, env: last.env, status: 'succeeded', limit: 1 }))[0];
+          targets.push({ app: last.app, env: last.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last });
+        }
+        for (const warning of history.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        const data = {
+          schemaVersion: 1,
+          targets: targets.map((t) => ({
+            app: t.app,
+            env: t.env,
+            version: t.version,
+            since: t.since,
+            by: t.by,
+            last: { id: t.last.id, action: t.last.action, version: t.last.version, status: t.last.status, startedAt: t.last.startedAt, finishedAt: t.last.finishedAt, user: t.last.user, error: t.last.error?.message },
+          })),
+        };
+        const text = targets.length
+          ? renderTable(
+              ['APP', 'ENV', 'VERSION', 'SINCE', 'BY', 'LAST DEPLOYMENT'],
+              targets.map((t) => [
+                t.app,
+                t.env,
+                t.version ?? '-',
+                age(t.since ?? undefined),
+                t.by ?? '-',
+                `${statusLabel(t.last.status)} ${t.last.action} ${t.last.version}${t.last.durationMs !== undefined ? ` in ${formatDuration(t.last.durationMs)}` : ''}${t.last.error ? `: ${t.last.error.message}` : ''}`,
+              ]),
+            )
+          : 'nothing deployed yet: try deployctl deploy <app> -e <env>';
+        return { exitCode: 0, data, text };
+      }),
+    );
 }

@@ -1,0 +1,223 @@
+// Writes config/environments.schema.json and config/deployments.schema.json from one description of
+// the settings, so the app, defaults, per-environment overrides and environment blocks never drift.
+// Run it after changing a setting: node scripts/write-schemas.mjs (a test checks the files are current).
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const duration = { type: ['string', 'number'], pattern: '^(\\d+(\\.\\d+)?)((ms|s|m|h|d)(\\d+(\\.\\d+)?(ms|s|m|h|d))*)?$', description: 'a duration: 250ms, 5s, 1m30s, 2h, or a number of seconds' };
+const scalar = { type: ['string', 'number', 'boolean'] };
+const stringMap = (description) => ({ type: 'object', additionalProperties: scalar, description });
+const names = (description) => ({ type: 'array', items: { type: 'string' }, description });
+const command = {
+  type: ['array', 'string'],
+  items: { type: 'string' },
+  minItems: 1,
+  description: 'an argv array run directly (["npm", "run", "migrate"]), or a string run by the system shell as written',
+};
+const on = { type: 'array', items: { enum: ['failure', 'success', 'rollback', 'promote'] }, description: 'which results to notify about (default: all)' };
+
+const healthCheck = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'how to tell that the deployed version is serving',
+  properties: {
+    type: { enum: ['http', 'tcp', 'command'], description: 'http (default when url is set), tcp or command' },
+    url: { type: 'string', description: 'http: the URL to request' },
+    method: { type: 'string', description: 'http: the method (GET)' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    expected_status: { type: ['integer', 'array', 'string'], items: { type: 'integer' }, description: 'a code, a list of codes, a class like 2xx, or a range like 200-299 (default 2xx)' },
+    body_contains: { type: 'string', description: 'http: text the body must contain' },
+    json: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'equals'],
+      properties: { path: { type: 'string', description: 'like $.version' }, equals: { description: 'the value it must have' } },
+    },
+    insecure: { type: 'boolean', description: 'http: accept any TLS certificate' },
+    ca_file: { type: 'string', description: 'http: CA certificate file (relative to the app path)' },
+    host: { type: 'string', description: 'tcp: host (127.0.0.1)' },
+    port: { type: ['integer', 'string'], description: 'tcp: port' },
+    command: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'command: argv; exit 0 means healthy' },
+    retries: { type: 'integer', minimum: 0, description: 'retries after the first attempt' },
+    interval: { ...duration, description: 'first delay between attempts, doubled each time' },
+    max_interval: { ...duration, description: 'longest delay between attempts' },
+    timeout: { ...duration, description: 'time limit of one attempt' },
+    start_period: { ...duration, description: 'grace period before the first attempt' },
+    success_threshold: { type: 'integer', minimum: 1, description: 'consecutive successes required' },
+    deadline: { ...duration, description: 'overall time limit of the check' },
+  },
+};
+
+const notifications = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    slack: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['webhook_url'],
+      properties: { webhook_url: { type: 'string' }, channel: { type: 'string' }, on },
+    },
+    webhooks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: { url: { type: 'string' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, on },
+      },
+    },
+  },
+};
+
+const typeSettings = {
+  'docker-compose': {
+    compose_file: { type: 'string', description: 'compose file, relative to path (docker-compose.yml)' },
+    project: { type: 'string', description: 'compose project name (APP-ENV)' },
+    env_vars: stringMap('variables for the compose file, passed through the environment'),
+    services: names('only these services'),
+  },
+  docker: {
+    image: { type: 'string', description: 'image name without tag; the version is the tag' },
+    build: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { dockerfile: { type: 'string' }, context: { type: 'string' }, args: stringMap('build arguments') },
+    },
+    container_name: { type: 'string', description: 'container name (APP-ENV)' },
+    ports: names('published ports, HOST:CONTAINER'),
+    env: stringMap('container environment, passed through the environment'),
+    volumes: names('volumes, SRC:DST[:ro]'),
+    restart: { type: 'string', description: 'restart policy (unless-stopped)' },
+    network: { type: 'string', description: 'docker network (host)' },
+    command: { type: 'array', items: { type: 'string' }, description: 'container command argv' },
+  },
+  kubernetes: {
+    manifests: { type: 'string', description: 'a manifest file or a folder of them, relative to deployments.yaml' },
+    kustomize: { type: 'string', description: 'a kustomize folder, relative to deployments.yaml' },
+    context: { type: 'string', description: 'kube context' },
+    namespace: { type: 'string', description: 'namespace' },
+    rollout_timeout: duration,
+  },
+  terraform: {
+    var_file: { type: 'string', description: 'a .tfvars file, relative to path' },
+    vars: stringMap('more -var values'),
+    version_var: { type: 'string', description: 'the terraform variable that receives the version (app_version)' },
+    auto_approve: { type: 'boolean', description: 'apply the plan without asking' },
+    workspace: { type: 'string' },
+  },
+  ansible: {
+    inventory: { type: 'string', description: 'inventory, relative to path' },
+    playbook: { type: 'string', description: 'playbook, relative to path' },
+    vault_password_file: { type: 'string' },
+    extra_vars_file: { type: 'string' },
+    limit: { type: 'string' },
+    tags: { type: 'string' },
+    check: { type: 'boolean', description: 'run with --check --diff' },
+  },
+  shell: {
+    commands: { type: 'array', items: command, minItems: 1, description: 'the commands, in order' },
+  },
+};
+
+const common = {
+  path: { type: 'string', description: 'folder the app lives in, relative to deployments.yaml' },
+  version: { type: 'string', description: 'default version when --version is not given' },
+  repo: { type: 'string', description: 'a git checkout, for diff to list commits between versions' },
+  description: { type: 'string' },
+  variables: stringMap('variables: ${NAME} in the config, and in every command\'s environment'),
+  secrets: names('variables read from the process environment and shown as *** everywhere'),
+  timeout: { ...duration, description: 'time limit of each command' },
+  hooks: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { pre_deploy: { type: 'array', items: command }, post_deploy: { type: 'array', items: command } },
+  },
+  health_check: healthCheck,
+  rollback: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { auto: { type: 'boolean' }, max_attempts: { type: 'integer', minimum: 1 } },
+  },
+  retention: { type: 'object', additionalProperties: false, properties: { keep: { type: 'integer', minimum: 1 } } },
+  notifications,
+};
+
+const allTypeSettings = Object.assign({}, ...Object.values(typeSettings));
+const settings = { ...common, ...allTypeSettings };
+const types = Object.keys(typeSettings);
+
+const app = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: types, description: 'how this app is deployed' },
+    ...settings,
+    environments: {
+      type: 'object',
+      description: 'per-environment overrides of any setting above',
+      additionalProperties: { type: 'object', additionalProperties: false, properties: settings },
+    },
+  },
+};
+
+const deployments = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'deployctl/deployments.schema.json',
+  title: 'deployctl deployments.yaml',
+  type: 'object',
+  additionalProperties: false,
+  required: ['deployments'],
+  properties: {
+    defaults: { type: 'object', additionalProperties: false, properties: settings, description: 'settings every app starts from' },
+    secrets: names('variables read from the process environment and shown as *** everywhere'),
+    tools: { type: 'object', additionalProperties: { type: 'string' }, description: 'paths of the tools: { kubectl: /opt/bin/kubectl }' },
+    notifications,
+    deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
+  },
+};
+
+const environment = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    description: { type: 'string' },
+    variables: stringMap('variables of this environment'),
+    protected: { type: 'boolean', description: 'a deploy or promotion here needs approval (--yes in CI)' },
+    requires: names('environments the version must have succeeded in before it is promoted here'),
+    soak: { ...duration, description: 'how long the version must have run in the previous environment before promotion here' },
+    health_check: healthCheck,
+    notifications,
+    ...Object.fromEntries(
+      Object.entries(typeSettings).map(([type, props]) => [
+        type,
+        { type: 'object', additionalProperties: false, properties: { path: common.path, timeout: common.timeout, ...props }, description: `settings for ${type} apps in this environment` },
+      ]),
+    ),
+  },
+};
+
+const environments = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'deployctl/environments.schema.json',
+  title: 'deployctl environments.yaml',
+  type: 'object',
+  additionalProperties: false,
+  required: ['environments'],
+  properties: {
+    promotion: names('promotion order (default: the order of environments below)'),
+    environments: { type: 'object', additionalProperties: environment, description: 'the environments, in promotion order' },
+  },
+};
+
+export const schemas = { environments, deployments };
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const [name, schema] of Object.entries(schemas)) {
+    writeFileSync(join(root, 'config', `${name}.schema.json`), `${JSON.stringify(schema, null, 2)}\n`);
+  }
+}
