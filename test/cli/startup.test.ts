@@ -24,8 +24,8 @@ describe('CLI start-up', () => {
   });
 
   it('prints usage errors with exit code 2', async () => {
-    const run = await runCli(['deploy']);
+    const run = await runCli(['deploy', 'web']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("missing required argument 'app'");
+    expect(run.stderr).toContain("required option '-e, --env <env>' not specified");
   });
 });
