@@ -1,0 +1,176 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveApp, validateConfig } from '../../src/config/load.js';
+import { ConfigError, formatProblem, UsageError } from '../../src/errors.js';
+import { repoRoot, tempDir } from '../support/cli.js';
+
+const fixture = (name: string) => join(repoRoot, 'test/fixtures/config', name);
+
+async function problemsOf(dir: string): Promise<string[]> {
+  try {
+    await loadConfig({ configDir: dir });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => formatProblem({ ...p, file: p.file?.replace(/^.*\//, '') }));
+    throw error;
+  }
+  return [];
+}
+
+function configDir(environments: string, deployments: string): string {
+  const dir = tempDir('deployctl-config-');
+  writeFileSync(join(dir, 'environments.yaml'), environments);
+  writeFileSync(join(dir, 'deployments.yaml'), deployments);
+  return dir;
+}
+
+describe('loadConfig: every problem, with file, line, column and key path', () => {
+  it('reads a valid config with environments in order', async () => {
+    const loaded = await loadConfig({ configDir: fixture('valid') });
+    expect(loaded.apps).toEqual(['web']);
+    expect(loaded.environments.map((e) => [e.name, e.protected])).toEqual([
+      ['dev', false],
+      ['prod', true],
+    ]);
+  });
+
+  it('reports malformed YAML with its position', async () => {
+    expect(await problemsOf(fixture('malformed'))).toEqual([
+      expect.stringMatching(/^deployments\.yaml:5:1: invalid YAML: /),
+    ]);
+  });
+
+  it('reports wrong types and bad durations', async () => {
+    expect(await problemsOf(fixture('wrong-type'))).toEqual([
+      'deployments.yaml:8:16 deployments.web.health_check.retries: must be integer',
+      'deployments.yaml:9:17 deployments.web.health_check.interval: must be a duration like 250ms, 5s, 1m30s or a number of seconds',
+      'deployments.yaml:11:13 deployments.web.rollback.auto: must be boolean',
+    ]);
+  });
+
+  it('reports unknown keys at the key, and unknown types', async () => {
+    expect(await problemsOf(fixture('unknown-key'))).toEqual([
+      'deployments.yaml:4:5 deployments.web.comands: unknown key "comands"',
+      'deployments.yaml:6:5 deployments.web.helth_check: unknown key "helth_check"',
+      'deployments.yaml:8:11 deployments.api.type: must be one of: docker-compose, docker, kubernetes, terraform, ansible, shell',
+    ]);
+  });
+
+  it('reports bad names and references to unknown environments', async () => {
+    expect(await problemsOf(fixture('bad-names'))).toEqual([
+      'environments.yaml:2:3 environments.Dev: invalid environment name "Dev": use lower-case letters, digits, ".", "_" and "-"',
+      'environments.yaml:4:16 environments.prod.requires[0]: unknown environment "staging"',
+      'environments.yaml:5:19 promotion[1]: unknown environment "qa"',
+      'deployments.yaml:2:3 deployments.../x: invalid app name "../x": use lower-case letters, digits, ".", "_" and "-"',
+      'deployments.yaml:9:7 deployments.web.environments.moon: unknown environment "moon" (environments.yaml defines: Dev, prod)',
+    ]);
+  });
+
+  it('names the missing file and the way to point at the right folder', async () => {
+    const problems = await problemsOf(tempDir());
+    expect(problems[0]).toMatch(/environments\.yaml: file not found: .*--config-dir DIR/);
+    expect(problems).toHaveLength(2);
+  });
+});
+
+describe('resolveApp: merge, interpolation, secrets, versions', () => {
+  it('merges defaults < environment < app < override < --set, maps deeply, lists replaced', async () => {
+    const loaded = await loadConfig({ configDir: fixture('merge') });
+    const { config, version } = await resolveApp(loaded, 'shop', 'dev', { version: '2.0.0', set: ['variables.EXTRA=cli', 'health_check.retries=9'], processEnv: {} });
+    expect(version).toBe('2.0.0');
+    expect(config.variables).toEqual({
+      LAYER: 'override',
+      ENV_ONLY: 'from-env',
+      DEFAULT_ONLY: 'from-defaults',
+      PORT: '8080',
+      URL: 'http://127.0.0.1:8080/shop/dev/2.0.0',
+      EXTRA: 'cli',
+    });
+    expect(config).toMatchObject({ context: 'kind-dev', namespace: 'ns-app', timeout: 60_000, rollout_timeout: 90_000 });
+    expect(config.manifests).toBe(join(fixture('merge'), 'k8s'));
+    expect(config.health_check).toEqual({ type: 'http', url: 'http://127.0.0.1:8080/shop/dev/2.0.0', expected_status: [200, 204], retries: 9, interval: 1000 });
+    const prod = await resolveApp(loaded, 'shop', 'prod', { version: '2.0.0', processEnv: { PORT: '1' } });
+    expect(prod.config).toMatchObject({ context: 'prod', namespace: 'ns-app', variables: { LAYER: 'app' } });
+    expect(prod.config.health_check?.retries).toBe(3);
+  });
+
+  it('interpolates argv items but leaves shell strings to the shell', async () => {
+    const loaded = await loadConfig({ configDir: fixture('valid') });
+    const { config } = await resolveApp(loaded, 'web', 'dev', { processEnv: {} });
+    expect(config.commands).toEqual([['echo', 'web dev 1.0.0 8080'], 'echo ${DEPLOY_VERSION} | tee out.txt']);
+  });
+
+  it('gives fallbacks, literal $${}, and names an undefined variable with its position', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n',
+      'deployments:\n  web:\n    type: shell\n    version: "1"\n    variables:\n      A: "${MISSING:-dflt}"\n      B: "$${LITERAL}"\n      C: "${NOPE}"\n    commands: [[echo]]\n',
+    );
+    const loaded = await loadConfig({ configDir: dir });
+    const attempt = resolveApp(loaded, 'web', 'dev', { processEnv: {} });
+    await expect(attempt).rejects.toThrow(ConfigError);
+    const error = (await attempt.catch((e) => e)) as ConfigError;
+    expect(error.problems.map((p) => formatProblem({ ...p, file: 'deployments.yaml' }))).toEqual([
+      'deployments.yaml:8:10 deployments.web.variables.C: ${NOPE} is not defined: set it in variables (or in the environment), or give a fallback like ${NOPE:-value}',
+    ]);
+    const ok = await resolveApp(loaded, 'web', 'dev', { processEnv: { NOPE: 'x' } });
+    expect(ok.config.variables).toMatchObject({ A: 'dflt', B: '${LITERAL}', C: 'x' });
+  });
+
+  it('reads secrets from the environment only, and says which one is missing', async () => {
+    const dir = configDir('environments:\n  dev: {}\n', 'secrets: [API_TOKEN]\ndeployments:\n  web:\n    type: shell\n    version: "1"\n    commands: [[echo]]\n');
+    const loaded = await loadConfig({ configDir: dir });
+    await expect(resolveApp(loaded, 'web', 'dev', { processEnv: {} })).rejects.toThrow('secret API_TOKEN is not set: export API_TOKEN=...');
+    const ok = await resolveApp(loaded, 'web', 'dev', { processEnv: { API_TOKEN: 'tok-123' } });
+    expect(ok.secretValues).toEqual(['tok-123']);
+    expect(ok.config.variables.API_TOKEN).toBe('tok-123');
+  });
+
+  it('refuses unknown apps and environments with a suggestion, and bad versions', async () => {
+    const loaded = await loadConfig({ configDir: fixture('valid') });
+    await expect(resolveApp(loaded, 'wbe', 'dev')).rejects.toThrow('unknown app "wbe" (did you mean "web"?)');
+    await expect(resolveApp(loaded, 'web', 'prd')).rejects.toThrow('unknown environment "prd" (did you mean "prod"?)');
+    await expect(resolveApp(loaded, 'web', 'dev', { version: '1.0;rm -rf /' })).rejects.toThrow(UsageError);
+    await expect(resolveApp(loaded, 'web', 'dev', { set: ['=x'] })).rejects.toThrow('write it as key.path=value');
+  });
+
+  it('takes the version from the git checkout, with -dirty when it has changes', async () => {
+    const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    commands: [[echo]]\n');
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '.');
+    git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'first');
+    const sha = git('rev-parse', '--short', 'HEAD');
+    const loaded = await loadConfig({ configDir: dir });
+    expect((await resolveApp(loaded, 'web', 'dev')).version).toBe(sha);
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    commands: [[echo, changed]]\n');
+    expect((await resolveApp(await loadConfig({ configDir: dir }), 'web', 'dev')).version).toBe(`${sha}-dirty`);
+  });
+
+  it('asks for --version when there is no version anywhere', async () => {
+    const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    commands: [[echo]]\n');
+    const loaded = await loadConfig({ configDir: dir });
+    await expect(resolveApp(loaded, 'web', 'dev')).rejects.toThrow(/no version for web/);
+  });
+});
+
+describe('validateConfig', () => {
+  it('resolves every app in every environment and checks the files it names', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n  prod: {}\n',
+      'deployments:\n  web:\n    type: kubernetes\n    manifests: k8s\n  api:\n    type: shell\n    commands: [[echo, "${UNSET}"]]\n',
+    );
+    const { problems } = await validateConfig(dir, {});
+    expect(problems.map((p) => formatProblem({ ...p, file: p.file?.replace(/^.*\//, '') }))).toEqual([
+      `deployments.yaml:4:16 deployments.web.manifests: ${join(dir, 'k8s')} does not exist`,
+      'deployments.yaml:7:23 deployments.api.commands[0][1]: ${UNSET} is not defined: set it in variables (or in the environment), or give a fallback like ${UNSET:-value}',
+    ]);
+    mkdirSync(join(dir, 'k8s'));
+    expect((await validateConfig(dir, { UNSET: '1' })).problems).toEqual([]);
+  });
+
+  it('passes on the demo config at the repo root', async () => {
+    const { problems } = await validateConfig(repoRoot, {});
+    expect(problems.filter((p) => p.path?.startsWith('deployments.hello'))).toEqual([]);
+  });
+});
