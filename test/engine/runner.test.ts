@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { createRunner } from '../../src/engine/runner.js';
+import type { Command } from '../../src/executors/types.js';
+import { isPidAlive } from '../../src/state/process.js';
+
+function command(file: string, args: string[], extra: Partial<Command> = {}): Command {
+  return { file, args, cwd: process.cwd(), env: {}, timeoutMs: 10_000, mutates: true, label: file, phase: 'deploy', ...extra };
+}
+
+describe('the runner', () => {
+  it('streams lines in order from stdout and stderr and keeps them', async () => {
+    const lines: string[] = [];
+    const result = await createRunner({ dryRun: false }).run(
+      command(process.execPath, ['-e', 'console.log("one"); console.error("two"); setTimeout(() => console.log("three"), 20)']),
+      (line, stream) => lines.push(`${stream}:${line}`),
+    );
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual(['stdout:one', 'stderr:two', 'stdout:three']);
+    expect(result.stdout).toBe('one\nthree\n');
+    expect(result.output).toContain('two');
+  });
+
+  it('passes the environment and reports the exit code', async () => {
+    const result = await createRunner({ dryRun: false }).run(command(process.execPath, ['-e', 'process.exit(Number(process.env.CODE))'], { env: { CODE: '7' } }));
+    expect(result.exitCode).toBe(7);
+  });
+
+  it('runs a user string through the shell as written', async () => {
+    const result = await createRunner({ dryRun: false }).run(command('echo "v=$V" | tr a-z A-Z', [], { shell: true, env: { V: 'x' } }));
+    expect(result.stdout).toBe('V=X\n');
+  });
+
+  it('keeps a bounded tail of long output', async () => {
+    const result = await createRunner({ dryRun: false, maxOutputBytes: 1000 }).run(
+      command(process.execPath, ['-e', 'for (let i = 0; i < 2000; i++) console.log("line " + i)']),
+    );
+    expect(result.output.length).toBeLessThanOrEqual(1000);
+    expect(result.output).toContain('line 1999');
+    expect(result.output).not.toContain('line 10\n');
+  });
+
+  it('says when a program is not there', async () => {
+    const result = await createRunner({ dryRun: false }).run(command('no-such-tool-here', ['x']));
+    expect(result.spawnError).toBe('no-such-tool-here: command not found');
+  });
+
+  it('stops the whole process tree on time-out', async () => {
+    const pids: number[] = [];
+    const result = await createRunner({ dryRun: false, killGraceMs: 500 }).run(
+      command('sh', ['-c', 'sleep 30 & echo $!; sleep 30 & echo $!; wait'], { timeoutMs: 500 }),
+      (line) => pids.push(Number(line)),
+    );
+    expect(result.timedOut).toBe(true);
+    expect(pids).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(pids.filter(isPidAlive)).toEqual([]);
+  });
+
+  it('stops running commands when asked (Ctrl-C)', async () => {
+    const runner = createRunner({ dryRun: false, killGraceMs: 500 });
+    const running = runner.run(command('sh', ['-c', 'sleep 30']));
+    await new Promise((r) => setTimeout(r, 200));
+    await runner.stopAll('SIGTERM');
+    const result = await running;
+    expect(result.interrupted).toBe(true);
+    expect(result.exitCode).not.toBe(0);
+  });
+
+  it('skips commands that change things in a dry run, and runs read-only ones', async () => {
+    const runner = createRunner({ dryRun: true });
+    expect(await runner.run(command('false', []))).toMatchObject({ skipped: true, exitCode: 0 });
+    expect(await runner.run(command('false', [], { mutates: false }))).toMatchObject({ exitCode: 1 });
+  });
+});
