@@ -108,6 +108,17 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
   if (request.dryRun) return dryRun(request, executor, deps);
 
   const tools = deps.resolveTools(executor.tools(target.config), request.tools);
+  if (!request.approved && !request.interactive) {
+    // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
+    const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
+    const gated = preview.commands.find((c) => c.needsApproval);
+    if (gated) {
+      throw new ApprovalError(
+        `${gated.label} for ${target.app} in ${target.env} needs approval`,
+        'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
+      );
+    }
+  }
   const lock = await deps.locks.acquire(target.app, target.env, {
     command: deps.commandLine,
     waitMs: request.waitLockMs,

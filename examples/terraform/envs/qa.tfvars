@@ -1,0 +1,2 @@
+environment = "qa"
+replicas    = 1

@@ -1,0 +1,169 @@
+// The argv each executor plans, as tables: what deployctl would run, exactly.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../src/config/types.js';
+import type { PlanInput } from '../../src/executors/types.js';
+import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../../src/executors/kubernetes.js';
+import { planTerraformDeploy } from '../../src/executors/terraform.js';
+import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
+import { planDockerDeploy, imageReference } from '../../src/executors/docker.js';
+import { planComposeDeploy } from '../../src/executors/docker-compose.js';
+import { tempDir } from '../support/cli.js';
+
+function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
+  return {
+    app: 'web',
+    env: 'prod',
+    version: '1.4.2',
+    recordId: 'web_prod_1',
+    config: { type: 'shell', path: '/srv/my app', variables: {}, secrets: [], timeout: 120_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
+    childEnv: { DEPLOY_VERSION: '1.4.2' },
+    tools: {},
+    dryRun: false,
+    ...extra,
+  };
+}
+const argv = (commands: Array<{ file: string; args: string[] }>) => commands.map((c) => [c.file, ...c.args]);
+
+describe('kubernetes', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'k8s'));
+  writeFileSync(join(dir, 'k8s', 'a-deploy.yaml'), 'kind: Deployment\nmetadata:\n  name: shop\nspec:\n  image: shop:${version}\n');
+  writeFileSync(join(dir, 'k8s', 'b-svc.yaml'), 'kind: Service\nmetadata:\n  name: shop\n');
+  writeFileSync(join(dir, 'k8s', 'c-sts.yml'), 'kind: StatefulSet\nmetadata:\n  name: db\n  namespace: data\n');
+  writeFileSync(join(dir, 'k8s', 'README.md'), 'not a manifest');
+
+  it('renders the folder in name order and plans apply, then rollout status per workload', () => {
+    const i = input({ type: 'kubernetes', manifests: join(dir, 'k8s'), context: 'kind-prod', namespace: 'shop', timeout: 90_000 });
+    const rendered = renderManifests(i);
+    expect(rendered).toContain('image: shop:1.4.2');
+    expect(rendered.indexOf('Deployment')).toBeLessThan(rendered.indexOf('Service'));
+    const commands = planKubernetesDeploy(i, rendered);
+    expect(argv(commands)).toEqual([
+      ['kubectl', '--context', 'kind-prod', '-n', 'shop', 'apply', '-f', '-'],
+      ['kubectl', '--context', 'kind-prod', '-n', 'shop', 'rollout', 'status', 'deployment/shop', '--timeout=90s'],
+      ['kubectl', '--context', 'kind-prod', '-n', 'data', 'rollout', 'status', 'statefulset/db', '--timeout=90s'],
+    ]);
+    expect(commands[0]!.input).toBe(rendered);
+  });
+
+  it('re-applies stored manifests on rollback, not the files of today', async () => {
+    const stored = 'kind: Deployment\nmetadata:\n  name: shop\nspec:\n  image: shop:1.0.0\n';
+    const plan = await kubernetesExecutor.plan(input({ type: 'kubernetes', manifests: join(dir, 'k8s') }, { artifacts: { manifests: stored }, tools: { kubectl: '/opt/kubectl' } }));
+    expect(plan.commands[0]).toMatchObject({ file: '/opt/kubectl', args: ['apply', '-f', '-'], input: stored });
+    expect(plan.artifacts.manifests).toBe(stored);
+  });
+
+  it('applies a kustomize folder with -k', () => {
+    expect(argv(planKubernetesDeploy(input({ type: 'kubernetes', kustomize: '/k/overlays/prod' }), undefined))).toEqual([['kubectl', 'apply', '-k', '/k/overlays/prod']]);
+  });
+
+  it('names an undefined ${name} in a manifest', () => {
+    const bad = tempDir();
+    writeFileSync(join(bad, 'x.yaml'), 'image: ${IMAGE_REPO}/shop\n');
+    expect(() => renderManifests(input({ type: 'kubernetes', manifests: join(bad, 'x.yaml') }))).toThrow('${IMAGE_REPO} is not defined');
+  });
+});
+
+describe('terraform', () => {
+  it.each([
+    [
+      'seed 004 config: var file, version variable, approval needed',
+      { var_file: '/tf/terraform.tfvars.prod', auto_approve: false },
+      ['-var-file=/tf/terraform.tfvars.prod', '-var', 'app_version=1.4.2'],
+      true,
+    ],
+    ['no var file, renamed version variable, extra vars, auto approve', { version_var: 'release', vars: { replicas: 3 }, auto_approve: true }, ['-var', 'release=1.4.2', '-var', 'replicas=3'], false],
+  ])('%s', (_name, config, planVars, approval) => {
+    const commands = planTerraformDeploy(input({ type: 'terraform', ...config }));
+    const plan = commands.find((c) => c.label === 'terraform plan')!;
+    expect(argv(commands).map((a) => a.slice(0, 2))).toEqual([
+      ['terraform', 'init'],
+      ['terraform', 'plan'],
+      ['terraform', 'show'],
+      ['terraform', 'apply'],
+    ]);
+    expect(plan.args.slice(0, 3)).toEqual(['plan', '-input=false', '-no-color']);
+    expect(plan.args[3]).toMatch(/^-out=.*deployctl-web_prod_1\.tfplan$/);
+    expect(plan.args.slice(4)).toEqual(planVars);
+    expect(commands.map((c) => c.mutates)).toEqual([false, false, false, true]);
+    expect(commands[3]!.args).toEqual(['apply', '-input=false', '-no-color', plan.args[3]!.slice(5)]);
+    expect(Boolean(commands[3]!.needsApproval)).toBe(approval);
+    expect(plan.env).toMatchObject({ TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' });
+    expect(plan.cwd).toBe('/srv/my app');
+  });
+
+  it('selects the workspace first', () => {
+    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-or-create', 'prod']);
+  });
+});
+
+describe('ansible', () => {
+  it.each([
+    [
+      'seed 004 config',
+      { inventory: '/a/inventories/hosts.yml', playbook: '/a/playbooks/backup_config.yml', vault_password_file: '/a/vault/.prod_password' },
+      false,
+      ['ansible-playbook', '-i', '/a/inventories/hosts.yml', '/a/playbooks/backup_config.yml', '-e', 'version=1.4.2', '--vault-password-file', '/a/vault/.prod_password'],
+    ],
+    [
+      'extra vars file, limit, tags, and a dry run with --check --diff',
+      { playbook: 'site.yml', extra_vars_file: '/a/vars.yml', limit: 'web*', tags: 'deploy' },
+      true,
+      ['ansible-playbook', 'site.yml', '-e', 'version=1.4.2', '-e', '@/a/vars.yml', '--limit', 'web*', '--tags', 'deploy', '--check', '--diff'],
+    ],
+  ])('%s', (_name, config, dryRun, expected) => {
+    const [command] = planAnsibleDeploy(input({ type: 'ansible', ...config }, { dryRun }));
+    expect([command!.file, ...command!.args]).toEqual(expected);
+    expect(command!.mutates).toBe(!dryRun);
+  });
+
+  it('reads the PLAY RECAP', () => {
+    const output = 'PLAY RECAP *********\nlocalhost                  : ok=2    changed=1    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0\nweb1 : ok=1 changed=0 unreachable=1 failed=0\n';
+    expect(parseRecap(output)).toEqual({
+      localhost: { ok: 2, changed: 1, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 },
+      web1: { ok: 1, changed: 0, unreachable: 1, failed: 0 },
+    });
+  });
+});
+
+describe('docker', () => {
+  it('builds, then replaces the container; values reach it through the environment', () => {
+    const commands = planDockerDeploy(
+      input({ type: 'docker', path: '/apps/dash board', image: 'dash', build: { dockerfile: '/apps/dash board/Dockerfile', context: '/apps/dash board', args: { NODE_ENV: 'production' } }, ports: ['5001:5001'], env: { TOKEN: 's3cret' }, volumes: ['/data:/data:ro'], network: 'host' }),
+    );
+    expect(argv(commands)).toEqual([
+      ['docker', 'build', '-t', 'dash:1.4.2', '-f', '/apps/dash board/Dockerfile', '--build-arg', 'NODE_ENV', '/apps/dash board'],
+      ['docker', 'rm', '-f', 'web-prod'],
+      ['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'unless-stopped', '--network', 'host', '-p', '5001:5001', '-e', 'TOKEN', '-e', 'DEPLOY_VERSION', '-v', '/data:/data:ro', '--label', 'deployctl.app=web', '--label', 'deployctl.env=prod', 'dash:1.4.2'],
+    ]);
+    expect(commands[2]!.env).toMatchObject({ TOKEN: 's3cret', NODE_ENV: 'production' });
+    expect(JSON.stringify(argv(commands))).not.toContain('s3cret');
+  });
+
+  it('pulls when there is no build section, and uses a digest as is', () => {
+    expect(argv(planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' })))[0]).toEqual(['docker', 'pull', 'ghcr.io/acme/api:1.4.2']);
+    expect(imageReference('api', `@sha256:${'a'.repeat(64)}`)).toBe(`api@sha256:${'a'.repeat(64)}`);
+  });
+
+  it('runs the stored image on rollback, without building', () => {
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0' } }));
+    expect(argv(commands).map((a) => a[1])).toEqual(['rm', 'run']);
+    expect(argv(commands)[1]!.at(-1)).toBe('dash:1.0.0');
+  });
+});
+
+describe('docker compose', () => {
+  it('uses the compose plugin with --wait', () => {
+    const [up] = planComposeDeploy(input({ type: 'docker-compose', path: '/srv/go monitor', compose_file: '/srv/go monitor/docker-compose.yml', env_vars: { HOST: 'google.com' } }, { tools: { docker: 'docker' } }));
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', '/srv/go monitor/docker-compose.yml', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect(up!.env).toMatchObject({ HOST: 'google.com', DEPLOY_VERSION: '1.4.2' });
+    expect(up!.cwd).toBe('/srv/go monitor');
+  });
+
+  it('falls back to docker-compose v1, which has no --wait', () => {
+    const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
+    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
+  });
+});
