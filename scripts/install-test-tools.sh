@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the tools the tests run for real when they are missing:
+# ansible-playbook (ansible-core). terraform and git come with the machine.
+set -euo pipefail
+missing=()
+command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible-core)
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-tools: need root to install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+for tool in terraform ansible-playbook git; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "install-test-tools: $tool is missing and could not be installed" >&2; exit 1; }
+done

@@ -1,0 +1,134 @@
+// The executors for real through the built CLI: terraform (offline, terraform_data only), ansible
+// against localhost, and kubectl played by a fake first on PATH that records what it was given.
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
+import { toolMissing } from '../support/tools.js';
+
+function demoCopy(): string {
+  const dir = tempDir('deployctl-demo-');
+  for (const f of ['environments.yaml', 'deployments.yaml']) cpSync(join(repoRoot, f), join(dir, f));
+  cpSync(join(repoRoot, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !/\.terraform|tfstate/.test(src) });
+  return dir;
+}
+
+async function records(env: NodeJS.ProcessEnv, app: string, target: string) {
+  const run = await runCli(['history', app, '-e', target, '--json'], { env });
+  return JSON.parse(run.stdout).records as Array<{ action: string; version: string; status: string; artifacts: Record<string, any>; steps: Array<{ command: string[] }> }>;
+}
+
+describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () => {
+  const dir = demoCopy();
+  const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '' });
+
+  it('deploys, deploys a new version, rolls back, with the outputs in each record', async () => {
+    for (const version of ['1.0.0', '1.1.0']) {
+      const run = await runCli(['deploy', 'infra', '-e', 'dev', '--version', version], { env, timeoutMs: 120_000 });
+      expect(run.stderr).toContain('terraform apply');
+      expect(run.code).toBe(0);
+    }
+    const back = await runCli(['rollback', 'infra', '-e', 'dev'], { env, timeoutMs: 120_000 });
+    expect(back.code).toBe(0);
+    const history = await records(env, 'infra', 'dev');
+    expect(history.map((r) => [r.action, r.version, r.artifacts.outputs])).toEqual([
+      ['rollback', '1.0.0', { environment: 'dev', replicas: 1, version: '1.0.0' }],
+      ['deploy', '1.1.0', { environment: 'dev', replicas: 1, version: '1.1.0' }],
+      ['deploy', '1.0.0', { environment: 'dev', replicas: 1, version: '1.0.0' }],
+    ]);
+  });
+
+  it('stops a dry run after the plan, and asks for approval where auto_approve is off (exit 6, nothing run)', async () => {
+    const dry = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0', '--dry-run'], { env, timeoutMs: 120_000 });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('dry run: terraform init and plan run (they change nothing); apply is skipped');
+    expect(dry.stderr).toMatch(/would run terraform apply/);
+    const refused = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0'], { env });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain('terraform apply for infra in qa needs approval');
+    expect(await records(env, 'infra', 'qa')).toEqual([]);
+    const approved = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0', '--yes'], { env, timeoutMs: 120_000 });
+    expect(approved.code).toBe(0);
+    expect((await records(env, 'infra', 'qa'))[0]?.artifacts.outputs).toEqual({ environment: 'qa', replicas: 1, version: '2.0.0' });
+  });
+});
+
+describe.skipIf(toolMissing('ansible-playbook'))('ansible, for real against localhost', () => {
+  it('writes the version, and a rollback writes the previous one back', async () => {
+    const dir = demoCopy();
+    const releaseDir = tempDir();
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, RELEASE_DIR: releaseDir, ANSIBLE_LOCAL_TEMP: join(releaseDir, '.tmp') });
+    for (const version of ['1.0.0', '2.0.0']) {
+      const run = await runCli(['deploy', 'config-mgmt', '-e', 'dev', '--version', version], { env, timeoutMs: 180_000 });
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe(`${version}\n`);
+    }
+    const back = await runCli(['rollback', 'config-mgmt', '-e', 'dev'], { env, timeoutMs: 180_000 });
+    expect(back.code).toBe(0);
+    expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    const [latest] = await records(env, 'config-mgmt', 'dev');
+    expect(latest?.artifacts.recap).toEqual({ localhost: expect.objectContaining({ failed: 0, unreachable: 0 }) });
+  });
+});
+
+describe('kubernetes with a fake kubectl first on PATH', () => {
+  const fakeBin = join(repoRoot, 'test/fixtures/bin');
+  function setup(extra: Record<string, string> = {}) {
+    const dir = demoCopy();
+    const log = join(tempDir(), 'kubectl.jsonl');
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, FAKE_KUBECTL_LOG: log, PATH: `${fakeBin}${delimiter}${process.env.PATH}`, ...extra });
+    const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { args: string[]; stdin: string });
+    return { dir, env, calls };
+  }
+
+  it('applies the rendered manifests, waits for the rollout, and a rollback re-applies the stored text byte for byte', async () => {
+    const { dir, env, calls } = setup();
+    expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.0.0', '--yes'], { env })).code).toBe(0);
+    // Today's files change after 1.0.0: the rollback must not pick that up.
+    writeFileSync(join(dir, 'examples/kubernetes/service.yaml'), readFileSync(join(dir, 'examples/kubernetes/service.yaml'), 'utf8').replace('port: 80', 'port: 81'));
+    expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.1.0', '--yes'], { env })).code).toBe(0);
+    expect((await runCli(['rollback', 'shop', '-e', 'prod', '--yes'], { env })).code).toBe(0);
+    const all = calls();
+    expect(all.map((c) => c.args)).toEqual([
+      ['--context', 'prod', '-n', 'shop', 'apply', '-f', '-'],
+      ['--context', 'prod', '-n', 'shop', 'rollout', 'status', 'deployment/shop', '--timeout=120s'],
+      ['--context', 'prod', '-n', 'shop', 'apply', '-f', '-'],
+      ['--context', 'prod', '-n', 'shop', 'rollout', 'status', 'deployment/shop', '--timeout=120s'],
+      ['--context', 'prod', '-n', 'shop', 'apply', '-f', '-'],
+      ['--context', 'prod', '-n', 'shop', 'rollout', 'status', 'deployment/shop', '--timeout=120s'],
+    ]);
+    expect(all[0]!.stdin).toContain('image: registry.example/shop:1.0.0');
+    expect(all[2]!.stdin).toContain('port: 81');
+    expect(all[4]!.stdin).toBe(all[0]!.stdin);
+  });
+
+  it('fails with exit 3 when the rollout fails, and rolls back to the previous manifests', async () => {
+    const { env, calls } = setup();
+    expect((await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env })).code).toBe(0);
+    const failing = { ...env, FAKE_KUBECTL_ROLLOUT: 'fail' };
+    const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '2.0.0'], { env: failing });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('exceeded its progress deadline');
+    expect(run.stdout).toContain('rollout status deployment/shop: exit code 1');
+    const applied = calls().filter((c) => c.args.includes('apply'));
+    expect(applied.map((c) => /shop:(\S+)/.exec(c.stdin)?.[1])).toEqual(['1.0.0', '2.0.0', '1.0.0']);
+  });
+
+  it('stops a hanging rollout at the time limit (exit 3, record failed, lock released)', async () => {
+    const { env } = setup({ FAKE_KUBECTL_ROLLOUT: 'hang' });
+    const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0', '--timeout', '2s'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('timed out after 2s');
+    const status = JSON.parse((await runCli(['status', 'shop', '--json'], { env })).stdout);
+    expect(status.targets[0].last.status).toBe('failed');
+    expect((await runCli(['unlock', 'shop', '-e', 'dev'], { env })).stdout).toContain('is not locked');
+  });
+
+  it('says kubectl is missing before anything runs (exit 2)', async () => {
+    const { env } = setup({ PATH: '/nonexistent' });
+    const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env: { ...env, PATH: '/usr/bin/nonexistent' } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('kubectl not found on PATH');
+    expect(run.stderr).toContain('tools.kubectl in deployments.yaml');
+  });
+});
