@@ -161,6 +161,9 @@ export class FileHistoryStore implements HistoryStore {
     const limit = query.limit ?? Infinity;
     const found: IndexEntry[] = [];
     for (let index of indexes) {
+      if (index.entries.some((e) => e.status === 'running')) {
+        index = { ...index, entries: await Promise.all(index.entries.map((e) => this.reconcile(e))) };
+      }
       let hits = index.entries.filter(matches);
       if (hits.length < limit && !index.complete) {
         index = await this.scanTarget(index.app, index.env);
@@ -169,8 +172,7 @@ export class FileHistoryStore implements HistoryStore {
       found.push(...hits);
     }
     found.sort(newestFirst);
-    const result = found.slice(0, limit);
-    return Promise.all(result.map((e) => this.reconcile(e)));
+    return found.slice(0, limit);
   }
 
   async latest(app: string, env: string): Promise<DeployRecord | undefined> {
