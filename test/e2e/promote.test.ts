@@ -128,6 +128,6 @@ describe('promote and diff', () => {
       staging: { version: '1.1.0', status: 'succeeded', lastVersion: '1.1.0' },
       prod: { version: '1.1.0', status: 'succeeded', lastVersion: '1.1.0' },
     });
-    expect((await cli('list')).stdout).toMatch(/^APP\s+DEV\s+QA\s+STAGING\s+PROD\nsvc\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0$/);
+    expect((await cli('list')).stdout).toMatch(/^APP\s+DEV\s+QA\s+STAGING\s+PROD\nsvc\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0\n$/);
   });
 });
