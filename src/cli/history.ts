@@ -85,6 +85,10 @@ export function registerHistory(program: Command, app: CliApp): void {
           olderThan = new Date(Date.now() - ms);
         }
         const { deleted } = await new FileHistoryStore(ctx.home).prune({ keep, olderThan, app: appName, env: opts.env });
+        const { appendAudit } = await import('../notify/audit.js');
+        const { currentIdentity } = await import('../engine/identity.js');
+        const who = currentIdentity(ctx.io.env);
+        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep } });
         return {
           exitCode: 0,
           data: { schemaVersion: 1, deleted },

@@ -1,7 +1,7 @@
 // The CLI entry: only commander is imported here. Every command registers its flags from its own file
 // and imports what it needs inside its handler, so `deployctl --help` stays as fast as plain Node.
-import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { Command, Option } from 'commander';
 import type { CliContext, CommandResult, GlobalOptions, Io } from './context.js';
 import { commands } from './commands.js';
 

@@ -31,6 +31,12 @@ export async function runDeployment(
   try {
     const deps = await createEngineDeps(ctx, { emit, signal: abort.signal });
     const outcome = await work(deps);
+    if (!outcome.dryRun) {
+      const { reportToGithub } = await import('../notify/github.js');
+      await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line)).catch((e: Error) =>
+        ctx.io.stderr.write(`warning: could not write the GitHub Actions summary: ${e.message}\n`),
+      );
+    }
     return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };
   } finally {
     process.off('SIGINT', onSignal);

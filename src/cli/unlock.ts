@@ -32,6 +32,10 @@ export function registerUnlock(program: Command, app: CliApp): void {
           );
         }
         await locks.remove(appName, opts.env);
+        const { appendAudit } = await import('../notify/audit.js');
+        const { currentIdentity } = await import('../engine/identity.js');
+        const who = currentIdentity(ctx.io.env);
+        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder: holder } });
         return {
           exitCode: 0,
           data: { schemaVersion: 1, removed: holder },

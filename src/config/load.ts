@@ -180,8 +180,14 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,
+    depData.notifications ? { notifications: depData.notifications } : undefined,
     depData.defaults,
-    { variables: envRaw.variables ?? {}, ...(envRaw.health_check ? { health_check: envRaw.health_check } : {}), ...(envRaw[type] ?? {}) },
+    {
+      variables: envRaw.variables ?? {},
+      ...(envRaw.health_check ? { health_check: envRaw.health_check } : {}),
+      ...(envRaw.notifications ? { notifications: envRaw.notifications } : {}),
+      ...(envRaw[type] ?? {}),
+    },
     appRaw,
     overrides,
     setValues,

@@ -31,7 +31,7 @@ export interface EngineDeps {
   ci?: CiInfo;
   commandLine: string;
   /** Called once per finished record: notifications, audit log, CI summary. Must not throw. */
-  afterRecord?(record: DeployRecord, context: { previousVersion?: string; secretValues: string[] }): Promise<void>;
+  afterRecord?(record: DeployRecord, context: { previousVersion?: string; secretValues: string[]; notifications?: unknown }): Promise<void>;
   signal?: AbortSignal;
   /** The process environment: secrets of stored records are read from it again. */
   processEnv: NodeJS.ProcessEnv;
@@ -158,7 +158,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
   } finally {
     await lock.release();
     for (const record of finished) {
-      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues });
+      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
     }
   }
 }
@@ -576,7 +576,9 @@ export async function rollbackTarget(
     attempts = await rollBackThrough(candidates, base, deps);
   } finally {
     await lock.release();
-    for (const record of attempts) await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues });
+    for (const record of attempts) {
+      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
+    }
   }
   const landed = attempts.find((r) => r.status === 'succeeded');
   const last = attempts[attempts.length - 1]!;

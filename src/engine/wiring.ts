@@ -50,7 +50,36 @@ async function createAfterRecord(
   ctx: CliContext,
   emit: (event: DeployEvent) => void,
 ): Promise<Pick<EngineDeps, 'afterRecord' | 'ci'>> {
-  return { afterRecord: async () => undefined, ci: undefined };
+  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }] = await Promise.all([
+    import('../notify/ci.js'),
+    import('../notify/audit.js'),
+    import('../notify/notify.js'),
+    import('./identity.js'),
+  ]);
+  const warn = (message: string) => emit({ type: 'log', level: 'warn', message });
+  const who = identity(ctx.io.env);
+  return {
+    ci: detectCi(ctx.io.env),
+    afterRecord: async (record, context) => {
+      await appendAudit(ctx.home, {
+        at: record.finishedAt ?? new Date().toISOString(),
+        action: record.action,
+        app: record.app,
+        env: record.env,
+        version: record.version,
+        result: record.status,
+        recordId: record.id,
+        user: who.user,
+        host: who.host,
+        ...(record.error ? { details: { error: record.error.message } } : {}),
+      }).catch((e: Error) => warn(`could not write the audit log: ${e.message}`));
+      await sendNotifications(record, context.notifications as Parameters<typeof sendNotifications>[1], {
+        secretValues: context.secretValues,
+        previousVersion: context.previousVersion,
+        warn,
+      });
+    },
+  };
 }
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {

@@ -1,0 +1,73 @@
+// ~/.deployctl/audit.log: one JSON line per action. Each line is one O_APPEND write, so lines from
+// concurrent processes never interleave. Read from the end, so a long log costs no more than a short one.
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface AuditEntry {
+  at: string;
+  action: 'deploy' | 'rollback' | 'promote' | 'unlock' | 'prune';
+  app?: string;
+  env?: string;
+  version?: string;
+  result: string;
+  recordId?: string;
+  user: string;
+  host: string;
+  details?: Record<string, unknown>;
+}
+
+export function auditPath(home: string): string {
+  return join(home, 'audit.log');
+}
+
+export async function appendAudit(home: string, entry: AuditEntry): Promise<void> {
+  const handle = await open(auditPath(home), 'a', 0o600);
+  try {
+    await handle.write(`${JSON.stringify(entry)}\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readAudit(home: string, options: { limit: number }): Promise<AuditEntry[]> {
+  let handle;
+  try {
+    handle = await open(auditPath(home), 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const { size } = await handle.stat();
+    const entries: AuditEntry[] = [];
+    let position = size;
+    let carry = '';
+    const chunk = 64 * 1024;
+    while (position > 0 && entries.length < options.limit) {
+      const length = Math.min(chunk, position);
+      position -= length;
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, position);
+      const lines = (buffer.toString('utf8') + carry).split('\n');
+      carry = position > 0 ? lines.shift()! : '';
+      for (const line of lines.reverse()) {
+        if (!line.trim()) continue;
+        try {
+          entries.push(JSON.parse(line) as AuditEntry);
+        } catch {
+          // a damaged line is skipped
+        }
+        if (entries.length >= options.limit) break;
+      }
+    }
+    if (carry.trim() && entries.length < options.limit) {
+      try {
+        entries.push(JSON.parse(carry) as AuditEntry);
+      } catch {
+        // skipped
+      }
+    }
+    return entries;
+  } finally {
+    await handle.close();
+  }
+}
