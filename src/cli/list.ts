@@ -9,20 +9,17 @@ export function registerList(program: Command, app: CliApp): void {
         const { loadConfig } = await import('../config/load.js');
         const { FileHistoryStore } = await import('../state/history.js');
         const { renderTable, STATUS_SYMBOL } = await import('../ui/table.js');
+        const { loadBoardData } = await import('../ui/board-data.js');
         const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-        const history = new FileHistoryStore(ctx.home);
-        const envs = loaded.environments.map((e) => e.name);
-        const latest = new Map((await history.current()).map((r) => [`${r.app}\0${r.env}`, r]));
-        const apps = [];
-        for (const name of loaded.apps) {
-          const cells: Record<string, { version: string | null; status: string | null; lastVersion: string | null }> = {};
-          for (const env of envs) {
-            const last = latest.get(`${name}\0${env}`);
-            const running = !last || last.status === 'succeeded' ? last : (await history.list({ app: name, env, status: 'succeeded', limit: 1 }))[0];
-            cells[env] = { version: running?.version ?? null, status: last?.status ?? null, lastVersion: last?.version ?? null };
-          }
-          apps.push({ app: name, environments: cells });
-        }
+        const board = await loadBoardData(loaded, new FileHistoryStore(ctx.home));
+        const envs = board.envs.map((e) => e.name);
+        const apps = board.apps.map((name) => ({
+          app: name,
+          environments: Object.fromEntries(envs.map((e) => {
+            const c = board.cells[name]![e]!;
+            return [e, { version: c.version, status: c.status, lastVersion: c.lastVersion }];
+          })),
+        }));
         const text = renderTable(
           ['APP', ...envs.map((e) => e.toUpperCase())],
           apps.map((a) =>

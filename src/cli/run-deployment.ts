@@ -5,18 +5,20 @@ import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
 
+export interface RunDeploymentOptions {
+  /** Where engine events go instead of the terminal reporter (the `ui` board). */
+  emit?: (event: DeployEvent) => void;
+  /** Leave SIGINT to the caller (the `ui` board has its own keys). */
+  handleSignals?: boolean;
+}
+
 export async function runDeployment(
   ctx: CliContext,
   work: (deps: EngineDeps) => Promise<DeployOutcome>,
+  options: RunDeploymentOptions = {},
 ): Promise<CommandResult> {
-  const { createPlainReporter } = await import('../ui/plain-reporter.js');
   const { createEngineDeps } = await import('../engine/wiring.js');
-  const emit: (event: DeployEvent) => void = createPlainReporter({
-    write: (text) => ctx.io.stderr.write(text),
-    format: ctx.options.logFormat === 'json' ? 'json' : 'text',
-    quiet: ctx.options.quiet,
-    verbose: ctx.options.verbose,
-  });
+  const reporter = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -26,11 +28,14 @@ export async function runDeployment(
     ctx.io.stderr.write(`\n${signal}: stopping the running commands (press Ctrl-C again to quit at once)\n`);
     abort.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const handleSignals = options.handleSignals !== false;
+  if (handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
-    const deps = await createEngineDeps(ctx, { emit, signal: abort.signal });
-    const outcome = await work(deps);
+    const deps = await createEngineDeps(ctx, { emit: reporter.emit, signal: abort.signal, beforePrompt: reporter.pause, afterPrompt: reporter.resume });
+    const outcome = await work(deps).finally(() => reporter.finish());
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
       await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line)).catch((e: Error) =>
@@ -39,9 +44,35 @@ export async function runDeployment(
     }
     return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
+}
+
+interface Reporter {
+  emit: (event: DeployEvent) => void;
+  pause: () => void;
+  resume: () => void;
+  finish: () => Promise<void>;
+}
+
+/** Ink's live view in a terminal; plain timestamped lines (or JSON lines) in CI, pipes and --json. */
+async function createReporter(ctx: CliContext): Promise<Reporter> {
+  const live = Boolean(ctx.io.stderr.isTTY) && !ctx.nonInteractive && !ctx.options.json && ctx.options.logFormat !== 'json' && !ctx.options.quiet;
+  if (live && !ctx.io.env.DEPLOYCTL_PLAIN) {
+    const { createInkProgress } = await import('../ui/load.js').then((m) => m.loadProgress());
+    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream });
+  }
+  const { createPlainReporter } = await import('../ui/plain-reporter.js');
+  const emit = createPlainReporter({
+    write: (text) => ctx.io.stderr.write(text),
+    format: ctx.options.logFormat === 'json' ? 'json' : 'text',
+    quiet: ctx.options.quiet,
+    verbose: ctx.options.verbose,
+  });
+  return { emit, pause: () => {}, resume: () => {}, finish: async () => {} };
 }
 
 export function recordSummary(record: DeployRecord) {

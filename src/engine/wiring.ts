@@ -8,6 +8,9 @@ import { currentIdentity } from './identity.js';
 export interface WiringOptions {
   emit: (event: DeployEvent) => void;
   signal?: AbortSignal;
+  /** Around a yes/no question: a live view steps aside while the question is asked. */
+  beforePrompt?: () => void;
+  afterPrompt?: () => void;
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
@@ -34,7 +37,14 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
     runHealthCheck: (check, opts) => health.runHealthCheck(check, opts),
     resolveTools: (names, overrides) => tools.resolveTools(names, overrides, env),
     newRecordId: (app, envName, at) => newRecordId(app, envName, at),
-    confirm: (question) => confirm(ctx, question),
+    confirm: async (question) => {
+      options.beforePrompt?.();
+      try {
+        return await confirm(ctx, question);
+      } finally {
+        options.afterPrompt?.();
+      }
+    },
     emit: options.emit,
     now: () => new Date(),
     identity: currentIdentity(env),

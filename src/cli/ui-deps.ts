@@ -1,0 +1,63 @@
+// What the `ui` board can do, wired to the real config, history and engine.
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { CliContext } from './context.js';
+import type { BoardDeps } from '../ui/board.js';
+import { UsageError } from '../errors.js';
+
+export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
+  const { loadConfig } = await import('../config/load.js');
+  const { FileHistoryStore } = await import('../state/history.js');
+  const { ensureHome } = await import('../state/paths.js');
+  const { loadBoardData } = await import('../ui/board-data.js');
+  const { prepareRollback } = await import('./rollback.js');
+  const { preparePromotion } = await import('./promote.js');
+  const { runDeployment } = await import('./run-deployment.js');
+  await ensureHome(ctx.home);
+  // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
+  const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
+  return {
+    async loadBoard() {
+      const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
+      return loadBoardData(loaded, new FileHistoryStore(ctx.home));
+    },
+    loadHistory: (app, env) => new FileHistoryStore(ctx.home).list({ app, env, limit: 50 }),
+    async previewRollback(app, env) {
+      try {
+        return { version: (await prepareRollback(quiet, app, { env })).target.version };
+      } catch (error) {
+        if (error instanceof UsageError) return { reason: error.message };
+        throw error;
+      }
+    },
+    async rollback(app, env, onEvent) {
+      const { work } = await prepareRollback(quiet, app, { env, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
+    },
+    async promote(app, from, to, onEvent) {
+      const { work } = await preparePromotion(quiet, app, { from, to, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
+    },
+    watch(onChange) {
+      let timer: NodeJS.Timeout | undefined;
+      const changed = () => {
+        clearTimeout(timer);
+        timer = setTimeout(onChange, 100);
+      };
+      const watchers = ['index', 'history'].flatMap((dir) => {
+        try {
+          return [watch(join(ctx.home, dir), changed)];
+        } catch {
+          return [];
+        }
+      });
+      const poll = setInterval(onChange, 1000);
+      return () => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        for (const w of watchers) w.close();
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it, vi } from 'vitest';
+import { Board, type BoardData, type BoardDeps } from '../../src/ui/board.js';
+import type { DeployEvent } from '../../src/engine/events.js';
+import type { DeployRecord } from '../../src/state/types.js';
+
+const NOW = Date.parse('2026-11-24T12:00:00Z');
+const data: BoardData = {
+  apps: ['web', 'api', 'shop'],
+  envs: [
+    { name: 'dev', protected: false },
+    { name: 'prod', protected: true },
+  ],
+  cells: {
+    web: {
+      dev: { version: '1.4.2', status: 'succeeded', lastVersion: '1.4.2', at: '2026-11-24T11:55:00Z', by: 'ana' },
+      prod: { version: '1.4.1', status: 'failed', lastVersion: '1.4.2', at: '2026-11-24T10:00:00Z', by: 'ci' },
+    },
+    api: { dev: { version: '2.0.0', status: 'rolled_back', lastVersion: '2.1.0', at: '2026-11-24T11:00:00Z', by: 'bo' }, prod: { version: null, status: null, lastVersion: null, at: null, by: null } },
+    shop: { dev: { version: null, status: null, lastVersion: null, at: null, by: null }, prod: { version: null, status: null, lastVersion: null, at: null, by: null } },
+  },
+};
+
+const records: DeployRecord[] = [
+  {
+    schemaVersion: 1, id: 'web_dev_2', app: 'web', env: 'dev', version: '1.4.2', action: 'deploy', status: 'succeeded', startedAt: '2026-11-24T11:55:00Z', user: 'ana', host: 'h', pid: 1, command: '', config: {}, artifacts: {},
+    steps: [{ label: 'command 1/1: npm run migrate', phase: 'deploy', command: ['npm', 'run', 'migrate'], cwd: '/', exitCode: 0, durationMs: 5 }],
+    health: { ok: true, message: 'healthy after 2 attempts', durationMs: 5, attempts: [{ attempt: 1, ok: false, message: 'status 503 (expected 2xx)', latencyMs: 1, at: '' }, { attempt: 2, ok: true, message: 'status 200', latencyMs: 1, at: '' }] },
+  },
+  { schemaVersion: 1, id: 'web_dev_1', app: 'web', env: 'dev', version: '1.4.1', action: 'deploy', status: 'failed', startedAt: '2026-11-24T11:00:00Z', user: 'bo', host: 'h', pid: 1, command: '', config: {}, artifacts: {}, steps: [], error: { code: 'deploy_failed', message: 'command 1/1: exit code 1' } },
+];
+
+function fakeDeps(extra: Partial<BoardDeps> = {}): BoardDeps & { rollback: ReturnType<typeof vi.fn>; promote: ReturnType<typeof vi.fn> } {
+  return {
+    loadBoard: async () => data,
+    loadHistory: async () => records,
+    previewRollback: async () => ({ version: '1.4.1' }),
+    rollback: vi.fn(async (_a: string, _e: string, onEvent: (e: DeployEvent) => void) => {
+      onEvent({ type: 'started', app: 'web', env: 'dev', version: '1.4.1', action: 'rollback', recordId: 'r', dryRun: false });
+      onEvent({ type: 'health-attempt', attempt: { attempt: 1, ok: true, message: 'status 200', latencyMs: 3, at: '' } });
+      return { exitCode: 0 };
+    }),
+    promote: vi.fn(async () => ({ exitCode: 0 })),
+    watch: () => () => {},
+    now: () => NOW,
+    ...extra,
+  } as never;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+const KEY = { down: '\u001B[B', right: '\u001B[C', enter: '\r', escape: '\u001B' };
+
+describe('the board', () => {
+  it('shows apps × environments with a symbol, version, age and who, fitting 80 columns', async () => {
+    const { lastFrame } = render(<Board deps={fakeDeps()} width={80} height={24} />);
+    await tick();
+    const frame = lastFrame()!;
+    expect(frame).toContain('deployctl · 3 apps × 2 environments');
+    expect(frame).toMatch(/APP\s+DEV\s+PROD \*/);
+    expect(frame).toMatch(/web\s+✓ 1\.4\.2 5m ana\s+✗ 1\.4\.1 \(1\.4\.2\) 2h ci/);
+    expect(frame).toMatch(/api\s+↺ 2\.0\.0 \(2\.1\.0\) 1h bo\s+·/);
+    expect(frame.split('\n').every((line) => line.length <= 80)).toBe(true);
+  });
+
+  it('moves the selection with keys and opens the history of the selected target', async () => {
+    const loadHistory = vi.fn(async () => records);
+    const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadHistory })} />);
+    await tick();
+    stdin.write('j');
+    await tick();
+    stdin.write('k');
+    await tick();
+    stdin.write(KEY.right);
+    await tick();
+    stdin.write(KEY.enter);
+    await tick();
+    expect(loadHistory).toHaveBeenCalledWith('web', 'prod');
+    const frame = lastFrame()!;
+    expect(frame).toContain('history of web in prod (2)');
+    expect(frame).toContain('✓ command 1/1: npm run migrate');
+    expect(frame).toContain('attempt 2: status 200');
+    stdin.write('j');
+    await tick();
+    expect(lastFrame()).toContain('error: command 1/1: exit code 1');
+    stdin.write(KEY.escape);
+    await tick();
+    expect(lastFrame()).toContain('enter history · r rollback');
+  });
+
+  it('asks before a rollback, runs it on y, and shows its progress', async () => {
+    const deps = fakeDeps();
+    const { lastFrame, stdin } = render(<Board deps={deps} />);
+    await tick();
+    stdin.write('r');
+    await tick();
+    expect(lastFrame()).toContain('Roll back web in dev from 1.4.2 to 1.4.1? (y/n)');
+    stdin.write('n');
+    await tick();
+    expect(deps.rollback).not.toHaveBeenCalled();
+    stdin.write('r');
+    await tick();
+    stdin.write('y');
+    await tick();
+    expect(deps.rollback).toHaveBeenCalledWith('web', 'dev', expect.any(Function));
+    expect(lastFrame()).toContain('✓ health attempt 1: status 200');
+    expect(lastFrame()).toContain('✓ done · any key to go back');
+  });
+
+  it('offers a promotion to the next environment, naming a protected one', async () => {
+    const deps = fakeDeps();
+    const { lastFrame, stdin } = render(<Board deps={deps} />);
+    await tick();
+    stdin.write('p');
+    await tick();
+    expect(lastFrame()).toContain('Promote web 1.4.2 from dev to prod? (prod is protected) (y/n)');
+    stdin.write('y');
+    await tick();
+    expect(deps.promote).toHaveBeenCalledWith('web', 'dev', 'prod', expect.any(Function));
+  });
+
+  it('filters apps, and shows help', async () => {
+    const { lastFrame, stdin } = render(<Board deps={fakeDeps()} />);
+    await tick();
+    stdin.write('/');
+    await tick();
+    stdin.write('s');
+    await tick();
+    stdin.write('h');
+    await tick();
+    stdin.write(KEY.enter);
+    await tick();
+    expect(lastFrame()).toContain('filter "sh"');
+    expect(lastFrame()).toMatch(/shop\s+·/);
+    expect(lastFrame()).not.toMatch(/^web /m);
+    stdin.write('?');
+    await tick();
+    expect(lastFrame()).toContain('r                 roll the selected target back (asks first)');
+  });
+});

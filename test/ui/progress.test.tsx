@@ -1,0 +1,48 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import type { DeployEvent } from '../../src/engine/events.js';
+import { initialProgress, reduceProgress } from '../../src/ui/progress-state.js';
+import { ProgressView } from '../../src/ui/progress-view.js';
+
+const events: DeployEvent[] = [
+  { type: 'started', app: 'web', env: 'prod', version: '1.4.2', action: 'deploy', recordId: 'r1', dryRun: false },
+  { type: 'phase', phase: 'deploy', status: 'start' },
+  { type: 'step-start', index: 0, label: 'command 1/1', command: ['npm', 'run', 'migrate'], dryRun: false },
+  { type: 'output', index: 0, line: 'migrating 1', stream: 'stdout' },
+  { type: 'output', index: 0, line: 'migrating 2', stream: 'stdout' },
+];
+
+describe('deploy progress', () => {
+  it('shows the running command with its last output lines', () => {
+    const state = events.reduce(reduceProgress, initialProgress);
+    const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
+    expect(lastFrame()).toContain('• deploy web 1.4.2 to prod');
+    expect(lastFrame()).toMatch(/⠋ npm run migrate\n\s+│ migrating 1\n\s+│ migrating 2/);
+  });
+
+  it('moves finished steps and health attempts up, and keeps only five output lines', () => {
+    const more: DeployEvent[] = [
+      ...Array.from({ length: 7 }, (_, i): DeployEvent => ({ type: 'output', index: 0, line: `line ${i}`, stream: 'stdout' })),
+    ];
+    let state = [...events, ...more].reduce(reduceProgress, initialProgress);
+    expect(state.tail).toEqual(['line 2', 'line 3', 'line 4', 'line 5', 'line 6']);
+    state = reduceProgress(state, { type: 'step-end', index: 0, step: { label: 'command 1/1', phase: 'deploy', command: ['npm'], cwd: '/', exitCode: 0, durationMs: 9 } });
+    state = reduceProgress(state, { type: 'health-attempt', attempt: { attempt: 1, ok: false, message: 'status 503 (expected 2xx)', latencyMs: 4, at: '' } });
+    state = reduceProgress(state, { type: 'log', level: 'error', message: 'health check failed: unhealthy after 1 attempt' });
+    const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
+    expect(lastFrame()).toContain('✓ command 1/1');
+    expect(lastFrame()).toContain('✗ health attempt 1: status 503 (expected 2xx)');
+    expect(lastFrame()).toContain('✗ health check failed: unhealthy after 1 attempt');
+    expect(lastFrame()).not.toContain('line 6');
+  });
+
+  it('ends with a summary including the rollback', () => {
+    let state = events.reduce(reduceProgress, initialProgress);
+    const record = (action: 'deploy' | 'rollback', version: string, status: 'rolled_back' | 'succeeded') =>
+      ({ schemaVersion: 1, id: version, app: 'web', env: 'prod', version, action, status, startedAt: '', user: 'u', host: 'h', pid: 1, command: '', config: {}, artifacts: {}, steps: [] }) as const;
+    state = reduceProgress(state, { type: 'finished', record: record('deploy', '1.4.2', 'rolled_back') });
+    state = reduceProgress(state, { type: 'finished', record: record('rollback', '1.4.1', 'succeeded') });
+    const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
+    expect(lastFrame()).toContain('deploy 1.4.2: rolled_back · rollback 1.4.1: succeeded');
+  });
+});
