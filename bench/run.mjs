@@ -13,7 +13,8 @@ const work = mkdtempSync(join(tmpdir(), 'deployctl-bench-'));
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 5 : 15;
 
-const baseEnv = { ...process.env, NO_COLOR: '1', CI: '' };
+const baseEnv = { ...process.env, NO_COLOR: '1' };
+delete baseEnv.CI; // ink treats any CI variable, even empty, as CI and draws no live frames
 for (const key of Object.keys(baseEnv)) if (/^(GITHUB_|GITLAB_|DEPLOYCTL_)/.test(key)) delete baseEnv[key];
 
 function median(values) {

@@ -137,6 +137,7 @@ const common = {
     properties: { pre_deploy: { type: 'array', items: command }, post_deploy: { type: 'array', items: command } },
   },
   health_check: healthCheck,
+  pre_check: { ...healthCheck, description: 'checked before anything runs (the target is reachable); failing it stops the deploy with exit 4 and changes nothing' },
   rollback: {
     type: 'object',
     additionalProperties: false,

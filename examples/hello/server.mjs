@@ -3,7 +3,9 @@ import { createServer } from 'node:http';
 
 const version = process.env.DEPLOY_VERSION ?? 'unknown';
 const port = Number(process.env.PORT ?? 18101);
-const failHealth = process.env.FAIL_HEALTH === '1';
+// FAIL_HEALTH=1 (a config variable) or a version listed in BROKEN_VERSIONS (from the environment that
+// runs deployctl) makes /health answer 503: how the demo and the tests show a failed health check.
+const failHealth = process.env.FAIL_HEALTH === '1' || (process.env.BROKEN_VERSIONS ?? '').split(',').includes(version);
 
 createServer((req, res) => {
   if (req.url === '/health') {

@@ -10,8 +10,12 @@ export function reportFailure(error: unknown, options: GlobalOptions, io: Io): n
         `${JSON.stringify({ schemaVersion: 1, error: { code: error.code, exitCode: error.exitCode, message: error.message, hint: error.hint, problems } }, null, 2)}\n`,
       );
     }
-    io.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    if (options.logFormat === 'json') {
+      io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'error', code: error.code, exitCode: error.exitCode, message: error.message, hint: error.hint })}\n`);
+    } else {
+      io.stderr.write(`error: ${error.message}\n`);
+      if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    }
     if (io.env.GITHUB_ACTIONS === 'true') io.stderr.write(`::error::${error.message.split('\n')[0]}\n`);
     if (options.verbose && error.stack) io.stderr.write(`${error.stack}\n`);
     return error.exitCode;

@@ -6,25 +6,37 @@ import type { CliContext } from './context.js';
 import type { BoardDeps } from '../ui/board.js';
 import { UsageError } from '../errors.js';
 
-export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
+export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { prefetch(): void }> {
   const { loadConfig } = await import('../config/load.js');
   const { FileHistoryStore } = await import('../state/history.js');
   const { ensureHome } = await import('../state/paths.js');
   const { loadBoardData } = await import('../ui/board-data.js');
-  const { prepareRollback } = await import('./rollback.js');
-  const { preparePromotion } = await import('./promote.js');
-  const { runDeployment } = await import('./run-deployment.js');
+  // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
+  const engine = async () => {
+    const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback.js'), import('./promote.js'), import('./run-deployment.js')]);
+    return { prepareRollback, preparePromotion, runDeployment };
+  };
   await ensureHome(ctx.home);
+  let firstLoad: Promise<import('../ui/board.js').BoardData> | undefined;
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
-  return {
-    async loadBoard() {
-      const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-      return loadBoardData(loaded, new FileHistoryStore(ctx.home));
+  const deps: BoardDeps & { prefetch(): void } = {
+    loadBoard() {
+      // The first load starts while Ink is still loading (see cli/ui.ts); later ones read afresh.
+      if (firstLoad) {
+        const pending = firstLoad;
+        firstLoad = undefined;
+        return pending;
+      }
+      return loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => loadBoardData(loaded, new FileHistoryStore(ctx.home)));
+    },
+    prefetch() {
+      firstLoad = deps.loadBoard();
     },
     loadHistory: (app, env) => new FileHistoryStore(ctx.home).list({ app, env, limit: 50 }),
     async previewRollback(app, env) {
       try {
+        const { prepareRollback } = await engine();
         return { version: (await prepareRollback(quiet, app, { env })).target.version };
       } catch (error) {
         if (error instanceof UsageError) return { reason: error.message };
@@ -32,10 +44,12 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
       }
     },
     async rollback(app, env, onEvent) {
+      const { prepareRollback, runDeployment } = await engine();
       const { work } = await prepareRollback(quiet, app, { env, yes: true });
       return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
     },
     async promote(app, from, to, onEvent) {
+      const { preparePromotion, runDeployment } = await engine();
       const { work } = await preparePromotion(quiet, app, { from, to, yes: true });
       return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
     },
@@ -60,4 +74,5 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
       };
     },
   };
+  return deps;
 }

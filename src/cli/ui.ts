@@ -12,8 +12,10 @@ export function registerUi(program: Command, app: CliApp): void {
         }
         const { createBoardDeps } = await import('./ui-deps.js');
         const { loadProgress } = await import('../ui/load.js');
-        const { runBoard } = await loadProgress();
+        const ink = loadProgress();
         const deps = await createBoardDeps(ctx);
+        deps.prefetch();
+        const { runBoard } = await ink;
         await runBoard({ deps, stdout: ctx.io.stdout as NodeJS.WriteStream, stdin: ctx.io.stdin as NodeJS.ReadStream });
         return { exitCode: 0 };
       }),

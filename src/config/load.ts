@@ -262,25 +262,28 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     if (ms === undefined) report([key], `"${interpolated[key]}" is not a duration: write it like 90s, 5m or 1m30s`);
     else interpolated[key] = ms;
   }
-  let health = interpolated.health_check as Raw | undefined;
-  if (health) {
-    health.type ??= health.url ? 'http' : health.port !== undefined ? 'tcp' : health.command ? 'command' : undefined;
-    if (!health.type) {
-      delete interpolated.health_check;
-      health = undefined;
-    } else {
-      for (const key of HEALTH_DURATIONS) {
-        if (health[key] === undefined) continue;
-        const ms = parseDuration(health[key]);
-        if (ms === undefined) report(['health_check', key], `"${health[key]}" is not a duration: write it like 500ms, 5s or 1m`);
-        else health[key] = ms;
-      }
-      if (health.type === 'http' && !health.url) report(['health_check'], 'an http health check needs url:');
-      if (health.type === 'tcp' && health.port === undefined) report(['health_check'], 'a tcp health check needs port:');
-      if (health.type === 'command' && !health.command) report(['health_check'], 'a command health check needs command: [argv...]');
-      if (health.port !== undefined) health.port = Number(health.port);
+  const normalizeCheck = (key: 'health_check' | 'pre_check'): Raw | undefined => {
+    const check = interpolated[key] as Raw | undefined;
+    if (!check) return undefined;
+    check.type ??= check.url ? 'http' : check.port !== undefined ? 'tcp' : check.command ? 'command' : undefined;
+    if (!check.type) {
+      delete interpolated[key];
+      return undefined;
     }
-  }
+    for (const name of HEALTH_DURATIONS) {
+      if (check[name] === undefined) continue;
+      const ms = parseDuration(check[name]);
+      if (ms === undefined) report([key, name], `"${check[name]}" is not a duration: write it like 500ms, 5s or 1m`);
+      else check[name] = ms;
+    }
+    if (check.type === 'http' && !check.url) report([key], 'an http check needs url:');
+    if (check.type === 'tcp' && check.port === undefined) report([key], 'a tcp check needs port:');
+    if (check.type === 'command' && !check.command) report([key], 'a command check needs command: [argv...]');
+    if (check.port !== undefined) check.port = Number(check.port);
+    return check;
+  };
+  const health = normalizeCheck('health_check');
+  normalizeCheck('pre_check');
 
   // Paths to absolute ones.
   for (const key of FROM_CONFIG_DIR) {

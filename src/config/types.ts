@@ -58,6 +58,8 @@ export interface AppConfig {
   timeout: number;
   hooks: HooksConfig;
   health_check?: HealthCheckConfig;
+  /** Checked before anything runs: the target is reachable. */
+  pre_check?: HealthCheckConfig;
   rollback: RollbackPolicy;
   retention?: { keep: number };
   repo?: string;

@@ -91,6 +91,8 @@ interface Attempt {
   failure?: { exitCode: number; message: string };
   /** The deploy succeeded but a post_deploy hook failed. */
   hookFailed?: boolean;
+  /** Stopped before changing anything (a failed pre-deploy check): no rollback needed. */
+  untouched?: boolean;
 }
 
 const FAILURE_CODES: Record<number, string> = {
@@ -140,7 +142,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     if (attempt.failure) {
       exitCode = attempt.failure.exitCode;
       const canRollBack =
-        request.autoRollback && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
+        request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
         rollbacks = await rollBackAfterFailure(attempt.record, request, deps);
         finished.push(...rollbacks);
@@ -356,6 +358,26 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     const plan = await executor.plan(input);
     record.artifacts = { ...plan.artifacts };
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    const preCheck = target.config.pre_check;
+    if (preCheck) {
+      deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
+      const result = await deps.runHealthCheck(preCheck, {
+        runner,
+        cwd: target.config.path,
+        signal: deps.signal,
+        onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: maskText(attempt.message, target.secretValues) } }),
+      });
+      if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the pre-deploy check');
+      if (!result.ok) {
+        deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
+        // Nothing was touched: this failure says nothing against the version, and needs no rollback.
+        const attempt = await fail(ExitCode.healthFailed, `pre-deploy check failed, nothing was changed: ${result.message}`);
+        attempt.record.bad = false;
+        await deps.history.write(attempt.record);
+        return { ...attempt, untouched: true };
+      }
+      deps.emit({ type: 'phase', phase: 'pre_check', status: 'done', message: result.message });
+    }
     const phases: Array<[string, Command[]]> = [
       ['pre_deploy', deps.planHooks(input, 'pre_deploy')],
       ['deploy', plan.commands],

@@ -9,10 +9,10 @@ import { nextDelay } from './backoff.js';
 import { probeCommand, probeHttp, probeTcp, type ProbeResult } from './probes.js';
 
 /**
- * Defaults chosen so a check notices a server soon after it comes up: delays 100ms, 200ms, 400ms, then
- * 500ms, so "time reported healthy / time the server took" stays near 1.1 for 1-5 s start-ups.
+ * Defaults chosen so a check notices a server soon after it comes up: delays 100ms, then 250ms (with
+ * jitter), so "time reported healthy / time the server took" stays near 1.1 for 1-5 s start-ups.
  */
-export const HEALTH_DEFAULTS = { retries: 60, interval: 100, max_interval: 500, timeout: 5000, start_period: 0, success_threshold: 1 };
+export const HEALTH_DEFAULTS = { retries: 120, interval: 100, max_interval: 250, timeout: 5000, start_period: 0, success_threshold: 1 };
 
 export interface HealthDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;

@@ -327,16 +327,19 @@ export class FileHistoryStore implements HistoryStore {
     for (let attempt = 0; ; attempt++) {
       try {
         const handle = await open(lock, 'wx', 0o600);
+        await handle.writeFile(`${process.pid}@${this.host}`);
         await handle.close();
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // A holder killed mid-update (SIGKILL) leaves the lock behind: gone holder, or too old, frees it.
+        const [pid, host] = (await readFile(lock, 'utf8').catch(() => '')).split('@');
         const age = await stat(lock).then(
           (s) => Date.now() - s.mtimeMs,
           () => 0,
         );
-        if (age > 10_000) await rm(lock, { force: true });
-        await sleep(5 + Math.random() * 20);
+        if ((host === this.host && Number(pid) > 0 && !isPidAlive(Number(pid))) || age > 10_000) await rm(lock, { force: true });
+        else await sleep(5 + Math.random() * 20);
       }
     }
     try {

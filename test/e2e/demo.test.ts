@@ -106,3 +106,34 @@ describe('the demo app, end to end', () => {
     expect(run.stderr).toContain('--yes');
   });
 });
+
+describe('rollback that falls through to an older good version', () => {
+  it('v2 fails its health check, v1 is unhealthy now too, so the rollback lands on v0 and says so', async () => {
+    const home = tempDir('deployctl-home-');
+    const runDir = tempDir('deployctl-hello-');
+    const port = await freePort();
+    const env = cleanEnv({ DEPLOYCTL_HOME: home, HELLO_RUN_DIR: runDir });
+    const deploy = (version: string, extra: NodeJS.ProcessEnv = {}) =>
+      runCli(['deploy', 'hello', '-e', 'dev', '--version', version, '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=1'], { env: { ...env, ...extra } });
+    try {
+      expect((await deploy('0.9.0')).code).toBe(0);
+      expect((await deploy('1.0.0')).code).toBe(0);
+      const run = await deploy('2.0.0', { BROKEN_VERSIONS: '2.0.0,1.0.0' });
+      expect(run.code).toBe(4);
+      expect(run.stderr).toContain('rolling back to 1.0.0');
+      expect(run.stderr).toContain('rolling back to 0.9.0');
+      expect(run.stdout).toContain('rolled back automatically to 0.9.0');
+      expect(await healthOf(port)).toEqual({ status: 'ok', version: '0.9.0' });
+      const records = JSON.parse((await runCli(['history', 'hello', '-e', 'dev', '--json'], { env })).stdout).records;
+      expect(records.map((r: { action: string; version: string; status: string }) => [r.action, r.version, r.status])).toEqual([
+        ['rollback', '0.9.0', 'succeeded'],
+        ['rollback', '1.0.0', 'failed'],
+        ['deploy', '2.0.0', 'rolled_back'],
+        ['deploy', '1.0.0', 'succeeded'],
+        ['deploy', '0.9.0', 'succeeded'],
+      ]);
+    } finally {
+      execFileSync(process.execPath, ['examples/hello/ctl.mjs', 'stop'], { cwd: repoRoot, env: { ...env, PORT: String(port), DEPLOY_ENV: 'dev' } });
+    }
+  });
+});

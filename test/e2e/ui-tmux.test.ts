@@ -48,6 +48,10 @@ describe.skipIf(toolMissing('tmux'))('deployctl ui in a terminal', () => {
     expect(board).toMatch(/web\s+✓ 1\.1\.0 \S+ \S+\s+·/);
     expect(board).toMatch(/api\s+·\s+·/);
 
+    // A deploy from another terminal shows up by itself.
+    expect((await runCli(['deploy', 'api', '-e', 'prod', '--version', '3.0.0', '--yes'], { env })).code).toBe(0);
+    await waitFor(/api\s+·\s+✓ 3\.0\.0/, 3000);
+
     tmux('send-keys', '-t', session, 'Enter');
     const history = await waitFor('history of web in dev (2)');
     expect(history).toMatch(/✓ deploy\s+1\.1\.0\s+succeeded/);

@@ -199,6 +199,20 @@ describe('deployTarget', () => {
   });
 });
 
+describe('pre-deploy check', () => {
+  it('stops before anything runs when the target is not reachable: exit 4, no rollback, version not marked bad', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.unhealthy.add('1.0.0');
+    const outcome = await deployTarget(request('2.0.0', {}, { config: config({ pre_check: { type: 'tcp', port: 5432 } }) }), world.deps);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.record.error?.message).toBe('pre-deploy check failed, nothing was changed: unhealthy after 1 attempt: status 503 (expected 2xx)');
+    expect(outcome.record.steps).toEqual([]);
+    expect(outcome.record.bad).toBe(false);
+    expect(outcome.rollbacks).toEqual([]);
+  });
+});
+
 describe('rollbackTarget', () => {
   it('re-applies the chosen record and records a rollback', async () => {
     const world = fakeWorld();
