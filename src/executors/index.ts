@@ -2,17 +2,15 @@
 import type { AppType } from '../config/types.js';
 import type { Executor } from './types.js';
 
-const modules: Record<AppType, [file: string, exported: string]> = {
-  shell: ['shell', 'shellExecutor'],
-  'docker-compose': ['docker-compose', 'dockerComposeExecutor'],
-  docker: ['docker', 'dockerExecutor'],
-  kubernetes: ['kubernetes', 'kubernetesExecutor'],
-  terraform: ['terraform', 'terraformExecutor'],
-  ansible: ['ansible', 'ansibleExecutor'],
+const loaders: Record<AppType, () => Promise<Executor>> = {
+  shell: async () => (await import('./shell.js')).shellExecutor,
+  'docker-compose': async () => (await import('./docker-compose.js')).dockerComposeExecutor,
+  docker: async () => (await import('./docker.js')).dockerExecutor,
+  kubernetes: async () => (await import('./kubernetes.js')).kubernetesExecutor,
+  terraform: async () => (await import('./terraform.js')).terraformExecutor,
+  ansible: async () => (await import('./ansible.js')).ansibleExecutor,
 };
 
-export async function getExecutor(type: AppType): Promise<Executor> {
-  const [file, exported] = modules[type];
-  const module = (await import(`./${file}.js`)) as Record<string, Executor>;
-  return module[exported]!;
+export function getExecutor(type: AppType): Promise<Executor> {
+  return loaders[type]();
 }
