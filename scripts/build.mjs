@@ -10,7 +10,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
   stdio: 'inherit',
   cwd: root,
 });
-for (const step of ['compile-schemas.mjs', 'bundle-cli.mjs', 'bundle-ui.mjs']) {
+for (const step of ['compile-schemas.mjs', 'bundle-vendor.mjs', 'bundle-cli.mjs', 'bundle-ui.mjs']) {
   const file = join(root, 'scripts', step);
   if (existsSync(file)) execFileSync(process.execPath, [file], { stdio: 'inherit', cwd: root });
 }

@@ -18,7 +18,7 @@ export function registerDiff(program: Command, app: CliApp): void {
         const { unifiedDiff } = await import('../engine/text-diff.js');
         const { gitCommitsBetween } = await import('../engine/git-log.js');
         const { UsageError } = await import('../errors.js');
-        const { stringify } = await import('yaml');
+        const { stringify } = await import('../vendor/yaml.js');
         assertName('environment', src);
         assertName('environment', dst);
         if (appName) assertName('app', appName);

@@ -13,7 +13,7 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
   const engine = async () => {
-    const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback.js'), import('./promote.js'), import('./run-deployment.js')]);
+    const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
     return { prepareRollback, preparePromotion, runDeployment };
   };
   await ensureHome(ctx.home);

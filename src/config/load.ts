@@ -3,7 +3,7 @@
 // read secrets, convert durations and paths. Every problem is collected and reported at once.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from '../vendor/yaml.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
 import { parseDuration } from './duration.js';

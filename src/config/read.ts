@@ -1,7 +1,7 @@
 // Reading a YAML file so that every later problem can name its line and column.
 import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
 
 export type KeyPath = (string | number)[];

@@ -67,7 +67,7 @@ export function createRunner(options: RunnerOptions): Runner {
       if (options.dryRun && command.mutates) {
         return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
       }
-      const { execa } = await import('execa');
+      const { execa } = await import('../vendor/execa.js');
       const started = process.hrtime.bigint();
       const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
       const stdout = new Tail(options.maxStdoutBytes ?? 1024 * 1024);

@@ -3,7 +3,7 @@
 // re-applies the stored rendered text, byte for byte, not today's files.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../vendor/yaml.js';
 import { ConfigError } from '../errors.js';
 import { interpolateString } from '../config/interpolate.js';
 import type { Command, Executor, PlanInput } from './types.js';

@@ -1,0 +1,61 @@
+// Route, gates and target of a promotion, for `deployctl promote` and the `ui` board.
+import type { CliContext } from './context.js';
+import type { EngineDeps } from '../engine/deploy.js';
+
+export interface PromoteOptions {
+  to?: string;
+  from?: string;
+  yes?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+  waitLock?: string;
+}
+
+/** Picks the route, checks the gates, and resolves the target; `work` then deploys it. */
+export async function preparePromotion(ctx: CliContext, appName: string, opts: PromoteOptions) {
+  const { assertName } = await import('../names.js');
+  const { loadConfig } = await import('../config/load.js');
+  const { FileHistoryStore } = await import('../state/history.js');
+  const { planPromotion, checkPromotionGates } = await import('../engine/promote.js');
+  const { prepareTarget, parseDurationFlag } = await import('./target.js');
+  const { deployTarget } = await import('../engine/deploy.js');
+  assertName('app', appName);
+  const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
+  const history = new FileHistoryStore(ctx.home);
+  const order = loaded.environments.map((e) => e.name);
+  const running = new Map<string, string | undefined>();
+  for (const env of order) running.set(env, (await history.list({ app: appName, env, status: 'succeeded', limit: 1 }))[0]?.version);
+  const route = planPromotion({ app: appName, order, running, from: opts.from, to: opts.to });
+  const source = await checkPromotionGates({
+    app: appName,
+    route,
+    source: await history.latest(appName, route.from),
+    targetRunning: running.get(route.to),
+    toEnv: loaded.environments.find((e) => e.name === route.to)!,
+    history,
+    now: new Date(),
+    force: Boolean(opts.force),
+  });
+  ctx.io.stderr.write(`promoting ${appName} ${source.version} from ${route.from} to ${route.to}\n`);
+  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version });
+  const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
+  return {
+    route,
+    version: source.version,
+    work: (deps: EngineDeps) =>
+      deployTarget(
+        {
+          target,
+          action: 'promote',
+          dryRun: Boolean(opts.dryRun),
+          approved: Boolean(opts.yes),
+          interactive: !ctx.nonInteractive,
+          autoRollback: target.config.rollback?.auto !== false,
+          waitLockMs,
+          tools: loaded.tools,
+          from: { env: route.from, recordId: source.id },
+        },
+        deps,
+      ),
+  };
+}
