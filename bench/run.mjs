@@ -195,7 +195,7 @@ try {
 const marker = '<!-- bench:latest -->';
 const latest = `${marker}\n## Latest run: ${date}\n\nMachine: ${machine}\n\n${table}\n${marker}`;
 const next = previous.includes(marker)
-  ? previous.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), latest)
+  ? previous.replace(new RegExp(`${marker}[\\s\\S]*?${marker}`), latest)
   : `# Benchmarks\n\n\`npm run bench\` measures each figure as a ratio against a baseline measured in the same run (median of ${RUNS} interleaved runs).\n\n${latest}\n`;
 writeFileSync(file, next);
 console.log(`\nwrote ${file}`);
