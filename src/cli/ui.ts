@@ -11,8 +11,8 @@ export function registerUi(program: Command, app: CliApp): void {
           throw new UsageError('deployctl ui needs a terminal', 'for scripts and CI, use deployctl status --json (or list --json)');
         }
         const { createBoardDeps } = await import('./ui-deps.js');
-        const { loadProgress } = await import('../ui/load.js');
-        const ink = loadProgress();
+        const { loadInteractive } = await import('../ui/load.js');
+        const ink = loadInteractive();
         const deps = await createBoardDeps(ctx);
         deps.prefetch();
         const { runBoard } = await ink;

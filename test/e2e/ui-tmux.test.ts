@@ -41,7 +41,8 @@ describe.skipIf(toolMissing('tmux'))('deployctl ui in a terminal', () => {
     const env = cleanEnv({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, OUT: join(out, 'version') });
     for (const version of ['1.0.0', '1.1.0']) expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', version], { env })).code).toBe(0);
 
-    const vars = Object.entries({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, OUT: join(out, 'version'), NO_COLOR: '1' }).map(([k, v]) => `${k}='${v}'`);
+    // CI=true as well: a CI variable left in someone's shell must not blank the board (Ink draws nothing in CI).
+    const vars = Object.entries({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, OUT: join(out, 'version'), NO_COLOR: '1', CI: 'true' }).map(([k, v]) => `${k}='${v}'`);
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `env ${vars.join(' ')} '${process.execPath}' '${cliPath}' ui`);
     const board = await waitFor('deployctl · 2 apps × 2 environments');
     expect(board).toMatch(/APP\s+DEV\s+PROD \*/);
