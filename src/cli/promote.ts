@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-
-interface PromoteOptions {
-  to?: string;
-  from?: string;
-  yes?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-  waitLock?: string;
-}
+import type { PromoteOptions } from './promote-work.js';
 
 export function registerPromote(program: Command, app: CliApp): void {
   app

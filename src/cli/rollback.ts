@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-
-interface RollbackOptions {
-  env: string;
-  to?: string;
-  dryRun?: boolean;
-  yes?: boolean;
-  waitLock?: string;
-}
+import type { RollbackOptions } from './rollback-work.js';
 
 export function registerRollback(program: Command, app: CliApp): void {
   app

@@ -353,6 +353,18 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     return { record, failure: { exitCode, message: record.error.message } };
   };
 
+  /** A health check run now, each attempt shown as it happens, secrets masked. */
+  const checkNow = async (check: HealthCheckConfig): Promise<HealthResult> => {
+    const mask = (text: string) => maskText(text, target.secretValues);
+    const result = await deps.runHealthCheck(check, {
+      runner,
+      cwd: target.config.path,
+      signal: deps.signal,
+      onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: mask(attempt.message) } }),
+    });
+    return { ...result, message: mask(result.message), attempts: result.attempts.map((a) => ({ ...a, message: mask(a.message) })) };
+  };
+
   try {
     const input = planInput(request, id, false);
     const plan = await executor.plan(input);
@@ -361,12 +373,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     const preCheck = target.config.pre_check;
     if (preCheck) {
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
-      const result = await deps.runHealthCheck(preCheck, {
-        runner,
-        cwd: target.config.path,
-        signal: deps.signal,
-        onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: maskText(attempt.message, target.secretValues) } }),
-      });
+      const result = await checkNow(preCheck);
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the pre-deploy check');
       if (!result.ok) {
         deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
@@ -424,13 +431,8 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     const check = target.config.health_check;
     if (check) {
       deps.emit({ type: 'phase', phase: 'health', status: 'start' });
-      const health = await deps.runHealthCheck(check, {
-        runner,
-        cwd: target.config.path,
-        signal: deps.signal,
-        onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: maskText(attempt.message, target.secretValues) } }),
-      });
-      record.health = { ...health, message: maskText(health.message, target.secretValues) };
+      const health = await checkNow(check);
+      record.health = health;
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the health check');
       if (!health.ok) {
         deps.emit({ type: 'phase', phase: 'health', status: 'failed', message: record.health.message });

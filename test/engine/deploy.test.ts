@@ -167,6 +167,26 @@ describe('deployTarget', () => {
     expect(JSON.stringify(world.events)).not.toContain('s3cr3t-value');
   });
 
+  it('masks secrets in every health attempt the record keeps, not only the summary', async () => {
+    const world = fakeWorld({
+      runHealthCheck: async (check, { onAttempt }) => {
+        const url = (check as { url: string }).url;
+        const attempt = { attempt: 1, ok: false, message: `GET ${url}: status 401`, latencyMs: 3, at: '' };
+        onAttempt(attempt);
+        return { ok: false, message: `unhealthy after 1 attempt: GET ${url}: status 401`, attempts: [attempt], durationMs: 3 };
+      },
+    });
+    const secretTarget = {
+      config: config({ secrets: ['TOKEN'], variables: { TOKEN: 'tok-123456' }, health_check: { type: 'http', url: 'http://127.0.0.1:8080/health?token=tok-123456' } }),
+      secretValues: ['tok-123456'],
+    };
+    const outcome = await deployTarget(request('1.0.0', {}, secretTarget), world.deps);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.record.health?.attempts[0]?.message).toBe('GET http://127.0.0.1:8080/health?token=***: status 401');
+    expect(JSON.stringify([...world.history.records.values()])).not.toContain('tok-123456');
+    expect(JSON.stringify(world.events)).not.toContain('tok-123456');
+  });
+
   it('keeps the record succeeded but exits 3 when a post_deploy hook fails', async () => {
     const world = fakeWorld();
     world.broken.add('--oops');
