@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'bin', 'deployctl.js');
+const cli = join(root, 'bin', 'deployctl.cjs');
 const work = mkdtempSync(join(tmpdir(), 'deployctl-bench-'));
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 5 : 15;

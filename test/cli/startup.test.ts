@@ -20,7 +20,7 @@ describe('CLI start-up', () => {
     // commander is bundled into the entry; yaml, ajv, got, execa, ink and the rest load only in handlers.
     expect([...packages]).toEqual([]);
     const ownModules = modules.filter((url) => url.includes('/dist/')).map((url) => url.replace(/^.*\/dist\//, ''));
-    expect(ownModules).toEqual(['cli/main.bundle.js']);
+    expect(ownModules).toEqual(['cli/main.bundle.cjs']);
   });
 
   it('prints usage errors with exit code 2', async () => {

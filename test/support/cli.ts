@@ -1,4 +1,4 @@
-// Running the built CLI the way a user does: `node bin/deployctl.js ...` in a temp home.
+// Running the built CLI the way a user does: `node bin/deployctl.cjs ...` in a temp home.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cliPath = join(repoRoot, 'bin', 'deployctl.js');
+export const cliPath = join(repoRoot, 'bin', 'deployctl.cjs');
 
 export interface CliRun {
   code: number | null;

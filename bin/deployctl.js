@@ -1,6 +1,0 @@
-#!/usr/bin/env node
-import { main } from '../dist/cli/main.bundle.js';
-
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
