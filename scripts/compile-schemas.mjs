@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm: false } });
+const ajv = new Ajv({ allErrors: true, strict: false, inlineRefs: false, code: { source: true, esm: false } });
 addFormats(ajv);
 for (const name of ['environments', 'deployments']) {
   ajv.addSchema(JSON.parse(readFileSync(join(root, 'config', `${name}.schema.json`), 'utf8')), name);

@@ -148,8 +148,16 @@ const common = {
 };
 
 const allTypeSettings = Object.assign({}, ...Object.values(typeSettings));
-const settings = { ...common, ...allTypeSettings };
+const settingSchemas = { ...common, ...allTypeSettings };
 const types = Object.keys(typeSettings);
+
+// Every setting is described once under `definitions` and referenced from the three places it may
+// appear (defaults, an app, an app's per-environment override), so the precompiled validator checks it
+// with one function instead of three copies of the same code.
+const ref = (name) => ({ $ref: `#/definitions/${name}` });
+const settings = Object.fromEntries(Object.keys(settingSchemas).map((key) => [key, ref(key)]));
+settings.pre_check = { description: common.pre_check.description, allOf: [ref('health_check')] };
+const definitions = Object.fromEntries(Object.entries(settingSchemas).filter(([key]) => key !== 'pre_check'));
 
 const app = {
   type: 'object',
@@ -161,7 +169,7 @@ const app = {
     environments: {
       type: 'object',
       description: 'per-environment overrides of any setting above',
-      additionalProperties: { type: 'object', additionalProperties: false, properties: settings },
+      additionalProperties: ref('settings'),
     },
   },
 };
@@ -173,13 +181,27 @@ const deployments = {
   type: 'object',
   additionalProperties: false,
   required: ['deployments'],
+  definitions: { ...definitions, settings: { type: 'object', additionalProperties: false, properties: settings } },
   properties: {
-    defaults: { type: 'object', additionalProperties: false, properties: settings, description: 'settings every app starts from' },
+    defaults: { description: 'settings every app starts from', allOf: [ref('settings')] },
     secrets: names('variables read from the process environment and shown as *** everywhere'),
     tools: { type: 'object', additionalProperties: { type: 'string' }, description: 'paths of the tools: { kubectl: /opt/bin/kubectl }' },
-    notifications,
+    notifications: ref('notifications'),
     deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
   },
+};
+
+// Each block of an environment is its own definition too: the validator compiles (on first use) only
+// the functions for the blocks a file has.
+const environmentDefinitions = {
+  health_check: healthCheck,
+  notifications,
+  ...Object.fromEntries(
+    Object.entries(typeSettings).map(([type, props]) => [
+      type,
+      { type: 'object', additionalProperties: false, properties: { path: common.path, timeout: common.timeout, ...props }, description: `settings for ${type} apps in this environment` },
+    ]),
+  ),
 };
 
 const environment = {
@@ -191,14 +213,7 @@ const environment = {
     protected: { type: 'boolean', description: 'a deploy or promotion here needs approval (--yes in CI)' },
     requires: names('environments the version must have succeeded in before it is promoted here'),
     soak: { ...duration, description: 'how long the version must have run in the previous environment before promotion here' },
-    health_check: healthCheck,
-    notifications,
-    ...Object.fromEntries(
-      Object.entries(typeSettings).map(([type, props]) => [
-        type,
-        { type: 'object', additionalProperties: false, properties: { path: common.path, timeout: common.timeout, ...props }, description: `settings for ${type} apps in this environment` },
-      ]),
-    ),
+    ...Object.fromEntries(Object.keys(environmentDefinitions).map((key) => [key, ref(key)])),
   },
 };
 
@@ -209,9 +224,10 @@ const environments = {
   type: 'object',
   additionalProperties: false,
   required: ['environments'],
+  definitions: { ...environmentDefinitions, environment },
   properties: {
     promotion: names('promotion order (default: the order of environments below)'),
-    environments: { type: 'object', additionalProperties: environment, description: 'the environments, in promotion order' },
+    environments: { type: 'object', additionalProperties: ref('environment'), description: 'the environments, in promotion order' },
   },
 };
 
