@@ -47,7 +47,7 @@ const healthCheck = {
     timeout: { ...duration, description: 'time limit of one attempt' },
     start_period: { ...duration, description: 'grace period before the first attempt' },
     success_threshold: { type: 'integer', minimum: 1, description: 'consecutive successes required' },
-    deadline: { ...duration, description: 'overall time limit of the check' },
+    deadline: { ...duration, description: 'overall time limit of the check (default 5m)' },
   },
 };
 

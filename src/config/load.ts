@@ -283,7 +283,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     return check;
   };
   const health = normalizeCheck('health_check');
-  normalizeCheck('pre_check');
+  const preCheck = normalizeCheck('pre_check');
 
   // Paths to absolute ones.
   for (const key of FROM_CONFIG_DIR) {
@@ -293,7 +293,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   for (const key of FROM_APP_PATH) {
     if (typeof interpolated[key] === 'string') interpolated[key] = resolve(interpolated.path, interpolated[key]);
   }
-  if (health?.ca_file) health.ca_file = resolve(interpolated.path, health.ca_file);
+  for (const check of [health, preCheck]) if (check?.ca_file) check.ca_file = resolve(interpolated.path, check.ca_file);
   if (interpolated.build && typeof interpolated.build === 'object') {
     const build = interpolated.build as Raw;
     build.context = resolve(interpolated.path, build.context ?? '.');

@@ -10,9 +10,10 @@ import { probeCommand, probeHttp, probeTcp, type ProbeResult } from './probes.js
 
 /**
  * Defaults chosen so a check notices a server soon after it comes up: delays 100ms, then 250ms (with
- * jitter), so "time reported healthy / time the server took" stays near 1.1 for 1-5 s start-ups.
+ * jitter), so "time reported healthy / time the server took" stays near 1.1 for 1-5 s start-ups. The
+ * overall deadline bounds a check whose every attempt times out (121 × 5 s would be 10 minutes).
  */
-export const HEALTH_DEFAULTS = { retries: 120, interval: 100, max_interval: 250, timeout: 5000, start_period: 0, success_threshold: 1 };
+export const HEALTH_DEFAULTS = { retries: 120, interval: 100, max_interval: 250, timeout: 5000, start_period: 0, success_threshold: 1, deadline: 300_000 };
 
 export interface HealthDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
@@ -57,7 +58,7 @@ export async function runHealthCheck(check: HealthCheckConfig, options: HealthOp
   const timeout = check.timeout ?? HEALTH_DEFAULTS.timeout;
   const threshold = Math.max(1, check.success_threshold ?? HEALTH_DEFAULTS.success_threshold);
   const start = now();
-  const deadline = check.deadline !== undefined ? start + check.deadline : undefined;
+  const deadline = start + (check.deadline ?? HEALTH_DEFAULTS.deadline);
 
   const probe =
     options.probe ??
@@ -74,14 +75,16 @@ export async function runHealthCheck(check: HealthCheckConfig, options: HealthOp
   let consecutive = 0;
   let lastFailure = '';
   let failedInARow = 0;
+  let pastDeadline = false;
 
   if (check.start_period) await sleep(check.start_period, options.signal);
 
   const attemptOnce = async () => {
     if (options.signal?.aborted) throw new AbortError('interrupted');
     const began = now();
-    const budget = deadline !== undefined ? Math.max(1, Math.min(timeout, deadline - began)) : timeout;
-    const result = await probe(check, budget);
+    const budget = Math.max(1, Math.min(timeout, deadline - began));
+    // A probe that throws (an unreadable ca_file, a bad URL) is a failed attempt that says why.
+    const result = await probe(check, budget).catch((error: Error): ProbeResult => ({ ok: false, message: error.message }));
     const attempt: HealthAttempt = {
       attempt: attempts.length + 1,
       ok: result.ok,
@@ -109,13 +112,19 @@ export async function runHealthCheck(check: HealthCheckConfig, options: HealthOp
       maxTimeout: 0,
       factor: 1,
       randomize: false,
-      onFailedAttempt: async ({ error }) => {
+      // p-retry calls this after every failed attempt, the last one too: wait only when another attempt
+      // follows, and give up now when that attempt would start at or after the deadline.
+      onFailedAttempt: async ({ error, retriesLeft }) => {
         failedInARow = error instanceof NotYet ? 0 : failedInARow + 1;
+        if (retriesLeft <= 0 || options.signal?.aborted) return;
         const delay = error instanceof NotYet ? interval : nextDelay(failedInARow, { interval, maxInterval, random });
-        const wait = deadline !== undefined ? Math.min(delay, Math.max(0, deadline - now())) : delay;
-        if (wait > 0 && !options.signal?.aborted) await sleep(wait, options.signal);
+        if (now() + delay >= deadline) {
+          pastDeadline = true;
+          return;
+        }
+        await sleep(delay, options.signal);
       },
-      shouldRetry: () => !options.signal?.aborted && (deadline === undefined || now() < deadline),
+      shouldRetry: () => !pastDeadline && !options.signal?.aborted && now() < deadline,
     });
     ok = true;
   } catch {

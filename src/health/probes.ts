@@ -61,7 +61,13 @@ export async function probeHttp(check: HealthCheckConfig, timeoutMs: number): Pr
   })();
   const https: Record<string, unknown> = {};
   if (check.insecure) https.rejectUnauthorized = false;
-  if (check.ca_file) https.certificateAuthority = await readFile(check.ca_file);
+  if (check.ca_file) {
+    try {
+      https.certificateAuthority = await readFile(check.ca_file);
+    } catch (error) {
+      return { ok: false, message: `cannot read ca_file ${check.ca_file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+    }
+  }
   let response;
   try {
     response = await got(url, {
