@@ -1,15 +1,16 @@
-// Atomic file writes: a temp file in the same folder, fsync, rename. A reader sees the old file or the
-// new one, never half of one.
+// Atomic file writes: a temp file in the same folder, fsync, rename, fsync of the folder. A reader sees
+// the old file or the new one, never half of one, and after a crash the rename is not lost.
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string, options: { fsync?: boolean } = {}): Promise<void> {
+  const durable = options.fsync !== false;
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(data);
-    if (options.fsync !== false) await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -18,5 +19,17 @@ export async function writeFileAtomic(file: string, data: string, options: { fsy
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+  if (durable) await syncFolder(dirname(file));
+}
+
+/** Make a rename in `dir` durable. Windows cannot open a folder for this; there it is skipped. */
+async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DeployRecord, HistoryQuery, HistoryStore, RecordStatus } from './types.js';
 import { writeFileAtomic } from './atomic.js';
+import { goodOnes, inFlight } from './good.js';
 import { ensureHome, historyDir, indexDir, targetKey } from './paths.js';
 import { isPidAlive } from './process.js';
 
@@ -81,7 +82,7 @@ const newestFirst = (a: { id: string; startedAt: string }, b: { id: string; star
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FileHistoryStore implements HistoryStore {
-  private readonly problems: string[] = [];
+  private readonly problems = new Set<string>();
   private ready?: Promise<void>;
   private readonly host = hostname();
 
@@ -89,6 +90,10 @@ export class FileHistoryStore implements HistoryStore {
 
   warnings(): string[] {
     return [...this.problems];
+  }
+
+  private warn(problem: string): void {
+    this.problems.add(problem);
   }
 
   private ensure(): Promise<void> {
@@ -113,7 +118,14 @@ export class FileHistoryStore implements HistoryStore {
     });
   }
 
+  /** One record; one left running by a process that is gone is rewritten as interrupted first. */
   async get(id: string): Promise<DeployRecord | undefined> {
+    const record = await this.read(id);
+    if (!record || !inFlight(record.status)) return record;
+    return (await this.reconcileRecord(record)) ?? record;
+  }
+
+  private async read(id: string): Promise<DeployRecord | undefined> {
     let file: string;
     try {
       file = this.recordPath(id);
@@ -125,15 +137,15 @@ export class FileHistoryStore implements HistoryStore {
       text = await readFile(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      this.problems.push(`cannot read ${file}: ${(error as Error).message}`);
+      this.warn(`cannot read ${file}: ${(error as Error).message}`);
       return undefined;
     }
     try {
       const value = JSON.parse(text) as unknown;
       if (isRecord(value)) return value;
-      this.problems.push(`${file} is not a deployment record: skipped`);
+      this.warn(`${file} is not a deployment record: skipped`);
     } catch {
-      this.problems.push(`${file} is damaged (not JSON): skipped`);
+      this.warn(`${file} is damaged (not JSON): skipped`);
     }
     return undefined;
   }
@@ -161,7 +173,7 @@ export class FileHistoryStore implements HistoryStore {
     const limit = query.limit ?? Infinity;
     const found: IndexEntry[] = [];
     for (let index of indexes) {
-      if (index.entries.some((e) => e.status === 'running')) {
+      if (index.entries.some((e) => inFlight(e.status))) {
         index = { ...index, entries: await Promise.all(index.entries.map((e) => this.reconcile(e))) };
       }
       let hits = index.entries.filter(matches);
@@ -183,9 +195,7 @@ export class FileHistoryStore implements HistoryStore {
     const index = await this.targetIndex(app, env);
     let entries = index.entries;
     if (!index.complete && !entries.some((e) => e.status === 'succeeded')) entries = (await this.scanTarget(app, env)).entries;
-    const badVersions = new Set(entries.filter((e) => e.bad).map((e) => e.version));
-    for (const entry of entries) {
-      if (entry.status !== 'succeeded' || entry.healthy === false || entry.bad || badVersions.has(entry.version)) continue;
+    for (const entry of goodOnes(entries)) {
       if (options.exclude?.includes(entry.id)) continue;
       if (options.olderThan && entry.startedAt >= options.olderThan) continue;
       return this.get(entry.id);
@@ -197,26 +207,42 @@ export class FileHistoryStore implements HistoryStore {
     await this.ensure();
     const records: DeployRecord[] = [];
     for (const index of await this.allIndexes({})) {
-      const first = index.entries[0];
-      if (!first) continue;
-      const record = await this.get((await this.reconcile(first)).id);
-      if (record) records.push(record);
+      // The newest readable record: a damaged newest file is reported and the one before it shown.
+      for (const entry of index.entries) {
+        const record = await this.get((await this.reconcile(entry)).id);
+        if (record) {
+          records.push(record);
+          break;
+        }
+      }
     }
     return records.sort((a, b) => (a.app === b.app ? (a.env < b.env ? -1 : 1) : a.app < b.app ? -1 : 1));
   }
 
+  async targets(): Promise<Array<{ app: string; env: string }>> {
+    await this.ensure();
+    return (await this.allIndexes({})).map((i) => ({ app: i.app, env: i.env }));
+  }
+
+  /**
+   * Deletes old records of each target, keeping the newest `keep`, and never: the newest record, the
+   * current one (the newest that succeeded: what runs there), the last good one a bare rollback would
+   * go back to, or one still in flight.
+   */
   async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }> {
     await this.ensure();
     const deleted: string[] = [];
     const indexes = options.app && options.env ? [await this.targetIndex(options.app, options.env)] : await this.allIndexes(options);
     for (const partial of indexes) {
       const index = await this.scanTarget(partial.app, partial.env);
-      const keep = new Set(index.entries.slice(0, Math.max(0, options.keep)).map((e) => e.id));
-      if (index.entries[0]) keep.add(index.entries[0].id);
-      const good = index.entries.find((e) => e.status === 'succeeded' && e.healthy !== false && !e.bad);
-      if (good) keep.add(good.id);
+      const entries = index.entries;
+      const keep = new Set(entries.slice(0, Math.max(0, options.keep)).map((e) => e.id));
+      const current = entries.find((e) => e.status === 'succeeded');
+      const good = goodOnes(entries);
+      const previous = goodOnes(entries, new Set(current ? [current.version] : []));
+      for (const e of [entries[0], current, good[0], previous[0]]) if (e) keep.add(e.id);
       const cutoff = options.olderThan?.toISOString();
-      const doomed = index.entries.filter((e) => !keep.has(e.id) && (!cutoff || e.startedAt < cutoff) && e.status !== 'running');
+      const doomed = entries.filter((e) => !keep.has(e.id) && (!cutoff || e.startedAt < cutoff) && !inFlight(e.status));
       if (doomed.length === 0) continue;
       const doomedIds = new Set(doomed.map((e) => e.id));
       await this.updateIndex(index.app, index.env, (idx) => {
@@ -230,19 +256,45 @@ export class FileHistoryStore implements HistoryStore {
     return { deleted };
   }
 
-  /** A record left `running` by a process that is gone is rewritten as `interrupted`. */
+  async interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]> {
+    const index = await this.targetIndex(app, env);
+    const settled: DeployRecord[] = [];
+    for (const entry of index.entries.filter((e) => inFlight(e.status))) {
+      const record = await this.read(entry.id);
+      if (!record || !inFlight(record.status)) continue;
+      settled.push(await this.markInterrupted(record, message(record)));
+    }
+    return settled;
+  }
+
+  /** A record left pending or running by a process that is gone is rewritten as `interrupted`. */
   private async reconcile(entry: IndexEntry): Promise<IndexEntry> {
-    if (entry.status !== 'running' || entry.host !== this.host || entry.pid === process.pid || isPidAlive(entry.pid)) return entry;
-    const record = await this.get(entry.id);
-    if (!record || record.status !== 'running') return entry;
+    if (!inFlight(entry.status) || !this.isGone(entry)) return entry;
+    const record = await this.read(entry.id);
+    if (!record) return entry;
+    const settled = await this.reconcileRecord(record);
+    return settled ? entryOf(settled) : entry;
+  }
+
+  private isGone(r: { host: string; pid: number }): boolean {
+    return r.host === this.host && r.pid !== process.pid && !isPidAlive(r.pid);
+  }
+
+  private async reconcileRecord(record: DeployRecord): Promise<DeployRecord | undefined> {
+    if (!inFlight(record.status) || !this.isGone(record)) return undefined;
+    return this.markInterrupted(
+      record,
+      `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
+    );
+  }
+
+  private async markInterrupted(record: DeployRecord, message: string): Promise<DeployRecord> {
     record.status = 'interrupted';
     record.finishedAt ??= new Date().toISOString();
-    record.error ??= {
-      code: 'interrupted',
-      message: `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
-    };
+    record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
+    record.error ??= { code: 'interrupted', message };
     await this.write(record);
-    return entryOf(record);
+    return record;
   }
 
   private indexPath(app: string, env: string): string {
@@ -256,7 +308,7 @@ export class FileHistoryStore implements HistoryStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     }
-    this.problems.push(`the index of ${app} in ${env} was damaged: rebuilt from the records`);
+    this.warn(`the index of ${app} in ${env} was damaged: rebuilt from the records`);
     return undefined;
   }
 
@@ -265,23 +317,87 @@ export class FileHistoryStore implements HistoryStore {
     return (await this.readIndex(app, env)) ?? this.scanTarget(app, env);
   }
 
+  /**
+   * The index of every target (or those matching the filter). `index/_targets.json` lists the targets,
+   * so an index file that went missing is noticed and rebuilt from the records like a damaged one.
+   */
   private async allIndexes(filter: { app?: string; env?: string }): Promise<TargetIndex[]> {
-    let names = (await readdir(indexDir(this.home))).filter((n) => n.endsWith('.json'));
-    if (names.length === 0 && (await this.hasRecords())) {
-      await this.rebuildAll();
-      names = (await readdir(indexDir(this.home))).filter((n) => n.endsWith('.json'));
+    const names = new Set((await readdir(indexDir(this.home))).filter((n) => n.endsWith('.json') && !n.startsWith('_')));
+    let targets = await this.readManifest();
+    if (!targets) {
+      if (names.size === 0) {
+        if (!(await this.hasRecords())) return [];
+        this.warn('the history index was missing: rebuilt from the records');
+        await this.rebuildAll();
+        return this.allIndexes(filter);
+      }
+      targets = [];
     }
-    const indexes: TargetIndex[] = [];
+    // Index files the list does not name yet (a state folder from before the list, a crash in between).
+    const listed = new Set(targets.map((t) => `${targetKey(t.app, t.env)}.json`));
     for (const name of names) {
-      try {
-        const index = JSON.parse(await readFile(join(indexDir(this.home), name), 'utf8')) as TargetIndex;
-        if ((filter.app && index.app !== filter.app) || (filter.env && index.env !== filter.env)) continue;
-        indexes.push(index.schemaVersion === 1 && Array.isArray(index.entries) ? index : await this.scanTarget(index.app, index.env));
-      } catch {
-        this.problems.push(`index file ${name} is damaged: run any command on that target to rebuild it`);
+      if (listed.has(name)) continue;
+      for (const found of await this.targetsOfIndexFile(name)) {
+        targets.push(found);
+        await this.remember(found.app, found.env);
       }
     }
+    const indexes: TargetIndex[] = [];
+    for (const { app, env } of targets) {
+      if ((filter.app && app !== filter.app) || (filter.env && env !== filter.env)) continue;
+      let index = await this.readIndex(app, env);
+      if (!index) {
+        if (!names.has(`${targetKey(app, env)}.json`)) this.warn(`the index of ${app} in ${env} was missing: rebuilt from the records`);
+        index = await this.scanTarget(app, env);
+      }
+      if (index.entries.length) indexes.push(index);
+    }
     return indexes;
+  }
+
+  /** The target(s) an index file belongs to: from its content, or, when it is damaged, from the records its name points at. */
+  private async targetsOfIndexFile(name: string): Promise<Array<{ app: string; env: string }>> {
+    try {
+      const index = JSON.parse(await readFile(join(indexDir(this.home), name), 'utf8')) as TargetIndex;
+      if (typeof index.app === 'string' && typeof index.env === 'string') return [{ app: index.app, env: index.env }];
+    } catch {
+      // damaged: fall through to the records
+    }
+    const key = name.slice(0, -'.json'.length);
+    const found = new Map<string, { app: string; env: string }>();
+    for (const file of await readdir(historyDir(this.home))) {
+      if (!file.startsWith(`${key}_`) || !file.endsWith('.json')) continue;
+      const record = await this.read(file.slice(0, -'.json'.length));
+      if (record && targetKey(record.app, record.env) === key) found.set(`${record.app}\0${record.env}`, { app: record.app, env: record.env });
+    }
+    return [...found.values()];
+  }
+
+  private manifestPath(): string {
+    return join(indexDir(this.home), '_targets.json');
+  }
+
+  private async readManifest(): Promise<Array<{ app: string; env: string }> | undefined> {
+    try {
+      const value = JSON.parse(await readFile(this.manifestPath(), 'utf8')) as { targets?: Array<{ app: string; env: string }> };
+      if (Array.isArray(value.targets) && value.targets.every((t) => typeof t?.app === 'string' && typeof t?.env === 'string')) return value.targets;
+      this.warn('the list of targets in index/_targets.json was damaged: rebuilt');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.warn('the list of targets in index/_targets.json was damaged: rebuilt');
+    }
+    return undefined;
+  }
+
+  /** Add a target to index/_targets.json. */
+  private async remember(app: string, env: string): Promise<void> {
+    const file = this.manifestPath();
+    await this.withFileLock(`${file}.lock`, async () => {
+      const targets = (await this.readManifest()) ?? [];
+      if (targets.some((t) => t.app === app && t.env === env)) return;
+      targets.push({ app, env });
+      targets.sort((a, b) => (a.app === b.app ? (a.env < b.env ? -1 : 1) : a.app < b.app ? -1 : 1));
+      await writeFileAtomic(file, JSON.stringify({ schemaVersion: 1, targets }));
+    });
   }
 
   private async hasRecords(): Promise<boolean> {
@@ -298,11 +414,13 @@ export class FileHistoryStore implements HistoryStore {
     const names = (await readdir(historyDir(this.home))).filter((n) => n.startsWith(prefix) && n.endsWith('.json'));
     const entries: IndexEntry[] = [];
     for (const name of names) {
-      const record = await this.get(name.slice(0, -'.json'.length));
+      const record = await this.read(name.slice(0, -'.json'.length));
       if (record && record.app === app && record.env === env) entries.push(entryOf(record));
     }
     entries.sort(newestFirst);
     const index: TargetIndex = { schemaVersion: 1, app, env, complete: true, entries };
+    // A target with no records gets no index: asking about a name must not make it known.
+    if (entries.length === 0) return index;
     await this.updateIndex(app, env, (idx) => {
       idx.entries = entries;
       idx.complete = true;
@@ -314,7 +432,7 @@ export class FileHistoryStore implements HistoryStore {
     const targets = new Map<string, [string, string]>();
     for (const name of await readdir(historyDir(this.home))) {
       if (!name.endsWith('.json')) continue;
-      const record = await this.get(name.slice(0, -'.json'.length));
+      const record = await this.read(name.slice(0, -'.json'.length));
       if (record) targets.set(`${record.app}\0${record.env}`, [record.app, record.env]);
     }
     for (const [app, env] of targets.values()) await this.scanTarget(app, env);
@@ -323,8 +441,31 @@ export class FileHistoryStore implements HistoryStore {
   /** Read-modify-write of a target's index under a short exclusive lock of its own. */
   private async updateIndex(app: string, env: string, change: (index: TargetIndex) => void): Promise<void> {
     const file = this.indexPath(app, env);
-    const lock = `${file}.lock`;
-    for (let attempt = 0; ; attempt++) {
+    let created = false;
+    await this.withFileLock(`${file}.lock`, async () => {
+      let index: TargetIndex | undefined;
+      try {
+        index = JSON.parse(await readFile(file, 'utf8')) as TargetIndex;
+        if (index.schemaVersion !== 1 || !Array.isArray(index.entries)) index = undefined;
+      } catch (error) {
+        created = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        index = undefined;
+      }
+      index ??= { schemaVersion: 1, app, env, complete: false, entries: [] };
+      change(index);
+      index.entries.sort(newestFirst);
+      if (index.entries.length > INDEX_CAP) {
+        index.entries = index.entries.slice(0, INDEX_CAP);
+        index.complete = false;
+      }
+      await writeFileAtomic(file, JSON.stringify(index), { fsync: false });
+    });
+    if (created) await this.remember(app, env);
+  }
+
+  /** A short exclusive lock (a file created with O_EXCL) around a read-modify-write. */
+  private async withFileLock(lock: string, body: () => Promise<void>): Promise<void> {
+    for (;;) {
       try {
         const handle = await open(lock, 'wx', 0o600);
         await handle.writeFile(`${process.pid}@${this.host}`);
@@ -343,21 +484,7 @@ export class FileHistoryStore implements HistoryStore {
       }
     }
     try {
-      let index: TargetIndex | undefined;
-      try {
-        index = JSON.parse(await readFile(file, 'utf8')) as TargetIndex;
-        if (index.schemaVersion !== 1 || !Array.isArray(index.entries)) index = undefined;
-      } catch {
-        index = undefined;
-      }
-      index ??= { schemaVersion: 1, app, env, complete: false, entries: [] };
-      change(index);
-      index.entries.sort(newestFirst);
-      if (index.entries.length > INDEX_CAP) {
-        index.entries = index.entries.slice(0, INDEX_CAP);
-        index.complete = false;
-      }
-      await writeFileAtomic(file, JSON.stringify(index), { fsync: false });
+      await body();
     } finally {
       await rm(lock, { force: true });
     }
@@ -416,4 +543,6 @@ export async function generateRecords(
     };
     writeFileSync(join(indexDir(home), `${targetKey(index.app, index.env)}.json`), JSON.stringify(index), { mode: 0o600 });
   }
+  const listed = [...byTarget.values()].map((entries) => ({ app: entries[0]!.app, env: entries[0]!.env }));
+  writeFileSync(join(indexDir(home), '_targets.json'), JSON.stringify({ schemaVersion: 1, targets: listed }), { mode: 0o600 });
 }

@@ -2,12 +2,13 @@
 // content (write a temp file, then link it into place: link fails if the lock exists). A lock whose
 // process is gone on this host is stale and taken over; a lock from another host is never assumed dead.
 import { randomBytes } from 'node:crypto';
-import { watch } from 'node:fs';
+import { readFileSync, unlinkSync, watch } from 'node:fs';
 import { link, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { LockError } from '../errors.js';
-import type { LockHandle, LockInfo, LockManager } from './types.js';
+import { formatDuration } from '../config/duration.js';
+import { InterruptedError, LockError } from '../errors.js';
+import type { LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { ensureHome, locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime } from './process.js';
@@ -18,6 +19,8 @@ export interface FileLockOptions {
   pid?: number;
   /** How often a held lock's refreshedAt is rewritten. */
   refreshMs?: number;
+  /** A lock from another host not refreshed for this long looks abandoned (`unlock` needs no --force). */
+  silentAfterMs?: number;
   isAlive?: (pid: number, startTime?: string) => boolean;
 }
 
@@ -27,19 +30,27 @@ interface StoredLock extends LockInfo {
 }
 
 
+/** Local time of day, with the date when it is not today. */
 function clock(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(11, 16);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toTimeString().slice(0, 5);
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
 }
 
 function ago(iso: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+  const ms = Math.max(0, Date.now() - Date.parse(iso));
+  return ms < 1000 ? 'just now' : `${formatDuration(Math.round(ms / 1000) * 1000)} ago`;
 }
 
 export function describeHolder(lock: LockInfo, localHost: string): string {
   const remote = lock.host !== localHost ? `, last refreshed ${ago(lock.refreshedAt)}` : '';
   return `${lock.user}@${lock.host} (pid ${lock.pid}) since ${clock(lock.startedAt)}${remote}: ${lock.command}`;
+}
+
+/** The two ways out of a held lock; `--force` unless the holder looks abandoned. */
+export function lockHint(app: string, env: string, state: LockState): string {
+  return `Wait with --wait-lock 5m, or run \`deployctl unlock ${app} -e ${env}${state === 'silent' ? '' : ' --force'}\` if that run is gone.`;
 }
 
 export class FileLockManager implements LockManager {
@@ -88,9 +99,27 @@ export class FileLockManager implements LockManager {
   }
 
   isStale(lock: StoredLock): boolean {
-    if (lock.host !== this.host) return false;
-    if (lock.token === 'damaged') return Date.now() - Date.parse(lock.refreshedAt) > 10_000;
-    return !this.isAlive(lock.pid, lock.pidStart);
+    return this.state(lock) === 'stale';
+  }
+
+  /**
+   * stale: this host, and its process is gone (or the pid now belongs to another process);
+   * silent: another host, not refreshed for a while (never taken over, but `unlock` needs no --force);
+   * alive: anything else.
+   */
+  state(lock: StoredLock): LockState {
+    if (lock.host !== this.host) {
+      const quiet = Date.now() - Date.parse(lock.refreshedAt);
+      return quiet > (this.options.silentAfterMs ?? 60_000) ? 'silent' : 'alive';
+    }
+    if (lock.token === 'damaged') return Date.now() - Date.parse(lock.refreshedAt) > 10_000 ? 'stale' : 'alive';
+    return this.isAlive(lock.pid, lock.pidStart) ? 'alive' : 'stale';
+  }
+
+  async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; description: string } | undefined> {
+    const holder = await this.readFile(this.path(app, env));
+    if (!holder) return undefined;
+    return { holder, state: this.state(holder), description: describeHolder(holder, this.host) };
   }
 
   async acquire(
@@ -122,13 +151,10 @@ export class FileLockManager implements LockManager {
         if (await this.removeStale(file, holder)) options.onStale?.(holder);
         continue;
       }
-      if (options.signal?.aborted) throw new LockError(`gave up waiting for the lock of ${app} in ${env}`);
+      if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
       if (Date.now() >= deadline) {
-        const waited = options.waitMs ? ` after waiting ${Math.round(options.waitMs / 1000)}s` : '';
-        throw new LockError(
-          `Lock held by ${describeHolder(holder, this.host)}${waited}.`,
-          `Wait with --wait-lock 5m, or run \`deployctl unlock ${app} -e ${env}\` if that run is gone.`,
-        );
+        const waited = options.waitMs ? ` after waiting ${formatDuration(options.waitMs)}` : '';
+        throw new LockError(`Lock held by ${describeHolder(holder, this.host)}${waited}.`, lockHint(app, env, this.state(holder)));
       }
       await this.waitForChange(file, Math.min(deadline - Date.now(), 1000), options.signal);
     }
@@ -197,6 +223,7 @@ export class FileLockManager implements LockManager {
   }
 
   private handle(file: string, info: StoredLock): LockHandle {
+    // Rewrite refreshedAt now and then, so other hosts see the holder is alive.
     const refresh = setInterval(async () => {
       const current = await this.readFile(file);
       if (current?.token !== info.token) return;
@@ -204,6 +231,15 @@ export class FileLockManager implements LockManager {
       await writeFileAtomic(file, JSON.stringify(info, null, 2)).catch(() => undefined);
     }, this.options.refreshMs ?? 10_000);
     refresh.unref();
+    // A process that exits without releasing (a second Ctrl-C, process.exit) still frees its lock.
+    const onExit = () => {
+      try {
+        if ((JSON.parse(readFileSync(file, 'utf8')) as StoredLock).token === info.token) unlinkSync(file);
+      } catch {
+        // gone already, or not ours
+      }
+    };
+    process.once('exit', onExit);
     let released = false;
     return {
       info,
@@ -211,16 +247,19 @@ export class FileLockManager implements LockManager {
         if (released) return;
         released = true;
         clearInterval(refresh);
+        process.off('exit', onExit);
         const current = await this.readFile(file);
         if (current?.token === info.token) await unlink(file).catch(() => undefined);
       },
     };
   }
 
-  async remove(app: string, env: string): Promise<LockInfo | undefined> {
+  /** Remove a lock by hand; with `token`, only if it is still that lock (not one taken since). */
+  async remove(app: string, env: string, token?: string): Promise<LockInfo | undefined> {
     const file = this.path(app, env);
     const lock = await this.readFile(file);
-    if (lock) await rm(file, { force: true });
+    if (!lock || (token !== undefined && lock.token !== token)) return undefined;
+    await rm(file, { force: true });
     return lock;
   }
 

@@ -104,6 +104,13 @@ export interface HistoryStore {
   lastGood(app: string, env: string, options?: { exclude?: string[]; olderThan?: string }): Promise<DeployRecord | undefined>;
   /** Every target (app, env) with its newest record, for status and list. */
   current(): Promise<DeployRecord[]>;
+  /** Every app and environment pair that has records. */
+  targets(): Promise<Array<{ app: string; env: string }>>;
+  /**
+   * Under the target's lock nothing else deploys it: a record still pending or running there is an
+   * orphan (its process died, or lost the lock). Rewrites each as interrupted, with `message(record)`.
+   */
+  interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]>;
   /** Delete old records, keeping the newest `keep` per target and never the current or last good one. */
   prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }>;
   /** Problems met while reading (unreadable files), reported not fatal. */
@@ -122,6 +129,9 @@ export interface LockInfo {
   token: string;
 }
 
+/** stale: its process is gone (taken over); silent: another host's, not refreshed lately; alive: held. */
+export type LockState = 'stale' | 'silent' | 'alive';
+
 export interface LockHandle {
   info: LockInfo;
   release(): Promise<void>;
@@ -138,7 +148,9 @@ export interface LockManager {
     options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
   ): Promise<LockHandle>;
   read(app: string, env: string): Promise<LockInfo | undefined>;
-  /** Remove a lock by hand; returns what was removed. */
-  remove(app: string, env: string): Promise<LockInfo | undefined>;
+  /** The holder, whether it is alive, and a one-line description for messages. */
+  inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; description: string } | undefined>;
+  /** Remove a lock by hand (only the one with `token`, when given); returns what was removed. */
+  remove(app: string, env: string, token?: string): Promise<LockInfo | undefined>;
   list(): Promise<LockInfo[]>;
 }

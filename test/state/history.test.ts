@@ -105,13 +105,96 @@ describe('FileHistoryStore', () => {
     expect((await store.lastGood('web', 'dev'))?.version).toBe('1');
   });
 
-  it('prunes old records but never the current or the last good one', async () => {
+  it('prunes old records but never the newest, the current one, or the one a rollback would go back to', async () => {
     const store = new FileHistoryStore(tempDir());
+    const v1 = record('web', 'dev', '1');
+    const v2 = record('web', 'dev', '2');
+    await store.write(v1);
+    await store.write(record('web', 'dev', '1.5', { status: 'failed', healthy: false, bad: true }));
+    await store.write(v2);
+    for (const v of ['3', '4']) await store.write(record('web', 'dev', v, { status: 'rolled_back', healthy: false, bad: true }));
+    const newest = record('web', 'dev', '5', { status: 'failed', healthy: false, bad: true });
+    await store.write(newest);
+    const { deleted } = await store.prune({ keep: 0 });
+    expect(deleted).toHaveLength(3);
+    // 5: the newest; 2: what runs (the newest that succeeded); 1: where a bare rollback would go
+    expect((await store.list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['5', '2', '1']);
+    expect(await store.prune({ keep: 0 })).toEqual({ deleted: [] });
+  });
+
+  it('prunes only records older than --older-than', async () => {
+    const store = new FileHistoryStore(tempDir());
+    const old = record('web', 'dev', '1', { startedAt: '2020-01-01T00:00:00.000Z' });
+    await store.write(old);
+    for (const v of ['2', '3', '4']) await store.write(record('web', 'dev', v));
+    const { deleted } = await store.prune({ keep: 1, olderThan: new Date('2021-01-01T00:00:00Z') });
+    expect(deleted).toEqual([old.id]);
+    expect((await store.list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['4', '3', '2']);
+  });
+
+  it('rewrites a record of a dead process as interrupted when it is read by id', async () => {
+    const store = new FileHistoryStore(tempDir());
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
+    const r = record('web', 'dev', '1', { status: 'pending', pid: deadPid, finishedAt: undefined });
+    await store.write(r);
+    expect((await store.get(r.id))?.status).toBe('interrupted');
+    expect((await store.list({ app: 'web', env: 'dev', status: 'interrupted' })).map((x) => x.id)).toEqual([r.id]);
+  });
+
+  it('marks every record still in flight as interrupted when asked under the lock, whatever its host', async () => {
+    const store = new FileHistoryStore(tempDir());
+    const remote = record('web', 'dev', '1', { status: 'running', host: 'another-host', pid: 4242, finishedAt: undefined });
+    const done = record('web', 'dev', '2');
+    await store.write(remote);
+    await store.write(done);
+    const settled = await store.interruptInFlight('web', 'dev', (r) => `lost ${r.pid}`);
+    expect(settled.map((r) => r.id)).toEqual([remote.id]);
+    expect(await store.get(remote.id)).toMatchObject({ status: 'interrupted', error: { code: 'interrupted', message: 'lost 4242' } });
+    expect((await store.get(done.id))?.status).toBe('succeeded');
+  });
+
+  it('shows the newest readable record as current when the newest file is damaged', async () => {
+    const home = tempDir();
+    const store = new FileHistoryStore(home);
     await store.write(record('web', 'dev', '1'));
-    for (const v of ['2', '3', '4']) await store.write(record('web', 'dev', v, { status: 'failed', healthy: false }));
-    const { deleted } = await store.prune({ keep: 1 });
-    expect(deleted).toHaveLength(2);
-    expect((await store.list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['4', '1']);
+    const broken = record('web', 'dev', '2');
+    await store.write(broken);
+    writeFileSync(join(home, 'history', `${broken.id}.json`), '{"id": "half');
+    const fresh = new FileHistoryStore(home);
+    expect((await fresh.current()).map((r) => r.version)).toEqual(['1']);
+    expect(fresh.warnings()).toEqual([`${join(home, 'history', `${broken.id}.json`)} is damaged (not JSON): skipped`]);
+  });
+
+  it('notices a missing or damaged index of one target among others, and rebuilds it', async () => {
+    const home = tempDir();
+    const store = new FileHistoryStore(home);
+    for (const [app, env] of [['web', 'dev'], ['api', 'dev'], ['web', 'prod']]) await store.write(record(app!, env!, '1'));
+    rmSync(join(home, 'index', 'web_dev.json'));
+    writeFileSync(join(home, 'index', 'api_dev.json'), '{"entries": [');
+    const fresh = new FileHistoryStore(home);
+    expect((await fresh.current()).map((r) => `${r.app}/${r.env}`)).toEqual(['api/dev', 'web/dev', 'web/prod']);
+    expect(fresh.warnings().sort()).toEqual([
+      'the index of api in dev was damaged: rebuilt from the records',
+      'the index of web in dev was missing: rebuilt from the records',
+    ]);
+    expect(JSON.parse(readFileSync(join(home, 'index', 'web_dev.json'), 'utf8')).entries).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(home, 'index', 'api_dev.json'), 'utf8')).entries).toHaveLength(1);
+  });
+
+  it('rebuilds the whole index, and the list of targets, when they are gone', async () => {
+    const home = tempDir();
+    const store = new FileHistoryStore(home);
+    for (const [app, env] of [['web', 'dev'], ['api', 'dev']]) await store.write(record(app!, env!, '1'));
+    rmSync(join(home, 'index', '_targets.json'));
+    expect((await new FileHistoryStore(home).targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
+    rmSync(join(home, 'index'), { recursive: true });
+    const fresh = new FileHistoryStore(home);
+    expect((await fresh.targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
+    expect(fresh.warnings()).toEqual(['the history index was missing: rebuilt from the records']);
+    expect(JSON.parse(readFileSync(join(home, 'index', '_targets.json'), 'utf8')).targets).toEqual([
+      { app: 'api', env: 'dev' },
+      { app: 'web', env: 'dev' },
+    ]);
   });
 
   it('answers narrow queries from the index when there are many records', async () => {

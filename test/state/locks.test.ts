@@ -1,45 +1,92 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LockError } from '../../src/errors.js';
+import { InterruptedError, LockError } from '../../src/errors.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { LockInfo } from '../../src/state/types.js';
 import { tempDir } from '../support/cli.js';
 
+const lockFile = (home: string, key = 'web_dev') => join(home, 'locks', `${key}.lock`);
+const readLock = (home: string, key?: string) => JSON.parse(readFileSync(lockFile(home, key), 'utf8')) as LockInfo & { pidStart?: string };
+const deadPid = () => Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout);
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('FileLockManager', () => {
-  it('lets one holder in and tells the next who holds it and both ways out', async () => {
+  it('writes pid, host, user, command, start time and a token, and lets no second holder in', async () => {
     const home = tempDir();
-    const first = new FileLockManager(home, { user: 'ana', hostname: 'ci-7' });
-    const second = new FileLockManager(home, { user: 'bo', hostname: 'ci-7' });
-    const held = await first.acquire('web', 'prod', { command: 'deployctl deploy web -e prod' });
-    const attempt = second.acquire('web', 'prod', { command: 'x' });
-    await expect(attempt).rejects.toThrow(LockError);
+    const held = await new FileLockManager(home, { user: 'ana', hostname: 'ci-7' }).acquire('web', 'prod', { command: 'deployctl deploy web -e prod' });
+    const lock = readLock(home, 'web_prod');
+    expect(lock).toMatchObject({ app: 'web', env: 'prod', pid: process.pid, host: 'ci-7', user: 'ana', command: 'deployctl deploy web -e prod' });
+    expect(lock.token).toMatch(/^[a-f0-9]{24}$/);
+    expect(Date.parse(lock.startedAt)).not.toBeNaN();
+    expect(lock.refreshedAt).toBe(lock.startedAt);
+    const attempt = new FileLockManager(home, { user: 'bo', hostname: 'ci-7' }).acquire('web', 'prod', { command: 'x' });
     const error = (await attempt.catch((e) => e)) as LockError;
-    expect(error.message).toMatch(new RegExp(`^Lock held by ana@ci-7 \\(pid ${process.pid}\\) since \\d\\d:\\d\\d: deployctl deploy web -e prod\\.$`));
-    expect(error.hint).toBe('Wait with --wait-lock 5m, or run `deployctl unlock web -e prod` if that run is gone.');
+    expect(error).toBeInstanceOf(LockError);
     expect(error.exitCode).toBe(5);
+    expect(error.message).toMatch(new RegExp(`^Lock held by ana@ci-7 \\(pid ${process.pid}\\) since \\d\\d:\\d\\d: deployctl deploy web -e prod\\.$`));
+    // The holder is alive here: `unlock` would need --force.
+    expect(error.hint).toBe('Wait with --wait-lock 5m, or run `deployctl unlock web -e prod --force` if that run is gone.');
     await held.release();
-    expect(existsSync(join(home, 'locks', 'web_prod.lock'))).toBe(false);
-    await (await second.acquire('web', 'prod', { command: 'x' })).release();
+    expect(existsSync(lockFile(home, 'web_prod'))).toBe(false);
   });
 
   it('takes over a lock whose process is gone, with a warning naming the old holder', async () => {
     const home = tempDir();
-    const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout);
-    const gone = new FileLockManager(home, { pid: deadPid, user: 'old' });
-    await gone.acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
+    const pid = deadPid();
+    await new FileLockManager(home, { pid, user: 'old' }).acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
     const stale: LockInfo[] = [];
     const handle = await new FileLockManager(home).acquire('web', 'dev', { command: 'x', onStale: (old) => stale.push(old) });
-    expect(stale.map((s) => [s.user, s.pid])).toEqual([['old', deadPid]]);
-    expect(handle.info.pid).toBe(process.pid);
+    expect(stale.map((s) => [s.user, s.pid, s.command])).toEqual([['old', pid, 'deployctl deploy web -e dev']]);
+    expect(readLock(home)).toMatchObject({ pid: process.pid, command: 'x', token: handle.info.token });
     await handle.release();
   });
 
-  it('never assumes a lock from another host is dead', async () => {
+  it('takes over a lock whose pid now belongs to another process (a reused pid)', async () => {
+    const home = tempDir();
+    await new FileLockManager(home, { user: 'old' }).acquire('web', 'dev', { command: 'first' });
+    // Same pid as a live process (this one), but the process that took the lock started at another time.
+    const lock = readLock(home);
+    expect(lock.pidStart).toMatch(/^\d+$/);
+    writeFileSync(lockFile(home), JSON.stringify({ ...lock, pidStart: String(Number(lock.pidStart) + 1) }));
+    const stale: LockInfo[] = [];
+    const handle = await new FileLockManager(home).acquire('web', 'dev', { command: 'second', onStale: (old) => stale.push(old) });
+    expect(stale.map((s) => s.command)).toEqual(['first']);
+    await handle.release();
+  });
+
+  it('never assumes a lock from another host is dead: shows how long ago it was refreshed', async () => {
     const home = tempDir();
     await new FileLockManager(home, { hostname: 'other-host', pid: 999999, user: 'ana' }).acquire('web', 'dev', { command: 'x' });
-    await expect(new FileLockManager(home).acquire('web', 'dev', { command: 'y' })).rejects.toThrow(/Lock held by ana@other-host \(pid 999999\) since .*, last refreshed \d+s ago/);
+    const fresh = (await new FileLockManager(home).acquire('web', 'dev', { command: 'y' }).catch((e) => e)) as LockError;
+    expect(fresh.message).toMatch(/^Lock held by ana@other-host \(pid 999999\) since .*, last refreshed just now: x\.$/);
+    expect(fresh.hint).toContain('`deployctl unlock web -e dev --force`');
+    // Not refreshed for ten minutes: still not taken over, but `unlock` needs no --force.
+    const quiet = new Date(Date.now() - 600_000).toISOString();
+    writeFileSync(lockFile(home), JSON.stringify({ ...readLock(home), refreshedAt: quiet }));
+    const silent = (await new FileLockManager(home).acquire('web', 'dev', { command: 'y' }).catch((e) => e)) as LockError;
+    expect(silent).toBeInstanceOf(LockError);
+    expect(silent.message).toContain('last refreshed 10m ago');
+    expect(silent.hint).toBe('Wait with --wait-lock 5m, or run `deployctl unlock web -e dev` if that run is gone.');
+    expect(await new FileLockManager(home).inspect('web', 'dev')).toMatchObject({ state: 'silent', holder: { host: 'other-host' } });
+  });
+
+  it('refreshes a held lock while it runs, and stops when released', async () => {
+    const home = tempDir();
+    const handle = await new FileLockManager(home, { refreshMs: 20 }).acquire('web', 'dev', { command: 'x' });
+    const first = readLock(home).refreshedAt;
+    await until(() => readLock(home).refreshedAt !== first);
+    expect(readLock(home).token).toBe(handle.info.token);
+    await handle.release();
+    expect(existsSync(lockFile(home))).toBe(false);
   });
 
   it('waits for the holder with --wait-lock', async () => {
@@ -51,6 +98,26 @@ describe('FileLockManager', () => {
     await waited.release();
   });
 
+  it('gives up after --wait-lock, saying how long it waited', async () => {
+    const home = tempDir();
+    const held = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
+    const error = (await new FileLockManager(home).acquire('web', 'dev', { command: 'y', waitMs: 200 }).catch((e) => e)) as LockError;
+    expect(error).toBeInstanceOf(LockError);
+    expect(error.message).toMatch(/ after waiting 200ms\.$/);
+    await held.release();
+  });
+
+  it('stops waiting when interrupted (Ctrl-C): exit 130, not 5', async () => {
+    const home = tempDir();
+    const held = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    const error = await new FileLockManager(home).acquire('web', 'dev', { command: 'y', waitMs: 60_000, signal: abort.signal }).catch((e) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(error.exitCode).toBe(130);
+    await held.release();
+  });
+
   it('lets exactly one of many concurrent takers in', async () => {
     const home = tempDir();
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => new FileLockManager(home, { user: `u${i}` }).acquire('web', 'dev', { command: String(i) })));
@@ -58,11 +125,21 @@ describe('FileLockManager', () => {
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof LockError)).toHaveLength(19);
   });
 
+  it('removes by hand only the lock it was shown (by token)', async () => {
+    const home = tempDir();
+    const manager = new FileLockManager(home);
+    const held = await manager.acquire('web', 'dev', { command: 'x' });
+    expect(await manager.remove('web', 'dev', 'not-the-token')).toBeUndefined();
+    expect(existsSync(lockFile(home))).toBe(true);
+    expect((await manager.remove('web', 'dev', held.info.token))?.command).toBe('x');
+    expect(existsSync(lockFile(home))).toBe(false);
+  });
+
   it('treats a damaged lock file as held until it is old', async () => {
     const home = tempDir();
     const manager = new FileLockManager(home);
     await (await manager.acquire('web', 'dev', { command: 'x' })).release();
-    writeFileSync(join(home, 'locks', 'web_dev.lock'), '');
+    writeFileSync(lockFile(home), '');
     await expect(manager.acquire('web', 'dev', { command: 'y' })).rejects.toThrow(/damaged lock file/);
   });
 });

@@ -28,6 +28,19 @@ export class MemoryHistory implements HistoryStore {
   async current() {
     return [];
   }
+  async targets() {
+    return [...new Map([...this.records.values()].map((r) => [`${r.app}/${r.env}`, { app: r.app, env: r.env }])).values()];
+  }
+  async interruptInFlight(app: string, env: string, message: (r: DeployRecord) => string) {
+    const settled: DeployRecord[] = [];
+    for (const r of await this.list({ app, env })) {
+      if (r.status !== 'pending' && r.status !== 'running') continue;
+      const done = { ...r, status: 'interrupted' as const, error: { code: 'interrupted', message: message(r) } };
+      this.records.set(r.id, done);
+      settled.push(done);
+    }
+    return settled;
+  }
   async prune() {
     return { deleted: [] };
   }
@@ -54,6 +67,10 @@ export class MemoryLocks implements LockManager {
   }
   async read(app: string, env: string) {
     return this.held.get(`${app}_${env}`);
+  }
+  async inspect(app: string, env: string) {
+    const holder = this.held.get(`${app}_${env}`);
+    return holder && { holder, state: 'alive' as const, description: `${holder.user}@${holder.host}` };
   }
   async remove() {
     return undefined;
