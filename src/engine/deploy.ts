@@ -4,10 +4,11 @@
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, ExitCode } from '../errors.js';
 import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockManager, RecordAction, StepRecord } from '../state/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockInfo, LockManager, RecordAction, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { maskText, sealSecrets, secretsByName, unsealSecrets, type SecretRef } from './secrets.js';
+import { goodOnes, inFlight } from '../state/good.js';
 
 export interface EngineDeps {
   history: HistoryStore;
@@ -125,15 +126,17 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     command: deps.commandLine,
     waitMs: request.waitLockMs,
     signal: deps.signal,
-    onStale: (old) =>
-      deps.emit({
-        type: 'log',
-        level: 'warn',
-        message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}): that process is gone`,
-      }),
+    onStale: warnStale(deps),
   });
-  const previous = await currentRecord(deps.history, target.app, target.env);
   const finished: DeployRecord[] = [];
+  let previous: DeployRecord | undefined;
+  try {
+    await settleOrphans(deps, target.app, target.env);
+    previous = await currentRecord(deps.history, target.app, target.env);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   try {
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
@@ -151,11 +154,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       }
     }
     if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
-    if (exitCode === ExitCode.ok && target.config.retention?.keep) {
-      await deps.history.prune({ keep: target.config.retention.keep, app: target.app, env: target.env }).catch((e: Error) => {
-        deps.emit({ type: 'log', level: 'warn', message: `retention clean-up failed: ${e.message}` });
-      });
-    }
+    await applyRetention(target, deps);
     return { exitCode, record: attempt.record, rollbacks };
   } finally {
     await lock.release();
@@ -163,6 +162,39 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
     }
   }
+}
+
+function warnStale(deps: EngineDeps): (old: LockInfo) => void {
+  return (old) =>
+    deps.emit({
+      type: 'log',
+      level: 'warn',
+      message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
+    });
+}
+
+/**
+ * Under the lock no other deployment of this target runs, so a record still pending or running here
+ * belongs to a deployctl that died or lost its lock (killed on another host, pid reused): say so.
+ */
+async function settleOrphans(deps: EngineDeps, app: string, env: string): Promise<void> {
+  const settled = await deps.history.interruptInFlight(
+    app,
+    env,
+    (r) => `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished: its lock was free or stale when the next deployment of ${app} in ${env} started`,
+  );
+  for (const r of settled) {
+    deps.emit({ type: 'log', level: 'warn', message: `record ${r.id} (${r.action} ${r.version} by ${r.user}@${r.host}, pid ${r.pid}) never finished: marked interrupted` });
+  }
+}
+
+/** `retention.keep`: after each deployment, whatever its outcome, old records of the target go. */
+async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
+  const keep = target.config.retention?.keep;
+  if (!keep) return;
+  await deps.history.prune({ keep, app: target.app, env: target.env }).catch((e: Error) => {
+    deps.emit({ type: 'log', level: 'warn', message: `retention clean-up failed: ${e.message}` });
+  });
 }
 
 async function requireApproval(request: DeployRequest, deps: EngineDeps): Promise<void> {
@@ -269,7 +301,7 @@ function newRecord(request: DeployRequest, id: string, deps: EngineDeps): Deploy
     env: target.env,
     version: target.version,
     action: request.action,
-    status: 'running',
+    status: 'pending',
     startedAt: deps.now().toISOString(),
     user: deps.identity.user,
     host: deps.identity.host,
@@ -370,6 +402,9 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     const plan = await executor.plan(input);
     record.artifacts = { ...plan.artifacts };
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    // pending → running: from here on, commands run and checks probe.
+    record.status = 'running';
+    await deps.history.write(record);
     const preCheck = target.config.pre_check;
     if (preCheck) {
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
@@ -465,7 +500,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     deps.emit({ type: 'finished', record });
     return { record, hookFailed };
   } catch (error) {
-    if (record.status === 'running') {
+    if (inFlight(record.status)) {
       record.status = 'failed';
       record.error = { code: 'internal', message: error instanceof Error ? error.message : String(error) };
       finish(record, deps);
@@ -487,19 +522,7 @@ function stripResult(step: StepRecord & { result?: RunResult }): StepRecord {
  * and not of a version whose newest attempt failed. `skipVersions` are left out too.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  const records = await history.list({ app, env, limit: 200 });
-  const lastOutcome = new Map<string, DeployRecord>();
-  for (const r of records) if (!lastOutcome.has(r.version) && r.status !== 'running') lastOutcome.set(r.version, r);
-  const seen = new Set<string>();
-  const good: DeployRecord[] = [];
-  for (const r of records) {
-    if (r.status !== 'succeeded' || r.healthy === false || r.bad || skipVersions.has(r.version) || seen.has(r.version)) continue;
-    const newest = lastOutcome.get(r.version);
-    if (newest && (newest.bad || newest.status === 'failed' || newest.status === 'rolled_back')) continue;
-    seen.add(r.version);
-    good.push(r);
-  }
-  return good;
+  return goodOnes(await history.list({ app, env, limit: 200 }), skipVersions);
 }
 
 /** Rebuild a target from a stored record, with its secrets taken from the environment again. */
@@ -592,12 +615,15 @@ export async function rollbackTarget(
   if (request.dryRun) return deployTarget(base, deps);
   const executor = await deps.getExecutor(target.config.type);
   await requireApproval(base, deps);
-  const lock = await deps.locks.acquire(request.app, request.env, { command: deps.commandLine, waitMs: request.waitLockMs, signal: deps.signal });
-  const previous = await currentRecord(deps.history, request.app, request.env);
+  const lock = await deps.locks.acquire(request.app, request.env, { command: deps.commandLine, waitMs: request.waitLockMs, signal: deps.signal, onStale: warnStale(deps) });
+  let previous: DeployRecord | undefined;
   let attempts: DeployRecord[] = [];
   try {
+    await settleOrphans(deps, request.app, request.env);
+    previous = await currentRecord(deps.history, request.app, request.env);
     deps.resolveTools(executor.tools(target.config), request.tools);
     attempts = await rollBackThrough(candidates, base, deps);
+    await applyRetention(target, deps);
   } finally {
     await lock.release();
     for (const record of attempts) {

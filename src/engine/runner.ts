@@ -51,6 +51,19 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Process groups still running, killed if deployctl exits without stopping them (a second Ctrl-C). */
+const liveGroups = new Set<number>();
+let exitHook = false;
+function trackGroup(pid: number | undefined): void {
+  if (!pid) return;
+  liveGroups.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const group of liveGroups) killTree(group, 'SIGKILL');
+  });
+}
+
 export function createRunner(options: RunnerOptions): Runner {
   const running = new Set<Running>();
   const grace = options.killGraceMs ?? 3000;
@@ -88,6 +101,7 @@ export function createRunner(options: RunnerOptions): Runner {
       });
       const entry: Running = { pid: child.pid, interrupted: false, stop: (signal) => stopTree(child.pid, signal) };
       running.add(entry);
+      trackGroup(child.pid);
       let timedOut = false;
       const timer =
         command.timeoutMs > 0
@@ -119,6 +133,7 @@ export function createRunner(options: RunnerOptions): Runner {
       const [result] = await Promise.all([child, follow(child.stdout, 'stdout'), follow(child.stderr, 'stderr')]);
       if (timer) clearTimeout(timer);
       running.delete(entry);
+      if (child.pid) liveGroups.delete(child.pid);
       // A child that exited still may have left grandchildren behind in its group: stop them too.
       if (timedOut || entry.interrupted) stopTree(child.pid, 'SIGKILL');
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -14,10 +14,10 @@ export interface WiringOptions {
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
-  const [{ FileHistoryStore, newRecordId }, { FileLockManager }, { ensureHome }, runnerModule, executors, shell, tools, health] =
+  const [{ openHistory, openLocks }, { newRecordId }, { ensureHome }, runnerModule, executors, shell, tools, health] =
     await Promise.all([
+      import('../state/open.js'),
       import('../state/history.js'),
-      import('../state/locks.js'),
       import('../state/paths.js'),
       import('./runner.js'),
       import('../executors/index.js'),
@@ -29,8 +29,8 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
   const env = ctx.io.env;
   const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
   return {
-    history: new FileHistoryStore(ctx.home),
-    locks: new FileLockManager(ctx.home),
+    history: await openHistory(ctx.home),
+    locks: await openLocks(ctx.home),
     createRunner: ({ dryRun }) => runnerModule.createRunner({ dryRun, env }),
     getExecutor: (type) => executors.getExecutor(type),
     planHooks: (input, phase) => shell.planHooks(input, phase),

@@ -55,6 +55,52 @@ describe('deployTarget', () => {
     expect(env).toMatchObject({ DEPLOY_APP: 'web', DEPLOY_ENV: 'dev', DEPLOY_VERSION: '1.0.0', DEPLOY_RECORD_ID: outcome.record.id, PORT: '8080' });
   });
 
+  it('writes the record through its phases: pending, running, then how it ended', async () => {
+    const world = fakeWorld();
+    const seen: string[] = [];
+    const write = world.history.write.bind(world.history);
+    world.history.write = async (r) => (seen.push(`${r.version} ${r.status}`), write(r));
+    await deployed(world, '1.0.0');
+    world.unhealthy.add('2.0.0');
+    await deployTarget(request('2.0.0'), world.deps);
+    expect(seen).toEqual([
+      '1.0.0 pending',
+      '1.0.0 running',
+      '1.0.0 succeeded',
+      '2.0.0 pending',
+      '2.0.0 running',
+      '2.0.0 failed',
+      '1.0.0 pending',
+      '1.0.0 running',
+      '1.0.0 succeeded',
+      '2.0.0 rolled_back',
+    ]);
+  });
+
+  it('marks a record left in flight by a lost deployment as interrupted once it holds the lock', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    const lost = { ...[...world.history.records.values()][0]!, id: 'web_dev_0000', version: '0.9.0', status: 'running' as const, host: 'ci-3', pid: 77 };
+    await world.history.write(lost);
+    expect((await deployTarget(request('2.0.0'), world.deps)).exitCode).toBe(0);
+    expect(world.history.records.get('web_dev_0000')?.status).toBe('interrupted');
+    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'record web_dev_0000 (deploy 0.9.0 by ana@ci-3, pid 77) never finished: marked interrupted' });
+  });
+
+  it('applies retention.keep after every deployment, failed ones too', async () => {
+    const world = fakeWorld();
+    const pruned: unknown[] = [];
+    world.history.prune = async (options) => (pruned.push(options), { deleted: [] });
+    const keep = { config: config({ retention: { keep: 5 } }) };
+    await deployTarget(request('1.0.0', {}, keep), world.deps);
+    world.broken.add('2.0.0');
+    await deployTarget(request('2.0.0', { autoRollback: false }, keep), world.deps);
+    expect(pruned).toEqual([
+      { keep: 5, app: 'web', env: 'dev' },
+      { keep: 5, app: 'web', env: 'dev' },
+    ]);
+  });
+
   it('exits 3 when a command fails and rolls back to the last good version', async () => {
     const world = fakeWorld();
     await deployed(world, '1.0.0');
@@ -108,6 +154,23 @@ describe('deployTarget', () => {
     // 1.0.0 and 2.0.0 failed last time they were tried: a bare rollback never picks them.
     const good = await goodRecords(world.history, 'web', 'dev', new Set(['0.9.0']));
     expect(good.map((r) => r.version)).toEqual([]);
+  });
+
+  it('tries no more than rollback.max_attempts older versions, recording each', async () => {
+    const world = fakeWorld();
+    await deployed(world, '0.8.0', '0.9.0', '1.0.0');
+    for (const v of ['2.0.0', '1.0.0', '0.9.0']) world.unhealthy.add(v);
+    const outcome = await deployTarget(request('2.0.0', {}, { config: config({ rollback: { auto: true, max_attempts: 2 } }) }), world.deps);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.rollbacks.map((r) => [r.version, r.status])).toEqual([
+      ['1.0.0', 'failed'],
+      ['0.9.0', 'failed'],
+    ]);
+    // Nothing landed: the failed deploy stays failed, and links to both attempts.
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.record.rolledBackBy).toEqual(outcome.rollbacks.map((r) => r.id));
+    expect(outcome.record.notes).toEqual(['rollback failed: tried 1.0.0, 0.9.0']);
+    expect(world.events).toContainEqual({ type: 'log', level: 'error', message: 'rollback of web in dev failed: tried 1.0.0, 0.9.0' });
   });
 
   it('says so when there is nothing to roll back to', async () => {
