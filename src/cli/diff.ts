@@ -13,7 +13,7 @@ export function registerDiff(program: Command, app: CliApp): void {
       app.action(async (ctx, src: string, dst: string, appName: string | undefined, opts: { exitCode?: boolean }) => {
         const { assertName } = await import('../names.js');
         const { loadConfig, resolveApp } = await import('../config/load.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
         const { sealSecrets, secretsByName } = await import('../engine/secrets.js');
         const { unifiedDiff } = await import('../engine/text-diff.js');
         const { gitCommitsBetween } = await import('../engine/git-log.js');
@@ -26,7 +26,7 @@ export function registerDiff(program: Command, app: CliApp): void {
         const envs = loaded.environments.map((e) => e.name);
         for (const env of [src, dst]) if (!envs.includes(env)) throw new UsageError(`unknown environment "${env}"`, `environments.yaml defines: ${envs.join(', ')}`);
         if (appName && !loaded.apps.includes(appName)) throw new UsageError(`unknown app "${appName}"`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
-        const history = new FileHistoryStore(ctx.home);
+        const history = await openHistory(ctx.home);
         const sortKeys = (value: unknown): unknown =>
           Array.isArray(value) ? value.map(sortKeys) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)])) : value;
         const apps = [];

@@ -16,14 +16,14 @@ export function registerHealth(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string, opts: { env: string; version?: string; set: string[] }) => {
         const { loadTargetConfig } = await import('./target.js');
         const { resolveApp } = await import('../config/load.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
         const { runHealthCheck } = await import('../health/check.js');
         const { createRunner } = await import('../engine/runner.js');
         const { maskText } = await import('../engine/secrets.js');
         const { formatDuration } = await import('../config/duration.js');
         const { UsageError, HealthError } = await import('../errors.js');
         const loaded = await loadTargetConfig(ctx, appName, opts.env);
-        const store = new FileHistoryStore(ctx.home);
+        const store = await openHistory(ctx.home);
         // The version to expect: the one running there, else the last one tried there.
         const deployed = opts.version
           ? undefined

@@ -20,7 +20,8 @@ export function registerHistory(program: Command, app: CliApp): void {
         const { assertName } = await import('../names.js');
         const { UsageError } = await import('../errors.js');
         const { parseDuration, formatDuration } = await import('../config/duration.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
+        const { assertKnownTarget } = await import('./target.js');
         const { renderTable, age, statusLabel } = await import('../ui/table.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
@@ -33,8 +34,9 @@ export function registerHistory(program: Command, app: CliApp): void {
           since = ms !== undefined ? new Date(Date.now() - ms) : new Date(opts.since);
           if (Number.isNaN(since.getTime())) throw new UsageError(`--since ${opts.since} is neither a duration nor a date`, 'for example --since 2h or --since 2026-11-01');
         }
-        const store = new FileHistoryStore(ctx.home);
+        const store = await openHistory(ctx.home);
         const records = await store.list({ app: appName, env: opts.env, status: opts.status as DeployRecord['status'] | undefined, since, limit });
+        if (records.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
         for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
         const text = records.length
           ? renderTable(
@@ -50,10 +52,12 @@ export function registerHistory(program: Command, app: CliApp): void {
     .globals(history.command('show <id>').description('one record: steps, health attempts, error'))
     .action(
       app.action(async (ctx, id: string) => {
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
         const { UsageError } = await import('../errors.js');
         const { showRecord } = await import('../ui/record-text.js');
-        const record = await new FileHistoryStore(ctx.home).get(id);
+        const store = await openHistory(ctx.home);
+        const record = await store.get(id);
+        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
         if (!record) throw new UsageError(`no record with the id ${JSON.stringify(id)}`, 'list the ids with: deployctl history');
         return { exitCode: 0, data: { schemaVersion: 1, record }, text: showRecord(record) };
       }),
@@ -73,7 +77,8 @@ export function registerHistory(program: Command, app: CliApp): void {
         const { UsageError } = await import('../errors.js');
         const { assertName } = await import('../names.js');
         const { parseDuration } = await import('../config/duration.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
+        const { assertKnownTarget } = await import('./target.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
         const keep = Number(opts.keep);
@@ -84,11 +89,14 @@ export function registerHistory(program: Command, app: CliApp): void {
           if (ms === undefined) throw new UsageError(`--older-than ${opts.olderThan} is not a duration`, 'for example --older-than 30d');
           olderThan = new Date(Date.now() - ms);
         }
-        const { deleted } = await new FileHistoryStore(ctx.home).prune({ keep, olderThan, app: appName, env: opts.env });
+        const store = await openHistory(ctx.home);
+        const { deleted } = await store.prune({ keep, olderThan, app: appName, env: opts.env });
+        if (deleted.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
+        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
         const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
         const who = currentIdentity(ctx.io.env);
-        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep } });
+        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep, olderThan: opts.olderThan } });
         return {
           exitCode: 0,
           data: { schemaVersion: 1, deleted },

@@ -7,11 +7,13 @@ export function registerList(program: Command, app: CliApp): void {
     .action(
       app.action(async (ctx) => {
         const { loadConfig } = await import('../config/load.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
         const { renderTable, STATUS_SYMBOL } = await import('../ui/table.js');
         const { loadBoardData } = await import('../ui/board-data.js');
         const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-        const board = await loadBoardData(loaded, new FileHistoryStore(ctx.home));
+        const history = await openHistory(ctx.home);
+        const board = await loadBoardData(loaded, history);
+        for (const warning of history.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
         const envs = board.envs.map((e) => e.name);
         const apps = board.apps.map((name) => ({
           app: name,

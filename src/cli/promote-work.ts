@@ -15,13 +15,13 @@ export interface PromoteOptions {
 export async function preparePromotion(ctx: CliContext, appName: string, opts: PromoteOptions) {
   const { assertName } = await import('../names.js');
   const { loadConfig } = await import('../config/load.js');
-  const { FileHistoryStore } = await import('../state/history.js');
+  const { openHistory } = await import('../state/open.js');
   const { planPromotion, checkPromotionGates } = await import('../engine/promote.js');
   const { prepareTarget, parseDurationFlag } = await import('./target.js');
   const { deployTarget } = await import('../engine/deploy.js');
   assertName('app', appName);
   const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-  const history = new FileHistoryStore(ctx.home);
+  const history = await openHistory(ctx.home);
   const order = loaded.environments.map((e) => e.name);
   const running = new Map<string, string | undefined>();
   for (const env of order) running.set(env, (await history.list({ app: appName, env, status: 'succeeded', limit: 1 }))[0]?.version);

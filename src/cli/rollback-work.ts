@@ -1,6 +1,7 @@
 // Choosing what a rollback goes back to, for `deployctl rollback` and the `ui` board.
 import type { CliContext } from './context.js';
 import type { EngineDeps } from '../engine/deploy.js';
+import type { DeployRecord, HistoryStore } from '../state/types.js';
 
 export interface RollbackOptions {
   env: string;
@@ -14,7 +15,7 @@ export interface RollbackOptions {
 export async function prepareRollback(ctx: CliContext, appName: string, opts: RollbackOptions) {
   const { loadTargetConfig, parseDurationFlag } = await import('./target.js');
   const { rollbackTarget, goodRecords } = await import('../engine/deploy.js');
-  const { FileHistoryStore } = await import('../state/history.js');
+  const { openHistory } = await import('../state/open.js');
   const { UsageError } = await import('../errors.js');
   const loaded = await loadTargetConfig(ctx, appName, opts.env);
   const environment = loaded.environments.find((e) => e.name === opts.env);
@@ -24,28 +25,14 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
       `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`,
     );
   }
-  const history = new FileHistoryStore(ctx.home);
+  const history = await openHistory(ctx.home);
+  if (!loaded.apps.includes(appName) && !(await history.latest(appName, opts.env))) {
+    throw new UsageError(`unknown app ${JSON.stringify(appName)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
+  }
   const current = (await history.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1 }))[0];
   let candidates;
   if (opts.to) {
-    const byId = await history.get(opts.to);
-    const named =
-      byId && byId.app === appName && byId.env === opts.env
-        ? byId
-        : (await history.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1000 })).find((r) => r.version === opts.to);
-    if (!named) {
-      throw new UsageError(
-        `no deployment of ${appName} in ${opts.env} has the id or version ${JSON.stringify(opts.to)}`,
-        `see the records with: deployctl history ${appName} -e ${opts.env}`,
-      );
-    }
-    if (named.status !== 'succeeded') {
-      throw new UsageError(
-        `record ${named.id} (${named.version}) ended ${named.status}: only a succeeded deployment can be re-applied`,
-        `pick a succeeded one from: deployctl history ${appName} -e ${opts.env} --status succeeded`,
-      );
-    }
-    candidates = [named];
+    candidates = [await namedRecord(history, appName, opts.env, opts.to)];
   } else {
     candidates = await goodRecords(history, appName, opts.env, new Set(current ? [current.version] : []));
     if (candidates.length === 0) {
@@ -75,4 +62,35 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
         deps,
       ),
   };
+}
+
+/**
+ * `--to <id | version>`: a record of this target that succeeded, of a version not marked bad since.
+ * Anything else is refused with what happened to it, before the lock is taken.
+ */
+async function namedRecord(history: HistoryStore, app: string, env: string, to: string): Promise<DeployRecord> {
+  const { UsageError } = await import('../errors.js');
+  const { goodOnes } = await import('../state/good.js');
+  const records = await history.list({ app, env, limit: 1000 });
+  const byId = records.find((r) => r.id === to);
+  const named = byId ?? records.find((r) => r.version === to && r.status === 'succeeded') ?? records.find((r) => r.version === to);
+  const list = `deployctl history ${app} -e ${env}`;
+  if (!named) {
+    throw new UsageError(`no deployment of ${app} in ${env} has the id or version ${JSON.stringify(to)}`, `see the records with: ${list}`);
+  }
+  const why = (r: DeployRecord) => `record ${r.id} ended ${r.status}${r.error ? ` (${r.error.message})` : ''}`;
+  if (named.status !== 'succeeded') {
+    throw new UsageError(
+      byId ? `${why(named)}: only a deployment that succeeded can be re-applied` : `${named.version} never succeeded in ${env}: ${why(named)}`,
+      `pick one that succeeded from: ${list} --status succeeded`,
+    );
+  }
+  if (!goodOnes(records).some((r) => r.version === named.version)) {
+    const failure = records.find((r) => r.version === named.version && r.status !== 'succeeded');
+    throw new UsageError(
+      `${named.version} is marked bad in ${env}${failure ? `: ${why(failure)}` : ''}, so deployctl will not roll back to it`,
+      `to put it back anyway, deploy it: deployctl deploy ${app} -e ${env} --version ${named.version}`,
+    );
+  }
+  return named;
 }

@@ -12,13 +12,15 @@ export function registerStatus(program: Command, app: CliApp): void {
     .action(
       app.action(async (ctx, appName: string | undefined, opts: { env?: string }) => {
         const { assertName } = await import('../names.js');
-        const { FileHistoryStore } = await import('../state/history.js');
+        const { openHistory } = await import('../state/open.js');
+        const { assertKnownTarget } = await import('./target.js');
         const { renderTable, age, statusLabel } = await import('../ui/table.js');
         const { formatDuration } = await import('../config/duration.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
-        const history = new FileHistoryStore(ctx.home);
+        const history = await openHistory(ctx.home);
         const latest = (await history.current()).filter((r) => (!appName || r.app === appName) && (!opts.env || r.env === opts.env));
+        if (latest.length === 0) await assertKnownTarget(ctx, history, { app: appName, env: opts.env });
         const targets = [];
         for (const last of latest) {
           const running = last.status === 'succeeded' ? last : (await history.list({ app: last.app, env: last.env, status: 'succeeded', limit: 1 }))[0];
@@ -48,7 +50,7 @@ export function registerStatus(program: Command, app: CliApp): void {
                 `${statusLabel(t.last.status)} ${t.last.action} ${t.last.version}${t.last.durationMs !== undefined ? ` in ${formatDuration(t.last.durationMs)}` : ''}${t.last.error ? `: ${t.last.error.message}` : ''}`,
               ]),
             )
-          : 'nothing deployed yet: try deployctl deploy <app> -e <env>';
+          : `nothing deployed${appName ? ` of ${appName}` : ''}${opts.env ? ` to ${opts.env}` : ''} yet: try deployctl deploy ${appName ?? '<app>'} -e ${opts.env ?? '<env>'}`;
         return { exitCode: 0, data, text };
       }),
     );

@@ -1,6 +1,7 @@
 // Turning command-line arguments into a target to deploy: names checked, config loaded and resolved.
 import type { CliContext } from './context.js';
 import type { LoadedConfig } from '../config/types.js';
+import type { HistoryStore } from '../state/types.js';
 import type { Target } from '../engine/deploy.js';
 import { assertName } from '../names.js';
 import { parseDuration } from '../config/duration.js';
@@ -39,4 +40,33 @@ export function parseDurationFlag(flag: string, value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a duration`, 'write it like 90, 90s, 5m or 1m30s');
   return ms;
+}
+
+/**
+ * For the commands that read state (status, history, prune, unlock): an app or environment that is
+ * neither in the config nor in the history is a typo, not an empty result. Called only when nothing
+ * matched, so the config is read only then; a missing or broken config leaves the history to decide.
+ */
+export async function assertKnownTarget(ctx: CliContext, history: HistoryStore, names: { app?: string; env?: string }): Promise<void> {
+  if (!names.app && !names.env) return;
+  const targets = await history.targets();
+  let config: LoadedConfig | undefined;
+  try {
+    const { loadConfig } = await import('../config/load.js');
+    config = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
+  } catch {
+    config = undefined;
+  }
+  const check = (kind: 'app' | 'environment', name: string | undefined, inConfig: string[], inHistory: string[]) => {
+    if (!name || inConfig.includes(name) || inHistory.includes(name)) return;
+    const known = [...new Set([...inConfig, ...inHistory])];
+    throw new UsageError(
+      `unknown ${kind} ${JSON.stringify(name)}`,
+      known.length
+        ? `known ${kind === 'app' ? 'apps' : 'environments'}: ${known.join(', ')} (from ${config ? `${kind === 'app' ? 'deployments.yaml' : 'environments.yaml'} and ` : ''}the history)`
+        : `no config in ${ctx.configDir} and no history in ${ctx.home}: check --config-dir and --home`,
+    );
+  };
+  check('app', names.app, config?.apps ?? [], targets.map((t) => t.app));
+  check('environment', names.env, config?.environments.map((e) => e.name) ?? [], targets.map((t) => t.env));
 }

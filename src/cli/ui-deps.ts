@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { prefetch(): void }> {
   const { loadConfig } = await import('../config/load.js');
-  const { FileHistoryStore } = await import('../state/history.js');
+  const { openHistory } = await import('../state/open.js');
   const { ensureHome } = await import('../state/paths.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
@@ -28,12 +28,12 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
         firstLoad = undefined;
         return pending;
       }
-      return loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => loadBoardData(loaded, new FileHistoryStore(ctx.home)));
+      return loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => openHistory(ctx.home).then((history) => loadBoardData(loaded, history)));
     },
     prefetch() {
       firstLoad = deps.loadBoard();
     },
-    loadHistory: (app, env) => new FileHistoryStore(ctx.home).list({ app, env, limit: 50 }),
+    loadHistory: (app, env) => openHistory(ctx.home).then((history) => history.list({ app, env, limit: 50 })),
     async previewRollback(app, env) {
       try {
         const { prepareRollback } = await engine();

@@ -8,38 +8,45 @@ export function registerUnlock(program: Command, app: CliApp): void {
         .command('unlock <app>')
         .description('remove the lock of an app in an environment by hand (when the run that held it is gone)')
         .requiredOption('-e, --env <env>', 'environment')
-        .option('--force', 'remove it even though its process is still running on this machine'),
+        .option('--force', 'remove it even though its holder looks alive (running here, or refreshed lately by another host)'),
     )
     .action(
       app.action(async (ctx, appName: string, opts: { env: string; force?: boolean }) => {
         const { assertName } = await import('../names.js');
-        const { UsageError } = await import('../errors.js');
-        const { FileLockManager, describeHolder } = await import('../state/locks.js');
-        const { isPidAlive } = await import('../state/process.js');
-        const { hostname } = await import('node:os');
+        const { LockError } = await import('../errors.js');
+        const { openHistory, openLocks } = await import('../state/open.js');
+        const { assertKnownTarget } = await import('./target.js');
         assertName('app', appName);
         assertName('environment', opts.env);
-        const locks = new FileLockManager(ctx.home);
-        const holder = await locks.read(appName, opts.env);
-        if (!holder) {
+        const locks = await openLocks(ctx.home);
+        const found = await locks.inspect(appName, opts.env);
+        if (!found) {
+          await assertKnownTarget(ctx, await openHistory(ctx.home), { app: appName, env: opts.env });
           return { exitCode: 0, data: { schemaVersion: 1, removed: null }, text: `${appName} in ${opts.env} is not locked` };
         }
-        const here = hostname();
-        if (!opts.force && holder.host === here && isPidAlive(holder.pid)) {
-          throw new UsageError(
-            `the lock of ${appName} in ${opts.env} is held by a running deployment: ${describeHolder(holder, here)}`,
-            `wait for it to finish, stop it (pid ${holder.pid}), or pass --force`,
+        const { holder, state, description } = found;
+        if (!opts.force && state === 'alive') {
+          const local = holder.host === (await import('node:os')).hostname();
+          throw new LockError(
+            `the lock of ${appName} in ${opts.env} is held by a deployment that looks alive: ${description}`,
+            local
+              ? `wait for it to finish, stop it (pid ${holder.pid}), or pass --force if it is stuck`
+              : `${holder.host} refreshed it lately, so that run looks alive: wait for it, or pass --force if you know it is gone`,
           );
         }
-        await locks.remove(appName, opts.env);
+        const removed = await locks.remove(appName, opts.env, holder.token);
+        if (!removed) {
+          throw new LockError(`the lock of ${appName} in ${opts.env} changed hands while unlocking`, `run deployctl unlock ${appName} -e ${opts.env} again to see the new holder`);
+        }
         const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
         const who = currentIdentity(ctx.io.env);
-        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder: holder } });
+        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder, state } });
+        const why = state === 'stale' ? ' (its process is gone)' : state === 'silent' ? ' (not refreshed lately)' : ' (--force)';
         return {
           exitCode: 0,
           data: { schemaVersion: 1, removed: holder },
-          text: `removed the lock of ${appName} in ${opts.env}, held by ${describeHolder(holder, here)}`,
+          text: `removed the lock of ${appName} in ${opts.env}, held by ${description}${why}`,
         };
       }),
     );

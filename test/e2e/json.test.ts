@@ -61,9 +61,12 @@ describe('--json documents and exit codes', () => {
   });
 
   it('exits 5 with the holder when the lock is held, and 0 after unlock', async () => {
-    writeFileSync(join(env.DEPLOYCTL_HOME!, 'locks', 'web_dev.lock'), JSON.stringify({ app: 'web', env: 'dev', pid: 999999, host: 'elsewhere', user: 'bo', command: 'deployctl deploy web -e dev', startedAt: new Date().toISOString(), refreshedAt: new Date().toISOString(), token: 't' }));
+    // Another host's lock, not refreshed for an hour: never taken over, but `unlock` needs no --force.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    writeFileSync(join(env.DEPLOYCTL_HOME!, 'locks', 'web_dev.lock'), JSON.stringify({ app: 'web', env: 'dev', pid: 999999, host: 'elsewhere', user: 'bo', command: 'deployctl deploy web -e dev', startedAt: hourAgo, refreshedAt: hourAgo, token: 't' }));
     const locked = await check('error', ['deploy', 'web', '-e', 'dev', '--version', '3.0.0'], 5);
-    expect(locked.error.message).toMatch(/^Lock held by bo@elsewhere \(pid 999999\)/);
+    expect(locked.error.message).toMatch(/^Lock held by bo@elsewhere \(pid 999999\) since .*, last refreshed 1h ago: deployctl deploy web -e dev\.$/);
+    expect(locked.error.hint).toBe('Wait with --wait-lock 5m, or run `deployctl unlock web -e dev` if that run is gone.');
     const unlock = await runCli(['unlock', 'web', '-e', 'dev'], { env });
     expect(unlock.code).toBe(0);
     expect(unlock.stdout).toContain('removed the lock of web in dev, held by bo@elsewhere');

@@ -1,6 +1,7 @@
 // State that never lies: many deployctl processes at once, a deploy killed mid-run, and Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, cliPath, runCli, tempDir } from '../support/cli.js';
@@ -9,12 +10,12 @@ import { isPidAlive } from '../../src/state/process.js';
 // The deploy command waits for a gate file, so a test decides when a deployment ends.
 const WAIT_FOR_GATE = `const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync(process.env.GATE)) { clearInterval(t); } }, 20);`;
 
-function setup(command: string[]) {
+function setup(command: string[], extra = '') {
   const dir = tempDir('deployctl-state-');
   writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
   writeFileSync(
     join(dir, 'deployments.yaml'),
-    `deployments:\n  svc:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ${JSON.stringify(command)}\n`,
+    `deployments:\n  svc:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ${JSON.stringify(command)}\n${extra}`,
   );
   const home = tempDir('deployctl-home-');
   const gate = join(tempDir(), 'gate');
@@ -22,14 +23,14 @@ function setup(command: string[]) {
   return { dir, home, gate, env };
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; stderr: () => string; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  return { child, stderr: () => stderr, done };
 }
 
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
@@ -93,19 +94,110 @@ describe('a deploy that dies', () => {
     expect(recordsIn(home).find((r) => r.status === 'interrupted')?.error?.message).toContain('stopped before this deployment finished');
   });
 
-  it('SIGINT: exit 130, the child process tree is gone, the record says interrupted, the lock is released', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: exit 130, the child process tree is gone, the record says interrupted, the lock is released', async (signal) => {
     const pidFile = join(tempDir(), 'pids');
     const { home, env } = setup(['sh', '-c', `sleep 30 & echo $! >> "${pidFile}"; echo $$ >> "${pidFile}"; wait`]);
     const run = start(['deploy', 'svc', '-e', 'dev'], env);
     await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().split('\n').length === 2);
     const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
     expect(pids.every(isPidAlive)).toBe(true);
-    run.child.kill('SIGINT');
+    run.child.kill(signal);
     const result = await run.done;
     expect(result.code).toBe(130);
-    expect(result.stdout).toContain('was interrupted');
+    expect(result.stderr).toContain(`${signal}: stopping the running commands`);
+    expect(result.stdout).toContain('deploy of svc 1.0.0 to dev was interrupted: interrupted during command 1/1');
     await until(() => !pids.some(isPidAlive), 10_000);
     expect(recordsIn(home).map((r) => r.status)).toEqual(['interrupted']);
     expect(readdirSync(join(home, 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('a second Ctrl-C quits at once: the tree is killed, the lock freed, the record interrupted when next read', async () => {
+    const pidFile = join(tempDir(), 'pid');
+    const stubborn = `process.on('SIGTERM', () => {}); require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`;
+    const { home, env } = setup(['node', '-e', stubborn]);
+    const run = start(['deploy', 'svc', '-e', 'dev'], env);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    run.child.kill('SIGINT');
+    await until(() => run.stderr().includes('SIGINT: stopping the running commands'));
+    expect(isPidAlive(pid)).toBe(true); // it ignores SIGTERM: the first Ctrl-C waits for it
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    await until(() => !isPidAlive(pid), 5000);
+    expect(readdirSync(join(home, 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    // It quit before writing the record's end: the next reader sees its process is gone.
+    expect(recordsIn(home).map((r) => r.status)).toEqual(['running']);
+    const status = JSON.parse((await runCli(['status', 'svc', '--json'], { env })).stdout);
+    expect(status.targets[0].last.status).toBe('interrupted');
+    expect(recordsIn(home).map((r) => r.status)).toEqual(['interrupted']);
+  });
+});
+
+describe('the lock while a deployment runs', () => {
+  it('is held while the hooks run, by the deploying process', async () => {
+    const show = (name: string) => `[node, -e, "const l = JSON.parse(require('fs').readFileSync(process.env.DEPLOYCTL_HOME + '/locks/svc_dev.lock', 'utf8')); console.log('${name}', l.pid, l.command)"]`;
+    const { env } = setup(['node', '-e', '0'], `    hooks:\n      pre_deploy: [${show('pre')}]\n      post_deploy: [${show('post')}]\n`);
+    const run = await runCli(['deploy', 'svc', '-e', 'dev', '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const id = JSON.parse(run.stdout).record.id;
+    const record = JSON.parse((await runCli(['history', 'show', id, '--json'], { env })).stdout).record;
+    const outputs = record.steps.filter((s: { phase: string }) => s.phase !== 'deploy').map((s: { output: string }) => s.output.trim());
+    expect(outputs).toEqual([`pre ${record.pid} deployctl deploy svc -e dev --json`, `post ${record.pid} deployctl deploy svc -e dev --json`]);
+  });
+});
+
+describe('deployctl unlock', () => {
+  const lockOf = (home: string, lock: Record<string, unknown>) =>
+    writeFileSync(
+      join(home, 'locks', 'svc_dev.lock'),
+      JSON.stringify({ app: 'svc', env: 'dev', user: 'bo', command: 'deployctl deploy svc -e dev', startedAt: new Date().toISOString(), refreshedAt: new Date().toISOString(), token: 'abc', ...lock }),
+    );
+
+  it('refuses a live holder on this machine without --force (exit 5, naming it), removes it with --force', async () => {
+    const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
+    const holder = start(['deploy', 'svc', '-e', 'dev'], env);
+    await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    const refused = await runCli(['unlock', 'svc', '-e', 'dev'], { env });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(new RegExp(`error: the lock of svc in dev is held by a deployment that looks alive: \\S+@\\S+ \\(pid ${holder.child.pid}\\) since \\d\\d:\\d\\d: deployctl deploy svc -e dev`));
+    expect(refused.stderr).toContain(`hint: wait for it to finish, stop it (pid ${holder.child.pid}), or pass --force if it is stuck`);
+    const forced = await runCli(['unlock', 'svc', '-e', 'dev', '--force', '--json'], { env });
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).removed).toMatchObject({ pid: holder.child.pid, command: 'deployctl deploy svc -e dev' });
+    expect(existsSync(join(home, 'locks', 'svc_dev.lock'))).toBe(false);
+    writeFileSync(gate, '');
+    expect((await holder.done).code).toBe(0);
+  });
+
+  it('removes a lock whose process is gone, and a quiet one of another host, without --force; refuses a fresh one of another host', async () => {
+    const { home, env } = setup(['node', '-e', '0']);
+    await runCli(['deploy', 'svc', '-e', 'dev', '-q'], { env });
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }));
+    lockOf(home, { pid: dead, host: hostname() });
+    const stale = await runCli(['unlock', 'svc', '-e', 'dev'], { env });
+    expect(stale.code).toBe(0);
+    expect(stale.stdout).toMatch(new RegExp(`^removed the lock of svc in dev, held by bo@\\S+ \\(pid ${dead}\\) since \\d\\d:\\d\\d: deployctl deploy svc -e dev \\(its process is gone\\)\n$`));
+
+    lockOf(home, { pid: 4242, host: 'ci-runner-7' });
+    const fresh = await runCli(['unlock', 'svc', '-e', 'dev'], { env });
+    expect(fresh.code).toBe(5);
+    expect(fresh.stderr).toContain('held by a deployment that looks alive: bo@ci-runner-7 (pid 4242)');
+    expect(fresh.stderr).toContain('last refreshed just now');
+    expect(fresh.stderr).toContain('hint: ci-runner-7 refreshed it lately, so that run looks alive: wait for it, or pass --force if you know it is gone');
+    const blocked = await runCli(['deploy', 'svc', '-e', 'dev'], { env });
+    expect(blocked.code).toBe(5);
+    expect(blocked.stderr).toContain('hint: Wait with --wait-lock 5m, or run `deployctl unlock svc -e dev --force` if that run is gone.');
+
+    lockOf(home, { pid: 4242, host: 'ci-runner-7', refreshedAt: new Date(Date.now() - 3_600_000).toISOString() });
+    const quietDeploy = await runCli(['deploy', 'svc', '-e', 'dev'], { env });
+    expect(quietDeploy.code).toBe(5);
+    expect(quietDeploy.stderr).toContain('last refreshed 1h ago');
+    expect(quietDeploy.stderr).toContain('hint: Wait with --wait-lock 5m, or run `deployctl unlock svc -e dev` if that run is gone.');
+    const quiet = await runCli(['unlock', 'svc', '-e', 'dev'], { env });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain('(not refreshed lately)');
+    expect(existsSync(join(home, 'locks', 'svc_dev.lock'))).toBe(false);
+    expect((await runCli(['unlock', 'svc', '-e', 'dev'], { env })).stdout).toBe('svc in dev is not locked\n');
   });
 });
