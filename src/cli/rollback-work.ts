@@ -29,7 +29,10 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
   if (!loaded.apps.includes(appName) && !(await history.latest(appName, opts.env))) {
     throw new UsageError(`unknown app ${JSON.stringify(appName)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
   }
-  const current = (await history.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1 }))[0];
+  // What runs there now: the newest record's version when it succeeded. After a failure that was not
+  // rolled back the failed version runs, and the newest good one is exactly where to go back to.
+  const latest = await history.latest(appName, opts.env);
+  const current = latest?.status === 'succeeded' ? latest : undefined;
   let candidates;
   if (opts.to) {
     candidates = [await namedRecord(history, appName, opts.env, opts.to)];

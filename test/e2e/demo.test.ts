@@ -137,3 +137,99 @@ describe('rollback that falls through to an older good version', () => {
     }
   });
 });
+
+describe('rollback choices on the demo app', () => {
+  const home = tempDir('deployctl-home-');
+  const runDir = tempDir('deployctl-hello-');
+  let port = 0;
+  let env: NodeJS.ProcessEnv;
+  const cli = (...args: string[]) => runCli(args, { env });
+  const deploy = (version: string, ...extra: string[]) =>
+    cli('deploy', 'hello', '-e', 'dev', '--version', version, '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=1', ...extra);
+  const failing = ['--set', 'variables.FAIL_HEALTH=1'];
+  const records = async () =>
+    (JSON.parse((await cli('history', 'hello', '-e', 'dev', '--json', '--limit', '50')).stdout).records as Array<{ id: string; action: string; version: string; status: string; error?: { message: string } }>);
+  const summary = async () => (await records()).map((r) => `${r.action} ${r.version} ${r.status}`);
+
+  beforeAll(async () => {
+    port = await freePort();
+    env = cleanEnv({ DEPLOYCTL_HOME: home, HELLO_RUN_DIR: runDir });
+  });
+
+  afterAll(() => {
+    execFileSync(process.execPath, ['examples/hello/ctl.mjs', 'stop'], { cwd: repoRoot, env: { ...env, PORT: String(port), DEPLOY_ENV: 'dev' } });
+  });
+
+  it('rollback: { auto: false } and --no-rollback leave the failure in place and say so', async () => {
+    expect((await deploy('1.0.0')).code).toBe(0);
+    expect((await deploy('1.1.0')).code).toBe(0);
+    const off = await deploy('1.2.0', ...failing, '--set', 'rollback.auto=false');
+    expect(off.code).toBe(4);
+    expect(off.stderr).toContain('automatic rollback is off (--no-rollback or rollback.auto: false)');
+    expect(off.stdout).toMatch(/^deploy of hello 1\.2\.0 to dev failed: health check failed: unhealthy after 2 attempts over \S+: status 503 \(expected 200\)\n$/);
+    const flag = await deploy('1.3.0', ...failing, '--no-rollback');
+    expect(flag.code).toBe(4);
+    expect(flag.stderr).toContain('automatic rollback is off');
+    expect(await healthOf(port)).toEqual({ status: 'failing', version: '1.3.0' });
+    expect(await summary()).toEqual(['deploy 1.3.0 failed', 'deploy 1.2.0 failed', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+  });
+
+  it('health: runs the check now, each attempt on stderr; exit 4 and --json while it fails', async () => {
+    const run = await cli('health', 'hello', '-e', 'dev', '--version', '1.3.0', '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=1');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^✗ attempt 1: status 503 \(expected 200\) \(\d+ms\)\n✗ attempt 2: status 503 \(expected 200\) \(\d+ms\)\nerror: hello in dev is unhealthy: unhealthy after 2 attempts over \S+: status 503 \(expected 200\)\n/);
+    const json = await cli('health', 'hello', '-e', 'dev', '--version', '1.3.0', '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=0', '--json');
+    expect(json.code).toBe(4);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: '1.3.0', attempts: [{ attempt: 1, ok: false, message: 'status 503 (expected 200)' }] });
+  });
+
+  it('a dry run of a rollback shows the commands, runs none and records nothing', async () => {
+    const before = await records();
+    const run = await cli('rollback', 'hello', '-e', 'dev', '--dry-run');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('dry run: rollback hello 1.1.0 to dev would run 3 commands, and ran none that change anything\n');
+    expect(run.stderr).toContain('would run node ctl.mjs start');
+    expect(await records()).toEqual(before);
+    expect(await healthOf(port)).toMatchObject({ version: '1.3.0' });
+  });
+
+  it('a bare rollback goes to the newest good version, past the failed ones', async () => {
+    // the stored config, with its port, is re-applied as it was
+    const back = await cli('rollback', 'hello', '-e', 'dev');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/^rolled back hello 1\.1\.0 to dev \(record hello_dev_\S+\)\n$/);
+    expect(await healthOf(port)).toEqual({ status: 'ok', version: '1.1.0' });
+  });
+
+  it('--to a version or a record id goes there; --to a version that failed, was marked bad, or is unknown is refused (exit 2)', async () => {
+    const toVersion = await cli('rollback', 'hello', '-e', 'dev', '--to', '1.0.0');
+    expect(toVersion.code, toVersion.stderr).toBe(0);
+    expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
+    const v11 = (await records()).find((r) => r.action === 'deploy' && r.version === '1.1.0')!;
+    const toId = await cli('rollback', 'hello', '-e', 'dev', '--to', v11.id, '--json');
+    expect(toId.code).toBe(0);
+    expect(JSON.parse(toId.stdout).record).toMatchObject({ action: 'rollback', version: '1.1.0', status: 'succeeded', rollbackOf: v11.id });
+
+    const failed = (await records()).find((r) => r.version === '1.2.0')!;
+    const neverGood = await cli('rollback', 'hello', '-e', 'dev', '--to', '1.2.0');
+    expect(neverGood.code).toBe(2);
+    expect(neverGood.stderr).toContain(`error: 1.2.0 never succeeded in dev: record ${failed.id} ended failed (health check failed: unhealthy after 2 attempts`);
+    const byId = await cli('rollback', 'hello', '-e', 'dev', '--to', failed.id);
+    expect(byId.code).toBe(2);
+    expect(byId.stderr).toContain(`error: record ${failed.id} ended failed (health check failed:`);
+    expect(byId.stderr).toContain(': only a deployment that succeeded can be re-applied');
+
+    // 1.0.0 succeeded once, then failed: it is bad now, for --to as for a bare rollback.
+    expect((await deploy('1.0.0', ...failing, '--no-rollback')).code).toBe(4);
+    const bad = await cli('rollback', 'hello', '-e', 'dev', '--to', '1.0.0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error: 1\.0\.0 is marked bad in dev: record hello_dev_\S+ ended failed \(health check failed: .*\), so deployctl will not roll back to it/);
+    expect(bad.stderr).toContain('hint: to put it back anyway, deploy it: deployctl deploy hello -e dev --version 1.0.0');
+    const bare = await cli('rollback', 'hello', '-e', 'dev', '--json');
+    expect(JSON.parse(bare.stdout).record).toMatchObject({ version: '1.1.0', status: 'succeeded' });
+    const unknown = await cli('rollback', 'hello', '-e', 'dev', '--to', '7.7.7');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: no deployment of hello in dev has the id or version "7.7.7"');
+    expect(await healthOf(port)).toEqual({ status: 'ok', version: '1.1.0' });
+  });
+});
