@@ -74,8 +74,11 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
 async function namedRecord(history: HistoryStore, app: string, env: string, to: string): Promise<DeployRecord> {
   const { UsageError } = await import('../errors.js');
   const { goodOnes } = await import('../state/good.js');
-  const records = await history.list({ app, env, limit: 1000 });
-  const byId = records.find((r) => r.id === to);
+  // The newest records the index holds: enough to find a version to go back to, and what became of it
+  // since, without reading the whole history.
+  const records = await history.list({ app, env, limit: 500 });
+  const found = await history.get(to);
+  const byId = found && found.app === app && found.env === env ? found : undefined;
   const named = byId ?? records.find((r) => r.version === to && r.status === 'succeeded') ?? records.find((r) => r.version === to);
   const list = `deployctl history ${app} -e ${env}`;
   if (!named) {
@@ -88,7 +91,8 @@ async function namedRecord(history: HistoryStore, app: string, env: string, to: 
       `pick one that succeeded from: ${list} --status succeeded`,
     );
   }
-  if (!goodOnes(records).some((r) => r.version === named.version)) {
+  const window = records.some((r) => r.id === named.id) ? records : [...records, named];
+  if (!goodOnes(window).some((r) => r.version === named.version)) {
     const failure = records.find((r) => r.version === named.version && r.status !== 'succeeded');
     throw new UsageError(
       `${named.version} is marked bad in ${env}${failure ? `: ${why(failure)}` : ''}, so deployctl will not roll back to it`,

@@ -409,6 +409,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     if (preCheck) {
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
       const result = await checkNow(preCheck);
+      record.preCheck = result;
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the pre-deploy check');
       if (!result.ok) {
         deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });

@@ -67,6 +67,8 @@ export interface DeployRecord {
   artifacts: Record<string, unknown>;
   steps: StepRecord[];
   health?: HealthResult;
+  /** The pre-deploy check (`pre_check:`), when the app has one. */
+  preCheck?: HealthResult;
   /** True when the deploy succeeded and its health check passed (or it had none). */
   healthy?: boolean;
   /** Marked when this version failed here, so a bare rollback never picks it. */

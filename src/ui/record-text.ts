@@ -22,9 +22,10 @@ export function showRecord(r: DeployRecord): string {
     lines.push(`    ${s.exitCode === 0 ? '✓' : '✗'} ${s.label} (${result}, ${formatDuration(s.durationMs)})`);
     lines.push(`      $ ${s.command.join(' ')}`);
   }
-  if (r.health) {
-    lines.push(`  health: ${r.health.message}`);
-    for (const a of r.health.attempts) lines.push(`    ${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${a.message} (${formatDuration(a.latencyMs)})`);
+  for (const [name, check] of [['pre-check', r.preCheck], ['health', r.health]] as const) {
+    if (!check) continue;
+    lines.push(`  ${name}: ${check.message}`);
+    for (const a of check.attempts) lines.push(`    ${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${a.message} (${formatDuration(a.latencyMs)})`);
   }
   return lines.join('\n');
 }
