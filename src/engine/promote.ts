@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from '../config/types.js';
 import { formatDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import type { DeployRecord, HistoryStore } from '../state/types.js';
+import { inFlight } from '../state/good.js';
 
 export interface PromotionRoute {
   from: string;
@@ -71,7 +72,7 @@ export async function checkPromotionGates(options: {
   }
   if (source.status !== 'succeeded') {
     throw new UsageError(
-      `the last deployment of ${app} to ${route.from} (${source.version}, ${source.id}) ${source.status === 'running' ? 'is still running' : `ended ${source.status}`}: only a version that succeeded there can be promoted`,
+      `the last deployment of ${app} to ${route.from} (${source.version}, ${source.id}) ${inFlight(source.status) ? 'is still running' : `ended ${source.status}`}: only a version that succeeded there can be promoted`,
       `fix ${route.from} first, then promote; deployctl history ${app} -e ${route.from} shows what happened`,
     );
   }
