@@ -26,12 +26,12 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
     );
   }
   const history = await openHistory(ctx.home);
-  if (!loaded.apps.includes(appName) && !(await history.latest(appName, opts.env))) {
+  const latest = await history.latest(appName, opts.env);
+  if (!loaded.apps.includes(appName) && !latest) {
     throw new UsageError(`unknown app ${JSON.stringify(appName)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
   }
   // What runs there now: the newest record's version when it succeeded. After a failure that was not
   // rolled back the failed version runs, and the newest good one is exactly where to go back to.
-  const latest = await history.latest(appName, opts.env);
   const current = latest?.status === 'succeeded' ? latest : undefined;
   let candidates;
   if (opts.to) {

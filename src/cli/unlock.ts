@@ -24,9 +24,8 @@ export function registerUnlock(program: Command, app: CliApp): void {
           await assertKnownTarget(ctx, await openHistory(ctx.home), { app: appName, env: opts.env });
           return { exitCode: 0, data: { schemaVersion: 1, removed: null }, text: `${appName} in ${opts.env} is not locked` };
         }
-        const { holder, state, description } = found;
+        const { holder, state, local, description } = found;
         if (!opts.force && state === 'alive') {
-          const local = holder.host === (await import('node:os')).hostname();
           throw new LockError(
             `the lock of ${appName} in ${opts.env} is held by a deployment that looks alive: ${description}`,
             local

@@ -133,11 +133,6 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
   try {
     await settleOrphans(deps, target.app, target.env);
     previous = await currentRecord(deps.history, target.app, target.env);
-  } catch (error) {
-    await lock.release();
-    throw error;
-  }
-  try {
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
     let rollbacks: DeployRecord[] = [];

@@ -191,18 +191,6 @@ export class FileHistoryStore implements HistoryStore {
     return (await this.list({ app, env, limit: 1 }))[0];
   }
 
-  async lastGood(app: string, env: string, options: { exclude?: string[]; olderThan?: string } = {}): Promise<DeployRecord | undefined> {
-    const index = await this.targetIndex(app, env);
-    let entries = index.entries;
-    if (!index.complete && !entries.some((e) => e.status === 'succeeded')) entries = (await this.scanTarget(app, env)).entries;
-    for (const entry of goodOnes(entries)) {
-      if (options.exclude?.includes(entry.id)) continue;
-      if (options.olderThan && entry.startedAt >= options.olderThan) continue;
-      return this.get(entry.id);
-    }
-    return undefined;
-  }
-
   async current(): Promise<DeployRecord[]> {
     await this.ensure();
     const records: DeployRecord[] = [];
@@ -347,8 +335,10 @@ export class FileHistoryStore implements HistoryStore {
       if ((filter.app && app !== filter.app) || (filter.env && env !== filter.env)) continue;
       let index = await this.readIndex(app, env);
       if (!index) {
-        if (!names.has(`${targetKey(app, env)}.json`)) this.warn(`the index of ${app} in ${env} was missing: rebuilt from the records`);
         index = await this.scanTarget(app, env);
+        // Its records are all gone (deleted by hand): the target is no longer one.
+        if (index.entries.length === 0) await this.forget(app, env);
+        else if (!names.has(`${targetKey(app, env)}.json`)) this.warn(`the index of ${app} in ${env} was missing: rebuilt from the records`);
       }
       if (index.entries.length) indexes.push(index);
     }
@@ -389,12 +379,20 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   /** Add a target to index/_targets.json. */
-  private async remember(app: string, env: string): Promise<void> {
+  private remember(app: string, env: string): Promise<void> {
+    return this.changeManifest((targets) => (targets.some((t) => t.app === app && t.env === env) ? undefined : [...targets, { app, env }]));
+  }
+
+  private forget(app: string, env: string): Promise<void> {
+    return this.changeManifest((targets) => targets.filter((t) => t.app !== app || t.env !== env));
+  }
+
+  /** Read-modify-write of index/_targets.json under its own short lock; `change` returns undefined for no change. */
+  private async changeManifest(change: (targets: Array<{ app: string; env: string }>) => Array<{ app: string; env: string }> | undefined): Promise<void> {
     const file = this.manifestPath();
     await this.withFileLock(`${file}.lock`, async () => {
-      const targets = (await this.readManifest()) ?? [];
-      if (targets.some((t) => t.app === app && t.env === env)) return;
-      targets.push({ app, env });
+      const targets = change((await this.readManifest()) ?? []);
+      if (!targets) return;
       targets.sort((a, b) => (a.app === b.app ? (a.env < b.env ? -1 : 1) : a.app < b.app ? -1 : 1));
       await writeFileAtomic(file, JSON.stringify({ schemaVersion: 1, targets }));
     });

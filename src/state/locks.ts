@@ -116,10 +116,10 @@ export class FileLockManager implements LockManager {
     return this.isAlive(lock.pid, lock.pidStart) ? 'alive' : 'stale';
   }
 
-  async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; description: string } | undefined> {
+  async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined> {
     const holder = await this.readFile(this.path(app, env));
     if (!holder) return undefined;
-    return { holder, state: this.state(holder), description: describeHolder(holder, this.host) };
+    return { holder, state: this.state(holder), local: holder.host === this.host, description: describeHolder(holder, this.host) };
   }
 
   async acquire(

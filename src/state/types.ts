@@ -102,8 +102,6 @@ export interface HistoryStore {
   list(query: HistoryQuery): Promise<DeployRecord[]>;
   /** The newest record of one target, whatever its status. */
   latest(app: string, env: string): Promise<DeployRecord | undefined>;
-  /** The newest record of one target that succeeded and was healthy, skipping ids in `exclude` and bad versions. */
-  lastGood(app: string, env: string, options?: { exclude?: string[]; olderThan?: string }): Promise<DeployRecord | undefined>;
   /** Every target (app, env) with its newest record, for status and list. */
   current(): Promise<DeployRecord[]>;
   /** Every app and environment pair that has records. */
@@ -150,8 +148,8 @@ export interface LockManager {
     options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
   ): Promise<LockHandle>;
   read(app: string, env: string): Promise<LockInfo | undefined>;
-  /** The holder, whether it is alive, and a one-line description for messages. */
-  inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; description: string } | undefined>;
+  /** The holder, whether it is alive, whether it is on this host, and a one-line description for messages. */
+  inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined>;
   /** Remove a lock by hand (only the one with `token`, when given); returns what was removed. */
   remove(app: string, env: string, token?: string): Promise<LockInfo | undefined>;
   list(): Promise<LockInfo[]>;

@@ -97,14 +97,6 @@ describe('FileHistoryStore', () => {
     expect((await store.get(r.id))?.status).toBe('interrupted');
   });
 
-  it('finds the last good record, skipping failed and bad ones', async () => {
-    const store = new FileHistoryStore(tempDir());
-    await store.write(record('web', 'dev', '1'));
-    await store.write(record('web', 'dev', '2', { status: 'rolled_back', bad: true }));
-    await store.write(record('web', 'dev', '3', { healthy: false, status: 'failed' }));
-    expect((await store.lastGood('web', 'dev'))?.version).toBe('1');
-  });
-
   it('prunes old records but never the newest, the current one, or the one a rollback would go back to', async () => {
     const store = new FileHistoryStore(tempDir());
     const v1 = record('web', 'dev', '1');

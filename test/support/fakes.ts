@@ -22,9 +22,6 @@ export class MemoryHistory implements HistoryStore {
   async latest(app: string, env: string) {
     return (await this.list({ app, env, limit: 1 }))[0];
   }
-  async lastGood(app: string, env: string) {
-    return (await this.list({ app, env, status: 'succeeded', limit: 1 }))[0];
-  }
   async current() {
     return [];
   }
@@ -70,7 +67,7 @@ export class MemoryLocks implements LockManager {
   }
   async inspect(app: string, env: string) {
     const holder = this.held.get(`${app}_${env}`);
-    return holder && { holder, state: 'alive' as const, description: `${holder.user}@${holder.host}` };
+    return holder && { holder, state: 'alive' as const, local: true, description: `${holder.user}@${holder.host}` };
   }
   async remove() {
     return undefined;
