@@ -2,19 +2,11 @@
 // and by hand, with the history to show for it. Real processes, a real HTTP server on 127.0.0.1.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthOf(port: number): Promise<unknown> {
   const response = await fetch(`http://127.0.0.1:${port}/health`);

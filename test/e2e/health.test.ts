@@ -2,10 +2,10 @@
 // the pre-deploy check that stops before anything changes. Real servers on 127.0.0.1.
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, tempDir } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -15,13 +15,6 @@ afterEach(() => {
   }
 });
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function serve(port: number, respond: (n: number) => number): Promise<() => number> {
   let count = 0;

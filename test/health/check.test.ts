@@ -10,6 +10,7 @@ import { nextDelay } from '../../src/health/backoff.js';
 import type { HealthCheckConfig } from '../../src/config/types.js';
 import { createRunner } from '../../src/engine/runner.js';
 import { tempDir } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { toolMissing } from '../support/tools.js';
 
 const servers: Array<{ close(): void }> = [];
@@ -48,13 +49,6 @@ async function serve(respond: (n: number) => Answer): Promise<{ url: string; req
   return { url: `http://127.0.0.1:${port}/health`, requests: () => seen.length, seen };
 }
 
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const fast = { interval: 5, max_interval: 20, timeout: 1000 };
 
