@@ -75,6 +75,20 @@ function semanticProblems(envFile: YamlFile, depFile: YamlFile): ConfigProblem[]
       }
     }
   }
+  // State files are named `{app}_{env}`, and both names may hold '_': two targets must not share a name.
+  const owners = new Map<string, string>();
+  for (const app of Object.keys(apps).filter(isValidName)) {
+    for (const env of envNames.filter(isValidName)) {
+      const key = `${app}_${env}`;
+      const other = owners.get(key);
+      if (other === undefined) owners.set(key, app);
+      else if (other !== app) {
+        problems.push(
+          problemAt(depFile, ['deployments', app], `app "${app}" in "${env}" and app "${other}" share the state file name "${key}": rename one of them so that "_" does not join them the same way`, true),
+        );
+      }
+    }
+  }
   const secretNames = [...((depFile.data as Raw).secrets ?? [])];
   secretNames.forEach((name: string, i: number) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(problemAt(depFile, ['secrets', i], `"${name}" is not an environment variable name`));

@@ -67,6 +67,12 @@ describe('loadConfig: every problem, with file, line, column and key path', () =
     ]);
   });
 
+  it('refuses two apps whose state files would share a name ("a_b" in "c" and "a" in "b_c")', async () => {
+    expect(await problemsOf(fixture('clashing-names'))).toEqual([
+      'deployments.yaml:5:3 deployments.a_b: app "a_b" in "c" and app "a" share the state file name "a_b_c": rename one of them so that "_" does not join them the same way',
+    ]);
+  });
+
   it('names the missing file and the way to point at the right folder', async () => {
     const problems = await problemsOf(tempDir());
     expect(problems[0]).toMatch(/environments\.yaml: file not found: .*--config-dir DIR/);
