@@ -106,7 +106,8 @@ export async function runHealthCheck(check: HealthCheckConfig, options: HealthOp
   let ok = false;
   try {
     await pRetry(attemptOnce, {
-      retries,
+      // `retries` are the attempts allowed after failures: the successes success_threshold asks for come on top.
+      retries: retries + threshold - 1,
       // Delays come from backoff.ts through the injected sleep, so tests control time: p-retry waits 0.
       minTimeout: 0,
       maxTimeout: 0,

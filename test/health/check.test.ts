@@ -141,8 +141,9 @@ describe('HTTP health checks against real servers', () => {
     const server = await serve((n) => ({ status: n % 2 ? 200 : 503 }));
     const result = await runHealthCheck({ type: 'http', url: server.url, retries: 5, success_threshold: 2, ...fast });
     expect(result.ok).toBe(false);
-    expect(result.attempts.map((a) => a.ok)).toEqual([true, false, true, false, true, false]);
-    expect(result.message).toMatch(/^unhealthy after 6 attempts over .*: status 503 \(expected 2xx\)$/);
+    // 5 retries + the 2 successes asked for = 7 attempts at most
+    expect(result.attempts.map((a) => a.ok)).toEqual([true, false, true, false, true, false, true]);
+    expect(result.message).toMatch(/^unhealthy after 7 attempts over .*: status 503 \(expected 2xx\)$/);
   });
 
   it('times out each attempt on a server that accepts and never answers', async () => {
@@ -304,6 +305,12 @@ describe('timing with an injected clock', () => {
     const time = fakeTime(() => 0);
     await runHealthCheck({ type: 'http', url: 'x', start_period: 1500, retries: 0 }, { probe: async () => ({ ok: true, message: 'status 200' }), deps: time.deps });
     expect(time.delays).toEqual([1500]);
+  });
+
+  it('does not spend retries on the successes success_threshold asks for', async () => {
+    const time = fakeTime();
+    const result = await runHealthCheck({ type: 'http', url: 'x', retries: 0, success_threshold: 2 }, { probe: async () => ({ ok: true, message: 'status 200' }), deps: time.deps });
+    expect(result).toMatchObject({ ok: true, message: 'healthy after 2 attempts' });
   });
 
   it('waits interval between successes while it counts up to success_threshold', async () => {
