@@ -109,7 +109,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
 
   if (request.dryRun) return dryRun(request, executor, deps);
 
-  const tools = deps.resolveTools(executor.tools(target.config), request.tools);
+  const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (!request.approved && !request.interactive) {
     // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
     const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
@@ -220,7 +220,7 @@ function describe(command: Command): PlannedStep {
 async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
   const missing: string[] = [];
-  for (const tool of executor.tools(target.config)) {
+  for (const tool of executor.tools(target.config, request.tools)) {
     try {
       deps.resolveTools([tool], request.tools);
     } catch {
@@ -570,7 +570,7 @@ export async function rollBackThrough(
       triggeredBy,
       from: undefined,
     };
-    const tools = deps.resolveTools(executor.tools(rollbackTarget.config), request.tools);
+    const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
     const attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
     attempts.push(attempt.record);
     deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
@@ -596,7 +596,7 @@ export async function rollbackTarget(
   const previous = await currentRecord(deps.history, request.app, request.env);
   let attempts: DeployRecord[] = [];
   try {
-    deps.resolveTools(executor.tools(target.config), request.tools);
+    deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
     attempts = await rollBackThrough(candidates, base, deps);
   } finally {
     await lock.release();

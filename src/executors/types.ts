@@ -82,8 +82,8 @@ export interface VerifyResult {
 
 export interface Executor {
   type: AppType;
-  /** Tool names this executor needs on PATH (checked before anything runs). */
-  tools(config: AppConfig): string[];
+  /** Tool names this executor needs on PATH (checked before anything runs); `overrides` is `tools:`. */
+  tools(config: AppConfig, overrides: Record<string, string>): string[];
   /** Pure except for reading the app's files (manifests). Never spawns. */
   plan(input: PlanInput): Promise<Plan>;
   /** After the deploy commands succeeded: check that what was deployed runs, and collect artifacts. */

@@ -8,7 +8,8 @@ import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../..
 import { planTerraformDeploy } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { planDockerDeploy, imageReference } from '../../src/executors/docker.js';
-import { planComposeDeploy } from '../../src/executors/docker-compose.js';
+import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
+import type { Command, Runner } from '../../src/executors/types.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -165,5 +166,79 @@ describe('docker compose', () => {
   it('falls back to docker-compose v1, which has no --wait', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
     expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
+  });
+
+  it('pins the images of the record on a rollback, through an override on stdin, for the services the compose file still has', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n  worker: { build: . }\n');
+    const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' } };
+    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { docker: 'docker' }, artifacts: stored }));
+    const [up] = plan.commands;
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', `${dir}/docker-compose.yml`, '-f', '-', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect(JSON.parse(up!.input!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    expect(plan.notes).toEqual(['pinning the images of the record: shop:1.0.0, web-prod-worker']);
+    // docker-compose v1 cannot take the override next to the file: it says so and runs without it.
+    const v1 = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: stored }));
+    expect(v1.commands[0]!.args).toEqual(['-f', `${dir}/docker-compose.yml`, '-p', 'web-prod', 'up', '-d', '--remove-orphans']);
+    expect(v1.commands[0]!.input).toBeUndefined();
+    expect(v1.notes[0]).toContain('docker-compose v1 cannot pin the images of the record');
+  });
+
+  it('looks for the compose plugin with the docker of tools.docker, and falls back to docker-compose without it', () => {
+    const bin = tempDir();
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\n[ "$1 $2" = "compose version" ]\n', { mode: 0o755 });
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'docker') })).toEqual(['docker']);
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'nonexistent') })).toEqual(['docker-compose']);
+  });
+
+  describe('verify', () => {
+    function answering(stdout: Record<string, string>): Runner & { calls: string[][] } {
+      const calls: string[][] = [];
+      return {
+        calls,
+        async run(command: Command) {
+          calls.push(command.args);
+          const key = Object.keys(stdout).find((k) => command.args.join(' ').includes(k))!;
+          return { exitCode: 0, output: '', stdout: stdout[key]!, durationMs: 1, timedOut: false, interrupted: false };
+        },
+        async stopAll() {},
+      };
+    }
+    const ps = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+    it('v2: every service running (a one-shot that exited 0 counts as done), and the images kept', async () => {
+      const runner = answering({
+        ps: ps([
+          { Service: 'web', State: 'running', Image: 'shop:1.4.2' },
+          { Service: 'migrate', State: 'exited', ExitCode: 0, Image: 'shop-migrate:1.4.2' },
+        ]),
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { docker: 'docker' } }), runner, []);
+      expect(runner.calls).toEqual([['compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'web-prod', 'ps', '--all', '--format', 'json']]);
+      expect(result).toEqual({ ok: true, message: '2 service(s) running', artifacts: { services: ['web', 'migrate'], images: { web: 'shop:1.4.2', migrate: 'shop-migrate:1.4.2' } } });
+    });
+
+    it('v2: a crashed or restarting service fails the deploy', async () => {
+      const runner = answering({
+        ps: ps([
+          { Service: 'web', State: 'restarting', Image: 'shop:1.4.2' },
+          { Service: 'worker', State: 'exited', ExitCode: 1, Image: 'shop:1.4.2' },
+          { Service: 'cache', State: 'running', Image: 'redis:7' },
+        ]),
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { docker: 'docker' } }), runner, []);
+      expect(result.ok).toBe(false);
+      expect(result.message).toBe('not running: web (restarting), worker (exited)');
+    });
+
+    it('v1: the services of the config against the running ones, images from the config', async () => {
+      const runner = answering({
+        'ps --services': 'web\n',
+        config: 'services:\n  web:\n    image: shop:1.4.2\n  worker:\n    image: shop-worker:1.4.2\n',
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { 'docker-compose': 'docker-compose' } }), runner, []);
+      expect(runner.calls.map((a) => a.slice(4))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
+      expect(result).toMatchObject({ ok: false, message: 'not running: worker (not running)', artifacts: { images: { web: 'shop:1.4.2', worker: 'shop-worker:1.4.2' } } });
+    });
   });
 });
