@@ -303,7 +303,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   // What each type cannot do without.
   const needs: Partial<Record<AppConfig['type'], () => string | undefined>> = {
     shell: () => (Array.isArray(interpolated.commands) && interpolated.commands.length ? undefined : 'a shell app needs commands: (a list of argv arrays or strings)'),
-    docker: () => (interpolated.image ? undefined : 'a docker app needs image:'),
+    docker: () => (interpolated.image || interpolated.build ? undefined : 'a docker app needs image: (to pull), or build: (an image named after the app)'),
     kubernetes: () => (interpolated.manifests || interpolated.kustomize ? undefined : 'a kubernetes app needs manifests: (a file or folder) or kustomize: (a folder)'),
     ansible: () => (interpolated.playbook ? undefined : 'an ansible app needs playbook:'),
   };

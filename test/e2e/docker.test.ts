@@ -81,6 +81,8 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
         '    build: { dockerfile: Dockerfile, args: { VERSION: "${version}" } }',
         '    network: host',
         `    env: { PORT: "${ports.api}" }`,
+        '    volumes: ["api-data:/data:ro"]',
+        '    restart: on-failure',
         `    health_check: { url: "http://127.0.0.1:${ports.api}/version", body_contains: "\${version}", retries: 20 }`,
         ...composeApp('legacy'),
         ...composeApp('web'),
@@ -100,10 +102,25 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       expect(await served(ports.api!)).toBe(version);
     }
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:2.0.0');
+    const settings = JSON.parse(docker('inspect', '--format', '{"env":{{json .Config.Env}},"restart":{{json .HostConfig.RestartPolicy.Name}},"mounts":{{json .Mounts}},"network":{{json .HostConfig.NetworkMode}}}', 'api-dev'));
+    expect(settings.env).toEqual(expect.arrayContaining([`PORT=${ports.api}`, 'DEPLOY_VERSION=2.0.0']));
+    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [{ Type: 'volume', Name: 'api-data', Destination: '/data', RW: false }] });
     const back = await runCli(['rollback', 'api', '-e', 'dev'], { env, timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).not.toContain('docker build');
+    expect(back.stderr).toMatch(/\$ docker image inspect --format \S+ deployctl-test\/api:1\.0\.0\n/);
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:1.0.0');
+    expect(await served(ports.api!)).toBe('1.0.0');
+  });
+
+  it('docker: a rollback to an image that is gone stops before the running container is touched (exit 3)', async () => {
+    const running = docker('inspect', '--format', '{{.Id}}', 'api-dev');
+    docker('rmi', 'deployctl-test/api:2.0.0');
+    const back = await runCli(['rollback', 'api', '-e', 'dev', '--to', '2.0.0'], { env, timeoutMs: 120_000 });
+    expect(back.code).toBe(3);
+    expect(back.stderr).toMatch(/No such image: deployctl-test\/api:2\.0\.0/);
+    expect(back.stderr).not.toContain('docker rm -f');
+    expect(docker('inspect', '--format', '{{.Id}}', 'api-dev')).toBe(running);
     expect(await served(ports.api!)).toBe('1.0.0');
   });
 

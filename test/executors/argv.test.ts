@@ -7,7 +7,7 @@ import type { PlanInput } from '../../src/executors/types.js';
 import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../../src/executors/kubernetes.js';
 import { planTerraformDeploy } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
-import { planDockerDeploy, imageReference } from '../../src/executors/docker.js';
+import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
 import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
 import type { Command, Runner } from '../../src/executors/types.js';
 import { tempDir } from '../support/cli.js';
@@ -148,10 +148,47 @@ describe('docker', () => {
     expect(imageReference('api', `@sha256:${'a'.repeat(64)}`)).toBe(`api@sha256:${'a'.repeat(64)}`);
   });
 
-  it('runs the stored image on rollback, without building', () => {
+  it('on a rollback, looks up the stored image it built (no build), before removing anything', () => {
     const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0' } }));
-    expect(argv(commands).map((a) => a[1])).toEqual(['rm', 'run']);
-    expect(argv(commands)[1]!.at(-1)).toBe('dash:1.0.0');
+    expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
+      ['docker', 'image', 'inspect'],
+      ['docker', 'rm', '-f'],
+      ['docker', 'run', '-d'],
+    ]);
+    expect(argv(commands)[0]).toEqual(['docker', 'image', 'inspect', '--format', '{{.Id}}', 'dash:1.0.0']);
+    expect(argv(commands)[2]!.at(-1)).toBe('dash:1.0.0');
+  });
+
+  it('on a rollback, pulls the stored image it pulled before removing anything', () => {
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0' } }));
+    expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
+      ['docker', 'pull', 'ghcr.io/acme/api:1.0.0'],
+      ['docker', 'rm', '-f'],
+      ['docker', 'run', '-d'],
+    ]);
+  });
+
+  it('names the image after the app when there is a build section and no image, and takes the port shorthand', () => {
+    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }));
+    expect(argv(commands)[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '-f', '/srv/my app/Dockerfile', '/srv/my app']);
+    expect(argv(commands)[2]!.slice(0, 9)).toEqual(['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'always', '-p', '5001:5001']);
+  });
+
+  describe('verify with docker inspect', () => {
+    const inspecting = (stdout: string): Runner => ({
+      run: async () => ({ exitCode: 0, output: '', stdout, durationMs: 1, timedOut: false, interrupted: false }),
+      stopAll: async () => {},
+    });
+    const found = (image: string, state: object) => JSON.stringify({ State: state, Image: image, ImageId: 'sha256:abc' });
+    it.each([
+      ['running the planned image', found('dash:1.4.2', { Running: true, Status: 'running' }), { ok: true, message: 'container web-prod runs dash:1.4.2', artifacts: { image_id: 'sha256:abc' } }],
+      ['running another image', found('dash:1.0.0', { Running: true, Status: 'running' }), { ok: false, message: 'container web-prod runs dash:1.0.0, not dash:1.4.2' }],
+      ['restarting', found('dash:1.4.2', { Running: true, Restarting: true, Status: 'restarting' }), { ok: false, message: 'container web-prod is restarting' }],
+      ['exited', found('dash:1.4.2', { Running: false, Status: 'exited' }), { ok: false, message: 'container web-prod is exited' }],
+      ['missing', '', { ok: false, message: 'container web-prod not found' }],
+    ])('%s', async (_name, stdout, expected) => {
+      expect(await dockerExecutor.verify!(input({ type: 'docker', image: 'dash' }), inspecting(stdout), [])).toEqual(expected);
+    });
   });
 });
 
