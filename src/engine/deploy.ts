@@ -206,6 +206,15 @@ function planInput(request: DeployRequest, recordId: string, dryRun: boolean): P
   };
 }
 
+/** The executor's read-only preparation: the plan input with its artifacts, or why it failed. */
+async function prepare(executor: Executor, input: PlanInput, runner: Runner, deps: EngineDeps): Promise<PlanInput | string> {
+  const result = await executor.prepare?.(input, runner);
+  if (!result) return input;
+  if (!result.ok) return result.message;
+  deps.emit({ type: 'log', level: 'info', message: result.message });
+  return { ...input, artifacts: { ...input.artifacts, ...result.artifacts } };
+}
+
 function describe(command: Command): PlannedStep {
   return {
     phase: command.phase,
@@ -227,14 +236,25 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
       missing.push(tool);
     }
   }
-  const input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
+  let input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
+  const runner = deps.createRunner({ dryRun: true });
+  const record = newRecord(request, 'dry-run', deps);
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
+  // The executor's read-only preparation (kubectl kustomize) runs when its tool is there.
+  const ready = missing.length ? input : await prepare(executor, input, runner, deps);
+  if (typeof ready === 'string') {
+    record.status = 'failed';
+    record.error = { code: 'deploy_failed', message: ready };
+    finish(record, deps);
+    deps.emit({ type: 'log', level: 'error', message: ready });
+    deps.emit({ type: 'finished', record });
+    return { exitCode: ExitCode.deployFailed, record, rollbacks: [], dryRun: { steps: [], notes: [] } };
+  }
+  input = ready;
   const plan = await executor.plan(input);
   const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
   const notes = [...plan.notes];
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
-  const runner = deps.createRunner({ dryRun: true });
-  const record = newRecord(request, 'dry-run', deps);
-  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
   for (const [index, command] of commands.entries()) {
@@ -353,6 +373,14 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     return { record, failure: { exitCode, message: record.error.message } };
   };
 
+  /** Stopped before changing anything: this says nothing against the version, and needs no rollback. */
+  const failUntouched = async (exitCode: number, message: string): Promise<Attempt> => {
+    const attempt = await fail(exitCode, message);
+    attempt.record.bad = false;
+    await deps.history.write(attempt.record);
+    return { ...attempt, untouched: true };
+  };
+
   /** A health check run now, each attempt shown as it happens, secrets masked. */
   const checkNow = async (check: HealthCheckConfig): Promise<HealthResult> => {
     const mask = (text: string) => maskText(text, target.secretValues);
@@ -366,7 +394,10 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   };
 
   try {
-    const input = planInput(request, id, false);
+    const ready = await prepare(executor, planInput(request, id, false), runner, deps);
+    if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted before anything ran');
+    if (typeof ready === 'string') return failUntouched(ExitCode.deployFailed, ready);
+    const input = ready;
     const plan = await executor.plan(input);
     record.artifacts = { ...plan.artifacts };
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
@@ -377,11 +408,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the pre-deploy check');
       if (!result.ok) {
         deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
-        // Nothing was touched: this failure says nothing against the version, and needs no rollback.
-        const attempt = await fail(ExitCode.healthFailed, `pre-deploy check failed, nothing was changed: ${result.message}`);
-        attempt.record.bad = false;
-        await deps.history.write(attempt.record);
-        return { ...attempt, untouched: true };
+        return failUntouched(ExitCode.healthFailed, `pre-deploy check failed, nothing was changed: ${result.message}`);
       }
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'done', message: result.message });
     }

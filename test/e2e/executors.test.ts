@@ -1,6 +1,6 @@
 // The executors for real through the built CLI: terraform (offline, terraform_data only), ansible
 // against localhost, and kubectl played by a fake first on PATH that records what it was given.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
@@ -15,7 +15,7 @@ function demoCopy(): string {
 
 async function records(env: NodeJS.ProcessEnv, app: string, target: string) {
   const run = await runCli(['history', app, '-e', target, '--json'], { env });
-  return JSON.parse(run.stdout).records as Array<{ action: string; version: string; status: string; artifacts: Record<string, any>; steps: Array<{ command: string[] }> }>;
+  return JSON.parse(run.stdout).records as Array<{ action: string; version: string; status: string; bad?: boolean; artifacts: Record<string, any>; steps: Array<{ command: string[]; output?: string }> }>;
 }
 
 describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () => {
@@ -83,7 +83,14 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
 
   it('applies the rendered manifests, waits for the rollout, and a rollback re-applies the stored text byte for byte', async () => {
     const { dir, env, calls } = setup();
-    expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.0.0', '--yes'], { env })).code).toBe(0);
+    const first = await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.0.0', '--yes'], { env });
+    expect(first.code).toBe(0);
+    // kubectl's output, streamed line by line with a prefix, and kept in the record's steps.
+    expect(first.stderr).toMatch(/ {2}│ deployment\.apps\/shop configured\n/);
+    expect((await records(env, 'shop', 'prod'))[0]!.steps.map((step) => step.output)).toEqual([
+      'deployment.apps/shop configured\nservice/shop configured\n',
+      expect.stringContaining('deployment "shop" successfully rolled out'),
+    ]);
     // Today's files change after 1.0.0: the rollback must not pick that up.
     writeFileSync(join(dir, 'examples/kubernetes/service.yaml'), readFileSync(join(dir, 'examples/kubernetes/service.yaml'), 'utf8').replace('port: 80', 'port: 81'));
     expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.1.0', '--yes'], { env })).code).toBe(0);
@@ -122,6 +129,72 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     const status = JSON.parse((await runCli(['status', 'shop', '--json'], { env })).stdout);
     expect(status.targets[0].last.status).toBe('failed');
     expect((await runCli(['unlock', 'shop', '-e', 'dev'], { env })).stdout).toContain('is not locked');
+  });
+
+  /** A kustomize app beside the demo's: an overlay setting the namespace and the image tag to ${version}. */
+  function kustomizeApp(dir: string) {
+    const overlay = join(dir, 'examples/kustomize');
+    mkdirSync(overlay, { recursive: true });
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      'namespace: catalog\nresources: [workloads.yaml]\nimages:\n  - { name: catalog, newName: registry.example/catalog, newTag: "${version}" }\n',
+    );
+    const workload = (kind: string, name: string, image: string) =>
+      `apiVersion: apps/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - { name: ${name}, image: ${image} }\n`;
+    writeFileSync(
+      join(overlay, 'workloads.yaml'),
+      [workload('Deployment', 'catalog', 'catalog'), workload('DaemonSet', 'agent', 'registry.example/agent:7'), workload('StatefulSet', 'db', 'postgres:16')].join('---\n'),
+    );
+    appendFileSync(join(dir, 'deployments.yaml'), '\n  catalog:\n    type: kubernetes\n    kustomize: examples/kustomize\n    timeout: 45s\n');
+    return overlay;
+  }
+
+  it('kustomize: renders with kubectl kustomize, applies the text, waits for every workload with the timeout, and a rollback re-applies the stored text', async () => {
+    const { dir, env, calls } = setup();
+    const overlay = kustomizeApp(dir);
+    const first = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('kubectl kustomize (3 workload(s)); the text is kept in the record');
+    const rendered = calls()[1]!.stdin;
+    expect(rendered).toContain('image: registry.example/catalog:1.0.0');
+    expect(calls().map((c) => c.args)).toEqual([
+      ['kustomize', overlay],
+      ['--context', 'kind-dev', '-n', 'shop-dev', 'apply', '-f', '-'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'deployment/catalog', '--timeout=45s'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'daemonset/agent', '--timeout=45s'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'statefulset/db', '--timeout=45s'],
+    ]);
+    expect((await records(env, 'catalog', 'dev'))[0]!.artifacts.manifests).toBe(rendered);
+    expect((await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.1.0'], { env })).code).toBe(0);
+    // The overlay changes after 1.1.0: the rollback must not render it again.
+    writeFileSync(join(overlay, 'kustomization.yaml'), 'namespace: elsewhere\nresources: [workloads.yaml]\n');
+    const before = calls().length;
+    expect((await runCli(['rollback', 'catalog', '-e', 'dev'], { env })).code).toBe(0);
+    const rollback = calls().slice(before);
+    expect(rollback.map((c) => c.args[4])).toEqual(['apply', 'rollout', 'rollout', 'rollout']);
+    expect(rollback[0]!.stdin).toBe(rendered);
+  });
+
+  it('kustomize: a folder kubectl cannot render stops before anything is applied (exit 3, no rollback, version not marked bad)', async () => {
+    const { dir, env, calls } = setup();
+    kustomizeApp(dir);
+    mkdirSync(join(dir, 'empty'));
+    const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: error: unable to find one of 'kustomization.yaml'`);
+    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    expect((await records(env, 'catalog', 'dev')).map((r) => [r.status, r.bad])).toEqual([['failed', false]]);
+  });
+
+  it('kustomize: a dry run renders (read-only) and shows the apply and every rollout it would run', async () => {
+    const { dir, env, calls } = setup();
+    kustomizeApp(dir);
+    const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--dry-run'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('would run kubectl --context kind-dev -n shop-dev apply -f -');
+    expect(run.stderr).toContain('would run kubectl --context kind-dev -n catalog rollout status daemonset/agent --timeout=45s');
+    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    expect(await records(env, 'catalog', 'dev')).toEqual([]);
   });
 
   it('says kubectl is missing before anything runs (exit 2)', async () => {

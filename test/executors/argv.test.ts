@@ -56,8 +56,24 @@ describe('kubernetes', () => {
     expect(plan.artifacts.manifests).toBe(stored);
   });
 
-  it('applies a kustomize folder with -k', () => {
-    expect(argv(planKubernetesDeploy(input({ type: 'kubernetes', kustomize: '/k/overlays/prod' }), undefined))).toEqual([['kubectl', 'apply', '-k', '/k/overlays/prod']]);
+  it('waits for a DaemonSet too, with rollout_timeout when it is set (the step limit follows it)', () => {
+    const rendered = 'kind: DaemonSet\nmetadata:\n  name: agent\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n';
+    const commands = planKubernetesDeploy(input({ type: 'kubernetes', manifests: '/k', rollout_timeout: 300_000, timeout: 60_000 }), rendered);
+    expect(argv(commands)).toEqual([
+      ['kubectl', 'apply', '-f', '-'],
+      ['kubectl', 'rollout', 'status', 'daemonset/agent', '--timeout=300s'],
+    ]);
+    expect(commands.map((c) => c.timeoutMs)).toEqual([60_000, 300_000]);
+  });
+
+  it('shows where a kustomize folder is rendered when it is not yet (a dry run without kubectl)', async () => {
+    const plan = await kubernetesExecutor.plan(input({ type: 'kubernetes', kustomize: '/k/overlays/my prod', namespace: 'shop' }));
+    expect(argv(plan.commands)).toEqual([
+      ['kubectl', 'kustomize', '/k/overlays/my prod'],
+      ['kubectl', '-n', 'shop', 'apply', '-f', '-'],
+    ]);
+    expect(plan.commands.map((c) => c.mutates)).toEqual([false, true]);
+    expect(plan.notes).toEqual(['kustomize: kubectl kustomize renders /k/overlays/my prod first; the rendered text is applied and kept in the record']);
   });
 
   it('names an undefined ${name} in a manifest', () => {
