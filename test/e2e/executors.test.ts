@@ -197,11 +197,16 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     expect(await records(env, 'catalog', 'dev')).toEqual([]);
   });
 
-  it('says kubectl is missing before anything runs (exit 2)', async () => {
-    const { env } = setup({ PATH: '/nonexistent' });
+  it('says kubectl is missing before anything runs (exit 2), and where tools.kubectl points to nothing', async () => {
+    const { dir, env, calls } = setup();
     const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env: { ...env, PATH: '/usr/bin/nonexistent' } });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('kubectl not found on PATH');
-    expect(run.stderr).toContain('tools.kubectl in deployments.yaml');
+    expect(run.stderr).toBe('error: kubectl not found on PATH: install it or set tools.kubectl in deployments.yaml\n');
+    writeFileSync(join(dir, 'deployments.yaml'), `tools: { kubectl: /opt/nowhere/kubectl }\n${readFileSync(join(dir, 'deployments.yaml'), 'utf8')}`);
+    const wrong = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe('error: kubectl not found at /opt/nowhere/kubectl: install it there or fix tools.kubectl in deployments.yaml\n');
+    expect(calls).toThrow(/ENOENT/);
+    expect(await records(env, 'shop', 'dev')).toEqual([]);
   });
 });
