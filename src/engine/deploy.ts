@@ -417,6 +417,9 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       ['deploy', plan.commands],
     ];
     const results: RunResult[] = [];
+    const keepOutput = () => {
+      if (executor.collect) record.artifacts = { ...record.artifacts, ...executor.collect(results) };
+    };
     let index = 0;
     for (const [phase, commands] of phases) {
       if (commands.length === 0) continue;
@@ -434,14 +437,19 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
         const step = await runStep(index++, command, runner, target.secretValues, deps, false);
         record.steps.push(stripResult(step));
         results.push(step.result!);
-        if (deps.signal?.aborted || step.interrupted) return fail(ExitCode.interrupted, `interrupted during ${command.label}`);
+        if (deps.signal?.aborted || step.interrupted) {
+          keepOutput();
+          return fail(ExitCode.interrupted, `interrupted during ${command.label}`);
+        }
         if (step.exitCode !== 0) {
+          keepOutput();
           deps.emit({ type: 'phase', phase, status: 'failed' });
           return fail(ExitCode.deployFailed, stepFailure(step));
         }
       }
       deps.emit({ type: 'phase', phase, status: 'done' });
     }
+    keepOutput();
 
     if (executor.verify) {
       deps.emit({ type: 'phase', phase: 'verify', status: 'start' });

@@ -68,6 +68,28 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible, for real against loca
     expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe('1.0.0\n');
     const [latest] = await records(env, 'config-mgmt', 'dev');
     expect(latest?.artifacts.recap).toEqual({ localhost: expect.objectContaining({ failed: 0, unreachable: 0 }) });
+
+    // A dry run is ansible's own --check --diff: it shows the change and makes none.
+    const dry = await runCli(['deploy', 'config-mgmt', '-e', 'dev', '--version', '3.0.0', '--dry-run'], { env, timeoutMs: 180_000 });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/\$ ansible-playbook .* -e version=3\.0\.0 -e @\S+vars\.yml --check --diff\n/);
+    expect(dry.stderr).toMatch(/│ -1\.0\.0\n.*│ \+3\.0\.0\n/s);
+    expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    expect(await records(env, 'config-mgmt', 'dev')).toHaveLength(3);
+  });
+
+  it('keeps the PLAY RECAP of a failed run in the record (exit 3)', async () => {
+    const dir = demoCopy();
+    const blocker = join(tempDir(), 'a-file');
+    writeFileSync(blocker, '');
+    // The release folder cannot be made under a file: the task fails on localhost.
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, RELEASE_DIR: join(blocker, 'release'), ANSIBLE_LOCAL_TEMP: join(tempDir(), '.tmp') });
+    const run = await runCli(['deploy', 'config-mgmt', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 180_000 });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('ansible-playbook: exit code 2');
+    const [failed] = await records(env, 'config-mgmt', 'dev');
+    expect(failed?.status).toBe('failed');
+    expect(failed?.artifacts.recap).toEqual({ localhost: expect.objectContaining({ ok: 0, failed: 1 }) });
   });
 });
 
