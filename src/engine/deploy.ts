@@ -257,15 +257,19 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
-  for (const [index, command] of commands.entries()) {
-    // Read-only steps (terraform plan) still run in a dry run when their tool is there; the rest is shown.
-    const canRun = !command.mutates && missing.length === 0;
-    const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
-    record.steps.push(step);
-    if (!step.skipped && step.exitCode !== 0) {
-      failed = true;
-      break;
+  try {
+    for (const [index, command] of commands.entries()) {
+      // Read-only steps (terraform plan) still run in a dry run when their tool is there; the rest is shown.
+      const canRun = !command.mutates && missing.length === 0;
+      const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
+      record.steps.push(step);
+      if (!step.skipped && step.exitCode !== 0) {
+        failed = true;
+        break;
+      }
     }
+  } finally {
+    await executor.cleanup?.(input).catch(() => undefined);
   }
   record.status = failed ? 'failed' : 'succeeded';
   finish(record, deps);
@@ -509,6 +513,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     throw error;
   } finally {
     deps.signal?.removeEventListener('abort', onAbort);
+    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
   }
 }
 

@@ -98,6 +98,8 @@ export interface Executor {
   prepare?(input: PlanInput, runner: Runner): Promise<PrepareResult | undefined>;
   /** Pure except for reading the app's files (manifests). Never spawns. */
   plan(input: PlanInput): Promise<Plan>;
+  /** After the run, whatever its outcome (a dry run too): remove what the commands left (terraform's plan file). */
+  cleanup?(input: PlanInput): Promise<void>;
   /** What to keep in the record from the deploy commands' output, whether they succeeded or not (ansible's PLAY RECAP). */
   collect?(results: RunResult[]): Artifacts;
   /** After the deploy commands succeeded: check that what was deployed runs, and collect artifacts. */

@@ -1,6 +1,6 @@
 // The executors for real through the built CLI: terraform (offline, terraform_data only), ansible
 // against localhost, and kubectl played by a fake first on PATH that records what it was given.
-import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
@@ -20,7 +20,10 @@ async function records(env: NodeJS.ProcessEnv, app: string, target: string) {
 
 describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () => {
   const dir = demoCopy();
-  const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '' });
+  const tmp = tempDir();
+  const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '', TMPDIR: tmp });
+  /** Plan files hold the variables' values: none outlives its run. */
+  const planFilesLeft = () => readdirSync(tmp).filter((f) => f.endsWith('.tfplan'));
 
   it('deploys, deploys a new version, rolls back, with the outputs in each record', async () => {
     for (const version of ['1.0.0', '1.1.0']) {
@@ -36,6 +39,7 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
       ['deploy', '1.1.0', { environment: 'dev', replicas: 1, version: '1.1.0' }],
       ['deploy', '1.0.0', { environment: 'dev', replicas: 1, version: '1.0.0' }],
     ]);
+    expect(planFilesLeft()).toEqual([]);
   });
 
   it('stops a dry run after the plan, and asks for approval where auto_approve is off (exit 6, nothing run)', async () => {
@@ -43,6 +47,8 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('dry run: terraform init and plan run (they change nothing); apply is skipped');
     expect(dry.stderr).toMatch(/would run terraform apply/);
+    expect(dry.stderr).toMatch(/│ +# terraform_data\.release will be created/);
+    expect(planFilesLeft()).toEqual([]);
     const refused = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0'], { env });
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('terraform apply for infra in qa needs approval');

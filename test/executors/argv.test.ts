@@ -102,7 +102,7 @@ describe('terraform', () => {
       ['terraform', 'apply'],
     ]);
     expect(plan.args.slice(0, 3)).toEqual(['plan', '-input=false', '-no-color']);
-    expect(plan.args[3]).toMatch(/^-out=.*deployctl-web_prod_1\.tfplan$/);
+    expect(plan.args[3]).toMatch(new RegExp(`^-out=.*deployctl-web_prod_1-${process.pid}\\.tfplan$`));
     expect(plan.args.slice(4)).toEqual(planVars);
     expect(commands.map((c) => c.mutates)).toEqual([false, false, false, true]);
     expect(commands[3]!.args).toEqual(['apply', '-input=false', '-no-color', plan.args[3]!.slice(5)]);
@@ -112,7 +112,7 @@ describe('terraform', () => {
   });
 
   it('selects the workspace first', () => {
-    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-or-create', 'prod']);
+    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
   });
 });
 
