@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the tools the tests run for real when they are missing:
 # ansible-playbook (ansible-core), openssl (HTTPS health check tests), tmux (the terminal UI test), and a Docker engine (docker.io) with
-# busybox-static (test images are built from it) and docker-compose (v1). terraform comes with the machine.
+# busybox-static (test images are built from it) and docker-compose (v1, the fallback). terraform comes
+# with the machine. The compose v2 plugin is not installed for the machine (the fallback test needs a
+# docker without it): its one binary is taken from Debian trixie's docker-compose package and put in
+# $DEPLOYCTL_TEST_TOOLS/cli-plugins (default .cache/test-tools), where the plugin test finds it.
 set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+test_tools="${DEPLOYCTL_TEST_TOOLS:-$repo/.cache/test-tools}"
 missing=()
 command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible-core)
 command -v git >/dev/null 2>&1 || missing+=(git)
@@ -23,3 +28,20 @@ fi
 for tool in terraform ansible-playbook git openssl tmux dockerd busybox docker-compose; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-test-tools: $tool is missing and could not be installed" >&2; exit 1; }
 done
+
+plugin="$test_tools/cli-plugins/docker-compose"
+if ! "$plugin" version 2>/dev/null | grep -q 'version v\?2\.'; then
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' >"$work/sources.list"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  # A private apt state: the machine's sources, lists and cache stay as they are.
+  apt=(apt-get -qq -o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$work/lists"
+    -o Dir::Cache="$work/cache" -o APT::Sandbox::User="$(id -un)")
+  "${apt[@]}" update
+  (cd "$work" && "${apt[@]}" download docker-compose)
+  mkdir -p "$work/root" "$(dirname "$plugin")"
+  dpkg-deb -x "$work"/docker-compose_*.deb "$work/root"
+  install -m 0755 "$work/root/usr/libexec/docker/cli-plugins/docker-compose" "$plugin"
+fi
+"$plugin" version 2>/dev/null | grep -q 'version v\?2\.' || { echo "install-test-tools: the compose v2 plugin is missing from $plugin and could not be installed" >&2; exit 1; }

@@ -81,7 +81,7 @@ const typeSettings = {
     services: names('only these services'),
   },
   docker: {
-    image: { type: 'string', description: 'image name without tag; the version is the tag' },
+    image: { type: 'string', description: 'image name without tag; the version is the tag (default with build: the app name)' },
     build: {
       type: 'object',
       additionalProperties: false,
@@ -89,6 +89,7 @@ const typeSettings = {
     },
     container_name: { type: 'string', description: 'container name (APP-ENV)' },
     ports: names('published ports, HOST:CONTAINER'),
+    port: { type: ['integer', 'string'], description: 'one port published as PORT:PORT (ports: for more)' },
     env: stringMap('container environment, passed through the environment'),
     volumes: names('volumes, SRC:DST[:ro]'),
     restart: { type: 'string', description: 'restart policy (unless-stopped)' },

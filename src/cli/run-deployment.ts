@@ -126,8 +126,13 @@ function outcomeJson(outcome: DeployOutcome) {
 function outcomeText(outcome: DeployOutcome): string {
   const r = outcome.record;
   if (outcome.dryRun) {
-    const lines = [`dry run: ${r.action} ${r.app} ${r.version} to ${r.env} would run ${outcome.dryRun.steps.length} commands, and ran none that change anything`];
-    return lines.join('\n');
+    const what = `dry run: ${r.action} ${r.app} ${r.version} to ${r.env}`;
+    if (outcome.exitCode !== 0) {
+      const step = r.steps.find((s) => !s.skipped && s.exitCode !== 0);
+      return `${what} failed: ${r.error?.message ?? (step ? `${step.label}: exit code ${step.exitCode}` : r.status)}; nothing was changed`;
+    }
+    const n = outcome.dryRun.steps.length;
+    return `${what} would run ${n} command${n === 1 ? '' : 's'}, and ran none that change anything`;
   }
   const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';
   if (outcome.exitCode === 0) return `${verb} ${r.app} ${r.version} to ${r.env} (record ${r.id})`;

@@ -303,6 +303,11 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   for (const key of FROM_CONFIG_DIR) {
     if (typeof interpolated[key] === 'string') interpolated[key] = resolve(loaded.dir, interpolated[key]);
   }
+  // Seed 004's shape: a kubernetes app whose `path` is its manifests folder (or a kustomize folder).
+  if (type === 'kubernetes' && !interpolated.manifests && !interpolated.kustomize && typeof interpolated.path === 'string') {
+    const isKustomize = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((f) => existsSync(join(interpolated.path, f)));
+    interpolated[isKustomize ? 'kustomize' : 'manifests'] = interpolated.path;
+  }
   interpolated.path ??= loaded.dir;
   for (const key of FROM_APP_PATH) {
     if (typeof interpolated[key] === 'string') interpolated[key] = resolve(interpolated.path, interpolated[key]);
@@ -317,8 +322,8 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   // What each type cannot do without.
   const needs: Partial<Record<AppConfig['type'], () => string | undefined>> = {
     shell: () => (Array.isArray(interpolated.commands) && interpolated.commands.length ? undefined : 'a shell app needs commands: (a list of argv arrays or strings)'),
-    docker: () => (interpolated.image ? undefined : 'a docker app needs image:'),
-    kubernetes: () => (interpolated.manifests || interpolated.kustomize ? undefined : 'a kubernetes app needs manifests: (a file or folder) or kustomize: (a folder)'),
+    docker: () => (interpolated.image || interpolated.build ? undefined : 'a docker app needs image: (to pull), or build: (an image named after the app)'),
+    kubernetes: () => (interpolated.manifests || interpolated.kustomize ? undefined : 'a kubernetes app needs manifests: (a file or folder), kustomize: (a folder) or a path: holding either'),
     ansible: () => (interpolated.playbook ? undefined : 'an ansible app needs playbook:'),
   };
   const missing = needs[type]?.();

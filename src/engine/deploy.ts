@@ -110,7 +110,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
 
   if (request.dryRun) return dryRun(request, executor, deps);
 
-  const tools = deps.resolveTools(executor.tools(target.config), request.tools);
+  const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (!request.approved && !request.interactive) {
     // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
     const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
@@ -233,6 +233,15 @@ function planInput(request: DeployRequest, recordId: string, dryRun: boolean): P
   };
 }
 
+/** The executor's read-only preparation: the plan input with its artifacts, or why it failed. */
+async function prepare(executor: Executor, input: PlanInput, runner: Runner, deps: EngineDeps): Promise<PlanInput | string> {
+  const result = await executor.prepare?.(input, runner);
+  if (!result) return input;
+  if (!result.ok) return result.message;
+  deps.emit({ type: 'log', level: 'info', message: result.message });
+  return { ...input, artifacts: { ...input.artifacts, ...result.artifacts } };
+}
+
 function describe(command: Command): PlannedStep {
   return {
     phase: command.phase,
@@ -247,32 +256,47 @@ function describe(command: Command): PlannedStep {
 async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
   const missing: string[] = [];
-  for (const tool of executor.tools(target.config)) {
+  for (const tool of executor.tools(target.config, request.tools)) {
     try {
       deps.resolveTools([tool], request.tools);
     } catch {
       missing.push(tool);
     }
   }
-  const input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
+  let input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
+  const runner = deps.createRunner({ dryRun: true });
+  const record = newRecord(request, 'dry-run', deps);
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
+  // The executor's read-only preparation (kubectl kustomize) runs when its tool is there.
+  const ready = missing.length ? input : await prepare(executor, input, runner, deps);
+  if (typeof ready === 'string') {
+    record.status = 'failed';
+    record.error = { code: 'deploy_failed', message: ready };
+    finish(record, deps);
+    deps.emit({ type: 'log', level: 'error', message: ready });
+    deps.emit({ type: 'finished', record });
+    return { exitCode: ExitCode.deployFailed, record, rollbacks: [], dryRun: { steps: [], notes: [] } };
+  }
+  input = ready;
   const plan = await executor.plan(input);
   const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
   const notes = [...plan.notes];
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
-  const runner = deps.createRunner({ dryRun: true });
-  const record = newRecord(request, 'dry-run', deps);
-  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
-  for (const [index, command] of commands.entries()) {
-    // Read-only steps (terraform plan) still run in a dry run when their tool is there; the rest is shown.
-    const canRun = !command.mutates && missing.length === 0;
-    const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
-    record.steps.push(step);
-    if (!step.skipped && step.exitCode !== 0) {
-      failed = true;
-      break;
+  try {
+    for (const [index, command] of commands.entries()) {
+      // Read-only steps (terraform plan) still run in a dry run when their tool is there; the rest is shown.
+      const canRun = !command.mutates && missing.length === 0;
+      const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
+      record.steps.push(step);
+      if (!step.skipped && step.exitCode !== 0) {
+        failed = true;
+        break;
+      }
     }
+  } finally {
+    await executor.cleanup?.(input).catch(() => undefined);
   }
   record.status = failed ? 'failed' : 'succeeded';
   finish(record, deps);
@@ -380,6 +404,14 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     return { record, failure: { exitCode, message: record.error.message } };
   };
 
+  /** Stopped before changing anything: this says nothing against the version, and needs no rollback. */
+  const failUntouched = async (exitCode: number, message: string): Promise<Attempt> => {
+    const attempt = await fail(exitCode, message);
+    attempt.record.bad = false;
+    await deps.history.write(attempt.record);
+    return { ...attempt, untouched: true };
+  };
+
   /** A health check run now, each attempt shown as it happens, secrets masked. */
   const checkNow = async (check: HealthCheckConfig): Promise<HealthResult> => {
     const mask = (text: string) => maskText(text, target.secretValues);
@@ -393,7 +425,10 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   };
 
   try {
-    const input = planInput(request, id, false);
+    const ready = await prepare(executor, planInput(request, id, false), runner, deps);
+    if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted before anything ran');
+    if (typeof ready === 'string') return failUntouched(ExitCode.deployFailed, ready);
+    const input = ready;
     const plan = await executor.plan(input);
     record.artifacts = { ...plan.artifacts };
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
@@ -408,11 +443,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during the pre-deploy check');
       if (!result.ok) {
         deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
-        // Nothing was touched: this failure says nothing against the version, and needs no rollback.
-        const attempt = await fail(ExitCode.healthFailed, `pre-deploy check failed, nothing was changed: ${result.message}`);
-        attempt.record.bad = false;
-        await deps.history.write(attempt.record);
-        return { ...attempt, untouched: true };
+        return failUntouched(ExitCode.healthFailed, `pre-deploy check failed, nothing was changed: ${result.message}`);
       }
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'done', message: result.message });
     }
@@ -421,6 +452,9 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       ['deploy', plan.commands],
     ];
     const results: RunResult[] = [];
+    const keepOutput = () => {
+      if (executor.collect) record.artifacts = { ...record.artifacts, ...executor.collect(results) };
+    };
     let index = 0;
     for (const [phase, commands] of phases) {
       if (commands.length === 0) continue;
@@ -438,14 +472,19 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
         const step = await runStep(index++, command, runner, target.secretValues, deps, false);
         record.steps.push(stripResult(step));
         results.push(step.result!);
-        if (deps.signal?.aborted || step.interrupted) return fail(ExitCode.interrupted, `interrupted during ${command.label}`);
+        if (deps.signal?.aborted || step.interrupted) {
+          keepOutput();
+          return fail(ExitCode.interrupted, `interrupted during ${command.label}`);
+        }
         if (step.exitCode !== 0) {
+          keepOutput();
           deps.emit({ type: 'phase', phase, status: 'failed' });
           return fail(ExitCode.deployFailed, stepFailure(step));
         }
       }
       deps.emit({ type: 'phase', phase, status: 'done' });
     }
+    keepOutput();
 
     if (executor.verify) {
       deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
@@ -505,6 +544,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     throw error;
   } finally {
     deps.signal?.removeEventListener('abort', onAbort);
+    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
   }
 }
 
@@ -589,7 +629,7 @@ export async function rollBackThrough(
       triggeredBy,
       from: undefined,
     };
-    const tools = deps.resolveTools(executor.tools(rollbackTarget.config), request.tools);
+    const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
     const attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
     attempts.push(attempt.record);
     deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
@@ -617,7 +657,7 @@ export async function rollbackTarget(
   try {
     await settleOrphans(deps, request.app, request.env);
     previous = await currentRecord(deps.history, request.app, request.env);
-    deps.resolveTools(executor.tools(target.config), request.tools);
+    deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
     attempts = await rollBackThrough(candidates, base, deps);
     await applyRetention(target, deps);
   } finally {

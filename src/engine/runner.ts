@@ -17,10 +17,13 @@ export interface RunnerOptions {
 class Tail {
   private chunks: string[] = [];
   private size = 0;
+  /** Some of the beginning was dropped. */
+  truncated = false;
   constructor(private readonly limit: number) {}
   push(text: string) {
     this.chunks.push(text);
     this.size += text.length;
+    if (this.size > this.limit) this.truncated = true;
     while (this.size > this.limit && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
   }
   toString() {
@@ -83,7 +86,7 @@ export function createRunner(options: RunnerOptions): Runner {
       const { execa } = await import('../vendor/execa.js');
       const started = process.hrtime.bigint();
       const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
-      const stdout = new Tail(options.maxStdoutBytes ?? 1024 * 1024);
+      const stdout = new Tail(command.maxStdoutBytes ?? options.maxStdoutBytes ?? 1024 * 1024);
       const env = { ...baseEnv, ...command.env };
       const child = execa(command.file, command.shell ? [] : command.args, {
         cwd: command.cwd,
@@ -148,6 +151,7 @@ export function createRunner(options: RunnerOptions): Runner {
         exitCode: result.exitCode ?? null,
         output: output.toString(),
         stdout: stdout.toString(),
+        ...(stdout.truncated ? { stdoutTruncated: true } : {}),
         durationMs,
         timedOut,
         interrupted: entry.interrupted,

@@ -1,5 +1,6 @@
 // ansible: ansible-playbook with the version as an extra var; a dry run is a real --check --diff run.
-// The PLAY RECAP is kept in the record; any failed or unreachable host fails the deployment.
+// The PLAY RECAP is kept in the record, also of a failed run; any failed or unreachable host fails
+// the deployment.
 import type { Command, Executor, PlanInput, RunResult } from './types.js';
 
 export function planAnsibleDeploy(input: PlanInput): Command[] {
@@ -46,16 +47,22 @@ export function parseRecap(output: string): Recap {
   return recap;
 }
 
+const recapOf = (results: RunResult[]) => parseRecap(results.map((r) => r.output).join('\n'));
+
 export const ansibleExecutor: Executor = {
   type: 'ansible',
   tools: () => ['ansible-playbook'],
   async plan(input) {
     return { commands: planAnsibleDeploy(input), artifacts: {}, notes: input.dryRun ? ['dry run: ansible-playbook runs with --check --diff'] : [] };
   },
+  collect(results: RunResult[]) {
+    const recap = recapOf(results);
+    return Object.keys(recap).length ? { recap } : {};
+  },
   async verify(_input, _runner, results: RunResult[]) {
-    const recap = parseRecap(results.map((r) => r.output).join('\n'));
+    const recap = recapOf(results);
     const bad = Object.entries(recap).filter(([, c]) => (c.failed ?? 0) > 0 || (c.unreachable ?? 0) > 0);
-    if (bad.length) return { ok: false, message: `failed on ${bad.map(([h]) => h).join(', ')}`, artifacts: { recap } };
-    return { ok: true, message: `${Object.keys(recap).length} host(s) ok`, artifacts: { recap } };
+    if (bad.length) return { ok: false, message: `failed on ${bad.map(([h]) => h).join(', ')}` };
+    return { ok: true, message: `${Object.keys(recap).length} host(s) ok` };
   },
 };

@@ -1,7 +1,11 @@
 // docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait`, with env_vars and
 // DEPLOY_VERSION in the environment so the compose file can use `image: app:${DEPLOY_VERSION}`. Falls
-// back to the `docker-compose` binary (v1) when the compose plugin is missing.
+// back to the `docker-compose` binary (v1) when the compose plugin is missing. The image of each
+// service is kept in the record; a rollback with the plugin pins those images on top of the compose
+// file (an override file on stdin), so it runs the same images even when the compose file changed.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from '../vendor/yaml.js';
 import type { AppConfig } from '../config/types.js';
 import type { Command, Executor, PlanInput, Runner } from './types.js';
 
@@ -15,14 +19,46 @@ export function hasComposePlugin(docker = 'docker'): boolean {
   }
 }
 
-function composeArgv(input: PlanInput): { file: string; prefix: string[]; v1: boolean } {
-  const v1 = 'docker-compose' in input.tools && !('docker' in input.tools);
-  const c = input.config;
-  const project = String(c.project ?? `${input.app}-${input.env}`);
-  const files = ['-f', String(c.compose_file ?? `${c.path}/docker-compose.yml`), '-p', project];
+interface ComposeCli {
+  file: string;
+  /** Everything before the subcommand: `compose -f FILE [-f -] -p PROJECT`. */
+  prefix: string[];
+  v1: boolean;
+  /** The override pinning the stored images, given on stdin. */
+  input?: string;
+}
+
+function composeFile(config: AppConfig): string {
+  return String(config.compose_file ?? `${config.path}/docker-compose.yml`);
+}
+
+/** On a rollback: the stored image of each service that today's compose file still defines. */
+export function pinnedImages(input: PlanInput): Record<string, string> | undefined {
+  const stored = input.artifacts?.images as Record<string, unknown> | undefined;
+  if (!stored || typeof stored !== 'object') return undefined;
+  let services: string[] | undefined;
+  try {
+    services = Object.keys((parse(readFileSync(composeFile(input.config), 'utf8')) as { services?: object } | null)?.services ?? {});
+  } catch {
+    services = undefined; // compose itself will say what is wrong with the file
+  }
+  const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || services.includes(e[0])));
+  return pins.length ? Object.fromEntries(pins) : undefined;
+}
+
+const isV1 = (input: PlanInput) => 'docker-compose' in input.tools && !('docker' in input.tools);
+
+function composeCli(input: PlanInput): ComposeCli {
+  const v1 = isV1(input);
+  const project = String(input.config.project ?? `${input.app}-${input.env}`);
+  // JSON is YAML: an override file that sets only `image:` of each pinned service. v1 reads `-f -` only
+  // as the one file, and /dev/stdin is a socket, not a file, for a child of node: no pins there.
+  const pins = v1 ? undefined : pinnedImages(input);
+  const override = pins ? JSON.stringify({ services: Object.fromEntries(Object.entries(pins).map(([s, image]) => [s, { image }])) }) : undefined;
+  const files = ['-f', composeFile(input.config), ...(override ? ['-f', '-'] : []), '-p', project];
   return v1
-    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: files, v1 }
-    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...files], v1 };
+    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: files, v1, input: override }
+    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...files], v1, input: override };
 }
 
 function childEnv(input: PlanInput): Record<string, string> {
@@ -31,7 +67,7 @@ function childEnv(input: PlanInput): Record<string, string> {
 }
 
 export function planComposeDeploy(input: PlanInput): Command[] {
-  const { file, prefix, v1 } = composeArgv(input);
+  const { file, prefix, v1, input: override } = composeCli(input);
   const services = (input.config.services as string[] | undefined) ?? [];
   return [
     {
@@ -43,39 +79,69 @@ export function planComposeDeploy(input: PlanInput): Command[] {
       mutates: true,
       label: `${v1 ? 'docker-compose' : 'docker compose'} up`,
       phase: 'deploy',
+      ...(override ? { input: override } : {}),
     },
   ];
 }
 
+interface ServiceState {
+  service: string;
+  running: boolean;
+  state: string;
+  image?: string;
+}
+
+/** What runs now, per service: `compose ps --all --format json` (v2), or `ps --services` and `config` (v1). */
+async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceState[] | string> {
+  const cli = composeCli(input);
+  const services = (input.config.services as string[] | undefined) ?? [];
+  // The same files as `up`, the pinned images on stdin included.
+  const run = (args: string[], label: string) =>
+    runner.run({ file: cli.file, args: [...cli.prefix, ...args], cwd: input.config.path, env: childEnv(input), timeoutMs: 60_000, mutates: false, label, phase: 'verify', input: cli.input });
+  if (!cli.v1) {
+    const ps = await run(['ps', '--all', '--format', 'json', ...services], 'compose ps');
+    if (ps.exitCode !== 0) return `compose ps failed: exit code ${ps.exitCode}`;
+    const text = ps.stdout.trim();
+    const rows = (text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l))) as Array<{ Service: string; State: string; ExitCode?: number; Image?: string }>;
+    // A one-shot service (a migration) that exited 0 is done, not down.
+    return rows.map((r) => ({ service: r.Service, running: r.State === 'running' || (r.State === 'exited' && r.ExitCode === 0), state: r.State, image: r.Image }));
+  }
+  const running = await run(['ps', '--services', '--filter', 'status=running', ...services], 'docker-compose ps');
+  if (running.exitCode !== 0) return `docker-compose ps failed: exit code ${running.exitCode}`;
+  const config = await run(['config'], 'docker-compose config');
+  if (config.exitCode !== 0) return `docker-compose config failed: exit code ${config.exitCode}`;
+  const up = new Set(running.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
+  const defined = ((parse(config.stdout) as { services?: Record<string, { image?: string }> } | null)?.services ?? {}) as Record<string, { image?: string }>;
+  return Object.entries(defined)
+    .filter(([service]) => services.length === 0 || services.includes(service))
+    .map(([service, s]) => ({ service, running: up.has(service), state: up.has(service) ? 'running' : 'not running', image: s.image }));
+}
+
 export const dockerComposeExecutor: Executor = {
   type: 'docker-compose',
-  tools: (config: AppConfig) => {
-    const docker = ((config as { tools?: Record<string, string> }).tools ?? {}).docker ?? 'docker';
-    return hasComposePlugin(docker) ? ['docker'] : ['docker-compose'];
-  },
+  tools: (_config, overrides) => (hasComposePlugin(overrides.docker ?? 'docker') ? ['docker'] : ['docker-compose']),
   async plan(input) {
-    return { commands: planComposeDeploy(input), artifacts: { env_vars: input.config.env_vars ?? {}, project: input.config.project ?? `${input.app}-${input.env}` }, notes: [] };
+    const pins = pinnedImages(input);
+    const notes = !pins
+      ? []
+      : isV1(input)
+        ? ['docker-compose v1 cannot pin the images of the record: the compose file of today runs with the env_vars and version of the record']
+        : [`pinning the images of the record: ${Object.values(pins).join(', ')}`];
+    return {
+      commands: planComposeDeploy(input),
+      artifacts: { env_vars: input.config.env_vars ?? {}, project: input.config.project ?? `${input.app}-${input.env}`, ...(pins ? { images: pins } : {}) },
+      notes,
+    };
   },
   async verify(input, runner: Runner) {
-    const { file, prefix, v1 } = composeArgv(input);
-    const result = await runner.run({
-      file,
-      args: [...prefix, 'ps', ...(v1 ? [] : ['--format', 'json'])],
-      cwd: input.config.path,
-      env: childEnv(input),
-      timeoutMs: 60_000,
-      mutates: false,
-      label: 'compose ps',
-      phase: 'verify',
-    });
-    if (result.exitCode !== 0) return { ok: false, message: `compose ps failed: exit code ${result.exitCode}` };
-    if (v1) return { ok: !/Exit|Restarting/.test(result.stdout), message: 'services listed by docker-compose ps' };
-    const text = result.stdout.trim();
-    const services = (text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l))) as Array<{ Service: string; State: string }>;
-    const down = services.filter((s) => s.State !== 'running');
-    if (services.length === 0) return { ok: false, message: 'no service is running' };
+    const states = await serviceStates(input, runner);
+    if (typeof states === 'string') return { ok: false, message: states };
+    if (states.length === 0) return { ok: false, message: 'no service is running' };
+    const images = Object.fromEntries(states.filter((s) => s.image).map((s) => [s.service, s.image!]));
+    const artifacts = { services: [...new Set(states.map((s) => s.service))], ...(Object.keys(images).length ? { images } : {}) };
+    const down = states.filter((s) => !s.running);
     return down.length
-      ? { ok: false, message: `not running: ${down.map((s) => `${s.Service} (${s.State})`).join(', ')}` }
-      : { ok: true, message: `${services.length} service(s) running`, artifacts: { services: services.map((s) => s.Service) } };
+      ? { ok: false, message: `not running: ${down.map((s) => `${s.service} (${s.state})`).join(', ')}`, artifacts }
+      : { ok: true, message: `${states.length} service(s) running`, artifacts };
   },
 };

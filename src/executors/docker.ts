@@ -1,18 +1,34 @@
 // docker: build (or pull) image:version, then replace the container by name. The old container is
-// removed only once the new image is there. Environment values reach the container through the
-// environment (`-e KEY`), never on the command line. A rollback runs the stored image reference.
+// removed only once the new image is there: on a rollback, the stored image reference is pulled again,
+// or, when it was built here, looked up, before anything is stopped. Environment values reach the
+// container through the environment (`-e KEY`), never on the command line.
+import type { AppConfig } from '../config/types.js';
 import type { Command, Executor, PlanInput } from './types.js';
 
 export function imageReference(image: string, version: string): string {
   return version.includes('@sha256:') ? `${image}${version.slice(version.indexOf('@'))}` : `${image}:${version}`;
 }
 
+/** The image to run: the one stored in the record on a rollback, else `image:version` (image defaults to the app's name). */
+function imageOf(input: PlanInput): { image: string; stored: boolean } {
+  const stored = input.artifacts?.image;
+  if (typeof stored === 'string') return { image: stored, stored: true };
+  return { image: imageReference(String(input.config.image ?? input.app), input.version), stored: false };
+}
+
+const containerName = (input: PlanInput) => String(input.config.container_name ?? `${input.app}-${input.env}`);
+
+/** `ports:` as given, plus the seed's `port: 5001` shorthand for `5001:5001`. */
+function portsOf(config: AppConfig): string[] {
+  const ports = (config.ports as string[] | undefined) ?? [];
+  return config.port === undefined ? ports : [`${String(config.port)}:${String(config.port)}`, ...ports];
+}
+
 export function planDockerDeploy(input: PlanInput): Command[] {
   const c = input.config;
   const docker = input.tools.docker ?? 'docker';
-  const stored = typeof input.artifacts?.image === 'string' ? input.artifacts.image : undefined;
-  const image = stored ?? imageReference(String(c.image), input.version);
-  const name = String(c.container_name ?? `${input.app}-${input.env}`);
+  const { image, stored } = imageOf(input);
+  const name = containerName(input);
   const containerEnv = Object.fromEntries(Object.entries((c.env ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   const buildArgs = Object.fromEntries(Object.entries(((c.build as { args?: Record<string, unknown> } | undefined)?.args ?? {})).map(([k, v]) => [k, String(v)]));
   const env = { ...input.childEnv, ...containerEnv, ...buildArgs };
@@ -26,7 +42,10 @@ export function planDockerDeploy(input: PlanInput): Command[] {
       args: ['build', '-t', image, ...(build.dockerfile ? ['-f', build.dockerfile] : []), ...Object.keys(buildArgs).flatMap((k) => ['--build-arg', k]), build.context ?? c.path],
       label: `docker build ${image}`,
     });
-  } else if (!stored) {
+  } else if (stored && build) {
+    // Built here, so it cannot be pulled: it must still be there, or nothing is stopped.
+    commands.push({ ...base, file: docker, args: ['image', 'inspect', '--format', '{{.Id}}', image], mutates: false, label: `docker image inspect ${image}` });
+  } else {
     commands.push({ ...base, file: docker, args: ['pull', image], label: `docker pull ${image}` });
   }
   commands.push(
@@ -42,7 +61,7 @@ export function planDockerDeploy(input: PlanInput): Command[] {
         '--restart',
         String(c.restart ?? 'unless-stopped'),
         ...(c.network ? ['--network', String(c.network)] : []),
-        ...((c.ports as string[] | undefined) ?? []).flatMap((p) => ['-p', p]),
+        ...portsOf(c).flatMap((p) => ['-p', p]),
         ...Object.keys(containerEnv).flatMap((k) => ['-e', k]),
         '-e',
         'DEPLOY_VERSION',
@@ -64,14 +83,14 @@ export const dockerExecutor: Executor = {
   type: 'docker',
   tools: () => ['docker'],
   async plan(input) {
-    const image = typeof input.artifacts?.image === 'string' ? input.artifacts.image : imageReference(String(input.config.image), input.version);
-    return { commands: planDockerDeploy(input), artifacts: { image }, notes: [] };
+    return { commands: planDockerDeploy(input), artifacts: { image: imageOf(input).image }, notes: [] };
   },
   async verify(input, runner) {
-    const name = String(input.config.container_name ?? `${input.app}-${input.env}`);
+    const name = containerName(input);
+    const { image } = imageOf(input);
     const result = await runner.run({
       file: input.tools.docker ?? 'docker',
-      args: ['inspect', '--format', '{{json .State}}', name],
+      args: ['inspect', '--format', '{"State":{{json .State}},"Image":{{json .Config.Image}},"ImageId":{{json .Image}}}', name],
       cwd: input.config.path,
       env: input.childEnv,
       timeoutMs: 30_000,
@@ -79,11 +98,14 @@ export const dockerExecutor: Executor = {
       label: 'docker inspect',
       phase: 'verify',
     });
+    let found: { State: { Running?: boolean; Restarting?: boolean; Status?: string }; Image: string; ImageId: string };
     try {
-      const state = JSON.parse(result.stdout) as { Running?: boolean; Status?: string };
-      return state.Running ? { ok: true, message: `container ${name} is running` } : { ok: false, message: `container ${name} is ${state.Status ?? 'not running'}` };
+      found = JSON.parse(result.stdout);
     } catch {
       return { ok: false, message: `container ${name} not found` };
     }
+    if (found.Image !== image) return { ok: false, message: `container ${name} runs ${found.Image}, not ${image}` };
+    if (!found.State.Running || found.State.Restarting) return { ok: false, message: `container ${name} is ${found.State.Status ?? 'not running'}` };
+    return { ok: true, message: `container ${name} runs ${image}`, artifacts: { image_id: found.ImageId } };
   },
 };

@@ -1,21 +1,25 @@
 // terraform: init, plan to a file with the version as a variable, show the plan, apply exactly that
 // plan (with auto_approve, --yes, or a confirmation). The outputs are kept in the record. A dry run
-// runs init and plan, which change nothing, and stops there.
+// runs init and plan, which change nothing, and stops there. The plan file is removed at the end.
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, Executor, PlanInput, RunResult } from './types.js';
 
+/** One plan file per run (dry runs, which share a record id, too); removed when the run ends. */
+const planFileOf = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}.tfplan`);
+
 export function planTerraformDeploy(input: PlanInput): Command[] {
   const config = input.config;
   const terraform = input.tools.terraform ?? 'terraform';
-  const planFile = join(tmpdir(), `deployctl-${input.recordId}.tfplan`);
+  const planFile = planFileOf(input);
   const env = { ...input.childEnv, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
   const base = { cwd: config.path, env, timeoutMs: config.timeout, phase: 'deploy' as const };
   const versionVar = String(config.version_var ?? 'app_version');
   const vars = Object.entries((config.vars ?? {}) as Record<string, unknown>).flatMap(([k, v]) => ['-var', `${k}=${String(v)}`]);
   const commands: Command[] = [{ ...base, file: terraform, args: ['init', '-input=false', '-no-color'], mutates: false, label: 'terraform init' }];
   if (config.workspace) {
-    commands.push({ ...base, file: terraform, args: ['workspace', 'select', '-or-create', String(config.workspace)], mutates: false, label: 'terraform workspace' });
+    commands.push({ ...base, file: terraform, args: ['workspace', 'select', '-no-color', '-or-create', String(config.workspace)], mutates: false, label: 'terraform workspace' });
   }
   commands.push(
     {
@@ -51,6 +55,10 @@ export const terraformExecutor: Executor = {
       },
       notes: input.dryRun ? ['dry run: terraform init and plan run (they change nothing); apply is skipped'] : [],
     };
+  },
+  async cleanup(input) {
+    // The plan holds the variables' values: it does not outlive the run.
+    rmSync(planFileOf(input), { force: true });
   },
   async verify(input, runner, _results: RunResult[]) {
     const result = await runner.run({

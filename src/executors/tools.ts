@@ -35,8 +35,9 @@ export function resolveTools(names: string[], overrides: Record<string, string>,
     const found = findTool(name, overrides, env);
     if (!found) {
       throw new ToolMissingError(
-        overrides[name] ? `${name} not found at ${overrides[name]} (tools.${name} in deployments.yaml)` : `${name} not found on PATH`,
-        `install ${name} or set tools.${name} in deployments.yaml to its path`,
+        overrides[name]
+          ? `${name} not found at ${overrides[name]}: install it there or fix tools.${name} in deployments.yaml`
+          : `${name} not found on PATH: install it or set tools.${name} in deployments.yaml`,
       );
     }
     resolved[name] = overrides[name] ?? name;

@@ -23,6 +23,8 @@ export interface Command {
   input?: string;
   /** Ask for approval before this step (terraform apply without auto_approve). */
   needsApproval?: boolean;
+  /** Bytes of stdout kept when its output is parsed and must be whole (rendered manifests). */
+  maxStdoutBytes?: number;
 }
 
 export interface RunResult {
@@ -31,6 +33,8 @@ export interface RunResult {
   output: string;
   /** Captured stdout alone, bounded, for commands whose output is parsed (terraform output -json). */
   stdout: string;
+  /** stdout was longer than its bound: `stdout` is only its end. */
+  stdoutTruncated?: boolean;
   durationMs: number;
   timedOut: boolean;
   interrupted: boolean;
@@ -57,7 +61,7 @@ export interface PlanInput {
   childEnv: Record<string, string>;
   /** Resolved executable per tool name (`kubectl` -> `/opt/bin/kubectl`), from `tools:`. */
   tools: Record<string, string>;
-  /** When rolling back, the artifacts stored by the deployment being re-applied. */
+  /** When rolling back, the artifacts stored by the deployment being re-applied; else what `prepare` made. */
   artifacts?: Artifacts;
   dryRun: boolean;
 }
@@ -80,12 +84,24 @@ export interface VerifyResult {
   artifacts?: Artifacts;
 }
 
+export type PrepareResult = { ok: true; artifacts: Artifacts; message: string } | { ok: false; message: string };
+
 export interface Executor {
   type: AppType;
-  /** Tool names this executor needs on PATH (checked before anything runs). */
-  tools(config: AppConfig): string[];
+  /** Tool names this executor needs on PATH (checked before anything runs); `overrides` is `tools:`. */
+  tools(config: AppConfig, overrides: Record<string, string>): string[];
+  /**
+   * Read-only work the plan needs, through the runner (`kubectl kustomize DIR`), before anything changes
+   * (in a dry run too, when the tools are there). Its artifacts are added to the plan input's.
+   * Undefined when there is nothing to do (a rollback of stored manifests).
+   */
+  prepare?(input: PlanInput, runner: Runner): Promise<PrepareResult | undefined>;
   /** Pure except for reading the app's files (manifests). Never spawns. */
   plan(input: PlanInput): Promise<Plan>;
+  /** After the run, whatever its outcome (a dry run too): remove what the commands left (terraform's plan file). */
+  cleanup?(input: PlanInput): Promise<void>;
+  /** What to keep in the record from the deploy commands' output, whether they succeeded or not (ansible's PLAY RECAP). */
+  collect?(results: RunResult[]): Artifacts;
   /** After the deploy commands succeeded: check that what was deployed runs, and collect artifacts. */
   verify?(input: PlanInput, runner: Runner, results: RunResult[]): Promise<VerifyResult>;
 }

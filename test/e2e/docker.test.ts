@@ -1,15 +1,17 @@
 // The docker and docker-compose executors against a real Docker engine started by the tests:
 // build, run with host networking, health-check over 127.0.0.1, deploy a new version, roll back.
+// docker compose runs twice: with the v2 plugin (in a DOCKER_CONFIG of its own) and, with no plugin
+// anywhere, through the docker-compose v1 binary it falls back to.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerEngine, importBusyboxImage, type DockerEngine } from '../support/docker-engine.js';
 import { cleanEnv, runCli, tempDir } from '../support/cli.js';
-import { toolMissing } from '../support/tools.js';
+import { composePluginMissing, composePluginPath, toolMissing } from '../support/tools.js';
 
-const missing = toolMissing('dockerd') || toolMissing('busybox');
+const missing = toolMissing('dockerd') || toolMissing('docker') || toolMissing('busybox');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -28,30 +30,46 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
+// BuildKit (compose v2) needs a network for RUN: the host's, as there is no bridge.
+const composeFile = (app: string) =>
+  `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT]\n`;
+
 describe.skipIf(missing)('docker executors against a real engine', () => {
   let engine: DockerEngine;
+  /** No compose plugin: an empty DOCKER_CONFIG, and none installed for the machine. */
   let env: NodeJS.ProcessEnv;
+  /** The compose v2 plugin in a DOCKER_CONFIG of its own. */
+  let pluginEnv: NodeJS.ProcessEnv;
   const dir = tempDir('deployctl-docker-');
-  let port = 0;
-  let composePort = 0;
+  const ports: Record<string, number> = {};
   const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
   const served = async (p: number) => (await (await fetch(`http://127.0.0.1:${p}/version`)).text()).trim();
+  const records = async (app: string, runEnv: NodeJS.ProcessEnv) =>
+    JSON.parse((await runCli(['history', app, '-e', 'dev', '--json'], { env: runEnv })).stdout).records as Array<{ action: string; version: string; artifacts: Record<string, unknown> }>;
 
   beforeAll(async () => {
     engine = await startDockerEngine();
-    env = cleanEnv({ ...engine.env, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    const noPlugins = tempDir('deployctl-docker-config-');
+    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    const withPlugin = tempDir('deployctl-docker-config-');
+    mkdirSync(join(withPlugin, 'cli-plugins'));
+    symlinkSync(composePluginPath(), join(withPlugin, 'cli-plugins', 'docker-compose'));
+    pluginEnv = { ...env, DOCKER_CONFIG: withPlugin };
     importBusyboxImage(engine.env);
-    port = await freePort();
-    composePort = await freePort();
-    for (const app of ['api', 'web']) {
+    for (const app of ['api', 'legacy', 'web']) {
+      ports[app] = await freePort();
       mkdirSync(join(dir, app));
       writeFileSync(join(dir, app, 'Dockerfile'), DOCKERFILE);
+      if (app !== 'api') writeFileSync(join(dir, app, 'docker-compose.yml'), composeFile(app));
     }
-    writeFileSync(
-      join(dir, 'web', 'docker-compose.yml'),
-      `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/web:\${DEPLOY_VERSION}\n    build:\n      context: .\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT]\n`,
-    );
     writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    const composeApp = (app: string) => [
+      `  ${app}:`,
+      '    type: docker-compose',
+      `    path: ${app}`,
+      `    env_vars: { PORT: "${ports[app]}" }`,
+      `    health_check: { url: "http://127.0.0.1:${ports[app]}/version", body_contains: "\${version}", retries: 20 }`,
+    ];
     writeFileSync(
       join(dir, 'deployments.yaml'),
       [
@@ -62,13 +80,12 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
         '    image: deployctl-test/api',
         '    build: { dockerfile: Dockerfile, args: { VERSION: "${version}" } }',
         '    network: host',
-        `    env: { PORT: "${port}" }`,
-        `    health_check: { url: "http://127.0.0.1:${port}/version", body_contains: "\${version}", retries: 20 }`,
-        '  web:',
-        '    type: docker-compose',
-        '    path: web',
-        `    env_vars: { PORT: "${composePort}" }`,
-        `    health_check: { url: "http://127.0.0.1:${composePort}/version", body_contains: "\${version}", retries: 20 }`,
+        `    env: { PORT: "${ports.api}" }`,
+        '    volumes: ["api-data:/data:ro"]',
+        '    restart: on-failure',
+        `    health_check: { url: "http://127.0.0.1:${ports.api}/version", body_contains: "\${version}", retries: 20 }`,
+        ...composeApp('legacy'),
+        ...composeApp('web'),
         '',
       ].join('\n'),
     );
@@ -82,14 +99,29 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     for (const version of ['1.0.0', '2.0.0']) {
       const run = await runCli(['deploy', 'api', '-e', 'dev', '--version', version], { env, timeoutMs: 120_000 });
       expect(run.code, run.stderr).toBe(0);
-      expect(await served(port)).toBe(version);
+      expect(await served(ports.api!)).toBe(version);
     }
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:2.0.0');
+    const settings = JSON.parse(docker('inspect', '--format', '{"env":{{json .Config.Env}},"restart":{{json .HostConfig.RestartPolicy.Name}},"mounts":{{json .Mounts}},"network":{{json .HostConfig.NetworkMode}}}', 'api-dev'));
+    expect(settings.env).toEqual(expect.arrayContaining([`PORT=${ports.api}`, 'DEPLOY_VERSION=2.0.0']));
+    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [{ Type: 'volume', Name: 'api-data', Destination: '/data', RW: false }] });
     const back = await runCli(['rollback', 'api', '-e', 'dev'], { env, timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).not.toContain('docker build');
+    expect(back.stderr).toMatch(/\$ docker image inspect --format \S+ deployctl-test\/api:1\.0\.0\n/);
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:1.0.0');
-    expect(await served(port)).toBe('1.0.0');
+    expect(await served(ports.api!)).toBe('1.0.0');
+  });
+
+  it('docker: a rollback to an image that is gone stops before the running container is touched (exit 3)', async () => {
+    const running = docker('inspect', '--format', '{{.Id}}', 'api-dev');
+    docker('rmi', 'deployctl-test/api:2.0.0');
+    const back = await runCli(['rollback', 'api', '-e', 'dev', '--to', '2.0.0'], { env, timeoutMs: 120_000 });
+    expect(back.code).toBe(3);
+    expect(back.stderr).toMatch(/No such image: deployctl-test\/api:2\.0\.0/);
+    expect(back.stderr).not.toContain('docker rm -f');
+    expect(docker('inspect', '--format', '{{.Id}}', 'api-dev')).toBe(running);
+    expect(await served(ports.api!)).toBe('1.0.0');
   });
 
   it('docker: a version that fails its health check is rolled back to the previous image (exit 4)', async () => {
@@ -97,19 +129,47 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     expect(run.code).toBe(4);
     expect(run.stdout).toContain('rolled back automatically to 1.0.0');
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:1.0.0');
-    expect(await served(port)).toBe('1.0.0');
+    expect(await served(ports.api!)).toBe('1.0.0');
+  });
+
+  /**
+   * Deploy 1.0.0 and 1.1.0, then roll back, and say what the rollback said. With `edit`, the compose
+   * file changes to a fixed tag first: the rollback runs the image stored in the 1.0.0 record anyway.
+   */
+  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: string, rollback: { edit: boolean; says: string }) {
+    for (const version of ['1.0.0', '1.1.0']) {
+      const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000 });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(up);
+      expect(await served(ports[app]!)).toBe(version);
+    }
+    const file = join(dir, app, 'docker-compose.yml');
+    if (rollback.edit) writeFileSync(file, readFileSync(file, 'utf8').replace('${DEPLOY_VERSION}', 'edited'));
+    const back = await runCli(['rollback', app, '-e', 'dev'], { env: runEnv, timeoutMs: 180_000 });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).toContain(rollback.says);
+    expect(await served(ports[app]!)).toBe('1.0.0');
+    expect(docker('ps', '--format', '{{.Image}}', '--filter', `label=com.docker.compose.project=${app}-dev`)).toBe(`deployctl-test/${app}:1.0.0`);
+    expect((await records(app, runEnv)).map((r) => [r.action, r.version, r.artifacts.images, r.artifacts.env_vars])).toEqual([
+      ['rollback', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
+      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
+      ['deploy', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
+    ]);
+  }
+
+  it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, new version, a rollback pins the stored images', async () => {
+    expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
+    await deployNewVersionRollBack('web', pluginEnv, '$ docker compose -f ', { edit: true, says: '-f - -p web-dev up -d --remove-orphans --wait' });
   });
 
   it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, new version, rollback', async () => {
-    for (const version of ['1.0.0', '1.1.0']) {
-      const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', version], { env, timeoutMs: 180_000 });
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toContain('docker-compose -f');
-      expect(await served(composePort)).toBe(version);
+    let plugin = true;
+    try {
+      execFileSync('docker', ['compose', 'version'], { env, stdio: 'ignore' });
+    } catch {
+      plugin = false;
     }
-    const back = await runCli(['rollback', 'web', '-e', 'dev'], { env, timeoutMs: 180_000 });
-    expect(back.code, back.stderr).toBe(0);
-    expect(await served(composePort)).toBe('1.0.0');
-    expect(docker('ps', '--format', '{{.Image}}', '--filter', 'label=com.docker.compose.project=web-dev')).toBe('deployctl-test/web:1.0.0');
+    expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
+    await deployNewVersionRollBack('legacy', env, '$ docker-compose -f ', { edit: false, says: 'docker-compose v1 cannot pin the images of the record' });
   });
 });

@@ -1,6 +1,6 @@
 // The executors for real through the built CLI: terraform (offline, terraform_data only), ansible
 // against localhost, and kubectl played by a fake first on PATH that records what it was given.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
@@ -15,12 +15,15 @@ function demoCopy(): string {
 
 async function records(env: NodeJS.ProcessEnv, app: string, target: string) {
   const run = await runCli(['history', app, '-e', target, '--json'], { env });
-  return JSON.parse(run.stdout).records as Array<{ action: string; version: string; status: string; artifacts: Record<string, any>; steps: Array<{ command: string[] }> }>;
+  return JSON.parse(run.stdout).records as Array<{ action: string; version: string; status: string; bad?: boolean; artifacts: Record<string, any>; steps: Array<{ command: string[]; output?: string }> }>;
 }
 
 describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () => {
   const dir = demoCopy();
-  const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '' });
+  const tmp = tempDir();
+  const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '', TMPDIR: tmp });
+  /** Plan files hold the variables' values: none outlives its run. */
+  const planFilesLeft = () => readdirSync(tmp).filter((f) => f.endsWith('.tfplan'));
 
   it('deploys, deploys a new version, rolls back, with the outputs in each record', async () => {
     for (const version of ['1.0.0', '1.1.0']) {
@@ -36,6 +39,7 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
       ['deploy', '1.1.0', { environment: 'dev', replicas: 1, version: '1.1.0' }],
       ['deploy', '1.0.0', { environment: 'dev', replicas: 1, version: '1.0.0' }],
     ]);
+    expect(planFilesLeft()).toEqual([]);
   });
 
   it('stops a dry run after the plan, and asks for approval where auto_approve is off (exit 6, nothing run)', async () => {
@@ -43,6 +47,8 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('dry run: terraform init and plan run (they change nothing); apply is skipped');
     expect(dry.stderr).toMatch(/would run terraform apply/);
+    expect(dry.stderr).toMatch(/│ +# terraform_data\.release will be created/);
+    expect(planFilesLeft()).toEqual([]);
     const refused = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0'], { env });
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('terraform apply for infra in qa needs approval');
@@ -68,6 +74,28 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible, for real against loca
     expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe('1.0.0\n');
     const [latest] = await records(env, 'config-mgmt', 'dev');
     expect(latest?.artifacts.recap).toEqual({ localhost: expect.objectContaining({ failed: 0, unreachable: 0 }) });
+
+    // A dry run is ansible's own --check --diff: it shows the change and makes none.
+    const dry = await runCli(['deploy', 'config-mgmt', '-e', 'dev', '--version', '3.0.0', '--dry-run'], { env, timeoutMs: 180_000 });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/\$ ansible-playbook .* -e version=3\.0\.0 -e @\S+vars\.yml --check --diff\n/);
+    expect(dry.stderr).toMatch(/│ -1\.0\.0\n.*│ \+3\.0\.0\n/s);
+    expect(readFileSync(join(releaseDir, 'VERSION'), 'utf8')).toBe('1.0.0\n');
+    expect(await records(env, 'config-mgmt', 'dev')).toHaveLength(3);
+  });
+
+  it('keeps the PLAY RECAP of a failed run in the record (exit 3)', async () => {
+    const dir = demoCopy();
+    const blocker = join(tempDir(), 'a-file');
+    writeFileSync(blocker, '');
+    // The release folder cannot be made under a file: the task fails on localhost.
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, RELEASE_DIR: join(blocker, 'release'), ANSIBLE_LOCAL_TEMP: join(tempDir(), '.tmp') });
+    const run = await runCli(['deploy', 'config-mgmt', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 180_000 });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('ansible-playbook: exit code 2');
+    const [failed] = await records(env, 'config-mgmt', 'dev');
+    expect(failed?.status).toBe('failed');
+    expect(failed?.artifacts.recap).toEqual({ localhost: expect.objectContaining({ ok: 0, failed: 1 }) });
   });
 });
 
@@ -83,7 +111,14 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
 
   it('applies the rendered manifests, waits for the rollout, and a rollback re-applies the stored text byte for byte', async () => {
     const { dir, env, calls } = setup();
-    expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.0.0', '--yes'], { env })).code).toBe(0);
+    const first = await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.0.0', '--yes'], { env });
+    expect(first.code).toBe(0);
+    // kubectl's output, streamed line by line with a prefix, and kept in the record's steps.
+    expect(first.stderr).toMatch(/ {2}│ deployment\.apps\/shop configured\n/);
+    expect((await records(env, 'shop', 'prod'))[0]!.steps.map((step) => step.output)).toEqual([
+      'deployment.apps/shop configured\nservice/shop configured\n',
+      expect.stringContaining('deployment "shop" successfully rolled out'),
+    ]);
     // Today's files change after 1.0.0: the rollback must not pick that up.
     writeFileSync(join(dir, 'examples/kubernetes/service.yaml'), readFileSync(join(dir, 'examples/kubernetes/service.yaml'), 'utf8').replace('port: 80', 'port: 81'));
     expect((await runCli(['deploy', 'shop', '-e', 'prod', '--version', '1.1.0', '--yes'], { env })).code).toBe(0);
@@ -124,11 +159,85 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     expect((await runCli(['unlock', 'shop', '-e', 'dev'], { env })).stdout).toContain('is not locked');
   });
 
-  it('says kubectl is missing before anything runs (exit 2)', async () => {
-    const { env } = setup({ PATH: '/nonexistent' });
+  /** A kustomize app beside the demo's: an overlay setting the namespace and the image tag to ${version}. */
+  function kustomizeApp(dir: string) {
+    const overlay = join(dir, 'examples/kustomize');
+    mkdirSync(overlay, { recursive: true });
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      'namespace: catalog\nresources: [workloads.yaml]\nimages:\n  - { name: catalog, newName: registry.example/catalog, newTag: "${version}" }\n',
+    );
+    const workload = (kind: string, name: string, image: string) =>
+      `apiVersion: apps/v1\nkind: ${kind}\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - { name: ${name}, image: ${image} }\n`;
+    writeFileSync(
+      join(overlay, 'workloads.yaml'),
+      [workload('Deployment', 'catalog', 'catalog'), workload('DaemonSet', 'agent', 'registry.example/agent:7'), workload('StatefulSet', 'db', 'postgres:16')].join('---\n'),
+    );
+    appendFileSync(join(dir, 'deployments.yaml'), '\n  catalog:\n    type: kubernetes\n    kustomize: examples/kustomize\n    timeout: 45s\n');
+    return overlay;
+  }
+
+  it('kustomize: renders with kubectl kustomize, applies the text, waits for every workload with the timeout, and a rollback re-applies the stored text', async () => {
+    const { dir, env, calls } = setup();
+    const overlay = kustomizeApp(dir);
+    const first = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('kubectl kustomize (3 workload(s)); the text is kept in the record');
+    const rendered = calls()[1]!.stdin;
+    expect(rendered).toContain('image: registry.example/catalog:1.0.0');
+    expect(calls().map((c) => c.args)).toEqual([
+      ['kustomize', overlay],
+      ['--context', 'kind-dev', '-n', 'shop-dev', 'apply', '-f', '-'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'deployment/catalog', '--timeout=45s'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'daemonset/agent', '--timeout=45s'],
+      ['--context', 'kind-dev', '-n', 'catalog', 'rollout', 'status', 'statefulset/db', '--timeout=45s'],
+    ]);
+    expect((await records(env, 'catalog', 'dev'))[0]!.artifacts.manifests).toBe(rendered);
+    expect((await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.1.0'], { env })).code).toBe(0);
+    // The overlay changes after 1.1.0: the rollback must not render it again.
+    writeFileSync(join(overlay, 'kustomization.yaml'), 'namespace: elsewhere\nresources: [workloads.yaml]\n');
+    const before = calls().length;
+    expect((await runCli(['rollback', 'catalog', '-e', 'dev'], { env })).code).toBe(0);
+    const rollback = calls().slice(before);
+    expect(rollback.map((c) => c.args[4])).toEqual(['apply', 'rollout', 'rollout', 'rollout']);
+    expect(rollback[0]!.stdin).toBe(rendered);
+  });
+
+  it('kustomize: a folder kubectl cannot render stops before anything is applied (exit 3, no rollback, version not marked bad)', async () => {
+    const { dir, env, calls } = setup();
+    kustomizeApp(dir);
+    mkdirSync(join(dir, 'empty'));
+    const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: error: unable to find one of 'kustomization.yaml'`);
+    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    expect((await records(env, 'catalog', 'dev')).map((r) => [r.status, r.bad])).toEqual([['failed', false]]);
+    const dry = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty', '--dry-run'], { env });
+    expect(dry.code).toBe(3);
+    expect(dry.stdout).toMatch(/^dry run: deploy catalog 1\.0\.0 to dev failed: kubectl kustomize \S+ failed, nothing was applied: error: unable to find .*; nothing was changed\n$/);
+  });
+
+  it('kustomize: a dry run renders (read-only) and shows the apply and every rollout it would run', async () => {
+    const { dir, env, calls } = setup();
+    kustomizeApp(dir);
+    const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--dry-run'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('would run kubectl --context kind-dev -n shop-dev apply -f -');
+    expect(run.stderr).toContain('would run kubectl --context kind-dev -n catalog rollout status daemonset/agent --timeout=45s');
+    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    expect(await records(env, 'catalog', 'dev')).toEqual([]);
+  });
+
+  it('says kubectl is missing before anything runs (exit 2), and where tools.kubectl points to nothing', async () => {
+    const { dir, env, calls } = setup();
     const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env: { ...env, PATH: '/usr/bin/nonexistent' } });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('kubectl not found on PATH');
-    expect(run.stderr).toContain('tools.kubectl in deployments.yaml');
+    expect(run.stderr).toBe('error: kubectl not found on PATH: install it or set tools.kubectl in deployments.yaml\n');
+    writeFileSync(join(dir, 'deployments.yaml'), `tools: { kubectl: /opt/nowhere/kubectl }\n${readFileSync(join(dir, 'deployments.yaml'), 'utf8')}`);
+    const wrong = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe('error: kubectl not found at /opt/nowhere/kubectl: install it there or fix tools.kubectl in deployments.yaml\n');
+    expect(calls).toThrow(/ENOENT/);
+    expect(await records(env, 'shop', 'dev')).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Tar
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import { ApprovalError } from '../../src/errors.js';
 import { fakeWorld, type FakeWorld } from '../support/fakes.js';
+import type { Command, Executor } from '../../src/executors/types.js';
 
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 const prod: EnvironmentConfig = { ...dev, name: 'prod', protected: true };
@@ -279,6 +280,37 @@ describe('deployTarget', () => {
     expect(outcome.record.status).toBe('interrupted');
     expect(outcome.rollbacks).toEqual([]);
     expect(world.locks.held.size).toBe(0);
+  });
+});
+
+describe('a step that needs approval (terraform apply without auto_approve)', () => {
+  const gated: Executor = {
+    type: 'terraform',
+    tools: () => ['terraform'],
+    async plan(input) {
+      const step = (args: string[], extra: Partial<Command>): Command => ({ file: 'terraform', args, cwd: input.config.path, env: {}, timeoutMs: 1000, mutates: true, label: `terraform ${args[0]}`, phase: 'deploy', ...extra });
+      return { commands: [step(['plan'], { mutates: false }), step(['apply'], { needsApproval: true })], artifacts: {}, notes: [] };
+    },
+  };
+  const questions: string[] = [];
+  const ask = (answer: boolean) => async (question: string) => (questions.push(question), answer);
+
+  it.each([
+    ['asks in a terminal and applies when the answer is yes', true, 0, [['plan'], ['apply']]],
+    ['stops before the apply when the answer is no (exit 6), the plan shown', false, 6, [['plan']]],
+  ])('%s', async (_name, answer, exitCode, ran) => {
+    questions.length = 0;
+    const world = fakeWorld({ getExecutor: async () => gated, confirm: ask(answer) });
+    const outcome = await deployTarget(request('1.0.0', { interactive: true }, { config: config({ health_check: undefined }) }), world.deps);
+    expect(outcome.exitCode).toBe(exitCode);
+    expect(questions).toEqual(['Apply the plan above to web in dev?']);
+    expect(world.runners.flatMap((r) => r.ran.map((c) => c.args))).toEqual(ran);
+  });
+
+  it('applies without asking with --yes', async () => {
+    const world = fakeWorld({ getExecutor: async () => gated, confirm: ask(false) });
+    expect((await deployTarget(request('1.0.0', { approved: true }, { config: config({ health_check: undefined }) }), world.deps)).exitCode).toBe(0);
+    expect(world.runners.flatMap((r) => r.ran.map((c) => c.args[0]))).toEqual(['plan', 'apply']);
   });
 });
 

@@ -39,6 +39,15 @@ describe('the runner', () => {
     expect(result.output).not.toContain('line 10\n');
   });
 
+  it('keeps stdout whole up to the bound of the command, and says when it was longer', async () => {
+    const print = (n: number) => command(process.execPath, ['-e', `process.stdout.write("x".repeat(${n}))`]);
+    const runner = createRunner({ dryRun: false, maxStdoutBytes: 1000 });
+    const whole = await runner.run({ ...print(5000), maxStdoutBytes: 10_000 });
+    expect([whole.stdout.length, whole.stdoutTruncated]).toEqual([5000, undefined]);
+    const cut = await runner.run(print(5000));
+    expect([cut.stdout.length, cut.stdoutTruncated]).toEqual([1000, true]);
+  });
+
   it('says when a program is not there', async () => {
     const result = await createRunner({ dryRun: false }).run(command('no-such-tool-here', ['x']));
     expect(result.spawnError).toBe('no-such-tool-here: command not found');

@@ -7,8 +7,9 @@ import type { PlanInput } from '../../src/executors/types.js';
 import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../../src/executors/kubernetes.js';
 import { planTerraformDeploy } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
-import { planDockerDeploy, imageReference } from '../../src/executors/docker.js';
-import { planComposeDeploy } from '../../src/executors/docker-compose.js';
+import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
+import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
+import type { Command, Runner } from '../../src/executors/types.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -55,8 +56,24 @@ describe('kubernetes', () => {
     expect(plan.artifacts.manifests).toBe(stored);
   });
 
-  it('applies a kustomize folder with -k', () => {
-    expect(argv(planKubernetesDeploy(input({ type: 'kubernetes', kustomize: '/k/overlays/prod' }), undefined))).toEqual([['kubectl', 'apply', '-k', '/k/overlays/prod']]);
+  it('waits for a DaemonSet too, with rollout_timeout when it is set (the step limit follows it)', () => {
+    const rendered = 'kind: DaemonSet\nmetadata:\n  name: agent\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n';
+    const commands = planKubernetesDeploy(input({ type: 'kubernetes', manifests: '/k', rollout_timeout: 300_000, timeout: 60_000 }), rendered);
+    expect(argv(commands)).toEqual([
+      ['kubectl', 'apply', '-f', '-'],
+      ['kubectl', 'rollout', 'status', 'daemonset/agent', '--timeout=300s'],
+    ]);
+    expect(commands.map((c) => c.timeoutMs)).toEqual([60_000, 300_000]);
+  });
+
+  it('shows where a kustomize folder is rendered when it is not yet (a dry run without kubectl)', async () => {
+    const plan = await kubernetesExecutor.plan(input({ type: 'kubernetes', kustomize: '/k/overlays/my prod', namespace: 'shop' }));
+    expect(argv(plan.commands)).toEqual([
+      ['kubectl', 'kustomize', '/k/overlays/my prod'],
+      ['kubectl', '-n', 'shop', 'apply', '-f', '-'],
+    ]);
+    expect(plan.commands.map((c) => c.mutates)).toEqual([false, true]);
+    expect(plan.notes).toEqual(['kustomize: kubectl kustomize renders /k/overlays/my prod first; the rendered text is applied and kept in the record']);
   });
 
   it('names an undefined ${name} in a manifest', () => {
@@ -85,7 +102,7 @@ describe('terraform', () => {
       ['terraform', 'apply'],
     ]);
     expect(plan.args.slice(0, 3)).toEqual(['plan', '-input=false', '-no-color']);
-    expect(plan.args[3]).toMatch(/^-out=.*deployctl-web_prod_1\.tfplan$/);
+    expect(plan.args[3]).toMatch(new RegExp(`^-out=.*deployctl-web_prod_1-${process.pid}\\.tfplan$`));
     expect(plan.args.slice(4)).toEqual(planVars);
     expect(commands.map((c) => c.mutates)).toEqual([false, false, false, true]);
     expect(commands[3]!.args).toEqual(['apply', '-input=false', '-no-color', plan.args[3]!.slice(5)]);
@@ -95,7 +112,7 @@ describe('terraform', () => {
   });
 
   it('selects the workspace first', () => {
-    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-or-create', 'prod']);
+    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
   });
 });
 
@@ -147,10 +164,47 @@ describe('docker', () => {
     expect(imageReference('api', `@sha256:${'a'.repeat(64)}`)).toBe(`api@sha256:${'a'.repeat(64)}`);
   });
 
-  it('runs the stored image on rollback, without building', () => {
+  it('on a rollback, looks up the stored image it built (no build), before removing anything', () => {
     const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0' } }));
-    expect(argv(commands).map((a) => a[1])).toEqual(['rm', 'run']);
-    expect(argv(commands)[1]!.at(-1)).toBe('dash:1.0.0');
+    expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
+      ['docker', 'image', 'inspect'],
+      ['docker', 'rm', '-f'],
+      ['docker', 'run', '-d'],
+    ]);
+    expect(argv(commands)[0]).toEqual(['docker', 'image', 'inspect', '--format', '{{.Id}}', 'dash:1.0.0']);
+    expect(argv(commands)[2]!.at(-1)).toBe('dash:1.0.0');
+  });
+
+  it('on a rollback, pulls the stored image it pulled before removing anything', () => {
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0' } }));
+    expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
+      ['docker', 'pull', 'ghcr.io/acme/api:1.0.0'],
+      ['docker', 'rm', '-f'],
+      ['docker', 'run', '-d'],
+    ]);
+  });
+
+  it('names the image after the app when there is a build section and no image, and takes the port shorthand', () => {
+    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }));
+    expect(argv(commands)[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '-f', '/srv/my app/Dockerfile', '/srv/my app']);
+    expect(argv(commands)[2]!.slice(0, 9)).toEqual(['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'always', '-p', '5001:5001']);
+  });
+
+  describe('verify with docker inspect', () => {
+    const inspecting = (stdout: string): Runner => ({
+      run: async () => ({ exitCode: 0, output: '', stdout, durationMs: 1, timedOut: false, interrupted: false }),
+      stopAll: async () => {},
+    });
+    const found = (image: string, state: object) => JSON.stringify({ State: state, Image: image, ImageId: 'sha256:abc' });
+    it.each([
+      ['running the planned image', found('dash:1.4.2', { Running: true, Status: 'running' }), { ok: true, message: 'container web-prod runs dash:1.4.2', artifacts: { image_id: 'sha256:abc' } }],
+      ['running another image', found('dash:1.0.0', { Running: true, Status: 'running' }), { ok: false, message: 'container web-prod runs dash:1.0.0, not dash:1.4.2' }],
+      ['restarting', found('dash:1.4.2', { Running: true, Restarting: true, Status: 'restarting' }), { ok: false, message: 'container web-prod is restarting' }],
+      ['exited', found('dash:1.4.2', { Running: false, Status: 'exited' }), { ok: false, message: 'container web-prod is exited' }],
+      ['missing', '', { ok: false, message: 'container web-prod not found' }],
+    ])('%s', async (_name, stdout, expected) => {
+      expect(await dockerExecutor.verify!(input({ type: 'docker', image: 'dash' }), inspecting(stdout), [])).toEqual(expected);
+    });
   });
 });
 
@@ -165,5 +219,79 @@ describe('docker compose', () => {
   it('falls back to docker-compose v1, which has no --wait', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
     expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
+  });
+
+  it('pins the images of the record on a rollback, through an override on stdin, for the services the compose file still has', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n  worker: { build: . }\n');
+    const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' } };
+    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { docker: 'docker' }, artifacts: stored }));
+    const [up] = plan.commands;
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', `${dir}/docker-compose.yml`, '-f', '-', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect(JSON.parse(up!.input!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    expect(plan.notes).toEqual(['pinning the images of the record: shop:1.0.0, web-prod-worker']);
+    // docker-compose v1 cannot take the override next to the file: it says so and runs without it.
+    const v1 = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: stored }));
+    expect(v1.commands[0]!.args).toEqual(['-f', `${dir}/docker-compose.yml`, '-p', 'web-prod', 'up', '-d', '--remove-orphans']);
+    expect(v1.commands[0]!.input).toBeUndefined();
+    expect(v1.notes[0]).toContain('docker-compose v1 cannot pin the images of the record');
+  });
+
+  it('looks for the compose plugin with the docker of tools.docker, and falls back to docker-compose without it', () => {
+    const bin = tempDir();
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\n[ "$1 $2" = "compose version" ]\n', { mode: 0o755 });
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'docker') })).toEqual(['docker']);
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'nonexistent') })).toEqual(['docker-compose']);
+  });
+
+  describe('verify', () => {
+    function answering(stdout: Record<string, string>): Runner & { calls: string[][] } {
+      const calls: string[][] = [];
+      return {
+        calls,
+        async run(command: Command) {
+          calls.push(command.args);
+          const key = Object.keys(stdout).find((k) => command.args.join(' ').includes(k))!;
+          return { exitCode: 0, output: '', stdout: stdout[key]!, durationMs: 1, timedOut: false, interrupted: false };
+        },
+        async stopAll() {},
+      };
+    }
+    const ps = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+    it('v2: every service running (a one-shot that exited 0 counts as done), and the images kept', async () => {
+      const runner = answering({
+        ps: ps([
+          { Service: 'web', State: 'running', Image: 'shop:1.4.2' },
+          { Service: 'migrate', State: 'exited', ExitCode: 0, Image: 'shop-migrate:1.4.2' },
+        ]),
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { docker: 'docker' } }), runner, []);
+      expect(runner.calls).toEqual([['compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'web-prod', 'ps', '--all', '--format', 'json']]);
+      expect(result).toEqual({ ok: true, message: '2 service(s) running', artifacts: { services: ['web', 'migrate'], images: { web: 'shop:1.4.2', migrate: 'shop-migrate:1.4.2' } } });
+    });
+
+    it('v2: a crashed or restarting service fails the deploy', async () => {
+      const runner = answering({
+        ps: ps([
+          { Service: 'web', State: 'restarting', Image: 'shop:1.4.2' },
+          { Service: 'worker', State: 'exited', ExitCode: 1, Image: 'shop:1.4.2' },
+          { Service: 'cache', State: 'running', Image: 'redis:7' },
+        ]),
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { docker: 'docker' } }), runner, []);
+      expect(result.ok).toBe(false);
+      expect(result.message).toBe('not running: web (restarting), worker (exited)');
+    });
+
+    it('v1: the services of the config against the running ones, images from the config', async () => {
+      const runner = answering({
+        'ps --services': 'web\n',
+        config: 'services:\n  web:\n    image: shop:1.4.2\n  worker:\n    image: shop-worker:1.4.2\n',
+      });
+      const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { 'docker-compose': 'docker-compose' } }), runner, []);
+      expect(runner.calls.map((a) => a.slice(4))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
+      expect(result).toMatchObject({ ok: false, message: 'not running: worker (not running)', artifacts: { images: { web: 'shop:1.4.2', worker: 'shop-worker:1.4.2' } } });
+    });
   });
 });
