@@ -35,10 +35,18 @@ describe('loadConfig: every problem, with file, line, column and key path', () =
     ]);
   });
 
-  it('reports malformed YAML with its position', async () => {
+  it('reports malformed YAML at the bracket left open, with the key path around it', async () => {
     expect(await problemsOf(fixture('malformed'))).toEqual([
-      expect.stringMatching(/^deployments\.yaml:5:1: invalid YAML: /),
+      'deployments.yaml:4:15 deployments.web.commands: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
+  });
+
+  it.each([
+    ['an unclosed quote', 'deployments:\n  web:\n    type: shell\n    health_check:\n      url: "http://x\n      retries: 2\n', 'deployments.yaml:5:12 deployments.web.health_check.url: invalid YAML: Missing closing "quote'],
+    ['a misindented key', 'deployments:\n  web:\n    type: shell\n    health_check:\n      url: x\n     retries: 2\n', 'deployments.yaml:6:1 deployments.web.health_check.retries: invalid YAML: All mapping items must start at the same column'],
+    ['a duplicate key', 'deployments:\n  web:\n    type: shell\n    type: docker\n', 'deployments.yaml:4:5 deployments.web.type: invalid YAML: Map keys must be unique'],
+  ])('reports %s with its line, column and key path', async (_what, deployments, message) => {
+    expect(await problemsOf(configDir('environments:\n  dev: {}\n', deployments))).toEqual([message]);
   });
 
   it('reports wrong types and bad durations', async () => {
