@@ -55,6 +55,7 @@ const notifications = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    timeout: { ...duration, description: 'overall time limit of the notifications of one deployment, retries included (10s)' },
     slack: {
       type: 'object',
       additionalProperties: false,
