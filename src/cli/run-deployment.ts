@@ -63,7 +63,7 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
   const live = Boolean(ctx.io.stderr.isTTY) && !ctx.nonInteractive && !ctx.options.json && ctx.options.logFormat !== 'json' && !ctx.options.quiet;
   if (live && !ctx.io.env.DEPLOYCTL_PLAIN) {
     const { createInkProgress } = await import('../ui/load.js').then((m) => m.loadProgress());
-    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream });
+    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream, color: ctx.color });
   }
   const { createPlainReporter } = await import('../ui/plain-reporter.js');
   const emit = createPlainReporter({

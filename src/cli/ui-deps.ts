@@ -10,13 +10,14 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
   const { loadConfig } = await import('../config/load.js');
   const { FileHistoryStore } = await import('../state/history.js');
   const { ensureHome } = await import('../state/paths.js');
+  const { prepareHome } = await import('../engine/wiring.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
   const engine = async () => {
     const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
     return { prepareRollback, preparePromotion, runDeployment };
   };
-  await ensureHome(ctx.home);
+  await prepareHome(ctx.home, ensureHome);
   let firstLoad: Promise<import('../ui/board.js').BoardData> | undefined;
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
@@ -38,6 +39,15 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
       try {
         const { prepareRollback } = await engine();
         return { version: (await prepareRollback(quiet, app, { env })).target.version };
+      } catch (error) {
+        if (error instanceof UsageError) return { reason: error.message };
+        throw error;
+      }
+    },
+    async previewPromotion(app, from, to) {
+      try {
+        const { preparePromotion } = await engine();
+        return { version: (await preparePromotion(quiet, app, { from, to })).version };
       } catch (error) {
         if (error instanceof UsageError) return { reason: error.message };
         throw error;
