@@ -17,9 +17,11 @@ export function parseDuration(value: string | number): number | undefined {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1).replace(/\.0$/, '') : Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.round(s % 60) ? `${Math.round(s % 60)}s` : ''}`;
+  if (s < 10) return `${s.toFixed(1).replace(/\.0$/, '')}s`;
+  const whole = Math.round(s);
+  if (whole < 60) return `${whole}s`;
+  const m = Math.floor(whole / 60);
+  if (m < 60) return `${m}m${whole % 60 ? `${whole % 60}s` : ''}`;
   const h = Math.floor(m / 60);
   return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
 }
