@@ -9,6 +9,7 @@ export interface PromoteOptions {
   force?: boolean;
   dryRun?: boolean;
   waitLock?: string;
+  set?: string[];
 }
 
 /** Picks the route, checks the gates, and resolves the target; `work` then deploys it. */
@@ -16,7 +17,7 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   const { assertName } = await import('../names.js');
   const { loadConfig } = await import('../config/load.js');
   const { FileHistoryStore } = await import('../state/history.js');
-  const { planPromotion, checkPromotionGates } = await import('../engine/promote.js');
+  const { planPromotion, checkPromotionGates, promotedArtifacts } = await import('../engine/promote.js');
   const { prepareTarget, parseDurationFlag } = await import('./target.js');
   const { deployTarget } = await import('../engine/deploy.js');
   assertName('app', appName);
@@ -37,11 +38,13 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
     force: Boolean(opts.force),
   });
   ctx.io.stderr.write(`promoting ${appName} ${source.version} from ${route.from} to ${route.to}\n`);
-  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version });
+  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version, set: opts.set });
+  target.artifacts = promotedArtifacts(source);
   const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
   return {
     route,
     version: source.version,
+    target,
     work: (deps: EngineDeps) =>
       deployTarget(
         {

@@ -137,3 +137,57 @@ describe('rollback that falls through to an older good version', () => {
     }
   });
 });
+
+describe('the demo app promoted dev → qa → staging → prod', () => {
+  it('moves 1.0.0 along with its gates, each server answering it, list and diff following', async () => {
+    const home = tempDir('deployctl-home-');
+    const runDir = tempDir('deployctl-hello-');
+    const env = cleanEnv({ DEPLOYCTL_HOME: home, HELLO_RUN_DIR: runDir });
+    const envs = ['dev', 'qa', 'staging', 'prod'] as const;
+    const ports: Record<string, number> = {};
+    for (const e of envs) ports[e] = await freePort();
+    const cli = (...args: string[]) => runCli(args, { env });
+    const row = async () => (await cli('list')).stdout.split('\n').find((l) => l.startsWith('hello'))!.trim().split(/\s+/);
+    try {
+      expect((await cli('deploy', 'hello', '-e', 'dev', '--version', '1.0.0', '--set', `variables.PORT=${ports.dev}`)).code).toBe(0);
+      expect(await row()).toEqual(['hello', '1.0.0', '-', '-', '-']);
+
+      const before = await cli('diff', 'dev', 'qa', 'hello', '--exit-code');
+      expect(before.code).toBe(2);
+      expect(before.stdout).toContain('hello: dev 1.0.0');
+      expect(before.stdout).toContain('qa (not deployed)');
+      expect(before.stdout).toContain('to bring qa up to dev: deployctl promote hello --from dev --to qa');
+
+      const skipping = await cli('promote', 'hello', '--from', 'dev', '--to', 'staging', '--set', `variables.PORT=${ports.staging}`);
+      expect(skipping.code).toBe(2);
+      expect(skipping.stderr).toContain('staging requires hello 1.0.0 to have succeeded in qa first, and it has not');
+
+      expect((await cli('promote', 'hello', '--set', `variables.PORT=${ports.qa}`)).code).toBe(0);
+      expect(await healthOf(ports.qa!)).toEqual({ status: 'ok', version: '1.0.0' });
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '-', '-']);
+      const after = await cli('diff', 'dev', 'qa', 'hello', '--exit-code');
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain('same version (1.0.0); the config of the two environments differs:');
+
+      expect((await cli('promote', 'hello', '--to', 'staging', '--set', `variables.PORT=${ports.staging}`)).code).toBe(0);
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '1.0.0', '-']);
+
+      const unapproved = await cli('promote', 'hello', '--to', 'prod', '--set', `variables.PORT=${ports.prod}`);
+      expect(unapproved.code).toBe(6);
+      expect(unapproved.stderr).toContain('prod is protected: promote hello 1.0.0 from staging to prod needs approval');
+      const prod = await cli('promote', 'hello', '--to', 'prod', '--yes', '--set', `variables.PORT=${ports.prod}`, '--json');
+      expect(prod.code).toBe(0);
+      expect(JSON.parse(prod.stdout).record).toMatchObject({ action: 'promote', env: 'prod', version: '1.0.0', from: { env: 'staging' } });
+      expect(await healthOf(ports.prod!)).toEqual({ status: 'ok', version: '1.0.0' });
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '1.0.0', '1.0.0']);
+
+      const nothing = await cli('promote', 'hello');
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toContain('nothing to promote: hello runs the same version everywhere it is deployed');
+    } finally {
+      for (const e of envs) {
+        execFileSync(process.execPath, ['examples/hello/ctl.mjs', 'stop'], { cwd: repoRoot, env: { ...env, PORT: String(ports[e]), DEPLOY_ENV: e } });
+      }
+    }
+  });
+});
