@@ -38,7 +38,7 @@ export async function runDeployment(
     const outcome = await work(deps).finally(() => reporter.finish());
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
-      await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line)).catch((e: Error) =>
+      await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>
         ctx.io.stderr.write(`warning: could not write the GitHub Actions summary: ${e.message}\n`),
       );
     }
@@ -66,12 +66,21 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
     return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream, color: ctx.color });
   }
   const { createPlainReporter } = await import('../ui/plain-reporter.js');
-  const emit = createPlainReporter({
+  const plain = createPlainReporter({
     write: (text) => ctx.io.stderr.write(text),
     format: ctx.options.logFormat === 'json' ? 'json' : 'text',
     quiet: ctx.options.quiet,
     verbose: ctx.options.verbose,
   });
+  let emit = plain;
+  if (ctx.io.env.GITHUB_ACTIONS === 'true') {
+    // Warnings (a notification not sent, a stale lock taken over) become annotations on the run too.
+    const { githubWarning } = await import('../notify/github.js');
+    emit = (event) => {
+      plain(event);
+      if (event.type === 'log' && event.level === 'warn') ctx.io.stderr.write(`${githubWarning(event.message)}\n`);
+    };
+  }
   return { emit, pause: () => {}, resume: () => {}, finish: async () => {} };
 }
 

@@ -283,6 +283,8 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     return check;
   };
   const health = normalizeCheck('health_check');
+  const slack = (interpolated.notifications as Raw | undefined)?.slack as Raw | undefined;
+  if (slack && !slack.webhook_url) report(['notifications', 'slack'], 'slack notifications need webhook_url: (at the top of deployments.yaml, or here)');
   normalizeCheck('pre_check');
 
   // Paths to absolute ones.

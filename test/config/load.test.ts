@@ -155,6 +155,42 @@ describe('resolveApp: merge, interpolation, secrets, versions', () => {
     expect((await resolveApp(await loadConfig({ configDir: dir }), 'web', 'dev')).version).toBe(`${sha}-dirty`);
   });
 
+  it('merges notifications: top level < environment < app < app in that environment; lists replaced', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n  prod:\n    notifications: { slack: { on: [failure] } }\n',
+      [
+        'notifications:',
+        '  slack: { webhook_url: "https://hooks.slack.example/T1", channel: "#deploys" }',
+        '  webhooks: [{ url: "https://a.example" }]',
+        'deployments:',
+        '  web:',
+        '    type: shell',
+        '    version: "1"',
+        '    commands: [[echo]]',
+        '    notifications: { slack: { channel: "#web" } }',
+        '    environments:',
+        '      prod: { notifications: { webhooks: [{ url: "https://b.example", on: [promote] }] } }',
+        '',
+      ].join('\n'),
+    );
+    const loaded = await loadConfig({ configDir: dir });
+    expect((await resolveApp(loaded, 'web', 'dev', { processEnv: {} })).config.notifications).toEqual({
+      slack: { webhook_url: 'https://hooks.slack.example/T1', channel: '#web' },
+      webhooks: [{ url: 'https://a.example' }],
+    });
+    expect((await resolveApp(loaded, 'web', 'prod', { processEnv: {} })).config.notifications).toEqual({
+      slack: { webhook_url: 'https://hooks.slack.example/T1', channel: '#web', on: ['failure'] },
+      webhooks: [{ url: 'https://b.example', on: ['promote'] }],
+    });
+  });
+
+  it('needs a webhook_url once the Slack settings are merged', async () => {
+    const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    version: "1"\n    commands: [[echo]]\n    notifications: { slack: { channel: "#web" } }\n');
+    await expect(resolveApp(await loadConfig({ configDir: dir }), 'web', 'dev', { processEnv: {} })).rejects.toThrow(
+      'deployments.web.notifications.slack: slack notifications need webhook_url: (at the top of deployments.yaml, or here)',
+    );
+  });
+
   it('asks for --version when there is no version anywhere', async () => {
     const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    commands: [[echo]]\n');
     const loaded = await loadConfig({ configDir: dir });
