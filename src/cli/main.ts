@@ -47,7 +47,7 @@ export function globalOptions(command: Command): GlobalOptions {
 function globalsFromArgv(args: string[]): GlobalOptions {
   const at = args.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
   const format = at < 0 ? undefined : args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1];
-  return { json: args.includes('--json'), verbose: args.includes('-v') || args.includes('--verbose'), logFormat: format === 'json' ? 'json' : 'text' };
+  return { json: args.includes('--json'), logFormat: format === 'json' ? 'json' : 'text' };
 }
 
 export function defaultIo(): Io {
@@ -112,7 +112,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       const words = userArgs.filter((a) => !a.startsWith('-'));
       const sub = program.commands.find((c) => c.name() === words[0]);
       const usage = new UsageError((e.message ?? String(error)).replace(/^error: /, ''), `see: deployctl ${sub ? `${sub.name()} ` : ''}--help`);
-      return reportFailure(usage, { ...globalsFromArgv(userArgs), verbose: false }, io);
+      return reportFailure(usage, globalsFromArgv(userArgs), io);
     }
     failure = error;
   }

@@ -44,7 +44,6 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   return {
     route,
     version: source.version,
-    target,
     work: (deps: EngineDeps) =>
       deployTarget(
         {

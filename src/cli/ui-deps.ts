@@ -9,7 +9,6 @@ import { UsageError } from '../errors.js';
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { prefetch(): void }> {
   const { loadConfig } = await import('../config/load.js');
   const { FileHistoryStore } = await import('../state/history.js');
-  const { ensureHome } = await import('../state/paths.js');
   const { prepareHome } = await import('../engine/wiring.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
@@ -17,7 +16,7 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
     const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
     return { prepareRollback, preparePromotion, runDeployment };
   };
-  await prepareHome(ctx.home, ensureHome);
+  await prepareHome(ctx.home);
   let firstLoad: Promise<import('../ui/board.js').BoardData> | undefined;
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };

@@ -53,9 +53,9 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
 }
 
 /**
- * Where to send someone for a YAML syntax error: an error found at the end of the file (an unclosed
- * bracket or quote) points at the last line with content, and the key path is read from the
- * indentation of the lines above, since a document that does not parse has no tree to ask.
+ * Where to send someone for a YAML syntax error. One found at the end of the file is most likely a
+ * quote or bracket left open: it points there (else at the last line with content). The key path is
+ * read from the indentation of the lines above, since a document that does not parse has no tree.
  */
 export function syntaxErrorPlace(text: string, at: { line: number; col: number }): { line: number; column: number; path?: string } {
   const textLines = text.split('\n');
@@ -63,7 +63,6 @@ export function syntaxErrorPlace(text: string, at: { line: number; col: number }
   let column = at.col;
   const atEnd = !textLines.slice(line - 1).some((l, i) => (i === 0 ? l.slice(at.col - 1) : l).trim());
   if (atEnd) {
-    // Found at the end: most likely a quote or bracket opened above and never closed.
     while (line > 1 && !textLines[line - 1]!.trim()) line--;
     column = textLines[line - 1]!.search(/\S|$/) + 1;
     for (let i = line; i >= 1; i--) {

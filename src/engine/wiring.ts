@@ -14,18 +14,17 @@ export interface WiringOptions {
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
-  const [{ FileHistoryStore, newRecordId }, { FileLockManager }, { ensureHome }, runnerModule, executors, shell, tools, health] =
+  const [{ FileHistoryStore, newRecordId }, { FileLockManager }, runnerModule, executors, shell, tools, health] =
     await Promise.all([
       import('../state/history.js'),
       import('../state/locks.js'),
-      import('../state/paths.js'),
       import('./runner.js'),
       import('../executors/index.js'),
       import('../executors/shell.js'),
       import('../executors/tools.js'),
       import('../health/check.js'),
     ]);
-  await prepareHome(ctx.home, ensureHome);
+  await prepareHome(ctx.home);
   const env = ctx.io.env;
   const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
   return {
@@ -57,7 +56,8 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
 }
 
 /** The state folder, created when missing; one that cannot be used is a usage error, not a bug. */
-export async function prepareHome(home: string, ensureHome: (home: string) => Promise<void>): Promise<void> {
+export async function prepareHome(home: string): Promise<void> {
+  const { ensureHome } = await import('../state/paths.js');
   try {
     await ensureHome(home);
   } catch (error) {
