@@ -85,6 +85,24 @@ describe('the demo app, end to end', () => {
     expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
   });
 
+  it('rolls back to the record or version named by --to, and refuses one that did not succeed', async () => {
+    const byVersion = await runCli(['rollback', 'hello', '-e', 'dev', '--to', '1.2.0', '--json'], { env });
+    expect(byVersion.code).toBe(0);
+    expect(JSON.parse(byVersion.stdout).record).toMatchObject({ action: 'rollback', version: '1.2.0', status: 'succeeded' });
+    expect(await healthOf(port)).toMatchObject({ version: '1.2.0' });
+    const records = JSON.parse((await runCli(['history', 'hello', '-e', 'dev', '--json', '--limit', '50'], { env })).stdout).records as Array<{ id: string; action: string; version: string }>;
+    const first = records.at(-1)!;
+    const byId = await runCli(['rollback', 'hello', '-e', 'dev', '--to', first.id, '--json'], { env });
+    expect(JSON.parse(byId.stdout).record).toMatchObject({ action: 'rollback', version: '1.0.0', rollbackOf: first.id });
+    expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
+    const bad = await runCli(['rollback', 'hello', '-e', 'dev', '--to', records.find((r) => r.version === '1.1.0')!.id], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error: record hello_dev_\S+ \(1\.1\.0\) ended rolled_back: only a succeeded deployment can be re-applied/);
+    const none = await runCli(['rollback', 'hello', '-e', 'dev', '--to', '9.9.9'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no deployment of hello in dev has the id or version "9.9.9"');
+  });
+
   it.each([
     [['deploy', 'hello', '-e', 'dev', '--version', '1.0;rm -rf /'], 'invalid version "1.0;rm -rf /"'],
     [['deploy', '../x', '-e', 'dev', '--version', '1.0.0'], 'invalid app name "../x"'],

@@ -140,6 +140,19 @@ describe.skipIf(toolMissing('tmux'))('deployctl in a terminal', () => {
     expect(screen(failing, true)).not.toMatch(COLOUR);
   });
 
+  it.each([
+    ['CI set', [], { CI: 'true' }, ''],
+    ['--json', ['--json'], {}, ` > ${join(tempDir(), 'out.json')}`],
+  ])('deploy in a terminal with %s: plain timestamped lines, no control codes', async (_what, flags, extra, redirect) => {
+    const { dir, home } = config('deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n');
+    const session = startInTmux(['deploy', 'web', '-e', 'dev', '--version', '1.0.0', ...(flags as string[])], { DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, ...extra }, undefined, `${redirect}; echo EXIT=$?; sleep 60`);
+    const shown = await waitFor(session, 'EXIT=', 20_000);
+    expect(shown).toContain('EXIT=0');
+    expect(shown).toMatch(/^\d\d:\d\d:\d\d deploy web 1\.0\.0 to dev \(record web_dev_\S+\)$/m);
+    expect(shown).toMatch(/^\d\d:\d\d:\d\d ✓ deploy web 1\.0\.0 to dev: succeeded/m);
+    expect(screen(session, true)).not.toMatch(COLOUR);
+  });
+
   it('ui: refuses without a terminal, pointing at status --json', async () => {
     const run = await runCli(['ui']);
     expect(run.code).toBe(2);
