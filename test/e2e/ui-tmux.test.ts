@@ -153,6 +153,25 @@ describe.skipIf(toolMissing('tmux'))('deployctl in a terminal', () => {
     expect(screen(session, true)).not.toMatch(COLOUR);
   });
 
+  it('a protected environment asks in a terminal, naming app, version, from and to; with CI set it never asks', async () => {
+    const { dir, home } = config('deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n');
+    const vars = { DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir };
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: cleanEnv(vars) })).code).toBe(0);
+
+    const ci = startInTmux(['promote', 'web', '--to', 'prod'], { ...vars, CI: 'true' }, undefined, '; echo EXIT=$?; sleep 60');
+    const refused = await waitFor(ci, 'EXIT=', 20_000);
+    expect(refused).toContain('EXIT=6');
+    expect(refused).toContain('error: prod is protected: promote web 1.0.0 from dev to prod needs approval');
+    expect(refused).not.toContain('[y/N]');
+
+    const asked = startInTmux(['promote', 'web', '--to', 'prod'], vars, undefined, '; echo EXIT=$?; sleep 60');
+    await waitFor(asked, 'prod is protected. Promote web 1.0.0 from dev to prod? [y/N]');
+    tmux('send-keys', '-t', asked, 'y', 'Enter');
+    const shown = await waitFor(asked, 'EXIT=', 20_000);
+    expect(shown).toContain('EXIT=0');
+    expect(shown).toMatch(/promoted web 1\.0\.0 to prod \(record web_prod_\S+\)/);
+  });
+
   it('ui: refuses without a terminal, pointing at status --json', async () => {
     const run = await runCli(['ui']);
     expect(run.code).toBe(2);
