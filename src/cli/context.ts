@@ -53,6 +53,20 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
   return { options, io, home, configDir, nonInteractive, color, commandLine };
 }
 
+/**
+ * A line for people on stderr, outside a deployment's own progress: plain text (`warning: ...` for a
+ * warning), or a JSON line `{ time, level, event, message, ...fields }` with --log-format json. With -q
+ * only warnings are shown.
+ */
+export function logLine(ctx: CliContext, level: 'info' | 'warn', event: string, message: string, fields: Record<string, unknown> = {}): void {
+  if (ctx.options.quiet && level === 'info') return;
+  if (ctx.options.logFormat === 'json') {
+    ctx.io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, message, ...fields })}\n`);
+  } else {
+    ctx.io.stderr.write(`${level === 'warn' ? 'warning: ' : ''}${message}\n`);
+  }
+}
+
 export function isCi(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.CI && env.CI !== 'false' && env.CI !== '0') || Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL || env.TF_BUILD || env.CIRCLECI);
 }

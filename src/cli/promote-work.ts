@@ -37,7 +37,8 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
     now: new Date(),
     force: Boolean(opts.force),
   });
-  ctx.io.stderr.write(`promoting ${appName} ${source.version} from ${route.from} to ${route.to}\n`);
+  const { logLine } = await import('./context.js');
+  logLine(ctx, 'info', 'promotion', `promoting ${appName} ${source.version} from ${route.from} to ${route.to}`, { app: appName, version: source.version, from: route.from, to: route.to });
   const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version, set: opts.set });
   target.artifacts = promotedArtifacts(source);
   const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;

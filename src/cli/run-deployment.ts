@@ -1,5 +1,5 @@
 // What deploy, rollback and promote share: the reporter, Ctrl-C handling, and the result they print.
-import type { CliContext, CommandResult } from './context.js';
+import { logLine, type CliContext, type CommandResult } from './context.js';
 import type { DeployOutcome, EngineDeps } from '../engine/deploy.js';
 import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
@@ -25,7 +25,7 @@ export async function runDeployment(
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
-    ctx.io.stderr.write(`\n${signal}: stopping the running commands (press Ctrl-C again to quit at once)\n`);
+    logLine(ctx, 'warn', 'signal', `${signal}: stopping the running commands (press Ctrl-C again to quit at once)`);
     abort.abort();
   };
   const handleSignals = options.handleSignals !== false;
@@ -39,7 +39,7 @@ export async function runDeployment(
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
       await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>
-        ctx.io.stderr.write(`warning: could not write the GitHub Actions summary: ${e.message}\n`),
+        logLine(ctx, 'warn', 'github', `could not write the GitHub Actions summary: ${e.message}`),
       );
     }
     return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };

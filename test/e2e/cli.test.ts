@@ -158,6 +158,27 @@ describe('global flags', () => {
     expect(JSON.parse(failed.stderr)).toMatchObject({ level: 'error', event: 'error', code: 'usage', exitCode: 2, message: 'unknown app "nope"' });
   });
 
+  it('--log-format json holds for every command that writes to stderr: promote, health, validate, usage errors', async () => {
+    const { dir, env } = project(
+      'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n    health_check: { type: command, command: [node, -e, "0"] }\n',
+      'environments:\n  dev: {}\n  qa: {}\n',
+    );
+    const jsonLines = (stderr: string) => stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; event: string; message?: string });
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1', '-q'], { env })).code).toBe(0);
+    const promote = await runCli(['promote', 'web', '--log-format', 'json'], { env });
+    expect(promote.code).toBe(0);
+    expect(jsonLines(promote.stderr)[0]).toMatchObject({ level: 'info', event: 'promotion', message: 'promoting web 1 from dev to qa', from: 'dev', to: 'qa' });
+    const health = await runCli(['health', 'web', '-e', 'qa', '--log-format', 'json'], { env });
+    expect(health.code).toBe(0);
+    expect(jsonLines(health.stderr)).toEqual([expect.objectContaining({ event: 'health-attempt', attempt: expect.objectContaining({ attempt: 1, ok: true }) })]);
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    comands: []\n');
+    const validate = await runCli(['validate', '--log-format', 'json'], { env });
+    expect(validate.code).toBe(2);
+    expect(jsonLines(validate.stderr)).toEqual([expect.objectContaining({ event: 'validate', message: '1 problem in the configuration:' })]);
+    const usage = await runCli(['deploy', 'web', '--log-format', 'json'], { env });
+    expect(jsonLines(usage.stderr)).toEqual([expect.objectContaining({ level: 'error', event: 'error', code: 'usage', exitCode: 2 })]);
+  });
+
   it('usage errors from the command line: exit 2, a hint, and JSON with --json', async () => {
     const { env } = project(app);
     const missing = await runCli(['deploy', 'web', '--version', '1'], { env });
