@@ -55,10 +55,12 @@ const notifications = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    timeout: { ...duration, description: 'overall time limit of the notifications of one deployment, retries included (10s)' },
     slack: {
       type: 'object',
       additionalProperties: false,
-      required: ['webhook_url'],
+      // Not required here: an app or environment may override only `on:` or `channel:`; the merged
+      // settings are checked for a webhook_url when the app is resolved.
       properties: { webhook_url: { type: 'string' }, channel: { type: 'string' }, on },
     },
     webhooks: {

@@ -30,6 +30,7 @@ export interface CliContext {
   configDir: string;
   /** True when deployctl must never prompt: stdin not a TTY, or CI set. */
   nonInteractive: boolean;
+  /** Colours allowed: no --no-color, no NO_COLOR, not a dumb terminal. Only the Ink views use colour. */
   color: boolean;
   /** A one-line command description for locks and records: "deploy web -e prod --version 1.2". */
   commandLine: string;
@@ -48,8 +49,22 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
   const home = resolve(io.cwd, options.home ?? env.DEPLOYCTL_HOME ?? join(homedir(), '.deployctl'));
   const configDir = resolve(io.cwd, options.configDir ?? env.DEPLOYCTL_CONFIG_DIR ?? '.');
   const nonInteractive = !io.stdin.isTTY || isCi(env);
-  const color = options.color !== false && !env.NO_COLOR && Boolean(io.stderr.isTTY) && env.TERM !== 'dumb';
+  const color = options.color !== false && !env.NO_COLOR && env.TERM !== 'dumb';
   return { options, io, home, configDir, nonInteractive, color, commandLine };
+}
+
+/**
+ * A line for people on stderr, outside a deployment's own progress: plain text (`warning: ...` for a
+ * warning), or a JSON line `{ time, level, event, message, ...fields }` with --log-format json. With -q
+ * only warnings are shown.
+ */
+export function logLine(ctx: CliContext, level: 'info' | 'warn', event: string, message: string, fields: Record<string, unknown> = {}): void {
+  if (ctx.options.quiet && level === 'info') return;
+  if (ctx.options.logFormat === 'json') {
+    ctx.io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, message, ...fields })}\n`);
+  } else {
+    ctx.io.stderr.write(`${level === 'warn' ? 'warning: ' : ''}${message}\n`);
+  }
 }
 
 export function isCi(env: NodeJS.ProcessEnv): boolean {

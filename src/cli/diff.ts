@@ -7,7 +7,7 @@ export function registerDiff(program: Command, app: CliApp): void {
       program
         .command('diff <src_env> <dst_env> [app]')
         .description('versions and resolved config that differ between two environments, and how to bring dst up to src')
-        .option('--exit-code', 'exit 2 when something differs, 0 when nothing does (like helm diff --detailed-exitcode)'),
+        .option('--exit-code', 'exit 2 when an app runs a different version in dst than in src, 0 when not (like helm diff --detailed-exitcode)'),
     )
     .action(
       app.action(async (ctx, src: string, dst: string, appName: string | undefined, opts: { exitCode?: boolean }) => {
@@ -27,6 +27,8 @@ export function registerDiff(program: Command, app: CliApp): void {
         for (const env of [src, dst]) if (!envs.includes(env)) throw new UsageError(`unknown environment "${env}"`, `environments.yaml defines: ${envs.join(', ')}`);
         if (appName && !loaded.apps.includes(appName)) throw new UsageError(`unknown app "${appName}"`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
         const history = await openHistory(ctx.home);
+        // Along the promotion order dst is brought up to src by a promotion; against it, by a deploy.
+        const forward = envs.indexOf(dst) > envs.indexOf(src);
         const sortKeys = (value: unknown): unknown =>
           Array.isArray(value) ? value.map(sortKeys) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)])) : value;
         const apps = [];
@@ -47,26 +49,35 @@ export function registerDiff(program: Command, app: CliApp): void {
           const configDiff = unifiedDiff(stringify(sortKeys(b.config)), stringify(sortKeys(a.config)), { fromLabel: `${name} in ${dst}`, toLabel: `${name} in ${src}` });
           const repo = (await resolveApp(loaded, name, src, { version: a.version ?? '0.0.0', processEnv: ctx.io.env }).catch(() => undefined))?.config.repo;
           const commits = repo && a.version && b.version && a.version !== b.version ? gitCommitsBetween(String(repo), b.version, a.version) : undefined;
-          const same = a.version === b.version && !configDiff;
+          const sameVersion = a.version === b.version;
           apps.push({
             app: name,
             src: { version: a.version, at: a.at, by: a.by },
             dst: { version: b.version, at: b.at, by: b.by },
-            same,
+            sameVersion,
+            same: sameVersion && !configDiff,
             configDiff,
             commits: commits ?? null,
-            command: a.version && a.version !== b.version ? `deployctl promote ${name} --from ${src} --to ${dst}` : null,
+            command:
+              a.version && a.version !== b.version
+                ? forward
+                  ? `deployctl promote ${name} --from ${src} --to ${dst}`
+                  : `deployctl deploy ${name} -e ${dst} --version ${a.version}`
+                : null,
           });
         }
         const lines: string[] = [];
         for (const a of apps) {
           lines.push(`${a.app}: ${src} ${a.src.version ?? '(not deployed)'}${a.src.by ? ` (by ${a.src.by}, ${a.src.at})` : ''}  ${dst} ${a.dst.version ?? '(not deployed)'}${a.dst.by ? ` (by ${a.dst.by}, ${a.dst.at})` : ''}`);
           if (a.same) lines.push('  same version and config');
+          else if (a.sameVersion) lines.push(`  same version${a.src.version ? ` (${a.src.version})` : ''}; the config of the two environments differs:`);
           if (a.commits?.length) lines.push(`  commits from ${a.dst.version} to ${a.src.version}:`, ...a.commits.map((c) => `    ${c}`));
           if (a.configDiff) lines.push(...a.configDiff.trimEnd().split('\n').map((l) => `  ${l}`));
           if (a.command) lines.push(`  to bring ${dst} up to ${src}: ${a.command}`);
         }
-        const differs = apps.some((a) => !a.same);
+        // Environments differ in their settings by design (ports, replicas): the exit code says whether
+        // dst runs what src runs, that is whether a promotion would change anything.
+        const differs = apps.some((a) => !a.sameVersion);
         return {
           exitCode: opts.exitCode && differs ? 2 : 0,
           data: { schemaVersion: 1, src, dst, differs, apps },

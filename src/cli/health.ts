@@ -22,6 +22,7 @@ export function registerHealth(program: Command, app: CliApp): void {
         const { maskText } = await import('../engine/secrets.js');
         const { formatDuration } = await import('../config/duration.js');
         const { UsageError, HealthError } = await import('../errors.js');
+        const { logLine } = await import('./context.js');
         const loaded = await loadTargetConfig(ctx, appName, opts.env);
         const store = await openHistory(ctx.home);
         // The version to expect: the one running there, else the last one tried there.
@@ -41,7 +42,9 @@ export function registerHealth(program: Command, app: CliApp): void {
           runner: createRunner({ dryRun: false, env: { ...ctx.io.env, ...resolved.config.variables } }),
           cwd: resolved.config.path,
           onAttempt: (a) => {
-            if (!ctx.options.quiet) ctx.io.stderr.write(`${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${mask(a.message)} (${formatDuration(a.latencyMs)})\n`);
+            logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${mask(a.message)} (${formatDuration(a.latencyMs)})`, {
+              attempt: { ...a, message: mask(a.message) },
+            });
           },
         });
         const data = { schemaVersion: 1, app: appName, env: opts.env, version: resolved.version, ok: result.ok, message: mask(result.message), attempts: result.attempts.map((a) => ({ ...a, message: mask(a.message) })) };

@@ -37,7 +37,8 @@ export function registerHistory(program: Command, app: CliApp): void {
         const store = await openHistory(ctx.home);
         const records = await store.list({ app: appName, env: opts.env, status: opts.status as DeployRecord['status'] | undefined, since, limit });
         if (records.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
-        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        const { logLine } = await import('./context.js');
+        for (const warning of store.warnings()) logLine(ctx, 'warn', 'history', warning);
         const text = records.length
           ? renderTable(
               ['ID', 'APP', 'ENV', 'VERSION', 'ACTION', 'STATUS', 'STARTED', 'DURATION', 'BY'],

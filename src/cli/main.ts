@@ -25,6 +25,31 @@ function addGlobalOptions(command: Command): Command {
     .option('--no-color', 'no colours (also NO_COLOR)');
 }
 
+/**
+ * The options of a command and the commands above it. A flag given on the command line wins wherever
+ * it was written (`deployctl --json deploy ...` or `deployctl deploy ... --json`); a default never
+ * overrides a given value (commander's optsWithGlobals lets the program's defaults win).
+ */
+export function globalOptions(command: Command): GlobalOptions {
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain) {
+    for (const [key, value] of Object.entries(c.opts())) {
+      if (value === undefined || (c.getOptionValueSource(key) === 'default' && key in merged)) continue;
+      merged[key] = value;
+    }
+  }
+  return merged as GlobalOptions;
+}
+
+/** Global flags read straight from argv, for errors commander raises before any action runs. */
+function globalsFromArgv(args: string[]): GlobalOptions {
+  const at = args.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
+  const format = at < 0 ? undefined : args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1];
+  return { json: args.includes('--json'), logFormat: format === 'json' ? 'json' : 'text' };
+}
+
 export function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
@@ -47,6 +72,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Usage errors are reported like every other error (text, --json or --log-format json), below.
+      outputError: () => {},
     })
     .exitOverride();
   addGlobalOptions(program);
@@ -58,7 +85,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       (handler) =>
       async (...args: any[]) => {
         const command = args[args.length - 1] as Command;
-        const options = command.optsWithGlobals() as GlobalOptions;
+        const options = globalOptions(command);
         globalsSeen = options;
         const { createContext } = await import('./context.js');
         const ctx = createContext(options, io, ['deployctl', ...userArgs].join(' '));
@@ -74,10 +101,19 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    // commander's own exits: --help, --version, unknown command or option.
-    const e = error as { code?: string; exitCode?: number };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    if (typeof e.exitCode === 'number') return e.exitCode === 0 ? 0 : 2;
+    // commander's own exits: --help, --version, unknown command or option, a missing argument.
+    const e = error as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : 2;
+    if (typeof e.exitCode === 'number') {
+      if (e.exitCode === 0) return 0;
+      const { UsageError } = await import('../errors.js');
+      const { reportFailure } = await import('./report-failure.js');
+      const words = userArgs.filter((a) => !a.startsWith('-'));
+      const sub = program.commands.find((c) => c.name() === words[0]);
+      const usage = new UsageError((e.message ?? String(error)).replace(/^error: /, ''), `see: deployctl ${sub ? `${sub.name()} ` : ''}--help`);
+      return reportFailure(usage, globalsFromArgv(userArgs), io);
+    }
     failure = error;
   }
   if (failure !== undefined) {

@@ -9,6 +9,7 @@ export interface PromoteOptions {
   force?: boolean;
   dryRun?: boolean;
   waitLock?: string;
+  set?: string[];
 }
 
 /** Picks the route, checks the gates, and resolves the target; `work` then deploys it. */
@@ -16,7 +17,7 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   const { assertName } = await import('../names.js');
   const { loadConfig } = await import('../config/load.js');
   const { openHistory } = await import('../state/open.js');
-  const { planPromotion, checkPromotionGates } = await import('../engine/promote.js');
+  const { planPromotion, checkPromotionGates, promotedArtifacts } = await import('../engine/promote.js');
   const { prepareTarget, parseDurationFlag } = await import('./target.js');
   const { deployTarget } = await import('../engine/deploy.js');
   assertName('app', appName);
@@ -36,8 +37,10 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
     now: new Date(),
     force: Boolean(opts.force),
   });
-  ctx.io.stderr.write(`promoting ${appName} ${source.version} from ${route.from} to ${route.to}\n`);
-  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version });
+  const { logLine } = await import('./context.js');
+  logLine(ctx, 'info', 'promotion', `promoting ${appName} ${source.version} from ${route.from} to ${route.to}`, { app: appName, version: source.version, from: route.from, to: route.to });
+  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version, set: opts.set });
+  target.artifacts = promotedArtifacts(source);
   const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
   return {
     route,

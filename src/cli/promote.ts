@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
 import type { PromoteOptions } from './promote-work.js';
+import { collect } from './deploy.js';
 
 export function registerPromote(program: Command, app: CliApp): void {
   app
@@ -13,6 +14,7 @@ export function registerPromote(program: Command, app: CliApp): void {
         .option('-y, --yes', 'approve a protected environment without asking')
         .option('--force', 'promote even when the target already runs that version')
         .option('--dry-run', 'print every command with its arguments and run none that change anything')
+        .option('--set <key=value>', "override a config value of the target environment, e.g. --set variables.PORT=9000 (repeatable)", collect, [])
         .option('--wait-lock <duration>', 'wait this long for another deployment of the target to finish'),
     )
     .action(

@@ -1,5 +1,5 @@
 // What deploy, rollback and promote share: the reporter, Ctrl-C handling, and the result they print.
-import type { CliContext, CommandResult } from './context.js';
+import { logLine, type CliContext, type CommandResult } from './context.js';
 import type { DeployOutcome, EngineDeps } from '../engine/deploy.js';
 import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
@@ -25,7 +25,7 @@ export async function runDeployment(
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
-    ctx.io.stderr.write(`\n${signal}: stopping the running commands (press Ctrl-C again to quit at once)\n`);
+    logLine(ctx, 'warn', 'signal', `${signal}: stopping the running commands (press Ctrl-C again to quit at once)`);
     abort.abort();
   };
   const handleSignals = options.handleSignals !== false;
@@ -38,8 +38,8 @@ export async function runDeployment(
     const outcome = await work(deps).finally(() => reporter.finish());
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
-      await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line)).catch((e: Error) =>
-        ctx.io.stderr.write(`warning: could not write the GitHub Actions summary: ${e.message}\n`),
+      await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>
+        logLine(ctx, 'warn', 'github', `could not write the GitHub Actions summary: ${e.message}`),
       );
     }
     return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };
@@ -63,15 +63,24 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
   const live = Boolean(ctx.io.stderr.isTTY) && !ctx.nonInteractive && !ctx.options.json && ctx.options.logFormat !== 'json' && !ctx.options.quiet;
   if (live && !ctx.io.env.DEPLOYCTL_PLAIN) {
     const { createInkProgress } = await import('../ui/load.js').then((m) => m.loadProgress());
-    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream });
+    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream, color: ctx.color });
   }
   const { createPlainReporter } = await import('../ui/plain-reporter.js');
-  const emit = createPlainReporter({
+  const plain = createPlainReporter({
     write: (text) => ctx.io.stderr.write(text),
     format: ctx.options.logFormat === 'json' ? 'json' : 'text',
     quiet: ctx.options.quiet,
     verbose: ctx.options.verbose,
   });
+  let emit = plain;
+  if (ctx.io.env.GITHUB_ACTIONS === 'true') {
+    // Warnings (a notification not sent, a stale lock taken over) become annotations on the run too.
+    const { githubWarning } = await import('../notify/github.js');
+    emit = (event) => {
+      plain(event);
+      if (event.type === 'log' && event.level === 'warn') ctx.io.stderr.write(`${githubWarning(event.message)}\n`);
+    };
+  }
   return { emit, pause: () => {}, resume: () => {}, finish: async () => {} };
 }
 

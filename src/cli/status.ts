@@ -26,7 +26,8 @@ export function registerStatus(program: Command, app: CliApp): void {
           const running = last.status === 'succeeded' ? last : (await history.list({ app: last.app, env: last.env, status: 'succeeded', limit: 1 }))[0];
           targets.push({ app: last.app, env: last.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last });
         }
-        for (const warning of history.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        const { logLine } = await import('./context.js');
+        for (const warning of history.warnings()) logLine(ctx, 'warn', 'history', warning);
         const data = {
           schemaVersion: 1,
           targets: targets.map((t) => ({

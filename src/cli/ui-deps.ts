@@ -9,14 +9,14 @@ import { UsageError } from '../errors.js';
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { prefetch(): void }> {
   const { loadConfig } = await import('../config/load.js');
   const { openHistory } = await import('../state/open.js');
-  const { ensureHome } = await import('../state/paths.js');
+  const { prepareHome } = await import('../engine/wiring.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
   const engine = async () => {
     const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
     return { prepareRollback, preparePromotion, runDeployment };
   };
-  await ensureHome(ctx.home);
+  await prepareHome(ctx.home);
   let firstLoad: Promise<import('../ui/board.js').BoardData> | undefined;
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
@@ -38,6 +38,15 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
       try {
         const { prepareRollback } = await engine();
         return { version: (await prepareRollback(quiet, app, { env })).target.version };
+      } catch (error) {
+        if (error instanceof UsageError) return { reason: error.message };
+        throw error;
+      }
+    },
+    async previewPromotion(app, from, to) {
+      try {
+        const { preparePromotion } = await engine();
+        return { version: (await preparePromotion(quiet, app, { from, to })).version };
       } catch (error) {
         if (error instanceof UsageError) return { reason: error.message };
         throw error;

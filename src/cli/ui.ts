@@ -16,7 +16,7 @@ export function registerUi(program: Command, app: CliApp): void {
         const deps = await createBoardDeps(ctx);
         deps.prefetch();
         const { runBoard } = await ink;
-        await runBoard({ deps, stdout: ctx.io.stdout as NodeJS.WriteStream, stdin: ctx.io.stdin as NodeJS.ReadStream });
+        await runBoard({ deps, stdout: ctx.io.stdout as NodeJS.WriteStream, stdin: ctx.io.stdin as NodeJS.ReadStream, color: ctx.color });
         return { exitCode: 0 };
       }),
     );

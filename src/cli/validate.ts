@@ -16,7 +16,8 @@ export function registerValidate(program: Command, app: CliApp): void {
             text: `config OK: ${loaded!.apps.length} apps, ${loaded!.environments.length} environments (${loaded!.environments.map((e) => e.name).join(' → ')})`,
           };
         }
-        ctx.io.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration:\n`);
+        const { logLine } = await import('./context.js');
+        logLine(ctx, 'info', 'validate', `${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration:`);
         return {
           exitCode: ExitCode.usage,
           data: { schemaVersion: 1, ok: false, problems },

@@ -298,6 +298,8 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   };
   const health = normalizeCheck('health_check');
   const preCheck = normalizeCheck('pre_check');
+  const slack = (interpolated.notifications as Raw | undefined)?.slack as Raw | undefined;
+  if (slack && !slack.webhook_url) report(['notifications', 'slack'], 'slack notifications need webhook_url: (at the top of deployments.yaml, or here)');
 
   // Paths to absolute ones.
   for (const key of FROM_CONFIG_DIR) {

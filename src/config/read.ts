@@ -44,12 +44,48 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     for (const error of doc.errors) {
-      const pos = lines.linePos(error.pos[0]);
-      problems.push({ file: display, line: pos.line, column: pos.col, message: `invalid YAML: ${error.message.split('\n')[0]}` });
+      const where = syntaxErrorPlace(text, lines.linePos(error.pos[0]));
+      problems.push({ file: display, ...where, message: `invalid YAML: ${error.message.split('\n')[0]}` });
     }
     return undefined;
   }
   return { display, path, data: doc.toJS() ?? {}, doc, lines };
+}
+
+/**
+ * Where to send someone for a YAML syntax error. One found at the end of the file is most likely a
+ * quote or bracket left open: it points there (else at the last line with content). The key path is
+ * read from the indentation of the lines above, since a document that does not parse has no tree.
+ */
+export function syntaxErrorPlace(text: string, at: { line: number; col: number }): { line: number; column: number; path?: string } {
+  const textLines = text.split('\n');
+  let line = Math.min(at.line, textLines.length);
+  let column = at.col;
+  const atEnd = !textLines.slice(line - 1).some((l, i) => (i === 0 ? l.slice(at.col - 1) : l).trim());
+  if (atEnd) {
+    while (line > 1 && !textLines[line - 1]!.trim()) line--;
+    column = textLines[line - 1]!.search(/\S|$/) + 1;
+    for (let i = line; i >= 1; i--) {
+      const l = textLines[i - 1]!.replace(/#.*$/, '');
+      const count = (re: RegExp) => (l.match(re) ?? []).length;
+      const opener = count(/"/g) % 2 === 1 ? l.lastIndexOf('"') : count(/\[/g) > count(/\]/g) ? l.indexOf('[') : count(/\{/g) > count(/\}/g) ? l.indexOf('{') : -1;
+      if (opener >= 0) {
+        line = i;
+        column = opener + 1;
+        break;
+      }
+    }
+  }
+  const keys: string[] = [];
+  let indent = Infinity;
+  for (let i = line - 1; i >= 0; i--) {
+    const match = /^(\s*)(?:- )?([^\s#'"{[\]}-][^:#]*?|"[^"]*"|'[^']*')\s*:(?:\s|$)/.exec(textLines[i]!);
+    if (!match || match[1]!.length >= indent) continue;
+    indent = match[1]!.length;
+    keys.unshift(match[2]!.replace(/^["']|["']$/g, ''));
+    if (indent === 0) break;
+  }
+  return { line, column, ...(keys.length ? { path: keys.join('.') } : {}) };
 }
 
 /** Line and column of the value at `path` (or of its key, for a key that should not be there). */

@@ -85,6 +85,8 @@ export interface DeployOutcome {
   /** Rollback records made automatically after a failure (or the fall-through of a manual rollback). */
   rollbacks: DeployRecord[];
   dryRun?: { steps: PlannedStep[]; notes: string[] };
+  /** The version that ran there before (for "old → new" in summaries and notifications). */
+  previousVersion?: string;
 }
 
 interface Attempt {
@@ -111,6 +113,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
   if (request.dryRun) return dryRun(request, executor, deps);
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
+  if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
   if (!request.approved && !request.interactive) {
     // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
     const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
@@ -122,12 +125,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       );
     }
   }
-  const lock = await deps.locks.acquire(target.app, target.env, {
-    command: deps.commandLine,
-    waitMs: request.waitLockMs,
-    signal: deps.signal,
-    onStale: warnStale(deps),
-  });
+  const lock = await acquireLock(target.app, target.env, request.waitLockMs, deps);
   const finished: DeployRecord[] = [];
   let previous: DeployRecord | undefined;
   try {
@@ -150,22 +148,13 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     }
     if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
     await applyRetention(target, deps);
-    return { exitCode, record: attempt.record, rollbacks };
+    return { exitCode, record: attempt.record, rollbacks, previousVersion: previous?.version };
   } finally {
     await lock.release();
     for (const record of finished) {
       await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
     }
   }
-}
-
-function warnStale(deps: EngineDeps): (old: LockInfo) => void {
-  return (old) =>
-    deps.emit({
-      type: 'log',
-      level: 'warn',
-      message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
-    });
 }
 
 /**
@@ -192,10 +181,31 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
   });
 }
 
+/** The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old holder. */
+async function acquireLock(app: string, env: string, waitMs: number, deps: EngineDeps) {
+  deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${Math.round(waitMs / 1000)}s for ${app} in ${env}` : undefined });
+  const lock = await deps.locks.acquire(app, env, {
+    command: deps.commandLine,
+    waitMs,
+    signal: deps.signal,
+    onStale: (old: LockInfo) =>
+      deps.emit({
+        type: 'log',
+        level: 'warn',
+        message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
+      }),
+  });
+  deps.emit({ type: 'phase', phase: 'lock', status: 'done', message: `${app} in ${env}` });
+  return lock;
+}
+
 async function requireApproval(request: DeployRequest, deps: EngineDeps): Promise<void> {
   const { target } = request;
   if (!target.environment.protected || request.dryRun || request.approved) return;
-  const what = `${request.action} ${target.app} ${target.version} to ${target.env}`;
+  const what =
+    request.action === 'promote' && request.from
+      ? `promote ${target.app} ${target.version} from ${request.from.env} to ${target.env}`
+      : `${request.action} ${target.app} ${target.version} to ${target.env}`;
   if (!request.interactive) {
     throw new ApprovalError(
       `${target.env} is protected: ${what} needs approval`,
@@ -354,6 +364,11 @@ async function runStep(
 ): Promise<StepRecord & { result?: RunResult }> {
   const argv = (command.shell ? [command.file] : [command.file, ...command.args]).map((a) => maskText(a, secretValues));
   deps.emit({ type: 'step-start', index, label: command.label, command: argv, shell: command.shell, dryRun: dryRun && command.mutates });
+  deps.emit({
+    type: 'log',
+    level: 'debug',
+    message: `in ${command.cwd}, time limit ${Math.round(command.timeoutMs / 1000)}s, environment adds ${Object.keys(command.env).sort().join(' ') || 'nothing'}`,
+  });
   const result = await runner.run(command, (line, stream) =>
     deps.emit({ type: 'output', index, line: maskText(line, secretValues), stream }),
   );
@@ -379,7 +394,9 @@ function stepFailure(step: StepRecord): string {
   if (step.interrupted) return `${step.label}: interrupted`;
   if (step.timedOut) return `${step.label}: timed out after ${Math.round(step.durationMs / 1000)}s`;
   if (step.spawnError) return `${step.label}: ${step.spawnError}`;
-  return `${step.label}: exit code ${step.exitCode}`;
+  // The last line a failing command printed usually says why: put it in the one message people read.
+  const last = (step.output ?? '').trimEnd().split('\n').pop()?.trim();
+  return `${step.label}: exit code ${step.exitCode}${last ? ` (last output: ${last.length > 200 ? `${last.slice(0, 199)}…` : last})` : ''}`;
 }
 
 /** One pass of the lifecycle for one record: no lock taken here, no rollback decided here. */
@@ -400,6 +417,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     finish(record, deps);
     await deps.history.write(record);
     deps.emit({ type: 'log', level: 'error', message: record.error.message });
+    deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
     return { record, failure: { exitCode, message: record.error.message } };
   };
@@ -532,6 +550,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     }
     finish(record, deps);
     await deps.history.write(record);
+    deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
     return { record, hookFailed };
   } catch (error) {
@@ -651,7 +670,7 @@ export async function rollbackTarget(
   if (request.dryRun) return deployTarget(base, deps);
   const executor = await deps.getExecutor(target.config.type);
   await requireApproval(base, deps);
-  const lock = await deps.locks.acquire(request.app, request.env, { command: deps.commandLine, waitMs: request.waitLockMs, signal: deps.signal, onStale: warnStale(deps) });
+  const lock = await acquireLock(request.app, request.env, request.waitLockMs, deps);
   let previous: DeployRecord | undefined;
   let attempts: DeployRecord[] = [];
   try {
@@ -675,5 +694,5 @@ export async function rollbackTarget(
       : last.error?.code === 'health_failed'
         ? ExitCode.healthFailed
         : ExitCode.deployFailed;
-  return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)) };
+  return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)), previousVersion: previous?.version };
 }

@@ -1,6 +1,7 @@
 // Promotion along the ordered environments: which environment a version comes from and goes to, and
 // the gates it must pass (the source's last deployment succeeded, `requires:`, `soak:`).
 import type { EnvironmentConfig } from '../config/types.js';
+import type { Artifacts } from '../executors/types.js';
 import { formatDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import type { DeployRecord, HistoryStore } from '../state/types.js';
@@ -55,6 +56,16 @@ export function planPromotion(options: {
   );
 }
 
+/**
+ * What a promotion carries over from the source besides the version: the exact image reference it ran
+ * (a docker app then runs that image instead of building or pulling the tag again). Rendered manifests
+ * are not carried: they are rendered again for the target environment, with the same version.
+ */
+export function promotedArtifacts(source: DeployRecord): Artifacts | undefined {
+  const image = source.artifacts?.image;
+  return typeof image === 'string' ? { image } : undefined;
+}
+
 /** Refuses, with the reason and the way out, a promotion that must not happen. */
 export async function checkPromotionGates(options: {
   app: string;
@@ -69,6 +80,16 @@ export async function checkPromotionGates(options: {
   const { app, route, source } = options;
   if (!source) {
     throw new UsageError(`${app} has never been deployed to ${route.from}: there is nothing to promote`, `deploy it first: deployctl deploy ${app} -e ${route.from}`);
+  }
+  if (source.action === 'rollback' && source.status === 'succeeded') {
+    // The source went back to an older version: what was meant to move on did not hold there.
+    const undone = source.triggeredBy ? await options.history.get(source.triggeredBy) : undefined;
+    throw new UsageError(
+      undone
+        ? `the last deployment of ${app} to ${route.from} (${undone.version}, ${undone.id}) was rolled back: ${route.from} runs ${source.version} again`
+        : `${app} in ${route.from} was rolled back by hand to ${source.version} (${source.id})`,
+      `deploy or promote a version to ${route.from} first, then promote from it; deployctl history ${app} -e ${route.from} shows what happened`,
+    );
   }
   if (source.status !== 'succeeded') {
     throw new UsageError(

@@ -14,18 +14,17 @@ export interface WiringOptions {
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
-  const [{ openHistory, openLocks }, { newRecordId }, { ensureHome }, runnerModule, executors, shell, tools, health] =
+  const [{ openHistory, openLocks }, { newRecordId }, runnerModule, executors, shell, tools, health] =
     await Promise.all([
       import('../state/open.js'),
       import('../state/history.js'),
-      import('../state/paths.js'),
       import('./runner.js'),
       import('../executors/index.js'),
       import('../executors/shell.js'),
       import('../executors/tools.js'),
       import('../health/check.js'),
     ]);
-  await ensureHome(ctx.home);
+  await prepareHome(ctx.home);
   const env = ctx.io.env;
   const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
   return {
@@ -56,15 +55,30 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
   };
 }
 
+/** The state folder, created when missing; one that cannot be used is a usage error, not a bug. */
+export async function prepareHome(home: string): Promise<void> {
+  const { ensureHome } = await import('../state/paths.js');
+  try {
+    await ensureHome(home);
+  } catch (error) {
+    const { UsageError } = await import('../errors.js');
+    throw new UsageError(
+      `cannot use ${home} as the state folder: ${(error as Error).message}`,
+      'pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to',
+    );
+  }
+}
+
 async function createAfterRecord(
   ctx: CliContext,
   emit: (event: DeployEvent) => void,
 ): Promise<Pick<EngineDeps, 'afterRecord' | 'ci'>> {
-  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }] = await Promise.all([
+  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }, { parseDuration }] = await Promise.all([
     import('../notify/ci.js'),
     import('../notify/audit.js'),
     import('../notify/notify.js'),
     import('./identity.js'),
+    import('../config/duration.js'),
   ]);
   const warn = (message: string) => emit({ type: 'log', level: 'warn', message });
   const who = identity(ctx.io.env);
@@ -83,11 +97,23 @@ async function createAfterRecord(
         host: who.host,
         ...(record.error ? { details: { error: record.error.message } } : {}),
       }).catch((e: Error) => warn(`could not write the audit log: ${e.message}`));
-      await sendNotifications(record, context.notifications as Parameters<typeof sendNotifications>[1], {
+      const config = context.notifications as Parameters<typeof sendNotifications>[1];
+      const results = await sendNotifications(record, config, {
         secretValues: context.secretValues,
         previousVersion: context.previousVersion,
+        timeoutMs: config?.timeout !== undefined ? parseDuration(config.timeout) : undefined,
         warn,
+        onSend: (targets) => emit({ type: 'phase', phase: 'notify', status: 'start', message: targets.join(', ') }),
       });
+      if (results.length) {
+        const failed = results.filter((r) => !r.ok);
+        emit({
+          type: 'phase',
+          phase: 'notify',
+          status: failed.length ? 'failed' : 'done',
+          message: results.map((r) => `${r.target} ${r.ok ? 'sent' : 'not sent'}`).join(', '),
+        });
+      }
     },
   };
 }

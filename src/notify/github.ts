@@ -35,6 +35,10 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+export function githubWarning(message: string): string {
+  return `::warning::${escapeData(message)}`;
+}
+
 export function githubAnnotations(records: DeployRecord[]): string[] {
   return records
     .filter((r) => r.status !== 'succeeded' || r.notes?.length)

@@ -8,6 +8,8 @@ import type { DeployRecord } from '../state/types.js';
 type On = 'failure' | 'success' | 'rollback' | 'promote';
 
 export interface NotificationsConfig {
+  /** Overall time limit of all notifications of one record (default 10s). */
+  timeout?: string | number;
   slack?: { webhook_url: string; channel?: string; on?: On[] };
   webhooks?: Array<{ url: string; headers?: Record<string, string>; on?: On[] }>;
 }
@@ -81,7 +83,16 @@ export function slackMessage(record: DeployRecord, channel?: string, previousVer
 export async function sendNotifications(
   record: DeployRecord,
   config: NotificationsConfig | undefined,
-  options: { secretValues: string[]; warn(message: string): void; previousVersion?: string; timeoutMs?: number; attemptTimeoutMs?: number; post?: Post; sleep?: (ms: number) => Promise<void> },
+  options: {
+    secretValues: string[];
+    warn(message: string): void;
+    previousVersion?: string;
+    timeoutMs?: number;
+    attemptTimeoutMs?: number;
+    post?: Post;
+    /** Called with the targets about to be sent to, when there are any. */
+    onSend?(targets: string[]): void;
+  },
 ): Promise<NotifyResult[]> {
   if (!config) return [];
   const deliveries: Array<{ target: string; url: string; body: unknown; headers: Record<string, string> }> = [];
@@ -92,6 +103,7 @@ export async function sendNotifications(
     if (wanted(hook.on, record)) deliveries.push({ target: `webhook ${maskText(hook.url, options.secretValues)}`, url: hook.url, body: { schemaVersion: 1, event: record.action, ...summary(record, options.previousVersion) }, headers: hook.headers ?? {} });
   }
   if (deliveries.length === 0) return [];
+  options.onSend?.(deliveries.map((d) => d.target));
   const { default: pRetry } = await import('p-retry');
   const post = options.post ?? gotPost;
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);

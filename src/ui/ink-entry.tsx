@@ -2,13 +2,18 @@
 import { render } from 'ink';
 import type { DeployEvent } from '../engine/events.js';
 import { Board, type BoardDeps } from './board.js';
+import { ColorContext } from './color.js';
 import { initialProgress, reduceProgress } from './progress-state.js';
 import { ProgressView } from './progress-view.js';
 
-export function createInkProgress(options: { stderr: NodeJS.WriteStream }) {
+export function createInkProgress(options: { stderr: NodeJS.WriteStream; color: boolean }) {
   let state = initialProgress;
   let paused = false;
-  const view = () => <ProgressView state={paused ? { ...state, running: undefined, tail: [] } : state} animate={!paused} />;
+  const view = () => (
+    <ColorContext.Provider value={options.color}>
+      <ProgressView state={paused ? { ...state, running: undefined, tail: [] } : state} animate={!paused} />
+    </ColorContext.Provider>
+  );
   const instance = render(view(), { stdout: options.stderr, patchConsole: false, exitOnCtrlC: false });
   return {
     emit(event: DeployEvent) {
@@ -32,12 +37,24 @@ export function createInkProgress(options: { stderr: NodeJS.WriteStream }) {
   };
 }
 
-export async function runBoard(options: { deps: BoardDeps; stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream }): Promise<void> {
-  const instance = render(<Board deps={options.deps} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />, {
+export async function runBoard(options: { deps: BoardDeps; stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream; color: boolean }): Promise<void> {
+  const board = () => (
+    <ColorContext.Provider value={options.color}>
+      <Board deps={options.deps} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />
+    </ColorContext.Provider>
+  );
+  const instance = render(board(), {
     stdout: options.stdout,
     stdin: options.stdin,
     exitOnCtrlC: true,
     patchConsole: false,
   });
-  await instance.waitUntilExit();
+  // A resized terminal gets a board laid out for its new size.
+  const resize = () => instance.rerender(board());
+  options.stdout.on('resize', resize);
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    options.stdout.off('resize', resize);
+  }
 }

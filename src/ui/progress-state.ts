@@ -4,7 +4,7 @@ import type { DeployRecord, HealthAttempt } from '../state/types.js';
 
 export interface ProgressLine {
   key: string;
-  status: 'done' | 'failed' | 'skipped' | 'info' | 'warn';
+  status: 'done' | 'failed' | 'skipped' | 'info' | 'warn' | 'output';
   text: string;
 }
 
@@ -47,7 +47,10 @@ export function reduceProgress(state: ProgressState, event: DeployEvent): Progre
       const ok = event.step.exitCode === 0;
       const why = event.step.timedOut ? 'timed out' : event.step.interrupted ? 'interrupted' : event.step.spawnError ?? `exit ${event.step.exitCode}`;
       const next = line(ok ? 'done' : 'failed', `${event.step.label}${ok ? '' : ` (${why})`}`);
-      return { ...next, running: undefined, tail: ok ? [] : state.tail };
+      if (ok) return { ...next, running: undefined, tail: [] };
+      // A failed command's last lines say why: they stay on screen with it.
+      const output = state.tail.map((text, i): ProgressLine => ({ key: `${next.counter + i}`, status: 'output', text }));
+      return { ...next, done: [...next.done, ...output], counter: next.counter + output.length, running: undefined, tail: [] };
     }
     case 'health-attempt':
       return {

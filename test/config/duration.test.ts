@@ -34,7 +34,9 @@ describe('durations', () => {
     [90_000, '1m30s'],
     [299_600, '5m'],
     [3_720_000, '1h2m'],
-  ])('writes %i ms as %s', (ms, text) => {
+    [3_599_750, '1h'],
+    [5_400_000, '1h30m'],
+  ])('writes %i ms as %s, never as 59m60s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });
 });

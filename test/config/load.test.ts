@@ -35,10 +35,18 @@ describe('loadConfig: every problem, with file, line, column and key path', () =
     ]);
   });
 
-  it('reports malformed YAML with its position', async () => {
+  it('reports malformed YAML at the bracket left open, with the key path around it', async () => {
     expect(await problemsOf(fixture('malformed'))).toEqual([
-      expect.stringMatching(/^deployments\.yaml:5:1: invalid YAML: /),
+      'deployments.yaml:4:15 deployments.web.commands: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
+  });
+
+  it.each([
+    ['an unclosed quote', 'deployments:\n  web:\n    type: shell\n    health_check:\n      url: "http://x\n      retries: 2\n', 'deployments.yaml:5:12 deployments.web.health_check.url: invalid YAML: Missing closing "quote'],
+    ['a misindented key', 'deployments:\n  web:\n    type: shell\n    health_check:\n      url: x\n     retries: 2\n', 'deployments.yaml:6:1 deployments.web.health_check.retries: invalid YAML: All mapping items must start at the same column'],
+    ['a duplicate key', 'deployments:\n  web:\n    type: shell\n    type: docker\n', 'deployments.yaml:4:5 deployments.web.type: invalid YAML: Map keys must be unique'],
+  ])('reports %s with its line, column and key path', async (_what, deployments, message) => {
+    expect(await problemsOf(configDir('environments:\n  dev: {}\n', deployments))).toEqual([message]);
   });
 
   it('reports wrong types and bad durations', async () => {
@@ -151,6 +159,42 @@ describe('resolveApp: merge, interpolation, secrets, versions', () => {
     expect((await resolveApp(loaded, 'web', 'dev')).version).toBe(sha);
     writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    commands: [[echo, changed]]\n');
     expect((await resolveApp(await loadConfig({ configDir: dir }), 'web', 'dev')).version).toBe(`${sha}-dirty`);
+  });
+
+  it('merges notifications: top level < environment < app < app in that environment; lists replaced', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n  prod:\n    notifications: { slack: { on: [failure] } }\n',
+      [
+        'notifications:',
+        '  slack: { webhook_url: "https://hooks.slack.example/T1", channel: "#deploys" }',
+        '  webhooks: [{ url: "https://a.example" }]',
+        'deployments:',
+        '  web:',
+        '    type: shell',
+        '    version: "1"',
+        '    commands: [[echo]]',
+        '    notifications: { slack: { channel: "#web" } }',
+        '    environments:',
+        '      prod: { notifications: { webhooks: [{ url: "https://b.example", on: [promote] }] } }',
+        '',
+      ].join('\n'),
+    );
+    const loaded = await loadConfig({ configDir: dir });
+    expect((await resolveApp(loaded, 'web', 'dev', { processEnv: {} })).config.notifications).toEqual({
+      slack: { webhook_url: 'https://hooks.slack.example/T1', channel: '#web' },
+      webhooks: [{ url: 'https://a.example' }],
+    });
+    expect((await resolveApp(loaded, 'web', 'prod', { processEnv: {} })).config.notifications).toEqual({
+      slack: { webhook_url: 'https://hooks.slack.example/T1', channel: '#web', on: ['failure'] },
+      webhooks: [{ url: 'https://b.example', on: ['promote'] }],
+    });
+  });
+
+  it('needs a webhook_url once the Slack settings are merged', async () => {
+    const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    version: "1"\n    commands: [[echo]]\n    notifications: { slack: { channel: "#web" } }\n');
+    await expect(resolveApp(await loadConfig({ configDir: dir }), 'web', 'dev', { processEnv: {} })).rejects.toThrow(
+      'deployments.web.notifications.slack: slack notifications need webhook_url: (at the top of deployments.yaml, or here)',
+    );
   });
 
   it('asks for --version when there is no version anywhere', async () => {

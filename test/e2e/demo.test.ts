@@ -77,6 +77,24 @@ describe('the demo app, end to end', () => {
     expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
   });
 
+  it('rolls back to the record or version named by --to, and refuses one that did not succeed', async () => {
+    const byVersion = await runCli(['rollback', 'hello', '-e', 'dev', '--to', '1.2.0', '--json'], { env });
+    expect(byVersion.code).toBe(0);
+    expect(JSON.parse(byVersion.stdout).record).toMatchObject({ action: 'rollback', version: '1.2.0', status: 'succeeded' });
+    expect(await healthOf(port)).toMatchObject({ version: '1.2.0' });
+    const records = JSON.parse((await runCli(['history', 'hello', '-e', 'dev', '--json', '--limit', '50'], { env })).stdout).records as Array<{ id: string; action: string; version: string }>;
+    const first = records.at(-1)!;
+    const byId = await runCli(['rollback', 'hello', '-e', 'dev', '--to', first.id, '--json'], { env });
+    expect(JSON.parse(byId.stdout).record).toMatchObject({ action: 'rollback', version: '1.0.0', rollbackOf: first.id });
+    expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
+    const bad = await runCli(['rollback', 'hello', '-e', 'dev', '--to', records.find((r) => r.version === '1.1.0')!.id], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error: record hello_dev_\S+ \(1\.1\.0\) ended rolled_back: only a succeeded deployment can be re-applied/);
+    const none = await runCli(['rollback', 'hello', '-e', 'dev', '--to', '9.9.9'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no deployment of hello in dev has the id or version "9.9.9"');
+  });
+
   it.each([
     [['deploy', 'hello', '-e', 'dev', '--version', '1.0;rm -rf /'], 'invalid version "1.0;rm -rf /"'],
     [['deploy', '../x', '-e', 'dev', '--version', '1.0.0'], 'invalid app name "../x"'],
@@ -223,5 +241,59 @@ describe('rollback choices on the demo app', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('error: no deployment of hello in dev has the id or version "7.7.7"');
     expect(await healthOf(port)).toEqual({ status: 'ok', version: '1.1.0' });
+  });
+});
+
+describe('the demo app promoted dev → qa → staging → prod', () => {
+  it('moves 1.0.0 along with its gates, each server answering it, list and diff following', async () => {
+    const home = tempDir('deployctl-home-');
+    const runDir = tempDir('deployctl-hello-');
+    const env = cleanEnv({ DEPLOYCTL_HOME: home, HELLO_RUN_DIR: runDir });
+    const envs = ['dev', 'qa', 'staging', 'prod'] as const;
+    const ports: Record<string, number> = {};
+    for (const e of envs) ports[e] = await freePort();
+    const cli = (...args: string[]) => runCli(args, { env });
+    const row = async () => (await cli('list')).stdout.split('\n').find((l) => l.startsWith('hello'))!.trim().split(/\s+/);
+    try {
+      expect((await cli('deploy', 'hello', '-e', 'dev', '--version', '1.0.0', '--set', `variables.PORT=${ports.dev}`)).code).toBe(0);
+      expect(await row()).toEqual(['hello', '1.0.0', '-', '-', '-']);
+
+      const before = await cli('diff', 'dev', 'qa', 'hello', '--exit-code');
+      expect(before.code).toBe(2);
+      expect(before.stdout).toContain('hello: dev 1.0.0');
+      expect(before.stdout).toContain('qa (not deployed)');
+      expect(before.stdout).toContain('to bring qa up to dev: deployctl promote hello --from dev --to qa');
+
+      const skipping = await cli('promote', 'hello', '--from', 'dev', '--to', 'staging', '--set', `variables.PORT=${ports.staging}`);
+      expect(skipping.code).toBe(2);
+      expect(skipping.stderr).toContain('staging requires hello 1.0.0 to have succeeded in qa first, and it has not');
+
+      expect((await cli('promote', 'hello', '--set', `variables.PORT=${ports.qa}`)).code).toBe(0);
+      expect(await healthOf(ports.qa!)).toEqual({ status: 'ok', version: '1.0.0' });
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '-', '-']);
+      const after = await cli('diff', 'dev', 'qa', 'hello', '--exit-code');
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain('same version (1.0.0); the config of the two environments differs:');
+
+      expect((await cli('promote', 'hello', '--to', 'staging', '--set', `variables.PORT=${ports.staging}`)).code).toBe(0);
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '1.0.0', '-']);
+
+      const unapproved = await cli('promote', 'hello', '--to', 'prod', '--set', `variables.PORT=${ports.prod}`);
+      expect(unapproved.code).toBe(6);
+      expect(unapproved.stderr).toContain('prod is protected: promote hello 1.0.0 from staging to prod needs approval');
+      const prod = await cli('promote', 'hello', '--to', 'prod', '--yes', '--set', `variables.PORT=${ports.prod}`, '--json');
+      expect(prod.code).toBe(0);
+      expect(JSON.parse(prod.stdout).record).toMatchObject({ action: 'promote', env: 'prod', version: '1.0.0', from: { env: 'staging' } });
+      expect(await healthOf(ports.prod!)).toEqual({ status: 'ok', version: '1.0.0' });
+      expect(await row()).toEqual(['hello', '1.0.0', '1.0.0', '1.0.0', '1.0.0']);
+
+      const nothing = await cli('promote', 'hello');
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr).toContain('nothing to promote: hello runs the same version everywhere it is deployed');
+    } finally {
+      for (const e of envs) {
+        execFileSync(process.execPath, ['examples/hello/ctl.mjs', 'stop'], { cwd: repoRoot, env: { ...env, PORT: String(ports[e]), DEPLOY_ENV: e } });
+      }
+    }
   });
 });

@@ -13,6 +13,11 @@ describe('promote and diff', () => {
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]) => runCli(args, { env });
   const deployedIn = (e: string) => readFileSync(join(out, e), 'utf8');
+  const writeEnvironments = (prodSoak: string) =>
+    writeFileSync(
+      join(dir, 'environments.yaml'),
+      `environments:\n  dev: { variables: { REPLICAS: "1" } }\n  qa: { variables: { REPLICAS: "1" } }\n  staging:\n    requires: [qa]\n    variables: { REPLICAS: "2" }\n  prod:\n    protected: true\n    ${prodSoak}\n    variables: { REPLICAS: "3" }\n`,
+    );
 
   beforeAll(() => {
     const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
@@ -26,10 +31,7 @@ describe('promote and diff', () => {
     writeFileSync(join(repo, 'app.txt'), 'three\n');
     git('commit', '-qam', 'third feature');
     git('tag', 'v1.1.0');
-    writeFileSync(
-      join(dir, 'environments.yaml'),
-      'environments:\n  dev: { variables: { REPLICAS: "1" } }\n  qa: { variables: { REPLICAS: "1" } }\n  staging:\n    requires: [qa]\n    variables: { REPLICAS: "2" }\n  prod:\n    protected: true\n    soak: 1s\n    variables: { REPLICAS: "3" }\n',
-    );
+    writeEnvironments('soak: 1h');
     writeFileSync(
       join(dir, 'deployments.yaml'),
       [
@@ -73,19 +75,37 @@ describe('promote and diff', () => {
     expect(deployedIn('staging')).toBe('1.1.0');
 
     const tooSoon = await cli('promote', 'svc', '--to', 'prod', '--yes');
-    if (tooSoon.code === 2) {
-      expect(tooSoon.stderr).toMatch(/prod needs svc 1\.1\.0 to have run in staging for 1s/);
-      await new Promise((r) => setTimeout(r, 1100));
-    }
+    expect(tooSoon.code).toBe(2);
+    expect(tooSoon.stderr).toMatch(/error: prod needs svc 1\.1\.0 to have run in staging for 1h; it has run for \S+\nhint: try again in 1h\n/);
+    writeEnvironments('soak: 0s');
+
     const unapproved = await cli('promote', 'svc', '--to', 'prod');
     expect(unapproved.code).toBe(6);
-    expect(unapproved.stderr).toContain('prod is protected');
+    expect(unapproved.stderr).toContain('error: prod is protected: promote svc 1.1.0 from staging to prod needs approval');
+    expect(unapproved.stderr).toContain('hint: pass --yes to approve');
 
+    const source = JSON.parse((await cli('history', 'svc', '-e', 'staging', '--limit', '1', '--json')).stdout).records[0];
     const prod = await cli('promote', 'svc', '--to', 'prod', '--yes', '--json');
     expect(prod.code).toBe(0);
     const record = JSON.parse(prod.stdout).record;
-    expect(record).toMatchObject({ action: 'promote', version: '1.1.0', env: 'prod', status: 'succeeded', from: { env: 'staging' } });
+    expect(record).toMatchObject({ action: 'promote', version: '1.1.0', env: 'prod', status: 'succeeded', from: { env: 'staging', recordId: source.id } });
     expect(deployedIn('prod')).toBe('1.1.0');
+
+    const againProd = await cli('promote', 'svc', '--to', 'prod', '--yes');
+    expect(againProd.code).toBe(2);
+    expect(againProd.stderr).toContain('prod already runs svc 1.1.0');
+    const forced = await cli('promote', 'svc', '--to', 'prod', '--yes', '--force', '--json');
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).record).toMatchObject({ action: 'promote', version: '1.1.0', env: 'prod' });
+  });
+
+  it('refuses to promote a version that was rolled back in the source', async () => {
+    const broken = await cli('deploy', 'svc', '-e', 'qa', '--version', '1.2.0', '--set', 'variables.OUT_DIR=/nonexistent/x');
+    expect(broken.code).toBe(3);
+    expect(broken.stdout).toContain('rolled back automatically to 1.1.0');
+    const run = await cli('promote', 'svc', '--from', 'qa', '--to', 'staging');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/error: the last deployment of svc to qa \(1\.2\.0, svc_qa_\S+\) was rolled back: qa runs 1\.1\.0 again\nhint: deploy or promote a version to qa first/);
   });
 
   it('refuses to promote a version whose last deployment failed', async () => {
@@ -94,7 +114,6 @@ describe('promote and diff', () => {
     const run = await cli('promote', 'svc', '--to', 'qa');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/the last deployment of svc to dev \(2\.0\.0, svc_dev_\S+\) ended failed/);
-    expect((await cli('deploy', 'svc', '-e', 'dev', '--version', '1.1.0', '--force-not-a-flag')).code).toBe(2);
   });
 
   it('diffs two environments: versions, config, commits, and the command to run', async () => {
@@ -113,6 +132,10 @@ describe('promote and diff', () => {
     expect(config.stdout).toContain('-  REPLICAS: "3"');
     expect(config.stdout).toContain('+  REPLICAS: "2"');
 
+    // Against the promotion order, dst is brought up to src by a deploy of src's version.
+    const backwards = await cli('diff', 'qa', 'dev', 'svc');
+    expect(backwards.stdout).toContain('to bring dev up to qa: deployctl deploy svc -e dev --version 1.0.0');
+
     expect((await cli('deploy', 'svc', '-e', 'dev', '--version', '1.1.0')).code).toBe(0);
     expect((await cli('promote', 'svc', '--from', 'dev', '--to', 'qa')).code).toBe(0);
     const after = await cli('diff', 'dev', 'qa', 'svc', '--exit-code');
@@ -129,5 +152,56 @@ describe('promote and diff', () => {
       prod: { version: '1.1.0', status: 'succeeded', lastVersion: '1.1.0' },
     });
     expect((await cli('list')).stdout).toMatch(/^APP\s+DEV\s+QA\s+STAGING\s+PROD\nsvc\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0\s+1\.1\.0\n$/);
+  });
+});
+
+describe('promotion order, secrets in diff, and the exact image', () => {
+  const setup = (environments: string, deployments: string) => {
+    const dir = tempDir('deployctl-promote-');
+    writeFileSync(join(dir, 'environments.yaml'), environments);
+    writeFileSync(join(dir, 'deployments.yaml'), deployments);
+    return cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TOKEN: 'tok-9f8e7d6c' });
+  };
+
+  it('follows `promotion:` rather than the order the environments are written in', async () => {
+    const env = setup('environments:\n  dev: {}\n  prod: {}\n  qa: {}\npromotion: [dev, qa, prod]\n', 'deployments:\n  svc:\n    type: shell\n    commands: [[node, -e, "0"]]\n');
+    expect((await runCli(['deploy', 'svc', '-e', 'dev', '--version', '1.0.0'], { env })).code).toBe(0);
+    const run = await runCli(['promote', 'svc', '--json'], { env });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).record).toMatchObject({ env: 'qa', version: '1.0.0', from: { env: 'dev' } });
+    expect((await runCli(['promote', 'svc', '--to', 'prod', '--json'], { env })).stderr).toContain('promoting svc 1.0.0 from qa to prod');
+  });
+
+  it('diff masks secrets in the resolved config', async () => {
+    const env = setup(
+      'environments:\n  dev: { variables: { REGION: eu } }\n  prod: { variables: { REGION: us } }\n',
+      'secrets: [TOKEN]\ndeployments:\n  svc:\n    type: shell\n    variables: { AUTH: "Bearer ${TOKEN}" }\n    commands: [[node, -e, "0"]]\n    environments:\n      prod: { variables: { AUTH: "Bearer ${TOKEN} prod" } }\n',
+    );
+    expect((await runCli(['deploy', 'svc', '-e', 'dev', '--version', '1.0.0'], { env })).code).toBe(0);
+    const text = await runCli(['diff', 'dev', 'prod', 'svc'], { env });
+    const json = await runCli(['diff', 'dev', 'prod', 'svc', '--json'], { env });
+    expect(text.stdout).toContain('-  AUTH: Bearer *** prod');
+    expect(text.stdout).toContain('+  AUTH: Bearer ***');
+    expect(text.stdout).toContain('to bring prod up to dev: deployctl promote svc --from dev --to prod');
+    expect(text.stdout + text.stderr + json.stdout).not.toContain('tok-9f8e7d6c');
+  });
+
+  it('promotes the exact image that ran in the source: no new build or pull', async () => {
+    const image = `registry.example/api@sha256:${'c'.repeat(64)}`;
+    const env = setup(
+      'environments:\n  dev: {}\n  qa: {}\n',
+      'deployments:\n  api:\n    type: docker\n    image: registry.example/api\n    build: { context: . }\n',
+    );
+    const { FileHistoryStore } = await import('../../src/state/history.js');
+    const at = new Date().toISOString();
+    await new FileHistoryStore(env.DEPLOYCTL_HOME!).write({
+      schemaVersion: 1, id: 'api_dev_20261124T100000000Z_aaaaaa', app: 'api', env: 'dev', version: '1.0.0', action: 'deploy', status: 'succeeded', healthy: true,
+      startedAt: at, finishedAt: at, durationMs: 1, user: 'ana', host: 'h', pid: 1, command: 'deployctl deploy api -e dev', config: {}, artifacts: { image }, steps: [],
+    });
+    const run = await runCli(['promote', 'api', '--to', 'qa', '--dry-run', '--json'], { env });
+    expect(run.code).toBe(0);
+    const argvs = (JSON.parse(run.stdout).steps as Array<{ argv: string[] }>).map((s) => s.argv.slice(1, 3).join(' '));
+    expect(argvs).toEqual(['rm -f', 'run -d']);
+    expect(JSON.parse(run.stdout).steps[1].argv).toContain(image);
   });
 });

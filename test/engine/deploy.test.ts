@@ -109,7 +109,7 @@ describe('deployTarget', () => {
     const outcome = await deployTarget(request('2.0.0'), world.deps);
     expect(outcome.exitCode).toBe(3);
     expect(outcome.record.status).toBe('rolled_back');
-    expect(outcome.record.error?.message).toBe('deploy-tool up: exit code 1');
+    expect(outcome.record.error?.message).toBe('deploy-tool up: exit code 1 (last output: boom: it broke)');
     expect(outcome.record.steps[0]?.output).toContain('boom: it broke');
     expect(outcome.rollbacks).toHaveLength(1);
     expect(outcome.rollbacks[0]).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', triggeredBy: outcome.record.id });
@@ -200,6 +200,29 @@ describe('deployTarget', () => {
     expect(questions).toEqual(['prod is protected. Deploy web 1.0.0 to prod?']);
   });
 
+  it('asks about a promotion to a protected environment naming app, version, from and to', async () => {
+    const questions: string[] = [];
+    const world = fakeWorld({ confirm: async (q) => (questions.push(q), false) });
+    const promotion = request('1.4.2', { interactive: true, action: 'promote', from: { env: 'staging', recordId: 'web_staging_1' } }, { env: 'prod', environment: prod });
+    await expect(deployTarget(promotion, world.deps)).rejects.toThrow('promote web 1.4.2 from staging to prod: not approved');
+    expect(questions).toEqual(['prod is protected. Promote web 1.4.2 from staging to prod?']);
+    const unattended = deployTarget({ ...promotion, interactive: false }, world.deps);
+    await expect(unattended).rejects.toThrow('prod is protected: promote web 1.4.2 from staging to prod needs approval');
+    expect(world.history.records.size).toBe(0);
+  });
+
+  it('shows the lock and the record as phases, and says which version ran before', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.events.length = 0;
+    const outcome = await deployTarget(request('1.1.0'), world.deps);
+    expect(outcome.previousVersion).toBe('1.0.0');
+    const phases = world.events.flatMap((e) => (e.type === 'phase' ? [`${e.phase} ${e.status}${e.message ? `: ${e.message}` : ''}`] : []));
+    expect(phases[0]).toBe('lock start');
+    expect(phases[1]).toBe('lock done: web in dev');
+    expect(phases.at(-1)).toBe(`record done: saved ${outcome.record.id} (succeeded)`);
+  });
+
   it('runs nothing that changes anything in a dry run, and stores nothing', async () => {
     const world = fakeWorld();
     const outcome = await deployTarget(request('1.0.0', { dryRun: true }, { env: 'prod', environment: prod }), world.deps);
@@ -260,7 +283,7 @@ describe('deployTarget', () => {
     );
     expect(outcome.exitCode).toBe(3);
     expect(outcome.record.status).toBe('succeeded');
-    expect(outcome.record.notes).toEqual(['post_deploy hook failed: post_deploy hook 1: exit code 1']);
+    expect(outcome.record.notes).toEqual(['post_deploy hook failed: post_deploy hook 1: exit code 1 (last output: boom: it broke)']);
     expect(outcome.rollbacks).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPromotionGates, planPromotion } from '../../src/engine/promote.js';
+import { checkPromotionGates, planPromotion, promotedArtifacts } from '../../src/engine/promote.js';
 import { unifiedDiff } from '../../src/engine/text-diff.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
 import type { DeployRecord } from '../../src/state/types.js';
@@ -49,6 +49,23 @@ describe('checkPromotionGates', () => {
     [{ source: rec({}), toEnv: env({ soak: 3 * 3600_000 }) }, 'prod needs web 1.4.2 to have run in staging for 3h; it has run for 2h'],
   ])('refuses %#: %s', async (extra, message) => {
     await expect(checkPromotionGates({ ...base, toEnv: env(), ...extra } as Parameters<typeof checkPromotionGates>[0])).rejects.toThrow(message);
+  });
+
+  it('refuses a source whose last deployment was rolled back, automatically or by hand', async () => {
+    const history = new MemoryHistory();
+    await history.write(rec({ id: 'web_staging_2', version: '1.5.0', status: 'rolled_back' }));
+    const automatic = rec({ id: 'web_staging_3', action: 'rollback', version: '1.4.2', triggeredBy: 'web_staging_2' });
+    await expect(checkPromotionGates({ ...base, history, source: automatic, toEnv: env() })).rejects.toThrow(
+      'the last deployment of web to staging (1.5.0, web_staging_2) was rolled back: staging runs 1.4.2 again',
+    );
+    const byHand = rec({ id: 'web_staging_4', action: 'rollback', version: '1.4.2' });
+    await expect(checkPromotionGates({ ...base, history, source: byHand, toEnv: env() })).rejects.toThrow('web in staging was rolled back by hand to 1.4.2 (web_staging_4)');
+  });
+
+  it('carries the exact image of the source, not the manifests rendered for it', () => {
+    const image = `registry.example/web@sha256:${'a'.repeat(64)}`;
+    expect(promotedArtifacts(rec({ artifacts: { image, manifests: 'kind: Deployment' } }))).toEqual({ image });
+    expect(promotedArtifacts(rec({ artifacts: { manifests: 'kind: Deployment' } }))).toBeUndefined();
   });
 
   it('lets --force deploy the same version again', async () => {

@@ -35,6 +35,7 @@ function fakeDeps(extra: Partial<BoardDeps> = {}): BoardDeps & { rollback: Retur
     loadBoard: async () => data,
     loadHistory: async () => records,
     previewRollback: async () => ({ version: '1.4.1' }),
+    previewPromotion: async () => ({ version: '1.4.2' }),
     rollback: vi.fn(async (_a: string, _e: string, onEvent: (e: DeployEvent) => void) => {
       onEvent({ type: 'started', app: 'web', env: 'dev', version: '1.4.1', action: 'rollback', recordId: 'r', dryRun: false });
       onEvent({ type: 'health-attempt', attempt: { attempt: 1, ok: true, message: 'status 200', latencyMs: 3, at: '' } });
@@ -57,9 +58,33 @@ describe('the board', () => {
     const frame = lastFrame()!;
     expect(frame).toContain('deployctl · 3 apps × 2 environments');
     expect(frame).toMatch(/APP\s+DEV\s+PROD \*/);
-    expect(frame).toMatch(/web\s+✓ 1\.4\.2 5m ana\s+✗ 1\.4\.1 \(1\.4\.2\) 2h ci/);
+    expect(frame).toMatch(/web\s+▸✓ 1\.4\.2 5m ana\s+✗ 1\.4\.1 \(1\.4\.2\) 2h ci/);
     expect(frame).toMatch(/api\s+↺ 2\.0\.0 \(2\.1\.0\) 1h bo\s+·/);
+    // Nothing wraps: the key line is whole on one line.
+    expect(frame.split('\n').at(-1)).toBe('←↑↓→ move · enter history · r rollback · p promote · / filter · ? help · q quit');
     expect(frame.split('\n').every((line) => line.length <= 80)).toBe(true);
+  });
+
+  it('uses a wider terminal for the full key line', async () => {
+    const { lastFrame } = render(<Board deps={fakeDeps()} width={120} height={30} />);
+    await tick();
+    expect(lastFrame()!.split('\n').at(-1)).toBe('←↑↓→/hjkl move · enter history · r rollback · p promote · / filter · ? help · q quit');
+  });
+
+  it('keeps a board of many apps within 80 × 24, scrolling to the selection', async () => {
+    const apps = Array.from({ length: 40 }, (_, i) => `app${String(i).padStart(2, '0')}`);
+    const many: BoardData = { apps, envs: data.envs, cells: Object.fromEntries(apps.map((a) => [a, data.cells.shop!])) };
+    const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadBoard: async () => many })} width={80} height={24} />);
+    await tick();
+    expect(lastFrame()!.split('\n').length).toBeLessThanOrEqual(24);
+    expect(lastFrame()).toContain('app00');
+    // Keys faster than the screen renders: each one still counts.
+    for (let i = 0; i < 30; i++) stdin.write('j');
+    await tick();
+    const frame = lastFrame()!;
+    expect(frame.split('\n').length).toBeLessThanOrEqual(24);
+    expect(frame).toMatch(/app30\s+▸·/);
+    expect(frame).not.toContain('app00');
   });
 
   it('moves the selection with keys and opens the history of the selected target', async () => {
@@ -68,15 +93,18 @@ describe('the board', () => {
     await tick();
     stdin.write('j');
     await tick();
+    expect(lastFrame()).toMatch(/api\s+▸↺ 2\.0\.0/);
     stdin.write('k');
     await tick();
     stdin.write(KEY.right);
     await tick();
+    expect(lastFrame()).toMatch(/web\s+✓ 1\.4\.2 5m ana\s+▸✗ 1\.4\.1/);
     stdin.write(KEY.enter);
     await tick();
     expect(loadHistory).toHaveBeenCalledWith('web', 'prod');
     const frame = lastFrame()!;
     expect(frame).toContain('history of web in prod (2)');
+    expect(frame).toMatch(/▸✓ deploy\s+1\.4\.2\s+succeeded/);
     expect(frame).toContain('✓ command 1/1: npm run migrate');
     expect(frame).toContain('attempt 2: status 200');
     stdin.write('j');
@@ -118,6 +146,19 @@ describe('the board', () => {
     expect(deps.promote).toHaveBeenCalledWith('web', 'dev', 'prod', expect.any(Function));
   });
 
+  it('says why a promotion would be refused instead of offering it', async () => {
+    const deps = fakeDeps({ previewPromotion: async () => ({ reason: 'prod requires web 1.4.2 to have succeeded in qa first, and it has not' }) });
+    const { lastFrame, stdin } = render(<Board deps={deps} />);
+    await tick();
+    stdin.write('p');
+    await tick();
+    expect(lastFrame()).toContain('prod requires web 1.4.2 to have succeeded in qa first, and it has not (any key)');
+    stdin.write('y');
+    await tick();
+    expect(deps.promote).not.toHaveBeenCalled();
+    expect(lastFrame()).toContain('enter history · r rollback');
+  });
+
   it('filters apps, and shows help', async () => {
     const { lastFrame, stdin } = render(<Board deps={fakeDeps()} />);
     await tick();
@@ -130,10 +171,70 @@ describe('the board', () => {
     stdin.write(KEY.enter);
     await tick();
     expect(lastFrame()).toContain('filter "sh"');
-    expect(lastFrame()).toMatch(/shop\s+·/);
+    expect(lastFrame()).toMatch(/shop\s+▸·/);
     expect(lastFrame()).not.toMatch(/^web /m);
     stdin.write('?');
     await tick();
     expect(lastFrame()).toContain('r                 roll the selected target back (asks first)');
+  });
+});
+
+describe('the board within 80 × 24', () => {
+  const long = (n: number, text: string) => Array.from({ length: n }, (_, i) => `${text} ${i + 1}`);
+  const busy: DeployRecord = {
+    ...records[1]!,
+    id: 'web_dev_busy',
+    steps: long(15, 'step').map((label) => ({ label, phase: 'deploy', command: ['x'], cwd: '/', exitCode: 0, durationMs: 1 })),
+    health: { ok: false, message: 'unhealthy after 9 attempts', durationMs: 5, attempts: long(9, 'x').map((_, i) => ({ attempt: i + 1, ok: false, message: 'status 503 (expected 2xx)', latencyMs: 1, at: '' })) },
+    error: { code: 'health_failed', message: `health check failed: ${'a very long reason '.repeat(10)}` },
+  };
+
+  it('shows a long history on the whole screen without wrapping or overflowing', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ ...busy, id: `web_dev_${i}`, version: `1.0.${i}` }));
+    const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadHistory: async () => many })} width={80} height={24} />);
+    await tick();
+    stdin.write(KEY.enter);
+    await tick();
+    const frame = lastFrame()!;
+    const lines = frame.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lines[0]).toBe('history of web in dev (30) · ↑↓ select · esc back');
+    expect(frame).toContain('▸✗ deploy   1.0.0');
+    expect(frame).toMatch(/… \d+ more: deployctl history show web_dev_0/);
+    expect(frame).toContain('attempt 9: status 503 (expected 2xx)');
+  });
+
+  it('keeps a running rollback with many lines of output within the screen', async () => {
+    const apps = Array.from({ length: 12 }, (_, i) => `app${i}`);
+    const wide: BoardData = { apps, envs: data.envs, cells: Object.fromEntries(apps.map((a) => [a, data.cells.web!])) };
+    let finish: (r: { exitCode: number }) => void = () => {};
+    const rollback = vi.fn((_a: string, _e: string, onEvent: (e: DeployEvent) => void) => {
+      onEvent({ type: 'started', app: 'app0', env: 'dev', version: '1.4.1', action: 'rollback', recordId: 'r', dryRun: false });
+      for (let i = 0; i < 20; i++) {
+        onEvent({ type: 'step-start', index: i, label: `command ${i}`, command: ['migrate', String(i)], dryRun: false });
+        onEvent({ type: 'output', index: i, line: `output of ${i}`, stream: 'stdout' });
+        onEvent({ type: 'step-end', index: i, step: { label: `command ${i}`, phase: 'deploy', command: ['migrate'], cwd: '/', exitCode: 0, durationMs: 1 } });
+      }
+      onEvent({ type: 'step-start', index: 20, label: 'last', command: ['migrate', 'last'], dryRun: false });
+      for (let i = 0; i < 9; i++) onEvent({ type: 'output', index: 20, line: `tail ${i}`, stream: 'stdout' });
+      return new Promise<{ exitCode: number }>((resolve) => (finish = resolve));
+    });
+    const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadBoard: async () => wide, rollback })} width={80} height={24} />);
+    await tick();
+    stdin.write('r');
+    await tick();
+    stdin.write('y');
+    await tick();
+    let lines = lastFrame()!.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    expect(lastFrame()).toContain('migrate last');
+    expect(lastFrame()).toContain('│ tail 8');
+    expect(lastFrame()).toContain('✓ command 19');
+    finish({ exitCode: 0 });
+    await tick();
+    lines = lastFrame()!.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    expect(lines.at(-1)).toBe('✓ done · any key to go back');
   });
 });

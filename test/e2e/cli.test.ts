@@ -1,0 +1,207 @@
+// The command line as people meet it: config mistakes, failing and hanging commands, where the version
+// comes from, and the global flags (-q, -v, --log-format json, usage errors), with the built CLI.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
+
+const fixture = (name: string) => join(repoRoot, 'test/fixtures/config', name);
+
+function project(deployments: string, environments = 'environments:\n  dev: {}\n') {
+  const dir = tempDir('deployctl-cli-');
+  writeFileSync(join(dir, 'environments.yaml'), environments);
+  writeFileSync(join(dir, 'deployments.yaml'), deployments);
+  const home = tempDir('deployctl-home-');
+  return { dir, home, env: cleanEnv({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir }) };
+}
+
+const records = (home: string) =>
+  readdirSync(join(home, 'history'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(home, 'history', f), 'utf8')) as { status: string; version: string; error?: { message: string } });
+const locks = (home: string) => readdirSync(join(home, 'locks')).filter((f) => f.endsWith('.lock'));
+
+describe('a configuration mistake: one clear message, exit 2, nothing run, no history', () => {
+  it.each([
+    ['malformed', ['deployments.yaml:4:15 deployments.web.commands: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+    ['wrong-type', ['deployments.yaml:8:16 deployments.web.health_check.retries: must be integer', 'deployments.yaml:11:13 deployments.web.rollback.auto: must be boolean']],
+    ['unknown-key', ['deployments.yaml:4:5 deployments.web.comands: unknown key "comands"']],
+    ['bad-names', ['deployments.yaml:2:3 deployments.../x: invalid app name "../x"']],
+  ])('%s', async (name, messages) => {
+    const home = tempDir('deployctl-home-');
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0', '--config-dir', fixture(name)], { env: cleanEnv({ DEPLOYCTL_HOME: home }) });
+    expect(run.code).toBe(2);
+    for (const message of messages) expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('hint: fix the lines above');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(home, 'history'))).toBe(false);
+    const json = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0', '--config-dir', fixture(name), '--json'], { env: cleanEnv({ DEPLOYCTL_HOME: home }) });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'config', exitCode: 2, problems: expect.arrayContaining([expect.objectContaining({ line: expect.any(Number), column: expect.any(Number), path: expect.any(String) })]) });
+  });
+
+  it('an undefined ${name} names its line; ${name:-fallback} fills in', async () => {
+    const marker = join(tempDir(), 'ran');
+    const { home, env } = project(
+      `deployments:\n  web:\n    type: shell\n    variables:\n      GREETING: "\${WHO:-world}"\n      URL: "http://\${HOST}/"\n    commands: [[node, -e, "require('fs').writeFileSync('${marker}', process.env.GREETING)"]]\n`,
+    );
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/deployments\.yaml:6:12 deployments\.web\.variables\.URL: \$\{HOST\} is not defined/);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(home, 'history'))).toBe(false);
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env: { ...env, HOST: 'example' } })).code).toBe(0);
+    expect(readFileSync(marker, 'utf8')).toBe('world');
+  });
+});
+
+describe('a command that fails or hangs', () => {
+  it('fails: exit 3, record failed with the reason, lock released', async () => {
+    const { home, env } = project(`deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.error('disk full'); process.exit(7)"]]\n`);
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain("deploy of web 1.0.0 to dev failed: command 1/1: node -e console.error('disk full'); process.exit(7): exit code 7 (last output: disk full)");
+    expect(records(home)).toMatchObject([{ status: 'failed', version: '1.0.0' }]);
+    expect(locks(home)).toEqual([]);
+  });
+
+  it('hangs: stopped at --timeout, exit 3, record failed, lock released', async () => {
+    const { home, env } = project(`deployments:\n  web:\n    type: shell\n    commands: [[sleep, "30"]]\n`);
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0', '--timeout', '1s'], { env });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('command 1/1: sleep 30: timed out after 1s');
+    expect(records(home)).toMatchObject([{ status: 'failed', error: { message: 'command 1/1: sleep 30: timed out after 1s' } }]);
+    expect(locks(home)).toEqual([]);
+  });
+});
+
+describe('where the version comes from', () => {
+  const app = 'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n';
+
+  it('without --version or version:, outside a git checkout: a usage error asking for --version', async () => {
+    const { home, env } = project(app);
+    const run = await runCli(['deploy', 'web', '-e', 'dev'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/error: no version for web: it is not set and \S+ is not in a git checkout\nhint: pass --version V, or set version: in deployments\.yaml/);
+    expect(existsSync(join(home, 'history'))).toBe(false);
+  });
+
+  it('version: from the config, else the short commit of the checkout, -dirty when it has changes', async () => {
+    const withVersion = project(app.replace('type: shell', 'type: shell\n    version: "2.${BUILD:-0}"'));
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--json'], { env: { ...withVersion.env, BUILD: '7' } });
+    expect(JSON.parse(run.stdout).record.version).toBe('2.7');
+
+    const { dir, env } = project(app);
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'first');
+    const sha = git('rev-parse', '--short', 'HEAD');
+    expect(JSON.parse((await runCli(['deploy', 'web', '-e', 'dev', '--json'], { env })).stdout).record.version).toBe(sha);
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: { variables: { CHANGED: "1" } }\n');
+    expect(JSON.parse((await runCli(['deploy', 'web', '-e', 'dev', '--json'], { env })).stdout).record.version).toBe(`${sha}-dirty`);
+  });
+});
+
+describe('global flags', () => {
+  const app = `deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.log('step output')"]]\n`;
+
+  it('-q prints the result and errors only', async () => {
+    const { env } = project(app);
+    const ok = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1', '-q'], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/^deployed web 1 to dev \(record web_dev_\S+\)\n$/);
+    const bad = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1;x', '-q'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: invalid version "1;x"');
+  });
+
+  it('without a terminal: plain timestamped lines on stderr, no control codes', async () => {
+    const { env } = project(app);
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env: { ...env, NO_COLOR: undefined } });
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines.every((l) => /^\d\d:\d\d:\d\d /.test(l))).toBe(true);
+    expect(run.stderr).toContain('│ step output');
+    expect(run.stderr).toContain('✓ lock done: web in dev');
+    expect(run.stderr).not.toContain('\u001B');
+  });
+
+  it('-v adds debug lines, and a stack trace to an error; without -v there is none', async () => {
+    const { env } = project(app);
+    const verbose = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1', '-v'], { env });
+    expect(verbose.stderr).toMatch(/debug: in \S+, time limit 600s, environment adds DEPLOY_APP DEPLOY_ENV DEPLOY_RECORD_ID DEPLOY_VERSION/);
+    const quiet = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env });
+    expect(quiet.stderr).not.toContain('debug:');
+    const withTrace = await runCli(['deploy', 'nope', '-e', 'dev', '--version', '1', '-v'], { env });
+    expect(withTrace.code).toBe(2);
+    expect(withTrace.stderr).toMatch(/UsageError: unknown app "nope"\n\s+at /);
+    const without = await runCli(['deploy', 'nope', '-e', 'dev', '--version', '1'], { env });
+    expect(without.stderr).toBe('error: unknown app "nope"\nhint: deployments.yaml defines: web\n');
+  });
+
+  it.each([
+    [['--log-format', 'json', 'deploy', 'web', '-e', 'dev', '--version', '1']],
+    [['deploy', 'web', '-e', 'dev', '--version', '1', '--log-format', 'json']],
+  ])('--log-format json makes stderr JSON lines, before or after the command: %j', async (args) => {
+    const { env } = project(app);
+    const run = await runCli(args, { env });
+    expect(run.code).toBe(0);
+    const events = run.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; event: string; line?: string });
+    expect(events.every((e) => typeof e.time === 'string' && typeof e.level === 'string' && typeof e.event === 'string')).toBe(true);
+    expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['started', 'phase', 'step-start', 'output', 'step-end', 'finished']));
+    expect(events.find((e) => e.event === 'output')?.line).toBe('step output');
+    const failed = await runCli(args.map((a) => (a === 'web' ? 'nope' : a)), { env });
+    expect(failed.code).toBe(2);
+    expect(JSON.parse(failed.stderr)).toMatchObject({ level: 'error', event: 'error', code: 'usage', exitCode: 2, message: 'unknown app "nope"' });
+  });
+
+  it('--log-format json holds for every command that writes to stderr: promote, health, validate, usage errors', async () => {
+    const { dir, env } = project(
+      'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n    health_check: { type: command, command: [node, -e, "0"] }\n',
+      'environments:\n  dev: {}\n  qa: {}\n',
+    );
+    const jsonLines = (stderr: string) => stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; event: string; message?: string });
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1', '-q'], { env })).code).toBe(0);
+    const promote = await runCli(['promote', 'web', '--log-format', 'json'], { env });
+    expect(promote.code).toBe(0);
+    expect(jsonLines(promote.stderr)[0]).toMatchObject({ level: 'info', event: 'promotion', message: 'promoting web 1 from dev to qa', from: 'dev', to: 'qa' });
+    const health = await runCli(['health', 'web', '-e', 'qa', '--log-format', 'json'], { env });
+    expect(health.code).toBe(0);
+    expect(jsonLines(health.stderr)).toEqual([expect.objectContaining({ event: 'health-attempt', attempt: expect.objectContaining({ attempt: 1, ok: true }) })]);
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    comands: []\n');
+    const validate = await runCli(['validate', '--log-format', 'json'], { env });
+    expect(validate.code).toBe(2);
+    expect(jsonLines(validate.stderr)).toEqual([expect.objectContaining({ event: 'validate', message: '1 problem in the configuration:' })]);
+    const usage = await runCli(['deploy', 'web', '--log-format', 'json'], { env });
+    expect(jsonLines(usage.stderr)).toEqual([expect.objectContaining({ level: 'error', event: 'error', code: 'usage', exitCode: 2 })]);
+  });
+
+  it('usage errors from the command line: exit 2, a hint, and JSON with --json', async () => {
+    const { env } = project(app);
+    const missing = await runCli(['deploy', 'web', '--version', '1'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("error: required option '-e, --env <env>' not specified\nhint: see: deployctl deploy --help\n");
+    const unknown = await runCli(['deploy', 'web', '-e', 'dev', '--versoin', '1', '--json'], { env });
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toEqual({
+      schemaVersion: 1,
+      error: { code: 'usage', exitCode: 2, message: "unknown option '--versoin'\n(Did you mean --version?)", hint: 'see: deployctl deploy --help' },
+    });
+    const command = await runCli(['deplyo'], { env });
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("error: unknown command 'deplyo'");
+  });
+
+  it('a state folder that cannot be made is a usage error naming --home, not a bug', async () => {
+    const { env } = project(app);
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env: { ...env, DEPLOYCTL_HOME: join(file, 'home') } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: cannot use ${join(file, 'home')} as the state folder`);
+    expect(run.stderr).toContain('hint: pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to');
+  });
+});

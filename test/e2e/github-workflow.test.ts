@@ -1,0 +1,104 @@
+// examples/ci/github-actions.yml: a well-formed workflow whose deployctl lines run as written. The
+// staging job's and then the prod job's `run:` lines are executed by bash with `npx` answering for the
+// built CLI, the ${{ }} expressions filled in as GitHub would, and the state folder kept between the
+// jobs as the cache steps keep it.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { cleanEnv, cliPath, repoRoot, tempDir } from '../support/cli.js';
+
+interface Step {
+  id?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  env: Record<string, string>;
+  concurrency: { group: string };
+  jobs: Record<string, { 'runs-on': string; if?: string; steps: Step[] }>;
+}
+
+const workflow = parse(readFileSync(join(repoRoot, 'examples/ci/github-actions.yml'), 'utf8')) as Workflow;
+
+describe('the example GitHub Actions workflow', () => {
+  it('is well formed: triggers, jobs on a runner, each step one action or one command, outputs deployctl sets', () => {
+    expect(Object.keys(workflow.on)).toEqual(['push', 'workflow_dispatch']);
+    expect(Object.keys(workflow.jobs)).toEqual(['staging', 'prod']);
+    for (const job of Object.values(workflow.jobs)) {
+      expect(job['runs-on']).toBe('ubuntu-latest');
+      for (const step of job.steps) {
+        expect(Boolean(step.uses) !== Boolean(step.run), JSON.stringify(step)).toBe(true);
+        if (step.uses) expect(step.uses).toMatch(/^actions\/[a-z-]+(\/[a-z]+)?@v\d+$/);
+      }
+      const ids = new Set(job.steps.flatMap((s) => (s.id ? [s.id] : [])));
+      for (const step of job.steps) {
+        for (const [, id, output] of (step.run ?? '').matchAll(/\$\{\{ steps\.([a-z]+)\.outputs\.([a-z_]+) \}\}/g)) {
+          expect(ids.has(id!)).toBe(true);
+          expect(['version', 'status', 'record_id']).toContain(output);
+        }
+      }
+      // The state outlives the job: restored before deployctl runs, saved after it whatever happened.
+      const uses = job.steps.map((s) => s.uses ?? 'run');
+      expect(uses.indexOf('actions/cache/restore@v4')).toBeLessThan(uses.findIndex((u, i) => u === 'run' && job.steps[i]!.run!.includes('deployctl')));
+      expect(job.steps.at(-1)).toMatchObject({ if: 'always()', uses: 'actions/cache/save@v4', with: { path: '.deployctl-state' } });
+    }
+    expect(workflow.env.DEPLOYCTL_HOME).toBe('${{ github.workspace }}/.deployctl-state');
+  });
+
+  it("runs its deployctl lines as written: staging on push, then prod by promotion from the saved state", () => {
+    const workspace = tempDir('deployctl-workspace-');
+    writeFileSync(join(workspace, 'environments.yaml'), 'environments:\n  staging: {}\n  prod: { protected: true }\n');
+    writeFileSync(join(workspace, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.log(process.env.DEPLOY_VERSION)"]]\n');
+    const bin = join(tempDir(), 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'npx'), `#!/bin/sh\n[ "$1" = deployctl ] && shift\nexec '${process.execPath}' '${cliPath}' "$@"\n`);
+    chmodSync(join(bin, 'npx'), 0o755);
+    const sha = 'f3a1c9e0b7d24c5e8a6f1b2c3d4e5f60718293a4';
+
+    const runJob = (name: string) => {
+      const outputs = join(tempDir(), 'outputs');
+      const summary = join(tempDir(), 'summary');
+      writeFileSync(outputs, '');
+      const stepOutputs: Record<string, Record<string, string>> = {};
+      const context: Record<string, string> = { 'github.sha': sha, 'github.workspace': workspace, 'github.run_id': '7', 'github.run_attempt': '1', 'secrets.SLACK_WEBHOOK': '' };
+      const fill = (text: string) =>
+        text.replace(/\$\{\{ ([a-z_.]+) \}\}/g, (_m, expr: string) => {
+          const step = /^steps\.([a-z]+)\.outputs\.([a-z_]+)$/.exec(expr);
+          const value = step ? stepOutputs[step[1]!]?.[step[2]!] : context[expr];
+          if (value === undefined) throw new Error(`the test does not know \${{ ${expr} }}`);
+          return value;
+        });
+      const printed: string[] = [];
+      for (const step of workflow.jobs[name]!.steps) {
+        if (!step.run || step.run === 'npm ci') continue;
+        const before = readFileSync(outputs, 'utf8');
+        const stepEnv = Object.fromEntries(Object.entries({ ...workflow.env, ...step.env }).map(([k, v]) => [k, fill(String(v))]));
+        printed.push(
+          execFileSync('bash', ['-e', '-c', fill(step.run)], {
+            cwd: workspace,
+            encoding: 'utf8',
+            env: cleanEnv({ ...stepEnv, PATH: `${bin}:${process.env.PATH}`, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputs, GITHUB_STEP_SUMMARY: summary }),
+          }),
+        );
+        if (step.id) stepOutputs[step.id] = Object.fromEntries(readFileSync(outputs, 'utf8').slice(before.length).trim().split('\n').map((l) => l.split('=') as [string, string]));
+      }
+      return { printed, summary: readFileSync(summary, 'utf8') };
+    };
+
+    const staging = runJob('staging');
+    const deployed = JSON.parse(readFileSync(join(workspace, 'deploy.json'), 'utf8'));
+    expect(deployed).toMatchObject({ ok: true, record: { app: 'web', env: 'staging', version: sha, status: 'succeeded' } });
+    expect(staging.printed).toContain(`deployed ${sha} (succeeded, record ${deployed.record.id})\n`);
+    expect(staging.summary).toContain('### ✅ deploy web to staging: succeeded');
+
+    const prod = runJob('prod');
+    expect(JSON.parse(readFileSync(join(workspace, 'promote.json'), 'utf8'))).toMatchObject({ ok: true, record: { action: 'promote', env: 'prod', version: sha, from: { env: 'staging', recordId: deployed.record.id } } });
+    expect(prod.printed).toContain(`prod runs ${sha} (succeeded)\n`);
+  });
+});
