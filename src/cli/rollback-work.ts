@@ -84,7 +84,7 @@ async function namedRecord(history: HistoryStore, app: string, env: string, to: 
   if (!named) {
     throw new UsageError(`no deployment of ${app} in ${env} has the id or version ${JSON.stringify(to)}`, `see the records with: ${list}`);
   }
-  const why = (r: DeployRecord) => `record ${r.id} ended ${r.status}${r.error ? ` (${r.error.message})` : ''}`;
+  const why = (r: DeployRecord) => `record ${r.id} (${r.version}) ended ${r.status}${r.error ? ` (${r.error.message})` : ''}`;
   if (named.status !== 'succeeded') {
     throw new UsageError(
       byId ? `${why(named)}: only a deployment that succeeded can be re-applied` : `${named.version} never succeeded in ${env}: ${why(named)}`,

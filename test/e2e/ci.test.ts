@@ -183,7 +183,7 @@ describe('under GitHub Actions, with Slack, a webhook and a secret', () => {
   it('keeps an audit line per deploy, rollback, promotion, unlock and prune; audit --limit', async () => {
     expect((await cli('rollback', 'web', '-e', 'staging')).code).toBe(0);
     writeFileSync(join(home, 'locks', 'web_staging.lock'), JSON.stringify({ app: 'web', env: 'staging', pid: 999999, host: 'elsewhere', user: 'bo', command: 'deployctl deploy web -e staging', startedAt: new Date().toISOString(), refreshedAt: new Date().toISOString(), token: 't' }));
-    expect((await cli('unlock', 'web', '-e', 'staging')).code).toBe(0);
+    expect((await cli('unlock', 'web', '-e', 'staging', '--force')).code).toBe(0);
     expect((await cli('history', 'prune', '--keep', '3')).code).toBe(0);
     const lines = readFileSync(join(home, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((e) => [e.action, e.app, e.env, e.version, e.result])).toEqual([

@@ -89,7 +89,7 @@ describe('the demo app, end to end', () => {
     expect(await healthOf(port)).toMatchObject({ version: '1.0.0' });
     const bad = await runCli(['rollback', 'hello', '-e', 'dev', '--to', records.find((r) => r.version === '1.1.0')!.id], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/error: record hello_dev_\S+ \(1\.1\.0\) ended rolled_back: only a succeeded deployment can be re-applied/);
+    expect(bad.stderr).toMatch(/error: record hello_dev_\S+ \(1\.1\.0\) ended rolled_back \(health check failed: .*\): only a deployment that succeeded can be re-applied/);
     const none = await runCli(['rollback', 'hello', '-e', 'dev', '--to', '9.9.9'], { env });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no deployment of hello in dev has the id or version "9.9.9"');
@@ -223,17 +223,17 @@ describe('rollback choices on the demo app', () => {
     const failed = (await records()).find((r) => r.version === '1.2.0')!;
     const neverGood = await cli('rollback', 'hello', '-e', 'dev', '--to', '1.2.0');
     expect(neverGood.code).toBe(2);
-    expect(neverGood.stderr).toContain(`error: 1.2.0 never succeeded in dev: record ${failed.id} ended failed (health check failed: unhealthy after 2 attempts`);
+    expect(neverGood.stderr).toContain(`error: 1.2.0 never succeeded in dev: record ${failed.id} (1.2.0) ended failed (health check failed: unhealthy after 2 attempts`);
     const byId = await cli('rollback', 'hello', '-e', 'dev', '--to', failed.id);
     expect(byId.code).toBe(2);
-    expect(byId.stderr).toContain(`error: record ${failed.id} ended failed (health check failed:`);
+    expect(byId.stderr).toContain(`error: record ${failed.id} (1.2.0) ended failed (health check failed:`);
     expect(byId.stderr).toContain(': only a deployment that succeeded can be re-applied');
 
     // 1.0.0 succeeded once, then failed: it is bad now, for --to as for a bare rollback.
     expect((await deploy('1.0.0', ...failing, '--no-rollback')).code).toBe(4);
     const bad = await cli('rollback', 'hello', '-e', 'dev', '--to', '1.0.0');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/error: 1\.0\.0 is marked bad in dev: record hello_dev_\S+ ended failed \(health check failed: .*\), so deployctl will not roll back to it/);
+    expect(bad.stderr).toMatch(/error: 1\.0\.0 is marked bad in dev: record hello_dev_\S+ \(1\.0\.0\) ended failed \(health check failed: .*\), so deployctl will not roll back to it/);
     expect(bad.stderr).toContain('hint: to put it back anyway, deploy it: deployctl deploy hello -e dev --version 1.0.0');
     const bare = await cli('rollback', 'hello', '-e', 'dev', '--json');
     expect(JSON.parse(bare.stdout).record).toMatchObject({ version: '1.1.0', status: 'succeeded' });

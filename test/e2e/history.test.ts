@@ -84,7 +84,7 @@ describe('status, list and history', () => {
       'svc/prod 1.0.0 failed 3.0.0-bad',
     ]);
     const text = await s.cli('status', 'svc', '-e', 'prod');
-    expect(text.stdout).toMatch(/^APP +ENV +VERSION +SINCE +BY +LAST DEPLOYMENT\nsvc +prod +1\.0\.0 +\d+s ago +\S+ +✗ failed deploy 3\.0\.0-bad in \S+: command 1\/1: .*exit code 1\n$/);
+    expect(text.stdout).toMatch(/^APP +ENV +VERSION +SINCE +BY +LAST DEPLOYMENT\nsvc +prod +1\.0\.0 +\d+s ago +\S+ +✗ failed deploy 3\.0\.0-bad in \S+: command 1\/1: .*exit code 1 \(last output: broken\)\n$/);
     expect((await s.cli('status', 'other')).stdout).toBe('nothing deployed of other yet: try deployctl deploy other -e <env>\n');
     const list = await s.json('list');
     expect(list.apps).toEqual([

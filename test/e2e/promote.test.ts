@@ -198,10 +198,13 @@ describe('promotion order, secrets in diff, and the exact image', () => {
       schemaVersion: 1, id: 'api_dev_20261124T100000000Z_aaaaaa', app: 'api', env: 'dev', version: '1.0.0', action: 'deploy', status: 'succeeded', healthy: true,
       startedAt: at, finishedAt: at, durationMs: 1, user: 'ana', host: 'h', pid: 1, command: 'deployctl deploy api -e dev', config: {}, artifacts: { image }, steps: [],
     });
-    const run = await runCli(['promote', 'api', '--to', 'qa', '--dry-run', '--json'], { env });
-    expect(run.code).toBe(0);
+    // No docker on PATH: the dry run shows every step and runs none, not even the read-only inspect.
+    const run = await runCli(['promote', 'api', '--to', 'qa', '--dry-run', '--json'], { env: { ...env, PATH: tempDir() } });
+    expect(run.code, run.stderr).toBe(0);
     const argvs = (JSON.parse(run.stdout).steps as Array<{ argv: string[] }>).map((s) => s.argv.slice(1, 3).join(' '));
-    expect(argvs).toEqual(['rm -f', 'run -d']);
-    expect(JSON.parse(run.stdout).steps[1].argv).toContain(image);
+    // built in the source, so it is looked up (never rebuilt, never pulled) before the old container goes
+    expect(argvs).toEqual(['image inspect', 'rm -f', 'run -d']);
+    expect(JSON.parse(run.stdout).steps[0].argv).toContain(image);
+    expect(JSON.parse(run.stdout).steps[2].argv).toContain(image);
   });
 });
