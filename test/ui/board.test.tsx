@@ -48,14 +48,22 @@ function fakeDeps(extra: Partial<BoardDeps> = {}): BoardDeps & { rollback: Retur
   } as never;
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 30));
+/** Wait until the screen shows `what` (the views render asynchronously; a fixed pause is flaky under load). */
+async function shows(frame: () => string | undefined, what: string | RegExp): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const f = frame() ?? '';
+    if (typeof what === 'string' ? f.includes(what) : what.test(f)) return f;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the screen never showed ${String(what)}; it shows:\n${frame()}`);
+}
+const BOARD = 'enter history · r rollback';
 const KEY = { down: '\u001B[B', right: '\u001B[C', enter: '\r', escape: '\u001B' };
 
 describe('the board', () => {
   it('shows apps × environments with a symbol, version, age and who, fitting 80 columns', async () => {
     const { lastFrame } = render(<Board deps={fakeDeps()} width={80} height={24} />);
-    await tick();
-    const frame = lastFrame()!;
+    const frame = await shows(lastFrame, BOARD);
     expect(frame).toContain('deployctl · 3 apps × 2 environments');
     expect(frame).toMatch(/APP\s+DEV\s+PROD \*/);
     expect(frame).toMatch(/web\s+▸✓ 1\.4\.2 5m ana\s+✗ 1\.4\.1 \(1\.4\.2\) 2h ci/);
@@ -67,7 +75,7 @@ describe('the board', () => {
 
   it('uses a wider terminal for the full key line', async () => {
     const { lastFrame } = render(<Board deps={fakeDeps()} width={120} height={30} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     expect(lastFrame()!.split('\n').at(-1)).toBe('←↑↓→/hjkl move · enter history · r rollback · p promote · / filter · ? help · q quit');
   });
 
@@ -75,13 +83,11 @@ describe('the board', () => {
     const apps = Array.from({ length: 40 }, (_, i) => `app${String(i).padStart(2, '0')}`);
     const many: BoardData = { apps, envs: data.envs, cells: Object.fromEntries(apps.map((a) => [a, data.cells.shop!])) };
     const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadBoard: async () => many })} width={80} height={24} />);
-    await tick();
+    await shows(lastFrame, 'app00');
     expect(lastFrame()!.split('\n').length).toBeLessThanOrEqual(24);
-    expect(lastFrame()).toContain('app00');
     // Keys faster than the screen renders: each one still counts.
     for (let i = 0; i < 30; i++) stdin.write('j');
-    await tick();
-    const frame = lastFrame()!;
+    const frame = await shows(lastFrame, /app30\s+▸/);
     expect(frame.split('\n').length).toBeLessThanOrEqual(24);
     expect(frame).toMatch(/app30\s+▸·/);
     expect(frame).not.toContain('app00');
@@ -90,92 +96,76 @@ describe('the board', () => {
   it('moves the selection with keys and opens the history of the selected target', async () => {
     const loadHistory = vi.fn(async () => records);
     const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadHistory })} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('j');
-    await tick();
-    expect(lastFrame()).toMatch(/api\s+▸↺ 2\.0\.0/);
+    await shows(lastFrame, /api\s+▸↺ 2\.0\.0/);
     stdin.write('k');
-    await tick();
+    await shows(lastFrame, /web\s+▸✓/);
     stdin.write(KEY.right);
-    await tick();
-    expect(lastFrame()).toMatch(/web\s+✓ 1\.4\.2 5m ana\s+▸✗ 1\.4\.1/);
+    await shows(lastFrame, /web\s+✓ 1\.4\.2 5m ana\s+▸✗ 1\.4\.1/);
     stdin.write(KEY.enter);
-    await tick();
+    const frame = await shows(lastFrame, 'history of web in prod (2)');
     expect(loadHistory).toHaveBeenCalledWith('web', 'prod');
-    const frame = lastFrame()!;
-    expect(frame).toContain('history of web in prod (2)');
     expect(frame).toMatch(/▸✓ deploy\s+1\.4\.2\s+succeeded/);
     expect(frame).toContain('✓ command 1/1: npm run migrate');
     expect(frame).toContain('attempt 2: status 200');
     stdin.write('j');
-    await tick();
-    expect(lastFrame()).toContain('error: command 1/1: exit code 1');
+    await shows(lastFrame, 'error: command 1/1: exit code 1');
     stdin.write(KEY.escape);
-    await tick();
-    expect(lastFrame()).toContain('enter history · r rollback');
+    await shows(lastFrame, BOARD);
   });
 
   it('asks before a rollback, runs it on y, and shows its progress', async () => {
     const deps = fakeDeps();
     const { lastFrame, stdin } = render(<Board deps={deps} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('r');
-    await tick();
-    expect(lastFrame()).toContain('Roll back web in dev from 1.4.2 to 1.4.1? (y/n)');
+    await shows(lastFrame, 'Roll back web in dev from 1.4.2 to 1.4.1? (y/n)');
     stdin.write('n');
-    await tick();
+    await shows(lastFrame, BOARD);
     expect(deps.rollback).not.toHaveBeenCalled();
     stdin.write('r');
-    await tick();
+    await shows(lastFrame, '(y/n)');
     stdin.write('y');
-    await tick();
+    await shows(lastFrame, '✓ done · any key to go back');
     expect(deps.rollback).toHaveBeenCalledWith('web', 'dev', expect.any(Function));
     expect(lastFrame()).toContain('✓ health attempt 1: status 200');
-    expect(lastFrame()).toContain('✓ done · any key to go back');
   });
 
   it('offers a promotion to the next environment, naming a protected one', async () => {
     const deps = fakeDeps();
     const { lastFrame, stdin } = render(<Board deps={deps} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('p');
-    await tick();
-    expect(lastFrame()).toContain('Promote web 1.4.2 from dev to prod? (prod is protected) (y/n)');
+    await shows(lastFrame, 'Promote web 1.4.2 from dev to prod? (prod is protected) (y/n)');
     stdin.write('y');
-    await tick();
+    await shows(lastFrame, 'any key to go back');
     expect(deps.promote).toHaveBeenCalledWith('web', 'dev', 'prod', expect.any(Function));
   });
 
   it('says why a promotion would be refused instead of offering it', async () => {
     const deps = fakeDeps({ previewPromotion: async () => ({ reason: 'prod requires web 1.4.2 to have succeeded in qa first, and it has not' }) });
     const { lastFrame, stdin } = render(<Board deps={deps} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('p');
-    await tick();
-    expect(lastFrame()).toContain('prod requires web 1.4.2 to have succeeded in qa first, and it has not (any key)');
+    await shows(lastFrame, 'prod requires web 1.4.2 to have succeeded in qa first, and it has not (any key)');
     stdin.write('y');
-    await tick();
+    await shows(lastFrame, BOARD);
     expect(deps.promote).not.toHaveBeenCalled();
-    expect(lastFrame()).toContain('enter history · r rollback');
   });
 
   it('filters apps, and shows help', async () => {
     const { lastFrame, stdin } = render(<Board deps={fakeDeps()} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('/');
-    await tick();
     stdin.write('s');
-    await tick();
     stdin.write('h');
-    await tick();
     stdin.write(KEY.enter);
-    await tick();
-    expect(lastFrame()).toContain('filter "sh"');
+    await shows(lastFrame, 'filter "sh"');
     expect(lastFrame()).toMatch(/shop\s+▸·/);
     expect(lastFrame()).not.toMatch(/^web /m);
     stdin.write('?');
-    await tick();
-    expect(lastFrame()).toContain('r                 roll the selected target back (asks first)');
+    await shows(lastFrame, 'r                 roll the selected target back (asks first)');
   });
 });
 
@@ -192,10 +182,9 @@ describe('the board within 80 × 24', () => {
   it('shows a long history on the whole screen without wrapping or overflowing', async () => {
     const many = Array.from({ length: 30 }, (_, i) => ({ ...busy, id: `web_dev_${i}`, version: `1.0.${i}` }));
     const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadHistory: async () => many })} width={80} height={24} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write(KEY.enter);
-    await tick();
-    const frame = lastFrame()!;
+    const frame = await shows(lastFrame, /more: deployctl history show/);
     const lines = frame.split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
     expect(lines.every((l) => l.length <= 80)).toBe(true);
@@ -221,18 +210,18 @@ describe('the board within 80 × 24', () => {
       return new Promise<{ exitCode: number }>((resolve) => (finish = resolve));
     });
     const { lastFrame, stdin } = render(<Board deps={fakeDeps({ loadBoard: async () => wide, rollback })} width={80} height={24} />);
-    await tick();
+    await shows(lastFrame, BOARD);
     stdin.write('r');
-    await tick();
+    await shows(lastFrame, '(y/n)');
     stdin.write('y');
-    await tick();
+    await shows(lastFrame, '│ tail 8');
     let lines = lastFrame()!.split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
     expect(lastFrame()).toContain('migrate last');
     expect(lastFrame()).toContain('│ tail 8');
     expect(lastFrame()).toContain('✓ command 19');
     finish({ exitCode: 0 });
-    await tick();
+    await shows(lastFrame, '✓ done · any key to go back');
     lines = lastFrame()!.split('\n');
     expect(lines.length).toBeLessThanOrEqual(24);
     expect(lines.at(-1)).toBe('✓ done · any key to go back');
