@@ -1,30 +1,123 @@
-// Bundles the CLI entry (main, the command registrations and commander) into one CommonJS file, so a
-// start loads one module, through Node's CommonJS loader (about 8 ms less than its ES module loader for
-// the same code). Everything a handler imports on demand stays an ES module of dist/, loaded with
-// import() only when that command runs.
+// Bundles the CLI into two CommonJS files, so that no command goes through Node's ES module loader (a
+// no-op deploy used to load about 40 of deployctl's modules one by one through it; this way it takes
+// about 20 ms less, see BENCHMARKS.md):
+// - dist/cli/main.bundle.cjs: the entry, the command registrations and commander. `--help` and
+//   `--version` load this file and nothing else.
+// - dist/cli/handlers.bundle.cjs: every module the handlers import on demand (config, engine, state,
+//   executors, ...). The entry's import() of its own modules is routed there; the file is loaded by the
+//   first handler that runs, and each module in it is evaluated only when it is first imported, as before.
+// yaml and execa are files of their own (dist/vendor/*.cjs, see bundle-vendor.mjs), required when first
+// used. got, p-retry, Ajv and the Ink bundle stay ES modules, loaded with import() when needed.
 import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(root, 'dist/cli/main.bundle.cjs'),
+const src = join(root, 'src');
+const outdir = join(root, 'dist/cli');
+
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // import() stays import(): the handlers' modules are ES modules.
+  // An import() that stays one (the Ink bundle, got) loads an ES module.
   supported: { 'dynamic-import': true },
-  define: { 'import.meta.url': '__deployctlModuleUrl' },
-  banner: { js: "const __deployctlModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "const __moduleUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
+};
+
+/** import('node:os') in a CommonJS bundle: a require(), not a trip through the ES module loader. */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+/** A source file's module name in dist/, e.g. `cli/target.js`. */
+const moduleName = (file) => relative(src, file).replace(/\.tsx?$/, '.js');
+
+/**
+ * Each bundled module keeps the import.meta.url of its own file in dist/, so paths it builds from it
+ * (the precompiled validators, the Ink bundle, package.json) are the same bundled or not.
+ */
+const keepModuleUrls = {
+  name: 'keep-module-urls',
+  setup(b) {
+    b.onLoad({ filter: /\.tsx?$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const url = `__moduleUrl(${JSON.stringify(relative(outdir, join(root, 'dist', moduleName(args.path))))})`;
+      return { contents: source.replaceAll('import.meta.url', url), loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
+    });
+  },
+};
+
+// 1. The entry. Every import() of one of our modules becomes a require() of that module from the
+//    handlers bundle; the names are collected for step 2.
+const handlerModules = new Set();
+const main = await build({
+  ...common,
+  entryPoints: [join(src, 'cli/main.ts')],
+  outfile: join(outdir, 'main.bundle.cjs'),
+  metafile: true,
   plugins: [
+    keepModuleUrls,
+    builtinsByRequire,
     {
-      name: 'dynamic-imports-stay-modules',
+      name: 'handlers-from-their-bundle',
       setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+        b.onResolve({ filter: /.*/ }, (args) => {
+          if (args.kind !== 'dynamic-import') return undefined;
+          if (!args.path.startsWith('.')) return { path: args.path, external: true };
+          const name = moduleName(join(args.resolveDir, args.path).replace(/\.js$/, '.ts'));
+          handlerModules.add(name);
+          return { path: name, namespace: 'handler' };
+        });
+        b.onLoad({ filter: /.*/, namespace: 'handler' }, (args) => ({
+          contents: `module.exports = require('./handlers.bundle.cjs')(${JSON.stringify(args.path)});`,
+          loader: 'js',
+        }));
+        b.onResolve({ filter: /^\.\/handlers\.bundle\.cjs$/ }, (args) => ({ path: args.path, external: true }));
       },
     },
   ],
 });
+
+// 2. The handlers: one lazily evaluated module per name the entry asks for, and what they import.
+const entry = [
+  'const modules = {',
+  ...[...handlerModules].sort().map((name) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify(`./${name.replace(/\.js$/, '')}`)}),`),
+  '};',
+  'module.exports = (name) => modules[name]();',
+].join('\n');
+const handlers = await build({
+  ...common,
+  stdin: { contents: entry, resolveDir: src, sourcefile: 'handlers.js', loader: 'js' },
+  outfile: join(outdir, 'handlers.bundle.cjs'),
+  metafile: true,
+  external: ['got', 'p-retry', 'ajv', 'ajv-formats'],
+  plugins: [
+    keepModuleUrls,
+    builtinsByRequire,
+    {
+      name: 'vendor-and-ink-outside',
+      setup(b) {
+        // yaml and execa: required from their own files, when first imported.
+        b.onResolve({ filter: /\bvendor\/(execa|yaml)(\.js)?$/ }, (args) => ({ path: args.path.match(/(execa|yaml)(\.js)?$/)[1], namespace: 'vendor' }));
+        b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({ contents: `module.exports = require('../vendor/${args.path}.cjs');`, loader: 'js' }));
+        b.onResolve({ filter: /^\.\.\/vendor\/.*\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+        // The Ink side has its own bundle (bundle-ui.mjs); without it, its ES modules in dist/.
+        b.onResolve({ filter: /\/ink-entry\.js$/ }, () => ({ path: '../ui/ink-entry.js', external: true }));
+      },
+    },
+  ],
+});
+
+// A module in both bundles would exist twice (two copies of each error class, say): refuse that.
+const sources = (result) => Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/'));
+const inMain = new Set(sources(main));
+const twice = sources(handlers).filter((f) => inMain.has(f));
+if (twice.length) throw new Error(`bundle-cli: ${twice.join(', ')} would be in both bundles: import it on demand, or not from a handler`);
