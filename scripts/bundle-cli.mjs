@@ -6,8 +6,9 @@
 // - dist/cli/handlers.bundle.cjs: every module the handlers import on demand (config, engine, state,
 //   executors, ...). The entry's import() of its own modules is routed there; the file is loaded by the
 //   first handler that runs, and each module in it is evaluated only when it is first imported, as before.
-// yaml and execa are files of their own (dist/vendor/*.cjs, see bundle-vendor.mjs), required when first
-// used. got, p-retry, Ajv and the Ink bundle stay ES modules, loaded with import() when needed.
+// The packages of src/vendor/ are files of their own (dist/vendor/*.cjs, see bundle-vendor.mjs), and Ajv
+// (the fallback when the precompiled validators are missing) is required from node_modules, when first
+// used. Only the Ink bundle stays an ES module, loaded with import().
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -98,17 +99,18 @@ const handlers = await build({
   stdin: { contents: entry, resolveDir: src, sourcefile: 'handlers.js', loader: 'js' },
   outfile: join(outdir, 'handlers.bundle.cjs'),
   metafile: true,
-  external: ['got', 'p-retry', 'ajv', 'ajv-formats'],
   plugins: [
     keepModuleUrls,
     builtinsByRequire,
     {
-      name: 'vendor-and-ink-outside',
+      name: 'packages-by-require',
       setup(b) {
-        // yaml and execa: required from their own files, when first imported.
-        b.onResolve({ filter: /\bvendor\/(execa|yaml)(\.js)?$/ }, (args) => ({ path: args.path.match(/(execa|yaml)(\.js)?$/)[1], namespace: 'vendor' }));
-        b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({ contents: `module.exports = require('../vendor/${args.path}.cjs');`, loader: 'js' }));
-        b.onResolve({ filter: /^\.\.\/vendor\/.*\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+        // The vendor bundles, and Ajv (CommonJS already): a require() when first imported.
+        const required = (path) => ({ path, namespace: 'require' });
+        b.onResolve({ filter: /.*/, namespace: 'require' }, (args) => ({ path: args.path, external: true }));
+        b.onResolve({ filter: /\bvendor\/[\w-]+(\.js)?$/ }, (args) => required(`../vendor/${args.path.match(/([\w-]+)(\.js)?$/)[1]}.cjs`));
+        b.onResolve({ filter: /^ajv(-formats)?$/ }, (args) => required(args.path));
+        b.onLoad({ filter: /.*/, namespace: 'require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
         // The Ink side has its own bundle (bundle-ui.mjs); without it, its ES modules in dist/.
         b.onResolve({ filter: /\/ink-entry\.js$/ }, () => ({ path: '../ui/ink-entry.js', external: true }));
       },
