@@ -65,9 +65,17 @@ export function cellText(cell: BoardCell | undefined, width: number, now: number
   return fit(`${mark} ${version}${failedNewer}${when}${who}`, width);
 }
 
-export function Board({ deps, width = 80, height = 24 }: { readonly deps: BoardDeps; readonly width?: number; readonly height?: number }) {
+export interface BoardProps {
+  readonly deps: BoardDeps;
+  readonly width?: number;
+  readonly height?: number;
+  /** The first data, when it was loaded before the board: in hand (the first frame shows it), or still coming. */
+  readonly initial?: BoardData | Promise<BoardData>;
+}
+
+export function Board({ deps, width = 80, height = 24, initial }: BoardProps) {
   const { exit } = useApp();
-  const [data, setData] = useState<BoardData | undefined>();
+  const [data, setData] = useState<BoardData | undefined>(initial instanceof Promise ? undefined : initial);
   const [row, setRow] = useState(0);
   const [col, setCol] = useState(0);
   const [filter, setFilter] = useState('');
@@ -80,7 +88,9 @@ export function Board({ deps, width = 80, height = 24 }: { readonly deps: BoardD
     void deps.loadBoard().then(setData);
   }, [deps]);
   useEffect(() => {
-    reload();
+    // `initial` only matters for the first frame: it is read here once.
+    if (initial instanceof Promise) void initial.then(setData);
+    else if (!initial) reload();
     return deps.watch(reload);
   }, [deps, reload]);
 

@@ -1,7 +1,7 @@
 // The Ink side of deployctl, loaded only when a terminal shows it (bundled into dist/ui-bundle/).
 import { render } from 'ink';
 import type { DeployEvent } from '../engine/events.js';
-import { Board, type BoardDeps } from './board.js';
+import { Board, type BoardData, type BoardDeps } from './board.js';
 import { initialProgress, reduceProgress } from './progress-state.js';
 import { ProgressView } from './progress-view.js';
 
@@ -32,8 +32,14 @@ export function createInkProgress(options: { stderr: NodeJS.WriteStream }) {
   };
 }
 
-export async function runBoard(options: { deps: BoardDeps; stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream }): Promise<void> {
-  const instance = render(<Board deps={options.deps} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />, {
+export async function runBoard(options: {
+  deps: BoardDeps;
+  initial?: BoardData | Promise<BoardData>;
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}): Promise<void> {
+  const board = <Board deps={options.deps} initial={options.initial} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />;
+  const instance = render(board, {
     stdout: options.stdout,
     stdin: options.stdin,
     exitOnCtrlC: true,
