@@ -8,7 +8,7 @@
 // - Files with import() get no cache: on Node 20 a script compiled from a cache cannot import().
 'use strict';
 const Module = require('node:module');
-const { readFileSync, statSync, writeFileSync } = require('node:fs');
+const { readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, sep } = require('node:path');
 const vm = require('node:vm');
 
@@ -49,23 +49,34 @@ function useCodeCache() {
 
 /**
  * At build time: compile the .cjs files of dist/ that can have a cache while the caller exercises
- * them, then write their caches (with the functions compiled so far, not only the top level).
+ * them, then write their caches, with the functions compiled so far, not only the top level. Files
+ * the caller did not load get a cache of their top level.
  */
 function recordCodeCache() {
   const scripts = new Map();
+  const cacheable = (filename, source) => filename.startsWith(dist) && filename.endsWith('.cjs') && !source.includes('import(');
   Module._extensions['.js'] = function (module, filename) {
-    if (!filename.startsWith(dist) || !filename.endsWith('.cjs')) return compileAsUsual(module, filename);
     const source = readFileSync(filename, 'utf8');
-    if (source.includes('import(')) return compileAsUsual(module, filename);
+    if (!cacheable(filename, source)) return compileAsUsual(module, filename);
     const script = compile(source, filename);
     scripts.set(filename, script);
     run(script, module, filename);
   };
   return {
+    /** Write the caches; returns the files that were exercised, and those cached by their top level. */
     write() {
       Module._extensions['.js'] = compileAsUsual;
+      const untrained = [];
+      for (const file of readdirSync(dist, { recursive: true })) {
+        const filename = join(dist, file);
+        if (scripts.has(filename) || !filename.endsWith('.cjs')) continue;
+        const source = readFileSync(filename, 'utf8');
+        if (!cacheable(filename, source)) continue;
+        scripts.set(filename, compile(source, filename));
+        untrained.push(filename);
+      }
       for (const [filename, script] of scripts) writeFileSync(cacheFile(filename), script.createCachedData());
-      return [...scripts.keys()];
+      return { trained: [...scripts.keys()].filter((f) => !untrained.includes(f)), untrained };
     },
   };
 }

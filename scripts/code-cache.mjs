@@ -42,7 +42,8 @@ try {
 } catch (error) {
   console.warn(`code-cache: the training run failed (${error.message}); the caches hold less`);
 } finally {
-  const files = recorder.write();
+  const { trained, untrained } = recorder.write();
   rmSync(work, { recursive: true, force: true });
-  console.log(`code-cache: ${files.map((f) => basename(f)).join(', ')}`);
+  const names = (files) => files.map((f) => basename(f)).join(', ') || 'none';
+  console.log(`code-cache: ${names(trained)}; top level only: ${names(untrained)}`);
 }
