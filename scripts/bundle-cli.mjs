@@ -8,7 +8,7 @@
 //   first handler that runs, and each module in it is evaluated only when it is first imported, as before.
 // The packages of src/vendor/ are files of their own (dist/vendor/*.cjs, see bundle-vendor.mjs), and Ajv
 // (the fallback when the precompiled validators are missing) is required from node_modules, when first
-// used. Only the Ink bundle stays an ES module, loaded with import().
+// used. Only the Ink bundle stays an ES module, loaded with import() by dist/cli/ui-load.cjs.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -110,7 +110,26 @@ const handlers = await build({
         b.onResolve({ filter: /.*/, namespace: 'require' }, (args) => ({ path: args.path, external: true }));
         b.onResolve({ filter: /\bvendor\/[\w-]+(\.js)?$/ }, (args) => required(`../vendor/${args.path.match(/([\w-]+)(\.js)?$/)[1]}.cjs`));
         b.onResolve({ filter: /^ajv(-formats)?$/ }, (args) => required(args.path));
+        // The loader of the Ink bundle: a file of its own (step 3).
+        b.onResolve({ filter: /\bui\/load(\.js)?$/ }, () => required('./ui-load.cjs'));
         b.onLoad({ filter: /.*/, namespace: 'require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+      },
+    },
+  ],
+});
+
+// 3. What loads the Ink bundle, the one ES module of the CLI, with import(). It is a file of its own,
+//    so the handlers bundle has no import() and can have a code cache (bin/code-cache.cjs).
+const uiLoad = await build({
+  ...common,
+  entryPoints: [join(src, 'ui/load.ts')],
+  outfile: join(outdir, 'ui-load.cjs'),
+  metafile: true,
+  plugins: [
+    keepModuleUrls,
+    {
+      name: 'ink-outside',
+      setup(b) {
         // The Ink side has its own bundle (bundle-ui.mjs); without it, its ES modules in dist/.
         b.onResolve({ filter: /\/ink-entry\.js$/ }, () => ({ path: '../ui/ink-entry.js', external: true }));
       },
@@ -118,8 +137,11 @@ const handlers = await build({
   ],
 });
 
-// A module in both bundles would exist twice (two copies of each error class, say): refuse that.
-const sources = (result) => Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/'));
-const inMain = new Set(sources(main));
-const twice = sources(handlers).filter((f) => inMain.has(f));
-if (twice.length) throw new Error(`bundle-cli: ${twice.join(', ')} would be in both bundles: import it on demand, or not from a handler`);
+// A module in two bundles would exist twice (two copies of each error class, say): refuse that.
+const seen = new Map();
+for (const [name, result] of Object.entries({ main, handlers, uiLoad })) {
+  for (const file of Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/'))) {
+    if (seen.has(file)) throw new Error(`bundle-cli: ${file} would be in both the ${seen.get(file)} and the ${name} bundle: import it on demand, or not from a handler`);
+    seen.set(file, name);
+  }
+}
