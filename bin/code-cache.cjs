@@ -54,10 +54,10 @@ function useCodeCache() {
  */
 function recordCodeCache() {
   const scripts = new Map();
-  const cacheable = (filename, source) => filename.startsWith(dist) && filename.endsWith('.cjs') && !source.includes('import(');
+  const ours = (filename) => filename.startsWith(dist) && filename.endsWith('.cjs');
   Module._extensions['.js'] = function (module, filename) {
-    const source = readFileSync(filename, 'utf8');
-    if (!cacheable(filename, source)) return compileAsUsual(module, filename);
+    const source = ours(filename) ? readFileSync(filename, 'utf8') : '';
+    if (!ours(filename) || source.includes('import(')) return compileAsUsual(module, filename);
     const script = compile(source, filename);
     scripts.set(filename, script);
     run(script, module, filename);
@@ -69,9 +69,9 @@ function recordCodeCache() {
       const untrained = [];
       for (const file of readdirSync(dist, { recursive: true })) {
         const filename = join(dist, file);
-        if (scripts.has(filename) || !filename.endsWith('.cjs')) continue;
+        if (scripts.has(filename) || !ours(filename)) continue;
         const source = readFileSync(filename, 'utf8');
-        if (!cacheable(filename, source)) continue;
+        if (source.includes('import(')) continue;
         scripts.set(filename, compile(source, filename));
         untrained.push(filename);
       }

@@ -24,7 +24,7 @@ const common = {
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // An import() that stays one (the Ink bundle, got) loads an ES module.
+  // The one import() that stays one loads the Ink bundle, an ES module (step 3).
   supported: { 'dynamic-import': true },
   banner: { js: "const __moduleUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
 };
