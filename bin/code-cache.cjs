@@ -1,6 +1,6 @@
 // Loads deployctl's CommonJS bundles with a V8 code cache made at build time (scripts/code-cache.mjs),
-// so V8 skips parsing and compiling what the cache holds: about 20 ms of a no-op deploy, 10 of a
-// `validate`. (Node 22 does this by itself with module.enableCompileCache; Node 20 cannot.)
+// so V8 skips parsing and compiling what the cache holds: about 20 ms of a no-op deploy or of a
+// `validate`, 5 of `--help`. (Node 22 does this by itself with module.enableCompileCache; Node 20 cannot.)
 // - Only files under dist/ with a cache written for that very file: the cache's name holds the file's
 //   size and modification time, so a rebuilt or edited bundle never runs with a stale cache.
 // - V8 checks its version and flags, and rejects a cache from another Node: the file then compiles as
