@@ -1,4 +1,5 @@
-// Build: TypeScript to dist/, then JSON Schemas to precompiled Ajv standalone validators.
+// Build: TypeScript to dist/, JSON Schemas to precompiled Ajv standalone validators, the bundles, and
+// last the V8 code caches of the bundles.
 import { execFileSync } from 'node:child_process';
 import { rmSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
   stdio: 'inherit',
   cwd: root,
 });
-for (const step of ['compile-schemas.mjs', 'bundle-vendor.mjs', 'bundle-cli.mjs', 'bundle-ui.mjs']) {
+for (const step of ['compile-schemas.mjs', 'bundle-vendor.mjs', 'bundle-cli.mjs', 'bundle-ui.mjs', 'code-cache.mjs']) {
   const file = join(root, 'scripts', step);
   if (existsSync(file)) execFileSync(process.execPath, [file], { stdio: 'inherit', cwd: root });
 }

@@ -6,7 +6,7 @@ import type { CliContext } from './context.js';
 import type { BoardDeps } from '../ui/board.js';
 import { UsageError } from '../errors.js';
 
-export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { prefetch(): void }> {
+export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
   const { loadConfig } = await import('../config/load.js');
   const { openHistory } = await import('../state/open.js');
   const { prepareHome } = await import('../engine/wiring.js');
@@ -17,22 +17,10 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps & { pr
     return { prepareRollback, preparePromotion, runDeployment };
   };
   await prepareHome(ctx.home);
-  let firstLoad: Promise<import('../ui/board.js').BoardData> | undefined;
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
-  const deps: BoardDeps & { prefetch(): void } = {
-    loadBoard() {
-      // The first load starts while Ink is still loading (see cli/ui.ts); later ones read afresh.
-      if (firstLoad) {
-        const pending = firstLoad;
-        firstLoad = undefined;
-        return pending;
-      }
-      return loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => openHistory(ctx.home).then((history) => loadBoardData(loaded, history)));
-    },
-    prefetch() {
-      firstLoad = deps.loadBoard();
-    },
+  const deps: BoardDeps = {
+    loadBoard: () => loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => openHistory(ctx.home).then((history) => loadBoardData(loaded, history))),
     loadHistory: (app, env) => openHistory(ctx.home).then((history) => history.list({ app, env, limit: 50 })),
     async previewRollback(app, env) {
       try {

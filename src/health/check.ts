@@ -48,7 +48,7 @@ function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
 class NotYet extends Error {}
 
 export async function runHealthCheck(check: HealthCheckConfig, options: HealthOptions = {}): Promise<HealthResult> {
-  const { default: pRetry, AbortError } = await import('p-retry');
+  const { pRetry, AbortError } = await import('../vendor/p-retry.js');
   const sleep = options.deps?.sleep ?? realSleep;
   const now = options.deps?.now ?? Date.now;
   const random = options.deps?.random ?? Math.random;

@@ -50,7 +50,7 @@ function connectionMessage(error: NodeJS.ErrnoException & { name?: string }, whe
 }
 
 export async function probeHttp(check: HealthCheckConfig, timeoutMs: number): Promise<ProbeResult> {
-  const { default: got } = await import('got');
+  const { got } = await import('../vendor/got.js');
   const url = check.url!;
   const where = (() => {
     try {

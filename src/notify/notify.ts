@@ -24,7 +24,7 @@ export interface NotifyResult {
 export type Post = (url: string, body: unknown, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number }>;
 
 async function gotPost(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number }> {
-  const { default: got } = await import('got');
+  const { got } = await import('../vendor/got.js');
   const response = await got.post(url, { json: body, headers, retry: { limit: 0 }, timeout: { request: timeoutMs }, throwHttpErrors: false });
   return { status: response.statusCode };
 }
@@ -104,7 +104,7 @@ export async function sendNotifications(
   }
   if (deliveries.length === 0) return [];
   options.onSend?.(deliveries.map((d) => d.target));
-  const { default: pRetry } = await import('p-retry');
+  const { pRetry } = await import('../vendor/p-retry.js');
   const post = options.post ?? gotPost;
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const mask = (value: unknown) => JSON.parse(maskText(JSON.stringify(value), options.secretValues)) as unknown;

@@ -99,6 +99,14 @@ function useLatest<T>(initial: T): [T, (next: T | ((previous: T) => T)) => void,
   return [value, set, ref];
 }
 
+export interface BoardProps {
+  readonly deps: BoardDeps;
+  readonly width?: number;
+  readonly height?: number;
+  /** The first data, when it was loaded before the board: in hand (the first frame shows it), or still coming. */
+  readonly initial?: BoardData | Promise<BoardData>;
+}
+
 /** The apps shown (filtered) and the selected target. */
 function selection(data: BoardData | undefined, filter: string, row: number, col: number) {
   const apps = (data?.apps ?? []).filter((a) => a.includes(filter));
@@ -109,9 +117,9 @@ function selection(data: BoardData | undefined, filter: string, row: number, col
   return { apps, envs, app, env, cell };
 }
 
-export function Board({ deps, width = 80, height = 24 }: { readonly deps: BoardDeps; readonly width?: number; readonly height?: number }) {
+export function Board({ deps, width = 80, height = 24, initial }: BoardProps) {
   const { exit } = useApp();
-  const [data, setData, dataRef] = useLatest<BoardData | undefined>(undefined);
+  const [data, setData, dataRef] = useLatest<BoardData | undefined>(initial instanceof Promise ? undefined : initial);
   const [row, setRow, rowRef] = useLatest(0);
   const [col, setCol, colRef] = useLatest(0);
   const [filter, setFilter, filterRef] = useLatest('');
@@ -125,7 +133,9 @@ export function Board({ deps, width = 80, height = 24 }: { readonly deps: BoardD
     void deps.loadBoard().then(setData);
   }, [deps, setData]);
   useEffect(() => {
-    reload();
+    // `initial` only matters for the first frame: it is read here once.
+    if (initial instanceof Promise) void initial.then(setData);
+    else if (!initial) reload();
     return deps.watch(reload);
   }, [deps, reload]);
 

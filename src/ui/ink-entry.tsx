@@ -1,7 +1,7 @@
 // The Ink side of deployctl, loaded only when a terminal shows it (bundled into dist/ui-bundle/).
 import { render } from 'ink';
 import type { DeployEvent } from '../engine/events.js';
-import { Board, type BoardDeps } from './board.js';
+import { Board, type BoardData, type BoardDeps } from './board.js';
 import { ColorContext } from './color.js';
 import { initialProgress, reduceProgress } from './progress-state.js';
 import { ProgressView } from './progress-view.js';
@@ -37,10 +37,16 @@ export function createInkProgress(options: { stderr: NodeJS.WriteStream; color: 
   };
 }
 
-export async function runBoard(options: { deps: BoardDeps; stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream; color: boolean }): Promise<void> {
+export async function runBoard(options: {
+  deps: BoardDeps;
+  initial?: BoardData | Promise<BoardData>;
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  color: boolean;
+}): Promise<void> {
   const board = () => (
     <ColorContext.Provider value={options.color}>
-      <Board deps={options.deps} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />
+      <Board deps={options.deps} initial={options.initial} width={options.stdout.columns ?? 80} height={options.stdout.rows ?? 24} />
     </ColorContext.Provider>
   );
   const instance = render(board(), {

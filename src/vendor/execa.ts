@@ -1,3 +1,3 @@
-// execa, as the runner uses it. The build replaces dist/vendor/execa.js with a one-file bundle:
-// loaded as loose modules, execa costs about 150 ms of every deploy; bundled, a small part of that.
+// execa, as the runner uses it. The build bundles it into one file, dist/vendor/execa.cjs, which the CLI
+// requires when the first command runs: loaded as loose modules, execa costs about 150 ms of every deploy.
 export { execa } from 'execa';

@@ -1,0 +1,84 @@
+// Loads deployctl's CommonJS bundles with a V8 code cache made at build time (scripts/code-cache.mjs),
+// so V8 skips parsing and compiling what the cache holds: about 20 ms of a no-op deploy or of a
+// `validate`, 5 of `--help`. (Node 22 does this by itself with module.enableCompileCache; Node 20 cannot.)
+// - Only files under dist/ with a cache written for that very file: the cache's name holds the file's
+//   size and modification time, so a rebuilt or edited bundle never runs with a stale cache.
+// - V8 checks its version and flags, and rejects a cache from another Node: the file then compiles as
+//   usual, nothing else changes.
+// - Files with import() get no cache: on Node 20 a script compiled from a cache cannot import().
+'use strict';
+const Module = require('node:module');
+const { readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { dirname, join, sep } = require('node:path');
+const vm = require('node:vm');
+
+const dist = join(__dirname, '..', 'dist') + sep;
+// Node loads .cjs files with its '.js' handler: it is wrapped, not replaced, and only ever for dist/.
+const compileAsUsual = Module._extensions['.js'];
+
+function cacheFile(filename) {
+  const { size, mtimeMs } = statSync(filename);
+  return `${filename}.${size}-${Math.round(mtimeMs)}.v8cache`;
+}
+
+/** Run a CommonJS file compiled by `script`, as Node's own loader would. */
+function run(script, module, filename) {
+  const wrapper = script.runInThisContext();
+  wrapper.call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
+}
+
+function compile(source, filename, cachedData) {
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename, cachedData });
+}
+
+/** At start-up: .cjs files of dist/ load with their cache when there is one. */
+function useCodeCache() {
+  Module._extensions['.js'] = function (module, filename) {
+    let cachedData;
+    if (filename.startsWith(dist) && filename.endsWith('.cjs')) {
+      try {
+        cachedData = readFileSync(cacheFile(filename));
+      } catch {
+        // no cache for this file
+      }
+    }
+    if (!cachedData) return compileAsUsual(module, filename);
+    run(compile(readFileSync(filename, 'utf8'), filename, cachedData), module, filename);
+  };
+}
+
+/**
+ * At build time: compile the .cjs files of dist/ that can have a cache while the caller exercises
+ * them, then write their caches, with the functions compiled so far, not only the top level. Files
+ * the caller did not load get a cache of their top level.
+ */
+function recordCodeCache() {
+  const scripts = new Map();
+  const ours = (filename) => filename.startsWith(dist) && filename.endsWith('.cjs');
+  Module._extensions['.js'] = function (module, filename) {
+    const source = ours(filename) ? readFileSync(filename, 'utf8') : '';
+    if (!ours(filename) || source.includes('import(')) return compileAsUsual(module, filename);
+    const script = compile(source, filename);
+    scripts.set(filename, script);
+    run(script, module, filename);
+  };
+  return {
+    /** Write the caches; returns the files that were exercised, and those cached by their top level. */
+    write() {
+      Module._extensions['.js'] = compileAsUsual;
+      const untrained = [];
+      for (const file of readdirSync(dist, { recursive: true })) {
+        const filename = join(dist, file);
+        if (scripts.has(filename) || !ours(filename)) continue;
+        const source = readFileSync(filename, 'utf8');
+        if (source.includes('import(')) continue;
+        scripts.set(filename, compile(source, filename));
+        untrained.push(filename);
+      }
+      for (const [filename, script] of scripts) writeFileSync(cacheFile(filename), script.createCachedData());
+      return { trained: [...scripts.keys()].filter((f) => !untrained.includes(f)), untrained };
+    },
+  };
+}
+
+module.exports = { useCodeCache, recordCodeCache };

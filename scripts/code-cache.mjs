@@ -1,0 +1,49 @@
+// Writes the V8 code caches the CLI loads its bundles with (bin/code-cache.cjs). The bundles are
+// compiled while a few commands run in-process against a throwaway config and state folder, so the
+// caches also hold the functions those commands call (commander's parsing, yaml, the validators,
+// execa), not only each file's top level: that is most of the gain. A failure here costs speed, not
+// the build: the CLI works without caches.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const { recordCodeCache } = require(join(root, 'bin/code-cache.cjs'));
+
+const work = mkdtempSync(join(tmpdir(), 'deployctl-code-cache-'));
+const configDir = join(work, 'config');
+mkdirSync(configDir);
+writeFileSync(join(configDir, 'environments.yaml'), 'environments:\n  dev: {}\n  prod: {}\n');
+writeFileSync(
+  join(configDir, 'deployments.yaml'),
+  `deployments:\n  app:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ${JSON.stringify([process.execPath, '-e', '0'])}\n`,
+);
+const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+const io = {
+  stdout: sink(),
+  stderr: sink(),
+  stdin: Readable.from([]),
+  // Only what the commands need: no CI or GitHub variables of the machine that builds.
+  env: { PATH: process.env.PATH, DEPLOYCTL_HOME: join(work, 'home'), DEPLOYCTL_CONFIG_DIR: configDir, NO_COLOR: '1' },
+  cwd: work,
+};
+
+const recorder = recordCodeCache();
+try {
+  const { main } = require(join(root, 'dist/cli/main.bundle.cjs'));
+  for (const args of [['--help'], ['--version'], ['validate'], ['deploy', 'app', '-e', 'dev'], ['status'], ['history', '--limit', '20']]) {
+    const code = await main(['node', 'deployctl', ...args], io);
+    if (code !== 0) throw new Error(`deployctl ${args.join(' ')} exited ${code}`);
+  }
+} catch (error) {
+  console.warn(`code-cache: the training run failed (${error.message}); the caches hold less`);
+} finally {
+  const { trained, untrained } = recorder.write();
+  rmSync(work, { recursive: true, force: true });
+  const names = (files) => files.map((f) => basename(f)).join(', ') || 'none';
+  console.log(`code-cache: ${names(trained)}; top level only: ${names(untrained)}`);
+}

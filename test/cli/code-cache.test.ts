@@ -1,0 +1,44 @@
+// The V8 code caches of the bundles (bin/code-cache.cjs) change how fast the CLI starts, never what it
+// does: an edited bundle runs its new code, and a cache V8 cannot use is ignored. Each test works on a
+// copy of the build, so the other tests never see a damaged cache.
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
+
+/** bin/, dist/ and what makes the caches, copied; the copy's caches made afresh for its own files. */
+function copyOfBuild(): string {
+  const dir = tempDir('deployctl-build-');
+  for (const part of ['bin', 'dist', 'package.json', 'scripts/code-cache.mjs']) {
+    cpSync(join(repoRoot, part), join(dir, part), { recursive: true, filter: (file) => !file.endsWith('.v8cache') });
+  }
+  execFileSync(process.execPath, [join(dir, 'scripts/code-cache.mjs')], { env: cleanEnv(), encoding: 'utf8' });
+  return dir;
+}
+
+const caches = (dir: string) => readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.v8cache'));
+const cli = (dir: string, ...args: string[]) => execFileSync(process.execPath, [join(dir, 'bin/deployctl.cjs'), ...args], { env: cleanEnv(), encoding: 'utf8' });
+
+describe('code caches of the bundles', () => {
+  it('are made for the entry bundle, and an edited bundle runs its new code, not its old cache', () => {
+    const dir = copyOfBuild();
+    expect(caches(dir).some((f) => f.startsWith('cli/main.bundle.cjs.'))).toBe(true);
+    const bundle = join(dir, 'dist/cli/main.bundle.cjs');
+    const before = 'Deploy, health-check, roll back and promote apps across environments.';
+    const after = 'DEPLOY, HEALTH-CHECK, ROLL BACK AND PROMOTE APPS ACROSS ENVIRONMENTS.';
+    expect(cli(dir, '--help')).toContain(before);
+    // Same length: V8 alone would take the old cache for this file.
+    writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(before, after));
+    const help = cli(dir, '--help');
+    expect(help).toContain(after);
+    expect(help).not.toContain(before);
+  });
+
+  it('that V8 cannot use are ignored', () => {
+    const dir = copyOfBuild();
+    for (const file of caches(dir)) writeFileSync(join(dir, 'dist', file), 'not a code cache');
+    expect(cli(dir, '--version').trim()).toBe(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
+    expect(cli(dir, 'validate', '--config-dir', repoRoot)).toContain('config OK');
+  });
+});
