@@ -3,7 +3,7 @@
 // docker compose runs twice: with the v2 plugin (in a DOCKER_CONFIG of its own) and, with no plugin
 // anywhere, through the docker-compose v1 binary it falls back to.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,8 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   /** The compose v2 plugin in a DOCKER_CONFIG of its own. */
   let pluginEnv: NodeJS.ProcessEnv;
   const dir = tempDir('deployctl-docker-');
+  /** The CLI's TMPDIR: where the override pinning a rollback's images is written, and must not stay. */
+  const tmp = tempDir('deployctl-docker-tmp-');
   const ports: Record<string, number> = {};
   const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
   const served = async (p: number) => (await (await fetch(`http://127.0.0.1:${p}/version`)).text()).trim();
@@ -50,7 +52,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   beforeAll(async () => {
     engine = await startDockerEngine();
     const noPlugins = tempDir('deployctl-docker-config-');
-    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TMPDIR: tmp });
     const withPlugin = tempDir('deployctl-docker-config-');
     mkdirSync(join(withPlugin, 'cli-plugins'));
     symlinkSync(composePluginPath(), join(withPlugin, 'cli-plugins', 'docker-compose'));
@@ -133,10 +135,10 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   });
 
   /**
-   * Deploy 1.0.0 and 1.1.0, then roll back, and say what the rollback said. With `edit`, the compose
-   * file changes to a fixed tag first: the rollback runs the image stored in the 1.0.0 record anyway.
+   * Deploy 1.0.0 and 1.1.0, change the compose file to a fixed tag, then roll back: the rollback runs the
+   * image stored in the 1.0.0 record anyway, pinned by an override file that is gone afterwards.
    */
-  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: string, rollback: { edit: boolean; says: string }) {
+  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: string, rollbackUp: string) {
     for (const version of ['1.0.0', '1.1.0']) {
       const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000 });
       expect(run.code, run.stderr).toBe(0);
@@ -144,10 +146,15 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       expect(await served(ports[app]!)).toBe(version);
     }
     const file = join(dir, app, 'docker-compose.yml');
-    if (rollback.edit) writeFileSync(file, readFileSync(file, 'utf8').replace('${DEPLOY_VERSION}', 'edited'));
+    const edited = readFileSync(file, 'utf8').replace(`image: deployctl-test/${app}:\${DEPLOY_VERSION}`, `image: deployctl-test/${app}:edited`);
+    expect(edited).toContain(':edited');
+    writeFileSync(file, edited);
     const back = await runCli(['rollback', app, '-e', 'dev'], { env: runEnv, timeoutMs: 180_000 });
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stderr).toContain(rollback.says);
+    expect(back.stderr).toContain(`pinning the images of the record: deployctl-test/${app}:1.0.0`);
+    expect(back.stderr).toContain(`-f ${join(tmp, '')}`);
+    expect(back.stderr).toMatch(new RegExp(`-f \\S+/pinned-images\\.yml -p ${app}-dev ${rollbackUp}\\n`));
+    expect(readdirSync(tmp).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
     expect(await served(ports[app]!)).toBe('1.0.0');
     expect(docker('ps', '--format', '{{.Image}}', '--filter', `label=com.docker.compose.project=${app}-dev`)).toBe(`deployctl-test/${app}:1.0.0`);
     expect((await records(app, runEnv)).map((r) => [r.action, r.version, r.artifacts.images, r.artifacts.env_vars])).toEqual([
@@ -159,10 +166,10 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
 
   it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, new version, a rollback pins the stored images', async () => {
     expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
-    await deployNewVersionRollBack('web', pluginEnv, '$ docker compose -f ', { edit: true, says: '-f - -p web-dev up -d --remove-orphans --wait' });
+    await deployNewVersionRollBack('web', pluginEnv, '$ docker compose -f ', 'up -d --remove-orphans --wait');
   });
 
-  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, new version, rollback', async () => {
+  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, new version, a rollback pins the stored images', async () => {
     let plugin = true;
     try {
       execFileSync('docker', ['compose', 'version'], { env, stdio: 'ignore' });
@@ -170,6 +177,6 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       plugin = false;
     }
     expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
-    await deployNewVersionRollBack('legacy', env, '$ docker-compose -f ', { edit: false, says: 'docker-compose v1 cannot pin the images of the record' });
+    await deployNewVersionRollBack('legacy', env, '$ docker-compose -f ', 'up -d --remove-orphans');
   });
 });

@@ -1,5 +1,6 @@
 // The argv each executor plans, as tables: what deployctl would run, exactly.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/types.js';
@@ -221,20 +222,22 @@ describe('docker compose', () => {
     expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
   });
 
-  it('pins the images of the record on a rollback, through an override on stdin, for the services the compose file still has', async () => {
+  it.each([
+    ['the plugin', { docker: 'docker' }, ['docker', 'compose'], ['--wait']],
+    ['docker-compose v1', { 'docker-compose': 'docker-compose' }, ['docker-compose'], []],
+  ])('pins the images of the record on a rollback with %s, through an override file, for the services the compose file still has', async (_name, tools, cli, wait) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n  worker: { build: . }\n');
     const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' } };
-    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { docker: 'docker' }, artifacts: stored }));
+    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools, artifacts: stored }));
     const [up] = plan.commands;
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', `${dir}/docker-compose.yml`, '-f', '-', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
-    expect(JSON.parse(up!.input!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    const override = join(tmpdir(), `deployctl-web_prod_1-${process.pid}`, 'pinned-images.yml');
+    expect([up!.file, ...up!.args]).toEqual([...cli, '-f', `${dir}/docker-compose.yml`, '-f', override, '-p', 'web-prod', 'up', '-d', '--remove-orphans', ...wait]);
+    // The runner writes it for the command (and removes it after): nothing on stdin.
+    expect(Object.keys(up!.files!)).toEqual([override]);
+    expect(JSON.parse(up!.files![override]!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    expect(up!.input).toBeUndefined();
     expect(plan.notes).toEqual(['pinning the images of the record: shop:1.0.0, web-prod-worker']);
-    // docker-compose v1 cannot take the override next to the file: it says so and runs without it.
-    const v1 = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: stored }));
-    expect(v1.commands[0]!.args).toEqual(['-f', `${dir}/docker-compose.yml`, '-p', 'web-prod', 'up', '-d', '--remove-orphans']);
-    expect(v1.commands[0]!.input).toBeUndefined();
-    expect(v1.notes[0]).toContain('docker-compose v1 cannot pin the images of the record');
   });
 
   it('looks for the compose plugin with the docker of tools.docker, and falls back to docker-compose without it', () => {
@@ -245,12 +248,15 @@ describe('docker compose', () => {
   });
 
   describe('verify', () => {
-    function answering(stdout: Record<string, string>): Runner & { calls: string[][] } {
+    function answering(stdout: Record<string, string>): Runner & { calls: string[][]; commands: Command[] } {
       const calls: string[][] = [];
+      const commands: Command[] = [];
       return {
         calls,
+        commands,
         async run(command: Command) {
           calls.push(command.args);
+          commands.push(command);
           const key = Object.keys(stdout).find((k) => command.args.join(' ').includes(k))!;
           return { exitCode: 0, output: '', stdout: stdout[key]!, durationMs: 1, timedOut: false, interrupted: false };
         },
@@ -292,6 +298,20 @@ describe('docker compose', () => {
       const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { 'docker-compose': 'docker-compose' } }), runner, []);
       expect(runner.calls.map((a) => a.slice(4))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
       expect(result).toMatchObject({ ok: false, message: 'not running: worker (not running)', artifacts: { images: { web: 'shop:1.4.2', worker: 'shop-worker:1.4.2' } } });
+    });
+
+    it('v1: on a rollback, reads the services through the same override as up, and keeps the pinned images', async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n');
+      const rollback = input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: { images: { web: 'shop:1.0.0' } } });
+      const [up] = (await dockerComposeExecutor.plan(rollback)).commands;
+      const runner = answering({ 'ps --services': 'web\n', config: 'services:\n  web:\n    image: shop:1.0.0\n' });
+      const result = await dockerComposeExecutor.verify!(rollback, runner, []);
+      expect(runner.commands.map((c) => [c.args.slice(0, 4), c.files])).toEqual([
+        [up!.args.slice(0, 4), up!.files],
+        [up!.args.slice(0, 4), up!.files],
+      ]);
+      expect(result).toMatchObject({ ok: true, artifacts: { images: { web: 'shop:1.0.0' } } });
     });
   });
 });
