@@ -328,6 +328,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   };
   const missing = needs[type]?.();
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
+  if (type === 'docker-compose' && typeof interpolated.build === 'object') {
+    report(['build'], 'build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file');
+  }
 
   if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 

@@ -1,15 +1,17 @@
-// docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait`, with env_vars and
-// DEPLOY_VERSION in the environment so the compose file can use `image: app:${DEPLOY_VERSION}`. Falls
-// back to the `docker-compose` binary (v1) when the compose plugin is missing. The image of each
-// service is kept in the record; a rollback pins those images on top of the compose file (an override
-// file, written for each command and removed after it), so it runs the same images even when the
-// compose file changed.
+// docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait --build`, with
+// env_vars and DEPLOY_VERSION in the environment so the compose file can use `image:
+// app:${DEPLOY_VERSION}`. Falls back to the `docker-compose` binary (v1) when the compose plugin is
+// missing. Services with a build section are built for each deploy (`build: false` leaves it to
+// compose), and `pull:` is compose's pull policy. The image of each service is kept in the record; a
+// rollback pins those images on top of the compose file (an override file, written for each command
+// and removed after it) and builds nothing, so it runs the same images even when the compose file changed.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '../vendor/yaml.js';
 import type { AppConfig } from '../config/types.js';
+import { ToolMissingError } from '../errors.js';
 import type { Command, Executor, PlanInput, Runner } from './types.js';
 
 /** True when `docker compose` (the v2 plugin) answers here. */
@@ -32,7 +34,7 @@ interface ComposeCli {
 }
 
 /** The services of the compose file as written; undefined when it cannot be read (compose will say why). */
-type ComposeServices = Record<string, unknown> | undefined;
+type ComposeServices = Record<string, { build?: unknown } | null> | undefined;
 
 function composeFile(config: AppConfig): string {
   return String(config.compose_file ?? `${config.path}/docker-compose.yml`);
@@ -55,6 +57,10 @@ export function pinnedImages(input: PlanInput, services = readServices(input.con
 }
 
 const isV1 = (input: PlanInput) => 'docker-compose' in input.tools && !('docker' in input.tools);
+/** compose has no prepare step: artifacts in its plan input are those of the record a rollback re-applies. */
+const isRollback = (input: PlanInput) => input.artifacts !== undefined;
+const builds = (config: AppConfig) => config.build !== false;
+const pullPolicy = (config: AppConfig) => String(config.pull ?? 'missing');
 /** In a folder of its own for this run, which the runner makes before each command and removes after it. */
 const overridePath = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}`, 'pinned-images.yml');
 
@@ -77,21 +83,26 @@ function childEnv(input: PlanInput): Record<string, string> {
 }
 
 export function planComposeDeploy(input: PlanInput): Command[] {
-  const cli = composeCli(input);
-  const services = (input.config.services as string[] | undefined) ?? [];
-  return [
-    {
-      file: cli.file,
-      args: [...cli.prefix, 'up', '-d', '--remove-orphans', ...(cli.v1 ? [] : ['--wait']), ...services],
-      cwd: input.config.path,
-      env: childEnv(input),
-      timeoutMs: input.config.timeout,
-      mutates: true,
-      label: `${cli.v1 ? 'docker-compose' : 'docker compose'} up`,
-      phase: 'deploy',
-      ...(cli.files ? { files: cli.files } : {}),
-    },
-  ];
+  const config = input.config;
+  const services = readServices(config);
+  const cli = composeCli(input, services);
+  const chosen = (config.services as string[] | undefined) ?? [];
+  const name = cli.v1 ? 'docker-compose' : 'docker compose';
+  const base = { file: cli.file, cwd: config.path, env: childEnv(input), timeoutMs: config.timeout, mutates: true, phase: 'deploy' as const, ...(cli.files ? { files: cli.files } : {}) };
+  const commands: Command[] = [];
+  const pull = pullPolicy(config);
+  if (cli.v1 && pull === 'always') {
+    // v1's `up` has no --pull: pull first, the services that are not built here.
+    const pulled = services && Object.keys(services).filter((s) => (chosen.length === 0 || chosen.includes(s)) && !(builds(config) && services[s]?.build !== undefined));
+    if (!pulled || pulled.length) commands.push({ ...base, args: [...cli.prefix, 'pull', ...(pulled ?? chosen)], label: `${name} pull` });
+  }
+  const build = isRollback(input) ? ['--no-build'] : builds(config) ? ['--build'] : [];
+  commands.push({
+    ...base,
+    args: [...cli.prefix, 'up', '-d', '--remove-orphans', ...(cli.v1 ? [] : ['--wait']), ...build, ...(cli.v1 || pull === 'missing' ? [] : ['--pull', pull]), ...chosen],
+    label: `${name} up`,
+  });
+  return commands;
 }
 
 interface ServiceState {
@@ -129,7 +140,13 @@ async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceS
 
 export const dockerComposeExecutor: Executor = {
   type: 'docker-compose',
-  tools: (_config, overrides) => (hasComposePlugin(overrides.docker ?? 'docker') ? ['docker'] : ['docker-compose']),
+  tools(config, overrides) {
+    if (hasComposePlugin(overrides.docker ?? 'docker')) return ['docker'];
+    if (pullPolicy(config) === 'never') {
+      throw new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing');
+    }
+    return ['docker-compose'];
+  },
   async plan(input) {
     const pins = pinnedImages(input);
     return {

@@ -135,16 +135,23 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   });
 
   /**
-   * Deploy 1.0.0 and 1.1.0, change the compose file to a fixed tag, then roll back: the rollback runs the
-   * image stored in the 1.0.0 record anyway, pinned by an override file that is gone afterwards.
+   * Deploy 1.0.0 and 1.1.0, change the app and deploy 1.1.0 again: it is built again. Then change the
+   * compose file to a fixed tag and roll back: the rollback runs the image stored in the 1.0.0 record
+   * anyway (not rebuilt from today's files), pinned by an override file that is gone afterwards.
    */
-  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: string, rollbackUp: string) {
-    for (const version of ['1.0.0', '1.1.0']) {
+  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: RegExp, rollbackUp: string) {
+    const deploy = async (version: string, serves: string) => {
       const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000 });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toContain(up);
-      expect(await served(ports[app]!)).toBe(version);
-    }
+      expect(run.stderr).toMatch(up);
+      // Built from the app's files, never looked for in a registry first (the plugin does that without --build).
+      expect(run.stderr).not.toMatch(/Pulling|registry-1\.docker\.io/);
+      expect(await served(ports[app]!)).toBe(serves);
+    };
+    await deploy('1.0.0', '1.0.0');
+    await deploy('1.1.0', '1.1.0');
+    writeFileSync(join(dir, app, 'Dockerfile'), DOCKERFILE.replace('echo "$VERSION"', 'echo "$VERSION rebuilt"'));
+    await deploy('1.1.0', '1.1.0 rebuilt');
     const file = join(dir, app, 'docker-compose.yml');
     const edited = readFileSync(file, 'utf8').replace(`image: deployctl-test/${app}:\${DEPLOY_VERSION}`, `image: deployctl-test/${app}:edited`);
     expect(edited).toContain(':edited');
@@ -160,16 +167,17 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     expect((await records(app, runEnv)).map((r) => [r.action, r.version, r.artifacts.images, r.artifacts.env_vars])).toEqual([
       ['rollback', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
       ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
+      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
       ['deploy', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
     ]);
   }
 
-  it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, new version, a rollback pins the stored images', async () => {
+  it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, built for each deploy, new version, a rollback pins the stored images', async () => {
     expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
-    await deployNewVersionRollBack('web', pluginEnv, '$ docker compose -f ', 'up -d --remove-orphans --wait');
+    await deployNewVersionRollBack('web', pluginEnv, /\$ docker compose -f \S+ -p web-dev up -d --remove-orphans --wait --build\n/, 'up -d --remove-orphans --wait --no-build');
   });
 
-  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, new version, a rollback pins the stored images', async () => {
+  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, built for each deploy, new version, a rollback pins the stored images', async () => {
     let plugin = true;
     try {
       execFileSync('docker', ['compose', 'version'], { env, stdio: 'ignore' });
@@ -177,6 +185,6 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       plugin = false;
     }
     expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
-    await deployNewVersionRollBack('legacy', env, '$ docker-compose -f ', 'up -d --remove-orphans');
+    await deployNewVersionRollBack('legacy', env, /\$ docker-compose -f \S+ -p legacy-dev up -d --remove-orphans --build\n/, 'up -d --remove-orphans --no-build');
   });
 });

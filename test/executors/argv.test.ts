@@ -11,6 +11,7 @@ import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
 import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
 import type { Command, Runner } from '../../src/executors/types.js';
+import { ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -210,16 +211,58 @@ describe('docker', () => {
 });
 
 describe('docker compose', () => {
-  it('uses the compose plugin with --wait', () => {
+  it('uses the compose plugin with --wait, and builds the services that have a build section', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', path: '/srv/go monitor', compose_file: '/srv/go monitor/docker-compose.yml', env_vars: { HOST: 'google.com' } }, { tools: { docker: 'docker' } }));
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', '/srv/go monitor/docker-compose.yml', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', '/srv/go monitor/docker-compose.yml', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait', '--build']);
     expect(up!.env).toMatchObject({ HOST: 'google.com', DEPLOY_VERSION: '1.4.2' });
     expect(up!.cwd).toBe('/srv/go monitor');
   });
 
   it('falls back to docker-compose v1, which has no --wait', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
-    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
+    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', '--build', 'api']);
+  });
+
+  describe('build: and pull:', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:${DEPLOY_VERSION}", build: . }\n  cache: { image: "redis:7" }\n  worker:\n');
+    const plugin = { docker: 'docker' };
+    const v1 = { 'docker-compose': 'docker-compose' };
+    const up = ['up', '-d', '--remove-orphans'];
+    it.each([
+      ['the plugin, by default: --build (the image of a build section is built, not looked for in a registry)', plugin, {}, [[...up, '--wait', '--build']]],
+      ['the plugin, build: false: compose builds only the images that are missing', plugin, { build: false }, [[...up, '--wait']]],
+      ['the plugin, pull: always', plugin, { pull: 'always' }, [[...up, '--wait', '--build', '--pull', 'always']]],
+      ['the plugin, pull: never, build: false', plugin, { pull: 'never', build: false }, [[...up, '--wait', '--pull', 'never']]],
+      ['the plugin, pull: missing (compose\'s own default)', plugin, { pull: 'missing' }, [[...up, '--wait', '--build']]],
+      ['v1, pull: always: pulls first the services it does not build', v1, { pull: 'always' }, [['pull', 'cache', 'worker'], [...up, '--build']]],
+      ['v1, pull: always, build: false: pulls every service', v1, { pull: 'always', build: false }, [['pull', 'web', 'cache', 'worker'], [...up]]],
+      ['v1, pull: always, of chosen services', v1, { pull: 'always', services: ['web', 'cache'] }, [['pull', 'cache'], [...up, '--build', 'web', 'cache']]],
+      ['v1, pull: always, of services all built here: nothing to pull', v1, { pull: 'always', services: ['web'] }, [[...up, '--build', 'web']]],
+    ])('%s', (_name, tools, config, expected) => {
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, ...config }, { tools }));
+      const prefix = [...('docker' in tools ? ['compose'] : []), '-f', `${dir}/docker-compose.yml`, '-p', 'web-prod'];
+      expect(commands.map((c) => c.args)).toEqual(expected.map((args) => [...prefix, ...args]));
+      expect(commands.map((c) => c.label)).toEqual(expected.map((args) => `${'docker' in tools ? 'docker compose' : 'docker-compose'} ${args[0]}`));
+      expect(commands.every((c) => c.mutates && c.cwd === dir)).toBe(true);
+    });
+
+    it.each([
+      ['the plugin', plugin, [['compose', '-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--wait', '--no-build', '--pull', 'always']]],
+      ['v1', v1, [['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', 'pull', 'cache', 'worker'], ['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--no-build']]],
+    ])('a rollback with %s builds nothing, and pulls as configured', (_name, tools, expected) => {
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, pull: 'always' }, { tools, artifacts: { images: { web: 'shop:1.0.0', cache: 'redis:7' } } }));
+      expect(commands.map((c) => c.args.map((a) => (a.endsWith('pinned-images.yml') ? 'PINS' : a)))).toEqual(expected);
+      expect(commands.every((c) => c.files !== undefined)).toBe(true);
+    });
+
+    it('pull: never needs the plugin: docker-compose v1 would pull a missing image anyway', () => {
+      const config = input({ type: 'docker-compose', pull: 'never' }).config;
+      expect(() => dockerComposeExecutor.tools(config, { docker: '/nonexistent/docker' })).toThrow(
+        new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing'),
+      );
+      expect(dockerComposeExecutor.tools({ ...config, pull: 'missing' }, { docker: '/nonexistent/docker' })).toEqual(['docker-compose']);
+    });
   });
 
   it.each([
@@ -232,7 +275,7 @@ describe('docker compose', () => {
     const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools, artifacts: stored }));
     const [up] = plan.commands;
     const override = join(tmpdir(), `deployctl-web_prod_1-${process.pid}`, 'pinned-images.yml');
-    expect([up!.file, ...up!.args]).toEqual([...cli, '-f', `${dir}/docker-compose.yml`, '-f', override, '-p', 'web-prod', 'up', '-d', '--remove-orphans', ...wait]);
+    expect([up!.file, ...up!.args]).toEqual([...cli, '-f', `${dir}/docker-compose.yml`, '-f', override, '-p', 'web-prod', 'up', '-d', '--remove-orphans', ...wait, '--no-build']);
     // The runner writes it for the command (and removes it after): nothing on stdin.
     expect(Object.keys(up!.files!)).toEqual([override]);
     expect(JSON.parse(up!.files![override]!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });

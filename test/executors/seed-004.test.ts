@@ -75,7 +75,7 @@ const argv = (commands: Command[]) => commands.map((c) => [c.file, ...c.args]);
 describe('seed 004 configs, loaded and planned', () => {
   it('docker-compose: the plugin, in the app folder, env_vars in the environment', async () => {
     const [up] = await planOf('go-monitor', { docker: 'docker' });
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', join(root, 'go-monitor/docker-compose.yml'), '-p', 'go-monitor-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', join(root, 'go-monitor/docker-compose.yml'), '-p', 'go-monitor-prod', 'up', '-d', '--remove-orphans', '--wait', '--build']);
     expect(up!.cwd).toBe(join(root, 'go-monitor'));
     expect(up!.env).toMatchObject({ HOST: 'google.com', DEPLOY_VERSION: '1.4.2' });
   });
