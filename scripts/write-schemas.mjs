@@ -96,6 +96,7 @@ const typeSettings = {
     env: stringMap('container environment, passed through the environment'),
     volumes: names('volumes, SRC:DST[:ro]'),
     restart: { type: 'string', description: 'restart policy (unless-stopped)' },
+    stop_timeout: { ...duration, description: 'how long docker stop gives the old container to exit after SIGTERM before it is killed (10s)' },
     network: { type: 'string', description: 'docker network (host)' },
     command: { type: 'array', items: { type: 'string' }, description: 'container command argv' },
   },

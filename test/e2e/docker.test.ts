@@ -30,6 +30,12 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
+// The docker app shuts down on SIGTERM and leaves a file saying so: only a graceful stop writes it.
+const STOPPING_DOCKERFILE = DOCKERFILE.replace(
+  /^CMD .*$/m,
+  'CMD ["sh", "-c", "trap \'echo stopped > /stopped/$DEPLOY_VERSION; exit 0\' TERM; httpd -f -p 127.0.0.1:${PORT} -h /www & wait"]',
+);
+
 // BuildKit (compose v2) needs a network for RUN: the host's, as there is no bridge.
 const composeFile = (app: string) =>
   `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT]\n`;
@@ -43,6 +49,8 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   const dir = tempDir('deployctl-docker-');
   /** The CLI's TMPDIR: where the override pinning a rollback's images is written, and must not stay. */
   const tmp = tempDir('deployctl-docker-tmp-');
+  /** Mounted at /stopped in the docker app's containers: one file per version stopped gracefully. */
+  const stopped = tempDir('deployctl-docker-stopped-');
   const ports: Record<string, number> = {};
   const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
   const served = async (p: number) => (await (await fetch(`http://127.0.0.1:${p}/version`)).text()).trim();
@@ -61,7 +69,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     for (const app of ['api', 'legacy', 'web']) {
       ports[app] = await freePort();
       mkdirSync(join(dir, app));
-      writeFileSync(join(dir, app, 'Dockerfile'), DOCKERFILE);
+      writeFileSync(join(dir, app, 'Dockerfile'), app === 'api' ? STOPPING_DOCKERFILE : DOCKERFILE);
       if (app !== 'api') writeFileSync(join(dir, app, 'docker-compose.yml'), composeFile(app));
     }
     writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
@@ -83,8 +91,9 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
         '    build: { dockerfile: Dockerfile, args: { VERSION: "${version}" } }',
         '    network: host',
         `    env: { PORT: "${ports.api}" }`,
-        '    volumes: ["api-data:/data:ro"]',
+        `    volumes: ["api-data:/data:ro", "${stopped}:/stopped"]`,
         '    restart: on-failure',
+        '    stop_timeout: 20s',
         `    health_check: { url: "http://127.0.0.1:${ports.api}/version", body_contains: "\${version}", retries: 20 }`,
         ...composeApp('legacy'),
         ...composeApp('web'),
@@ -97,22 +106,34 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     await engine?.stop();
   }, 60_000);
 
-  it('docker: builds and runs 1.0.0, then 2.0.0, and a rollback runs the 1.0.0 image again', async () => {
-    for (const version of ['1.0.0', '2.0.0']) {
-      const run = await runCli(['deploy', 'api', '-e', 'dev', '--version', version], { env, timeoutMs: 120_000 });
-      expect(run.code, run.stderr).toBe(0);
-      expect(await served(ports.api!)).toBe(version);
-    }
+  it('docker: builds and runs 1.0.0, then 2.0.0, stopping the old container gracefully, and a rollback runs the 1.0.0 image again', async () => {
+    // The first deploy has no container to stop, and does not fail for it.
+    const first = await runCli(['deploy', 'api', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 120_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('no container api-dev yet');
+    expect(first.stderr).not.toContain('docker stop');
+    expect(await served(ports.api!)).toBe('1.0.0');
+    // The next one stops it with SIGTERM (within stop_timeout) once the new image is built, and only then removes it.
+    const second = await runCli(['deploy', 'api', '-e', 'dev', '--version', '2.0.0'], { env, timeoutMs: 120_000 });
+    expect(second.code, second.stderr).toBe(0);
+    const steps = ['$ docker build -t deployctl-test/api:2.0.0', '$ docker stop -t 20 api-dev\n', '$ docker rm -f api-dev\n', '$ docker run -d --name api-dev'].map((s) => second.stderr.indexOf(s));
+    expect(steps.every((at, i) => at >= 0 && (i === 0 || at > steps[i - 1]!)), second.stderr).toBe(true);
+    expect(readdirSync(stopped)).toEqual(['1.0.0']);
+    expect(await served(ports.api!)).toBe('2.0.0');
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:2.0.0');
     const settings = JSON.parse(docker('inspect', '--format', '{"env":{{json .Config.Env}},"restart":{{json .HostConfig.RestartPolicy.Name}},"mounts":{{json .Mounts}},"network":{{json .HostConfig.NetworkMode}}}', 'api-dev'));
     expect(settings.env).toEqual(expect.arrayContaining([`PORT=${ports.api}`, 'DEPLOY_VERSION=2.0.0']));
-    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [{ Type: 'volume', Name: 'api-data', Destination: '/data', RW: false }] });
+    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [
+        { Type: 'volume', Name: 'api-data', Destination: '/data', RW: false },
+        { Type: 'bind', Source: stopped, Destination: '/stopped', RW: true },
+      ] });
     const back = await runCli(['rollback', 'api', '-e', 'dev'], { env, timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).not.toContain('docker build');
     expect(back.stderr).toMatch(/\$ docker image inspect --format \S+ deployctl-test\/api:1\.0\.0\n/);
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:1.0.0');
     expect(await served(ports.api!)).toBe('1.0.0');
+    expect(readdirSync(stopped).sort()).toEqual(['1.0.0', '2.0.0']);
   });
 
   it('docker: a rollback to an image that is gone stops before the running container is touched (exit 3)', async () => {
@@ -121,7 +142,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     const back = await runCli(['rollback', 'api', '-e', 'dev', '--to', '2.0.0'], { env, timeoutMs: 120_000 });
     expect(back.code).toBe(3);
     expect(back.stderr).toMatch(/No such image: deployctl-test\/api:2\.0\.0/);
-    expect(back.stderr).not.toContain('docker rm -f');
+    expect(back.stderr).not.toMatch(/\$ docker (stop|rm)/);
     expect(docker('inspect', '--format', '{{.Id}}', 'api-dev')).toBe(running);
     expect(await served(ports.api!)).toBe('1.0.0');
   });

@@ -10,7 +10,7 @@ import { planTerraformDeploy } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
 import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
-import type { Command, Runner } from '../../src/executors/types.js';
+import type { Command, Runner, RunResult } from '../../src/executors/types.js';
 import { ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
 
@@ -150,44 +150,89 @@ describe('ansible', () => {
 describe('docker', () => {
   it('builds, then replaces the container; values reach it through the environment', () => {
     const commands = planDockerDeploy(
-      input({ type: 'docker', path: '/apps/dash board', image: 'dash', build: { dockerfile: '/apps/dash board/Dockerfile', context: '/apps/dash board', args: { NODE_ENV: 'production' } }, ports: ['5001:5001'], env: { TOKEN: 's3cret' }, volumes: ['/data:/data:ro'], network: 'host' }),
+      input(
+        { type: 'docker', path: '/apps/dash board', image: 'dash', build: { dockerfile: '/apps/dash board/Dockerfile', context: '/apps/dash board', args: { NODE_ENV: 'production' } }, ports: ['5001:5001'], env: { TOKEN: 's3cret' }, volumes: ['/data:/data:ro'], network: 'host' },
+        { artifacts: { container_exists: true } },
+      ),
     );
     expect(argv(commands)).toEqual([
       ['docker', 'build', '-t', 'dash:1.4.2', '-f', '/apps/dash board/Dockerfile', '--build-arg', 'NODE_ENV', '/apps/dash board'],
+      ['docker', 'stop', '-t', '10', 'web-prod'],
       ['docker', 'rm', '-f', 'web-prod'],
       ['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'unless-stopped', '--network', 'host', '-p', '5001:5001', '-e', 'TOKEN', '-e', 'DEPLOY_VERSION', '-v', '/data:/data:ro', '--label', 'deployctl.app=web', '--label', 'deployctl.env=prod', 'dash:1.4.2'],
     ]);
-    expect(commands[2]!.env).toMatchObject({ TOKEN: 's3cret', NODE_ENV: 'production' });
+    expect(commands[3]!.env).toMatchObject({ TOKEN: 's3cret', NODE_ENV: 'production' });
     expect(JSON.stringify(argv(commands))).not.toContain('s3cret');
   });
 
-  it('pulls when there is no build section, and uses a digest as is', () => {
+  it('pulls when there is no build section (or build: false), and uses a digest as is; build: true builds the Dockerfile in path', () => {
     expect(argv(planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' })))[0]).toEqual(['docker', 'pull', 'ghcr.io/acme/api:1.4.2']);
+    expect(argv(planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api', build: false })))[0]).toEqual(['docker', 'pull', 'ghcr.io/acme/api:1.4.2']);
+    expect(argv(planDockerDeploy(input({ type: 'docker', build: true })))[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '/srv/my app']);
     expect(imageReference('api', `@sha256:${'a'.repeat(64)}`)).toBe(`api@sha256:${'a'.repeat(64)}`);
   });
 
+  it.each([
+    ['no container of that name yet: nothing to stop, rm -f only', { container_exists: false }, {}, [['docker', 'pull'], ['docker', 'rm'], ['docker', 'run']]],
+    ['the old container is stopped within stop_timeout, then removed', { container_exists: true }, { stop_timeout: 25_000 }, [['docker', 'pull'], ['docker', 'stop', '-t', '25', 'web-prod'], ['docker', 'rm'], ['docker', 'run']]],
+    ['not looked for (a dry run without docker): the stop is shown in case', undefined, {}, [['docker', 'pull'], ['docker', 'stop', '-t', '10', 'web-prod'], ['docker', 'rm'], ['docker', 'run']]],
+  ])('%s', (_name, artifacts, config, expected) => {
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'api', timeout: 20_000, ...config }, { artifacts }));
+    expect(argv(commands).map((a, i) => a.slice(0, expected[i]!.length))).toEqual(expected);
+    // docker stop may take stop_timeout and some: its step limit follows.
+    const stop = commands.find((c) => c.args[0] === 'stop');
+    if (stop) expect(stop.timeoutMs).toBe(Math.max(20_000, (Number(stop.args[2]) + 30) * 1000));
+  });
+
+  describe('prepare: is there a container to stop', () => {
+    const answering = (result: Partial<RunResult>): Runner & { calls: Command[] } => {
+      const calls: Command[] = [];
+      return {
+        calls,
+        run: async (command) => {
+          calls.push(command);
+          return { exitCode: 0, output: '', stdout: '', durationMs: 1, timedOut: false, interrupted: false, ...result };
+        },
+        stopAll: async () => {},
+      };
+    };
+    it.each([
+      ['one is there', { stdout: '3f1c2a9b\n' }, false, { ok: true, artifacts: { container_exists: true }, message: 'container my.app is there: it is stopped (docker stop -t 10) once the new image is ready' }],
+      ['none yet', { stdout: '' }, false, { ok: true, artifacts: { container_exists: false }, message: 'no container my.app yet' }],
+      ['docker cannot answer: a deploy stops, nothing changed', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, false, { ok: false, message: 'docker ps failed, nothing was changed: Cannot connect to the Docker daemon' }],
+      ['docker cannot answer in a dry run: the plan is shown anyway', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, true, { ok: true, artifacts: {}, message: 'could not look for container my.app (Cannot connect to the Docker daemon): the plan shows its stop in case it is there' }],
+    ])('%s', async (_name, result, dryRun, expected) => {
+      const runner = answering(result);
+      expect(await dockerExecutor.prepare!(input({ type: 'docker', image: 'api', container_name: 'my.app' }, { dryRun }), runner)).toEqual(expected);
+      // Read-only, and the exact name: the filter is a regular expression.
+      expect(runner.calls.map((c) => [c.file, ...c.args, c.mutates])).toEqual([['docker', 'ps', '--all', '--quiet', '--filter', 'name=^my\\.app$', false]]);
+    });
+  });
+
   it('on a rollback, looks up the stored image it built (no build), before removing anything', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0' } }));
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0', container_exists: true } }));
     expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
       ['docker', 'image', 'inspect'],
+      ['docker', 'stop', '-t'],
       ['docker', 'rm', '-f'],
       ['docker', 'run', '-d'],
     ]);
     expect(argv(commands)[0]).toEqual(['docker', 'image', 'inspect', '--format', '{{.Id}}', 'dash:1.0.0']);
-    expect(argv(commands)[2]!.at(-1)).toBe('dash:1.0.0');
+    expect(argv(commands)[3]!.at(-1)).toBe('dash:1.0.0');
   });
 
   it('on a rollback, pulls the stored image it pulled before removing anything', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0' } }));
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0', container_exists: true } }));
     expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
       ['docker', 'pull', 'ghcr.io/acme/api:1.0.0'],
+      ['docker', 'stop', '-t'],
       ['docker', 'rm', '-f'],
       ['docker', 'run', '-d'],
     ]);
   });
 
   it('names the image after the app when there is a build section and no image, and takes the port shorthand', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }));
+    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }, { artifacts: { container_exists: false } }));
     expect(argv(commands)[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '-f', '/srv/my app/Dockerfile', '/srv/my app']);
     expect(argv(commands)[2]!.slice(0, 9)).toEqual(['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'always', '-p', '5001:5001']);
   });

@@ -84,6 +84,7 @@ describe('seed 004 configs, loaded and planned', () => {
     const dir = join(root, 'dashboard-netmiko');
     expect(argv(await planOf('dashboard', {}))).toEqual([
       ['docker', 'build', '-t', 'dashboard:1.4.2', '-f', join(dir, 'Dockerfile'), dir],
+      ['docker', 'stop', '-t', '10', 'dashboard-prod'],
       ['docker', 'rm', '-f', 'dashboard-prod'],
       ['docker', 'run', '-d', '--name', 'dashboard-prod', '--restart', 'unless-stopped', '-p', '5001:5001', '-e', 'DEPLOY_VERSION', '--label', 'deployctl.app=dashboard', '--label', 'deployctl.env=prod', 'dashboard:1.4.2'],
     ]);
