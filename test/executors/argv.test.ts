@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/types.js';
 import type { PlanInput } from '../../src/executors/types.js';
 import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../../src/executors/kubernetes.js';
-import { planTerraformDeploy } from '../../src/executors/terraform.js';
+import { planTerraformDeploy, terraformExecutor } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
 import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
@@ -113,8 +113,66 @@ describe('terraform', () => {
     expect(plan.cwd).toBe('/srv/my app');
   });
 
-  it('selects the workspace first', () => {
-    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
+  it('selects the workspace first, creating it when it is not there', () => {
+    const commands = planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' }));
+    expect(argv(commands)[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
+    expect(commands.map((c) => c.mutates)).toEqual([false, true, false, false, true]);
+    expect(commands.map((c) => c.env.TF_WORKSPACE)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  describe('a dry run with a workspace changes none', () => {
+    const dryRun = (workspace_exists: boolean | undefined) => input({ type: 'terraform', workspace: 'prod' }, { dryRun: true, ...(workspace_exists === undefined ? {} : { artifacts: { workspace_exists } }) });
+    it.each([
+      ['there: plan reads it through TF_WORKSPACE, and nothing selects it', true, [false, true, false, false, true], 'dry run: terraform init and plan run (they change nothing; plan reads workspace prod through TF_WORKSPACE, without selecting it); apply is skipped'],
+      ['not looked for (no terraform here: nothing runs)', undefined, [false, true, false, false, true], 'dry run: terraform init and plan run (they change nothing; plan reads workspace prod through TF_WORKSPACE, without selecting it); apply is skipped'],
+      [
+        'not there: planning it would create it, so only init runs',
+        false,
+        [false, true, true, true, true],
+        'dry run: workspace prod does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state',
+      ],
+    ])('%s', async (_name, exists, mutates, note) => {
+      const plan = await terraformExecutor.plan(dryRun(exists));
+      expect(plan.commands.map((c) => c.label)).toEqual(['terraform init', 'terraform workspace', 'terraform plan', 'terraform show', 'terraform apply']);
+      // In a dry run, what mutates is shown and skipped.
+      expect(plan.commands.map((c) => c.mutates)).toEqual(mutates);
+      expect(plan.commands.map((c) => c.env.TF_WORKSPACE)).toEqual([undefined, undefined, 'prod', undefined, undefined]);
+      expect(plan.notes).toEqual([note]);
+    });
+
+    const answering = (answers: Array<Partial<RunResult>>): Runner & { calls: Command[] } => {
+      const calls: Command[] = [];
+      return {
+        calls,
+        run: async (command) => {
+          calls.push(command);
+          return { exitCode: 0, output: '', stdout: '', durationMs: 1, timedOut: false, interrupted: false, ...answers[calls.length - 1] };
+        },
+        stopAll: async () => {},
+      };
+    };
+    it.each([
+      ['listed', '  default\n* prod\n', { ok: true, artifacts: { workspace_exists: true }, message: 'terraform workspace list: prod exists' }],
+      ['not listed (another name that starts the same is not it)', '* default\n  production\n', { ok: true, artifacts: { workspace_exists: false }, message: 'terraform workspace list: prod does not exist' }],
+    ])('prepare: init, then the workspace %s', async (_name, listed, expected) => {
+      const runner = answering([{}, { stdout: listed }]);
+      expect(await terraformExecutor.prepare!(dryRun(undefined), runner)).toEqual(expected);
+      expect(runner.calls.map((c) => [...c.args, c.mutates])).toEqual([
+        ['init', '-input=false', '-no-color', false],
+        ['workspace', 'list', false],
+      ]);
+    });
+
+    it('prepare: says why init failed; looks for nothing outside a dry run or without a workspace', async () => {
+      expect(await terraformExecutor.prepare!(dryRun(undefined), answering([{ exitCode: 1, output: 'Error: Backend initialization required\n' }]))).toEqual({
+        ok: false,
+        message: 'terraform init failed: Error: Backend initialization required',
+      });
+      const runner = answering([]);
+      expect(await terraformExecutor.prepare!(input({ type: 'terraform', workspace: 'prod' }), runner)).toBeUndefined();
+      expect(await terraformExecutor.prepare!(input({ type: 'terraform' }, { dryRun: true }), runner)).toBeUndefined();
+      expect(runner.calls).toEqual([]);
+    });
   });
 });
 
