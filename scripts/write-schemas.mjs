@@ -81,13 +81,16 @@ const typeSettings = {
     project: { type: 'string', description: 'compose project name (APP-ENV)' },
     env_vars: stringMap('variables for the compose file, passed through the environment'),
     services: names('only these services'),
+    build: { type: 'boolean', description: 'build the services that have a build section on each deploy: up --build (default true); false leaves it to compose, which builds only missing images; a rollback never builds' },
+    pull: { enum: ['always', 'missing', 'never'], description: "compose's pull policy for up (missing): --pull with the plugin; docker-compose v1 pulls first for always, and has no never" },
   },
   docker: {
     image: { type: 'string', description: 'image name without tag; the version is the tag (default with build: the app name)' },
     build: {
-      type: 'object',
+      type: ['object', 'boolean'],
       additionalProperties: false,
       properties: { dockerfile: { type: 'string' }, context: { type: 'string' }, args: stringMap('build arguments') },
+      description: 'docker: the build section ({ dockerfile, context, args }; true: the Dockerfile in path); docker-compose: true or false',
     },
     container_name: { type: 'string', description: 'container name (APP-ENV)' },
     ports: names('published ports, HOST:CONTAINER'),
@@ -95,6 +98,7 @@ const typeSettings = {
     env: stringMap('container environment, passed through the environment'),
     volumes: names('volumes, SRC:DST[:ro]'),
     restart: { type: 'string', description: 'restart policy (unless-stopped)' },
+    stop_timeout: { ...duration, description: 'how long docker stop gives the old container to exit after SIGTERM before it is killed (10s)' },
     network: { type: 'string', description: 'docker network (host)' },
     command: { type: 'array', items: { type: 'string' }, description: 'container command argv' },
   },
@@ -150,7 +154,8 @@ const common = {
   notifications,
 };
 
-const allTypeSettings = Object.assign({}, ...Object.values(typeSettings));
+// docker's build (an object, or true/false) also covers docker-compose's (true/false): apps of both types share the key.
+const allTypeSettings = Object.assign({}, ...Object.values(typeSettings), { build: typeSettings.docker.build });
 const settingSchemas = { ...common, ...allTypeSettings };
 const types = Object.keys(typeSettings);
 

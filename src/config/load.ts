@@ -144,7 +144,7 @@ function stringifyValues(map: unknown): Record<string, string> {
 
 const FROM_CONFIG_DIR = ['path', 'manifests', 'kustomize', 'repo'];
 const FROM_APP_PATH = ['compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
-const DURATIONS = ['timeout', 'rollout_timeout'];
+const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
 
 /** Where a merged key path was most likely written, for the line and column of a problem. */
@@ -330,6 +330,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   };
   const missing = needs[type]?.();
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
+  if (type === 'docker-compose' && typeof interpolated.build === 'object') {
+    report(['build'], 'build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file');
+  }
 
   if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 

@@ -1,6 +1,9 @@
 // The one runner: the only module that starts processes (through execa). It streams output line by
 // line, keeps a bounded tail, enforces time limits, and stops whole process trees: execa's own
 // cleanup kills the direct child only, so each child gets its own process group and we signal the group.
+// It also writes the private files a command reads, and removes them when it ends.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command, RunResult, Runner } from '../executors/types.js';
 
 export interface RunnerOptions {
@@ -56,15 +59,49 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
 
 /** Process groups still running, killed if deployctl exits without stopping them (a second Ctrl-C). */
 const liveGroups = new Set<number>();
+/** Folders of files written for running commands, removed if deployctl exits before they end. */
+const liveDirs = new Set<string>();
 let exitHook = false;
-function trackGroup(pid: number | undefined): void {
-  if (!pid) return;
-  liveGroups.add(pid);
+function hookExit(): void {
   if (exitHook) return;
   exitHook = true;
   process.on('exit', () => {
     for (const group of liveGroups) killTree(group, 'SIGKILL');
+    removeDirs([...liveDirs]);
   });
+}
+function trackGroup(pid: number | undefined): void {
+  if (!pid) return;
+  liveGroups.add(pid);
+  hookExit();
+}
+
+/**
+ * A command's files, each in a folder made for it that only this user can open (0700, files 0600).
+ * The folder must not exist yet: nobody else can have put anything there. Returns the folders made.
+ */
+function writeFiles(files: Record<string, string>): string[] {
+  const made: string[] = [];
+  try {
+    for (const dir of new Set(Object.keys(files).map((f) => dirname(f)))) {
+      mkdirSync(dir, { mode: 0o700 });
+      made.push(dir);
+      liveDirs.add(dir);
+      hookExit();
+    }
+    for (const [file, text] of Object.entries(files)) writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    removeDirs(made);
+    throw error;
+  }
+  return made;
+}
+
+function removeDirs(dirs: string[]): void {
+  for (const dir of dirs) {
+    rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
+  }
 }
 
 export function createRunner(options: RunnerOptions): Runner {
@@ -83,80 +120,18 @@ export function createRunner(options: RunnerOptions): Runner {
       if (options.dryRun && command.mutates) {
         return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
       }
-      const { execa } = await import('../vendor/execa.js');
-      const started = process.hrtime.bigint();
-      const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
-      const stdout = new Tail(command.maxStdoutBytes ?? options.maxStdoutBytes ?? 1024 * 1024);
-      const env = { ...baseEnv, ...command.env };
-      const child = execa(command.file, command.shell ? [] : command.args, {
-        cwd: command.cwd,
-        env,
-        extendEnv: false,
-        shell: command.shell ? true : false,
-        input: command.input,
-        stdin: command.input === undefined ? 'ignore' : undefined,
-        reject: false,
-        buffer: false,
-        stripFinalNewline: false,
-        detached: process.platform !== 'win32',
-        cleanup: true,
-        windowsHide: true,
-      });
-      const entry: Running = { pid: child.pid, interrupted: false, stop: (signal) => stopTree(child.pid, signal) };
-      running.add(entry);
-      trackGroup(child.pid);
-      let timedOut = false;
-      const timer =
-        command.timeoutMs > 0
-          ? setTimeout(() => {
-              timedOut = true;
-              stopTree(child.pid, 'SIGTERM');
-            }, command.timeoutMs)
-          : undefined;
-
-      const follow = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') =>
-        new Promise<void>((resolve) => {
-          if (!stream) return resolve();
-          let partial = '';
-          stream.setEncoding('utf8');
-          stream.on('data', (chunk: string) => {
-            output.push(chunk);
-            if (name === 'stdout') stdout.push(chunk);
-            const lines = (partial + chunk).split(/\r?\n/);
-            partial = lines.pop() ?? '';
-            for (const line of lines) onLine?.(line, name);
-          });
-          stream.on('end', () => {
-            if (partial) onLine?.(partial, name);
-            resolve();
-          });
-          stream.on('error', () => resolve());
-        });
-
-      const [result] = await Promise.all([child, follow(child.stdout, 'stdout'), follow(child.stderr, 'stderr')]);
-      if (timer) clearTimeout(timer);
-      running.delete(entry);
-      if (child.pid) liveGroups.delete(child.pid);
-      // A child that exited still may have left grandchildren behind in its group: stop them too.
-      if (timedOut || entry.interrupted) stopTree(child.pid, 'SIGKILL');
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const code = (result as { code?: string }).code;
-      let spawnError: string | undefined;
-      if (code === 'ENOENT') spawnError = `${command.file}: command not found`;
-      else if (code === 'EACCES') spawnError = `${command.file}: permission denied`;
-      else if (result.failed && result.exitCode === undefined && !result.signal && !timedOut && !entry.interrupted) {
-        spawnError = (result as { shortMessage?: string }).shortMessage ?? 'could not start';
+      let dirs: string[];
+      try {
+        dirs = writeFiles(command.files ?? {});
+      } catch (error) {
+        const spawnError = `could not write the files of ${command.label}: ${(error as Error).message}`;
+        return { exitCode: null, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, spawnError };
       }
-      return {
-        exitCode: result.exitCode ?? null,
-        output: output.toString(),
-        stdout: stdout.toString(),
-        ...(stdout.truncated ? { stdoutTruncated: true } : {}),
-        durationMs,
-        timedOut,
-        interrupted: entry.interrupted,
-        ...(spawnError ? { spawnError } : {}),
-      };
+      try {
+        return await spawnCommand(command, onLine);
+      } finally {
+        removeDirs(dirs);
+      }
     },
 
     async stopAll(signal: NodeJS.Signals = 'SIGTERM') {
@@ -166,4 +141,81 @@ export function createRunner(options: RunnerOptions): Runner {
       }
     },
   };
+
+  async function spawnCommand(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult> {
+    const { execa } = await import('../vendor/execa.js');
+    const started = process.hrtime.bigint();
+    const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
+    const stdout = new Tail(command.maxStdoutBytes ?? options.maxStdoutBytes ?? 1024 * 1024);
+    const env = { ...baseEnv, ...command.env };
+    const child = execa(command.file, command.shell ? [] : command.args, {
+      cwd: command.cwd,
+      env,
+      extendEnv: false,
+      shell: command.shell ? true : false,
+      input: command.input,
+      stdin: command.input === undefined ? 'ignore' : undefined,
+      reject: false,
+      buffer: false,
+      stripFinalNewline: false,
+      detached: process.platform !== 'win32',
+      cleanup: true,
+      windowsHide: true,
+    });
+    const entry: Running = { pid: child.pid, interrupted: false, stop: (signal) => stopTree(child.pid, signal) };
+    running.add(entry);
+    trackGroup(child.pid);
+    let timedOut = false;
+    const timer =
+      command.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            stopTree(child.pid, 'SIGTERM');
+          }, command.timeoutMs)
+        : undefined;
+
+    const follow = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') =>
+      new Promise<void>((resolve) => {
+        if (!stream) return resolve();
+        let partial = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          output.push(chunk);
+          if (name === 'stdout') stdout.push(chunk);
+          const lines = (partial + chunk).split(/\r?\n/);
+          partial = lines.pop() ?? '';
+          for (const line of lines) onLine?.(line, name);
+        });
+        stream.on('end', () => {
+          if (partial) onLine?.(partial, name);
+          resolve();
+        });
+        stream.on('error', () => resolve());
+      });
+
+    const [result] = await Promise.all([child, follow(child.stdout, 'stdout'), follow(child.stderr, 'stderr')]);
+    if (timer) clearTimeout(timer);
+    running.delete(entry);
+    if (child.pid) liveGroups.delete(child.pid);
+    // A child that exited still may have left grandchildren behind in its group: stop them too.
+    if (timedOut || entry.interrupted) stopTree(child.pid, 'SIGKILL');
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const code = (result as { code?: string }).code;
+    let spawnError: string | undefined;
+    if (code === 'ENOENT') spawnError = `${command.file}: command not found`;
+    else if (code === 'EACCES') spawnError = `${command.file}: permission denied`;
+    else if (result.failed && result.exitCode === undefined && !result.signal && !timedOut && !entry.interrupted) {
+      spawnError = (result as { shortMessage?: string }).shortMessage ?? 'could not start';
+    }
+    return {
+      exitCode: result.exitCode ?? null,
+      output: output.toString(),
+      stdout: stdout.toString(),
+      ...(stdout.truncated ? { stdoutTruncated: true } : {}),
+      durationMs,
+      timedOut,
+      interrupted: entry.interrupted,
+      ...(spawnError ? { spawnError } : {}),
+    };
+  }
 }

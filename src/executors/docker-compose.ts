@@ -1,12 +1,17 @@
-// docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait`, with env_vars and
-// DEPLOY_VERSION in the environment so the compose file can use `image: app:${DEPLOY_VERSION}`. Falls
-// back to the `docker-compose` binary (v1) when the compose plugin is missing. The image of each
-// service is kept in the record; a rollback with the plugin pins those images on top of the compose
-// file (an override file on stdin), so it runs the same images even when the compose file changed.
+// docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait --build`, with
+// env_vars and DEPLOY_VERSION in the environment so the compose file can use `image:
+// app:${DEPLOY_VERSION}`. Falls back to the `docker-compose` binary (v1) when the compose plugin is
+// missing. Services with a build section are built for each deploy (`build: false` leaves it to
+// compose), and `pull:` is compose's pull policy. The image of each service is kept in the record; a
+// rollback pins those images on top of the compose file (an override file, written for each command
+// and removed after it) and builds nothing, so it runs the same images even when the compose file changed.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from '../vendor/yaml.js';
 import type { AppConfig } from '../config/types.js';
+import { ToolMissingError } from '../errors.js';
 import type { Command, Executor, PlanInput, Runner } from './types.js';
 
 /** True when `docker compose` (the v2 plugin) answers here. */
@@ -21,44 +26,55 @@ export function hasComposePlugin(docker = 'docker'): boolean {
 
 interface ComposeCli {
   file: string;
-  /** Everything before the subcommand: `compose -f FILE [-f -] -p PROJECT`. */
+  /** Everything before the subcommand: `compose -f FILE [-f PINS] -p PROJECT`. */
   prefix: string[];
   v1: boolean;
-  /** The override pinning the stored images, given on stdin. */
-  input?: string;
+  /** The override pinning the stored images, for the runner to write while a command runs. */
+  files?: Record<string, string>;
 }
+
+/** The services of the compose file as written; undefined when it cannot be read (compose will say why). */
+type ComposeServices = Record<string, { build?: unknown } | null> | undefined;
 
 function composeFile(config: AppConfig): string {
   return String(config.compose_file ?? `${config.path}/docker-compose.yml`);
 }
 
+function readServices(config: AppConfig): ComposeServices {
+  try {
+    return ((parse(readFileSync(composeFile(config), 'utf8')) as { services?: ComposeServices } | null)?.services ?? {}) as ComposeServices;
+  } catch {
+    return undefined;
+  }
+}
+
 /** On a rollback: the stored image of each service that today's compose file still defines. */
-export function pinnedImages(input: PlanInput): Record<string, string> | undefined {
+export function pinnedImages(input: PlanInput, services = readServices(input.config)): Record<string, string> | undefined {
   const stored = input.artifacts?.images as Record<string, unknown> | undefined;
   if (!stored || typeof stored !== 'object') return undefined;
-  let services: string[] | undefined;
-  try {
-    services = Object.keys((parse(readFileSync(composeFile(input.config), 'utf8')) as { services?: object } | null)?.services ?? {});
-  } catch {
-    services = undefined; // compose itself will say what is wrong with the file
-  }
-  const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || services.includes(e[0])));
+  const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || Object.hasOwn(services, e[0])));
   return pins.length ? Object.fromEntries(pins) : undefined;
 }
 
 const isV1 = (input: PlanInput) => 'docker-compose' in input.tools && !('docker' in input.tools);
+/** compose has no prepare step: artifacts in its plan input are those of the record a rollback re-applies. */
+const isRollback = (input: PlanInput) => input.artifacts !== undefined;
+const builds = (config: AppConfig) => config.build !== false;
+const pullPolicy = (config: AppConfig) => String(config.pull ?? 'missing');
+/** In a folder of its own for this run, which the runner makes before each command and removes after it. */
+const overridePath = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}`, 'pinned-images.yml');
 
-function composeCli(input: PlanInput): ComposeCli {
+function composeCli(input: PlanInput, services = readServices(input.config)): ComposeCli {
   const v1 = isV1(input);
   const project = String(input.config.project ?? `${input.app}-${input.env}`);
-  // JSON is YAML: an override file that sets only `image:` of each pinned service. v1 reads `-f -` only
-  // as the one file, and /dev/stdin is a socket, not a file, for a child of node: no pins there.
-  const pins = v1 ? undefined : pinnedImages(input);
-  const override = pins ? JSON.stringify({ services: Object.fromEntries(Object.entries(pins).map(([s, image]) => [s, { image }])) }) : undefined;
-  const files = ['-f', composeFile(input.config), ...(override ? ['-f', '-'] : []), '-p', project];
+  // JSON is YAML: an override that sets only the image of each pinned service. It is a file, not
+  // stdin: v1 reads `-f -` only as the one file.
+  const pins = pinnedImages(input, services);
+  const override = pins ? { [overridePath(input)]: JSON.stringify({ services: Object.fromEntries(Object.entries(pins).map(([s, image]) => [s, { image }])) }) } : undefined;
+  const files = ['-f', composeFile(input.config), ...(override ? ['-f', overridePath(input)] : []), '-p', project];
   return v1
-    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: files, v1, input: override }
-    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...files], v1, input: override };
+    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: files, v1, files: override }
+    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...files], v1, files: override };
 }
 
 function childEnv(input: PlanInput): Record<string, string> {
@@ -67,21 +83,26 @@ function childEnv(input: PlanInput): Record<string, string> {
 }
 
 export function planComposeDeploy(input: PlanInput): Command[] {
-  const { file, prefix, v1, input: override } = composeCli(input);
-  const services = (input.config.services as string[] | undefined) ?? [];
-  return [
-    {
-      file,
-      args: [...prefix, 'up', '-d', '--remove-orphans', ...(v1 ? [] : ['--wait']), ...services],
-      cwd: input.config.path,
-      env: childEnv(input),
-      timeoutMs: input.config.timeout,
-      mutates: true,
-      label: `${v1 ? 'docker-compose' : 'docker compose'} up`,
-      phase: 'deploy',
-      ...(override ? { input: override } : {}),
-    },
-  ];
+  const config = input.config;
+  const services = readServices(config);
+  const cli = composeCli(input, services);
+  const chosen = (config.services as string[] | undefined) ?? [];
+  const name = cli.v1 ? 'docker-compose' : 'docker compose';
+  const base = { file: cli.file, cwd: config.path, env: childEnv(input), timeoutMs: config.timeout, mutates: true, phase: 'deploy' as const, ...(cli.files ? { files: cli.files } : {}) };
+  const commands: Command[] = [];
+  const pull = pullPolicy(config);
+  if (cli.v1 && pull === 'always') {
+    // v1's `up` has no --pull: pull first, the services that are not built here.
+    const pulled = services && Object.keys(services).filter((s) => (chosen.length === 0 || chosen.includes(s)) && !(builds(config) && services[s]?.build !== undefined));
+    if (!pulled || pulled.length) commands.push({ ...base, args: [...cli.prefix, 'pull', ...(pulled ?? chosen)], label: `${name} pull` });
+  }
+  const build = isRollback(input) ? ['--no-build'] : builds(config) ? ['--build'] : [];
+  commands.push({
+    ...base,
+    args: [...cli.prefix, 'up', '-d', '--remove-orphans', ...(cli.v1 ? [] : ['--wait']), ...build, ...(cli.v1 || pull === 'missing' ? [] : ['--pull', pull]), ...chosen],
+    label: `${name} up`,
+  });
+  return commands;
 }
 
 interface ServiceState {
@@ -95,9 +116,9 @@ interface ServiceState {
 async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceState[] | string> {
   const cli = composeCli(input);
   const services = (input.config.services as string[] | undefined) ?? [];
-  // The same files as `up`, the pinned images on stdin included.
+  // The same files as `up`, the pinned images included.
   const run = (args: string[], label: string) =>
-    runner.run({ file: cli.file, args: [...cli.prefix, ...args], cwd: input.config.path, env: childEnv(input), timeoutMs: 60_000, mutates: false, label, phase: 'verify', input: cli.input });
+    runner.run({ file: cli.file, args: [...cli.prefix, ...args], cwd: input.config.path, env: childEnv(input), timeoutMs: 60_000, mutates: false, label, phase: 'verify', ...(cli.files ? { files: cli.files } : {}) });
   if (!cli.v1) {
     const ps = await run(['ps', '--all', '--format', 'json', ...services], 'compose ps');
     if (ps.exitCode !== 0) return `compose ps failed: exit code ${ps.exitCode}`;
@@ -119,18 +140,19 @@ async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceS
 
 export const dockerComposeExecutor: Executor = {
   type: 'docker-compose',
-  tools: (_config, overrides) => (hasComposePlugin(overrides.docker ?? 'docker') ? ['docker'] : ['docker-compose']),
+  tools(config, overrides) {
+    if (hasComposePlugin(overrides.docker ?? 'docker')) return ['docker'];
+    if (pullPolicy(config) === 'never') {
+      throw new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing');
+    }
+    return ['docker-compose'];
+  },
   async plan(input) {
     const pins = pinnedImages(input);
-    const notes = !pins
-      ? []
-      : isV1(input)
-        ? ['docker-compose v1 cannot pin the images of the record: the compose file of today runs with the env_vars and version of the record']
-        : [`pinning the images of the record: ${Object.values(pins).join(', ')}`];
     return {
       commands: planComposeDeploy(input),
       artifacts: { env_vars: input.config.env_vars ?? {}, project: input.config.project ?? `${input.app}-${input.env}`, ...(pins ? { images: pins } : {}) },
-      notes,
+      notes: pins ? [`pinning the images of the record: ${Object.values(pins).join(', ')}`] : [],
     };
   },
   async verify(input, runner: Runner) {

@@ -1,9 +1,10 @@
 // docker: build (or pull) image:version, then replace the container by name. The old container is
-// removed only once the new image is there: on a rollback, the stored image reference is pulled again,
-// or, when it was built here, looked up, before anything is stopped. Environment values reach the
-// container through the environment (`-e KEY`), never on the command line.
+// stopped (SIGTERM, then SIGKILL after stop_timeout) and removed only once the new image is there: on a
+// rollback, the stored image reference is pulled again, or, when it was built here, looked up, before
+// anything is stopped. Environment values reach the container through the environment (`-e KEY`),
+// never on the command line.
 import type { AppConfig } from '../config/types.js';
-import type { Command, Executor, PlanInput } from './types.js';
+import type { Command, Executor, PlanInput, PrepareResult, Runner } from './types.js';
 
 export function imageReference(image: string, version: string): string {
   return version.includes('@sha256:') ? `${image}${version.slice(version.indexOf('@'))}` : `${image}:${version}`;
@@ -17,6 +18,8 @@ function imageOf(input: PlanInput): { image: string; stored: boolean } {
 }
 
 const containerName = (input: PlanInput) => String(input.config.container_name ?? `${input.app}-${input.env}`);
+/** Seconds `docker stop` waits for the old container to exit before it kills it (stop_timeout, in ms once loaded). */
+const stopSeconds = (config: AppConfig) => Math.ceil(Number(config.stop_timeout ?? 10_000) / 1000);
 
 /** `ports:` as given, plus the seed's `port: 5001` shorthand for `5001:5001`. */
 function portsOf(config: AppConfig): string[] {
@@ -48,7 +51,13 @@ export function planDockerDeploy(input: PlanInput): Command[] {
   } else {
     commands.push({ ...base, file: docker, args: ['pull', image], label: `docker pull ${image}` });
   }
+  // prepare looked for it; when it could not (a dry run without docker), the stop is shown in case.
+  if (input.artifacts?.container_exists !== false) {
+    const seconds = stopSeconds(c);
+    commands.push({ ...base, file: docker, args: ['stop', '-t', String(seconds), name], timeoutMs: Math.max(c.timeout, (seconds + 30) * 1000), label: `docker stop ${name}` });
+  }
   commands.push(
+    // Stopped, or not stoppable: nothing of it may stay in the way of the new one.
     { ...base, file: docker, args: ['rm', '-f', name], label: `docker rm -f ${name}` },
     {
       ...base,
@@ -79,9 +88,35 @@ export function planDockerDeploy(input: PlanInput): Command[] {
   return commands;
 }
 
+/** Whether a container of that name is there (running or not): only then is there one to stop. */
+async function findContainer(input: PlanInput, runner: Runner): Promise<PrepareResult> {
+  const name = containerName(input);
+  const result = await runner.run({
+    file: input.tools.docker ?? 'docker',
+    // The name filter is a regular expression: anchored, its dots taken literally.
+    args: ['ps', '--all', '--quiet', '--filter', `name=^${name.replaceAll('.', '\\.')}$`],
+    cwd: input.config.path,
+    env: input.childEnv,
+    timeoutMs: 30_000,
+    mutates: false,
+    label: 'docker ps',
+    phase: 'deploy',
+  });
+  if (result.exitCode === 0) {
+    const exists = result.stdout.trim() !== '';
+    const message = exists ? `container ${name} is there: it is stopped (docker stop -t ${stopSeconds(input.config)}) once the new image is ready` : `no container ${name} yet`;
+    return { ok: true, artifacts: { container_exists: exists }, message };
+  }
+  const why = result.spawnError ?? (result.output.trim().split('\n').at(-1) || `exit code ${result.exitCode}`);
+  // A dry run shows the plan anyway, the stop included; a deploy stops here, nothing changed.
+  if (input.dryRun) return { ok: true, artifacts: {}, message: `could not look for container ${name} (${why}): the plan shows its stop in case it is there` };
+  return { ok: false, message: `docker ps failed, nothing was changed: ${why}` };
+}
+
 export const dockerExecutor: Executor = {
   type: 'docker',
   tools: () => ['docker'],
+  prepare: findContainer,
   async plan(input) {
     return { commands: planDockerDeploy(input), artifacts: { image: imageOf(input).image }, notes: [] };
   },

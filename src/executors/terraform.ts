@@ -1,38 +1,52 @@
 // terraform: init, plan to a file with the version as a variable, show the plan, apply exactly that
 // plan (with auto_approve, --yes, or a confirmation). The outputs are kept in the record. A dry run
-// runs init and plan, which change nothing, and stops there. The plan file is removed at the end.
+// runs init and plan, which change nothing, and stops there: it neither creates nor selects the
+// workspace (plan reads an existing one through TF_WORKSPACE; one that is not there would be created
+// by planning it, so then the dry run stops after init). The plan file is removed at the end.
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command, Executor, PlanInput, RunResult } from './types.js';
+import type { AppConfig } from '../config/types.js';
+import type { Command, Executor, PlanInput, PrepareResult, RunResult, Runner } from './types.js';
 
 /** One plan file per run (dry runs, which share a record id, too); removed when the run ends. */
 const planFileOf = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}.tfplan`);
+const workspaceOf = (config: AppConfig) => (config.workspace ? String(config.workspace) : undefined);
+
+function base(input: PlanInput) {
+  const env = { ...input.childEnv, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+  return { file: input.tools.terraform ?? 'terraform', cwd: input.config.path, env, timeoutMs: input.config.timeout, phase: 'deploy' as const };
+}
+
+const initCommand = (input: PlanInput): Command => ({ ...base(input), args: ['init', '-input=false', '-no-color'], mutates: false, label: 'terraform init' });
+
+/** A dry run's plan cannot run when the workspace is not there: planning it would create it. */
+const workspaceMissing = (input: PlanInput) => input.dryRun && workspaceOf(input.config) !== undefined && input.artifacts?.workspace_exists === false;
 
 export function planTerraformDeploy(input: PlanInput): Command[] {
   const config = input.config;
-  const terraform = input.tools.terraform ?? 'terraform';
   const planFile = planFileOf(input);
-  const env = { ...input.childEnv, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
-  const base = { cwd: config.path, env, timeoutMs: config.timeout, phase: 'deploy' as const };
+  const common = base(input);
   const versionVar = String(config.version_var ?? 'app_version');
   const vars = Object.entries((config.vars ?? {}) as Record<string, unknown>).flatMap(([k, v]) => ['-var', `${k}=${String(v)}`]);
-  const commands: Command[] = [{ ...base, file: terraform, args: ['init', '-input=false', '-no-color'], mutates: false, label: 'terraform init' }];
-  if (config.workspace) {
-    commands.push({ ...base, file: terraform, args: ['workspace', 'select', '-no-color', '-or-create', String(config.workspace)], mutates: false, label: 'terraform workspace' });
-  }
+  const workspace = workspaceOf(config);
+  const commands: Command[] = [initCommand(input)];
+  // It can create the workspace, and it changes which one the folder has selected: a dry run skips it.
+  if (workspace) commands.push({ ...common, args: ['workspace', 'select', '-no-color', '-or-create', workspace], mutates: true, label: 'terraform workspace' });
+  // A dry run plans the workspace without selecting it.
+  const planEnv = input.dryRun && workspace ? { ...common.env, TF_WORKSPACE: workspace } : common.env;
+  const readOnly = !workspaceMissing(input);
   commands.push(
     {
-      ...base,
-      file: terraform,
+      ...common,
+      env: planEnv,
       args: ['plan', '-input=false', '-no-color', `-out=${planFile}`, ...(config.var_file ? [`-var-file=${String(config.var_file)}`] : []), '-var', `${versionVar}=${input.version}`, ...vars],
-      mutates: false,
+      mutates: !readOnly,
       label: 'terraform plan',
     },
-    { ...base, file: terraform, args: ['show', '-no-color', planFile], mutates: false, label: 'terraform show' },
+    { ...common, args: ['show', '-no-color', planFile], mutates: !readOnly, label: 'terraform show' },
     {
-      ...base,
-      file: terraform,
+      ...common,
       args: ['apply', '-input=false', '-no-color', planFile],
       mutates: true,
       needsApproval: config.auto_approve !== true,
@@ -42,18 +56,36 @@ export function planTerraformDeploy(input: PlanInput): Command[] {
   return commands;
 }
 
+/** In a dry run with a workspace: init (listing a backend's workspaces needs it), then whether it is there. */
+async function findWorkspace(input: PlanInput, runner: Runner): Promise<PrepareResult | undefined> {
+  const workspace = workspaceOf(input.config);
+  if (!input.dryRun || !workspace) return undefined;
+  const why = (r: RunResult) => r.spawnError ?? (r.output.trim().split('\n').at(-1) || `exit code ${r.exitCode}`);
+  const init = await runner.run(initCommand(input));
+  if (init.exitCode !== 0) return { ok: false, message: `terraform init failed: ${why(init)}` };
+  const list = await runner.run({ ...base(input), args: ['workspace', 'list'], mutates: false, label: 'terraform workspace list' });
+  if (list.exitCode !== 0) return { ok: false, message: `terraform workspace list failed: ${why(list)}` };
+  const exists = list.stdout.split('\n').some((line) => line.replace(/^\*/, '').trim() === workspace);
+  return { ok: true, artifacts: { workspace_exists: exists }, message: `terraform workspace list: ${workspace} ${exists ? 'exists' : 'does not exist'}` };
+}
+
 export const terraformExecutor: Executor = {
   type: 'terraform',
   tools: () => ['terraform'],
+  prepare: findWorkspace,
   async plan(input) {
     const config = input.config;
+    const workspace = workspaceOf(config);
+    const dryRunNotes = workspaceMissing(input)
+      ? [`dry run: workspace ${workspace} does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state`]
+      : [`dry run: terraform init and plan run (they change nothing${workspace ? `; plan reads workspace ${workspace} through TF_WORKSPACE, without selecting it` : ''}); apply is skipped`];
     return {
       commands: planTerraformDeploy(input),
       artifacts: {
         variables: { [String(config.version_var ?? 'app_version')]: input.version, ...((config.vars ?? {}) as object) },
         var_file: config.var_file ?? null,
       },
-      notes: input.dryRun ? ['dry run: terraform init and plan run (they change nothing); apply is skipped'] : [],
+      notes: input.dryRun ? dryRunNotes : [],
     };
   },
   async cleanup(input) {

@@ -21,6 +21,12 @@ export interface Command {
   phase: Phase;
   /** Text for the child's stdin (rendered manifests for `kubectl apply -f -`). */
   input?: string;
+  /**
+   * Files the command reads, by path (a compose override): the runner writes them just before it starts,
+   * in a folder that must not exist yet and that only this user can open (0700, files 0600), and removes
+   * that folder when the command ends, whatever the outcome. Not written when a dry run skips it.
+   */
+  files?: Record<string, string>;
   /** Ask for approval before this step (terraform apply without auto_approve). */
   needsApproval?: boolean;
   /** Bytes of stdout kept when its output is parsed and must be whole (rendered manifests). */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveApp, validateConfig } from '../../src/config/load.js';
@@ -217,6 +217,35 @@ describe('validateConfig', () => {
     ]);
     mkdirSync(join(dir, 'k8s'));
     expect((await validateConfig(dir, { UNSET: '1' })).problems).toEqual([]);
+  });
+
+  it('takes build: true/false and pull: for docker-compose, and says where a build section belongs', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n  prod:\n    docker-compose: { pull: always }\n',
+      [
+        'deployments:',
+        '  web:',
+        '    type: docker-compose',
+        '    build: false',
+        '  worker:',
+        '    type: docker-compose',
+        '    build: { context: . }',
+        '    pull: sometimes',
+        '  api:',
+        '    type: docker',
+        '    build: true',
+        '',
+      ].join('\n'),
+    );
+    expect(await problemsOf(dir)).toEqual(['deployments.yaml:8:11 deployments.worker.pull: must be one of: always, missing, never']);
+    writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8').replace('pull: sometimes', 'pull: never'));
+    const { problems } = await validateConfig(dir, {});
+    expect(problems.map((p) => formatProblem({ ...p, file: p.file?.replace(/^.*\//, '') }))).toEqual([
+      'deployments.yaml:7:12 deployments.worker.build: build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file',
+    ]);
+    const loaded = await loadConfig({ configDir: dir, env: {} });
+    expect((await resolveApp(loaded, 'web', 'prod', { version: '1.0.0' })).config).toMatchObject({ build: false, pull: 'always' });
+    expect((await resolveApp(loaded, 'api', 'dev', { version: '1.0.0' })).config).toMatchObject({ build: true });
   });
 
   it('passes on the demo config at the repo root', async () => {

@@ -3,7 +3,7 @@
 // docker compose runs twice: with the v2 plugin (in a DOCKER_CONFIG of its own) and, with no plugin
 // anywhere, through the docker-compose v1 binary it falls back to.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,12 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
+// The docker app shuts down on SIGTERM and leaves a file saying so: only a graceful stop writes it.
+const STOPPING_DOCKERFILE = DOCKERFILE.replace(
+  /^CMD .*$/m,
+  'CMD ["sh", "-c", "trap \'echo stopped > /stopped/$DEPLOY_VERSION; exit 0\' TERM; httpd -f -p 127.0.0.1:${PORT} -h /www & wait"]',
+);
+
 // BuildKit (compose v2) needs a network for RUN: the host's, as there is no bridge.
 const composeFile = (app: string) =>
   `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT]\n`;
@@ -41,6 +47,10 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   /** The compose v2 plugin in a DOCKER_CONFIG of its own. */
   let pluginEnv: NodeJS.ProcessEnv;
   const dir = tempDir('deployctl-docker-');
+  /** The CLI's TMPDIR: where the override pinning a rollback's images is written, and must not stay. */
+  const tmp = tempDir('deployctl-docker-tmp-');
+  /** Mounted at /stopped in the docker app's containers: one file per version stopped gracefully. */
+  const stopped = tempDir('deployctl-docker-stopped-');
   const ports: Record<string, number> = {};
   const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
   const served = async (p: number) => (await (await fetch(`http://127.0.0.1:${p}/version`)).text()).trim();
@@ -50,7 +60,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   beforeAll(async () => {
     engine = await startDockerEngine();
     const noPlugins = tempDir('deployctl-docker-config-');
-    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TMPDIR: tmp });
     const withPlugin = tempDir('deployctl-docker-config-');
     mkdirSync(join(withPlugin, 'cli-plugins'));
     symlinkSync(composePluginPath(), join(withPlugin, 'cli-plugins', 'docker-compose'));
@@ -59,7 +69,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     for (const app of ['api', 'legacy', 'web']) {
       ports[app] = await freePort();
       mkdirSync(join(dir, app));
-      writeFileSync(join(dir, app, 'Dockerfile'), DOCKERFILE);
+      writeFileSync(join(dir, app, 'Dockerfile'), app === 'api' ? STOPPING_DOCKERFILE : DOCKERFILE);
       if (app !== 'api') writeFileSync(join(dir, app, 'docker-compose.yml'), composeFile(app));
     }
     writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
@@ -81,8 +91,9 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
         '    build: { dockerfile: Dockerfile, args: { VERSION: "${version}" } }',
         '    network: host',
         `    env: { PORT: "${ports.api}" }`,
-        '    volumes: ["api-data:/data:ro"]',
+        `    volumes: ["api-data:/data:ro", "${stopped}:/stopped"]`,
         '    restart: on-failure',
+        '    stop_timeout: 20s',
         `    health_check: { url: "http://127.0.0.1:${ports.api}/version", body_contains: "\${version}", retries: 20 }`,
         ...composeApp('legacy'),
         ...composeApp('web'),
@@ -95,22 +106,34 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     await engine?.stop();
   }, 60_000);
 
-  it('docker: builds and runs 1.0.0, then 2.0.0, and a rollback runs the 1.0.0 image again', async () => {
-    for (const version of ['1.0.0', '2.0.0']) {
-      const run = await runCli(['deploy', 'api', '-e', 'dev', '--version', version], { env, timeoutMs: 120_000 });
-      expect(run.code, run.stderr).toBe(0);
-      expect(await served(ports.api!)).toBe(version);
-    }
+  it('docker: builds and runs 1.0.0, then 2.0.0, stopping the old container gracefully, and a rollback runs the 1.0.0 image again', async () => {
+    // The first deploy has no container to stop, and does not fail for it.
+    const first = await runCli(['deploy', 'api', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 120_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('no container api-dev yet');
+    expect(first.stderr).not.toContain('docker stop');
+    expect(await served(ports.api!)).toBe('1.0.0');
+    // The next one stops it with SIGTERM (within stop_timeout) once the new image is built, and only then removes it.
+    const second = await runCli(['deploy', 'api', '-e', 'dev', '--version', '2.0.0'], { env, timeoutMs: 120_000 });
+    expect(second.code, second.stderr).toBe(0);
+    const steps = ['$ docker build -t deployctl-test/api:2.0.0', '$ docker stop -t 20 api-dev\n', '$ docker rm -f api-dev\n', '$ docker run -d --name api-dev'].map((s) => second.stderr.indexOf(s));
+    expect(steps.every((at, i) => at >= 0 && (i === 0 || at > steps[i - 1]!)), second.stderr).toBe(true);
+    expect(readdirSync(stopped)).toEqual(['1.0.0']);
+    expect(await served(ports.api!)).toBe('2.0.0');
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:2.0.0');
     const settings = JSON.parse(docker('inspect', '--format', '{"env":{{json .Config.Env}},"restart":{{json .HostConfig.RestartPolicy.Name}},"mounts":{{json .Mounts}},"network":{{json .HostConfig.NetworkMode}}}', 'api-dev'));
     expect(settings.env).toEqual(expect.arrayContaining([`PORT=${ports.api}`, 'DEPLOY_VERSION=2.0.0']));
-    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [{ Type: 'volume', Name: 'api-data', Destination: '/data', RW: false }] });
+    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [
+        { Type: 'volume', Name: 'api-data', Destination: '/data', RW: false },
+        { Type: 'bind', Source: stopped, Destination: '/stopped', RW: true },
+      ] });
     const back = await runCli(['rollback', 'api', '-e', 'dev'], { env, timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).not.toContain('docker build');
     expect(back.stderr).toMatch(/\$ docker image inspect --format \S+ deployctl-test\/api:1\.0\.0\n/);
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:1.0.0');
     expect(await served(ports.api!)).toBe('1.0.0');
+    expect(readdirSync(stopped).sort()).toEqual(['1.0.0', '2.0.0']);
   });
 
   it('docker: a rollback to an image that is gone stops before the running container is touched (exit 3)', async () => {
@@ -119,7 +142,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     const back = await runCli(['rollback', 'api', '-e', 'dev', '--to', '2.0.0'], { env, timeoutMs: 120_000 });
     expect(back.code).toBe(3);
     expect(back.stderr).toMatch(/No such image: deployctl-test\/api:2\.0\.0/);
-    expect(back.stderr).not.toContain('docker rm -f');
+    expect(back.stderr).not.toMatch(/\$ docker (stop|rm)/);
     expect(docker('inspect', '--format', '{{.Id}}', 'api-dev')).toBe(running);
     expect(await served(ports.api!)).toBe('1.0.0');
   });
@@ -133,36 +156,49 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   });
 
   /**
-   * Deploy 1.0.0 and 1.1.0, then roll back, and say what the rollback said. With `edit`, the compose
-   * file changes to a fixed tag first: the rollback runs the image stored in the 1.0.0 record anyway.
+   * Deploy 1.0.0 and 1.1.0, change the app and deploy 1.1.0 again: it is built again. Then change the
+   * compose file to a fixed tag and roll back: the rollback runs the image stored in the 1.0.0 record
+   * anyway (not rebuilt from today's files), pinned by an override file that is gone afterwards.
    */
-  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: string, rollback: { edit: boolean; says: string }) {
-    for (const version of ['1.0.0', '1.1.0']) {
+  async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: RegExp, rollbackUp: string) {
+    const deploy = async (version: string, serves: string) => {
       const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000 });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toContain(up);
-      expect(await served(ports[app]!)).toBe(version);
-    }
+      expect(run.stderr).toMatch(up);
+      // Built from the app's files, never looked for in a registry first (the plugin does that without --build).
+      expect(run.stderr).not.toMatch(/Pulling|registry-1\.docker\.io/);
+      expect(await served(ports[app]!)).toBe(serves);
+    };
+    await deploy('1.0.0', '1.0.0');
+    await deploy('1.1.0', '1.1.0');
+    writeFileSync(join(dir, app, 'Dockerfile'), DOCKERFILE.replace('echo "$VERSION"', 'echo "$VERSION rebuilt"'));
+    await deploy('1.1.0', '1.1.0 rebuilt');
     const file = join(dir, app, 'docker-compose.yml');
-    if (rollback.edit) writeFileSync(file, readFileSync(file, 'utf8').replace('${DEPLOY_VERSION}', 'edited'));
+    const edited = readFileSync(file, 'utf8').replace(`image: deployctl-test/${app}:\${DEPLOY_VERSION}`, `image: deployctl-test/${app}:edited`);
+    expect(edited).toContain(':edited');
+    writeFileSync(file, edited);
     const back = await runCli(['rollback', app, '-e', 'dev'], { env: runEnv, timeoutMs: 180_000 });
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stderr).toContain(rollback.says);
+    expect(back.stderr).toContain(`pinning the images of the record: deployctl-test/${app}:1.0.0`);
+    expect(back.stderr).toContain(`-f ${join(tmp, '')}`);
+    expect(back.stderr).toMatch(new RegExp(`-f \\S+/pinned-images\\.yml -p ${app}-dev ${rollbackUp}\\n`));
+    expect(readdirSync(tmp).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
     expect(await served(ports[app]!)).toBe('1.0.0');
     expect(docker('ps', '--format', '{{.Image}}', '--filter', `label=com.docker.compose.project=${app}-dev`)).toBe(`deployctl-test/${app}:1.0.0`);
     expect((await records(app, runEnv)).map((r) => [r.action, r.version, r.artifacts.images, r.artifacts.env_vars])).toEqual([
       ['rollback', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
       ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
+      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
       ['deploy', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
     ]);
   }
 
-  it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, new version, a rollback pins the stored images', async () => {
+  it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, built for each deploy, new version, a rollback pins the stored images', async () => {
     expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
-    await deployNewVersionRollBack('web', pluginEnv, '$ docker compose -f ', { edit: true, says: '-f - -p web-dev up -d --remove-orphans --wait' });
+    await deployNewVersionRollBack('web', pluginEnv, /\$ docker compose -f \S+ -p web-dev up -d --remove-orphans --wait --build\n/, 'up -d --remove-orphans --wait --no-build');
   });
 
-  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, new version, rollback', async () => {
+  it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, built for each deploy, new version, a rollback pins the stored images', async () => {
     let plugin = true;
     try {
       execFileSync('docker', ['compose', 'version'], { env, stdio: 'ignore' });
@@ -170,6 +206,6 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       plugin = false;
     }
     expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
-    await deployNewVersionRollBack('legacy', env, '$ docker-compose -f ', { edit: false, says: 'docker-compose v1 cannot pin the images of the record' });
+    await deployNewVersionRollBack('legacy', env, /\$ docker-compose -f \S+ -p legacy-dev up -d --remove-orphans --build\n/, 'up -d --remove-orphans --no-build');
   });
 });

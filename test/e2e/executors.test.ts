@@ -1,5 +1,6 @@
 // The executors for real through the built CLI: terraform (offline, terraform_data only), ansible
 // against localhost, and kubectl played by a fake first on PATH that records what it was given.
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,13 +43,24 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
     expect(planFilesLeft()).toEqual([]);
   });
 
-  it('stops a dry run after the plan, and asks for approval where auto_approve is off (exit 6, nothing run)', async () => {
+  it('a dry run creates no workspace and selects none; it asks for approval where auto_approve is off (exit 6, nothing run)', async () => {
+    const folder = join(dir, 'examples/terraform');
+    const workspaces = () => execFileSync('terraform', ['workspace', 'list'], { cwd: folder, env, encoding: 'utf8' });
+    const selected = () => execFileSync('terraform', ['workspace', 'show'], { cwd: folder, env, encoding: 'utf8' }).trim();
+    // The first test deployed dev: its workspace is there, and selected.
+    const before = workspaces();
+    expect(before).toMatch(/^\* dev$/m);
+    expect(before).not.toMatch(/qa/);
+
+    // qa has no workspace yet: planning it would create it, so the dry run stops after init, and says why.
     const dry = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0', '--dry-run'], { env, timeoutMs: 120_000 });
-    expect(dry.code).toBe(0);
-    expect(dry.stderr).toContain('dry run: terraform init and plan run (they change nothing); apply is skipped');
-    expect(dry.stderr).toMatch(/would run terraform apply/);
-    expect(dry.stderr).toMatch(/│ +# terraform_data\.release will be created/);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(workspaces()).toBe(before);
+    expect(dry.stderr).toContain('dry run: workspace qa does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state');
+    expect(dry.stderr).toMatch(/would run terraform workspace select -no-color -or-create qa/);
+    expect(dry.stderr).toMatch(/would run terraform plan/);
     expect(planFilesLeft()).toEqual([]);
+
     const refused = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0'], { env });
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('terraform apply for infra in qa needs approval');
@@ -56,6 +68,17 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
     const approved = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0', '--yes'], { env, timeoutMs: 120_000 });
     expect(approved.code).toBe(0);
     expect((await records(env, 'infra', 'qa'))[0]?.artifacts.outputs).toEqual({ environment: 'qa', replicas: 1, version: '2.0.0' });
+
+    // dev is there: the dry run plans it as it stands (1.0.0, after the rollback), without selecting it.
+    const after = workspaces();
+    expect(after).toMatch(/^\* qa$/m);
+    const plans = await runCli(['deploy', 'infra', '-e', 'dev', '--version', '3.0.0', '--dry-run'], { env, timeoutMs: 120_000 });
+    expect(plans.code, plans.stderr).toBe(0);
+    expect(plans.stderr).toContain('plan reads workspace dev through TF_WORKSPACE, without selecting it');
+    expect(plans.stderr).toMatch(/│ +~ version += "1\.0\.0" -> "3\.0\.0"/);
+    expect(plans.stderr).toMatch(/would run terraform apply/);
+    expect([workspaces(), selected()]).toEqual([after, 'qa']);
+    expect(planFilesLeft()).toEqual([]);
   });
 });
 

@@ -1,7 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { createRunner } from '../../src/engine/runner.js';
 import type { Command } from '../../src/executors/types.js';
 import { isPidAlive } from '../../src/state/process.js';
+import { repoRoot, tempDir } from '../support/cli.js';
 
 function command(file: string, args: string[], extra: Partial<Command> = {}): Command {
   return { file, args, cwd: process.cwd(), env: {}, timeoutMs: 10_000, mutates: true, label: file, phase: 'deploy', ...extra };
@@ -74,6 +79,71 @@ describe('the runner', () => {
     const result = await running;
     expect(result.interrupted).toBe(true);
     expect(result.exitCode).not.toBe(0);
+  });
+
+  describe('the files a command reads', () => {
+    const fileIn = (dir: string) => join(dir, 'private', 'pins.yml');
+    /** Prints the file's text and the modes of the file and its folder, then exits with `code`. */
+    const reading = (file: string, code = 0, extra: Partial<Command> = {}) =>
+      command(
+        process.execPath,
+        ['-e', `const fs = require("fs"); const m = (p) => (fs.statSync(p).mode & 0o777).toString(8); console.log(fs.readFileSync(process.argv[1], "utf8"), m(process.argv[1]), m(require("path").dirname(process.argv[1]))); process.exit(${code})`, file],
+        { files: { [file]: 'services: {}\n' }, ...extra },
+      );
+
+    it('are written for the command only this user can read, and removed when it ends', async () => {
+      const file = fileIn(tempDir());
+      const result = await createRunner({ dryRun: false }).run(reading(file));
+      expect(result.stdout).toBe('services: {}\n 600 700\n');
+      expect(existsSync(dirname(file))).toBe(false);
+    });
+
+    it('are removed when the command fails, times out or is stopped', async () => {
+      const runner = createRunner({ dryRun: false, killGraceMs: 200 });
+      const failed = fileIn(tempDir());
+      expect((await runner.run(reading(failed, 3))).exitCode).toBe(3);
+      const timedOut = fileIn(tempDir());
+      expect((await runner.run(command('sleep', ['30'], { files: { [timedOut]: 'x' }, timeoutMs: 300 }))).timedOut).toBe(true);
+      const stopped = fileIn(tempDir());
+      const running = runner.run(command('sleep', ['30'], { files: { [stopped]: 'x' } }));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(existsSync(stopped)).toBe(true);
+      await runner.stopAll('SIGTERM');
+      expect((await running).interrupted).toBe(true);
+      expect([failed, timedOut, stopped].map((f) => existsSync(dirname(f)))).toEqual([false, false, false]);
+    });
+
+    it('are removed when deployctl exits while the command runs (a second Ctrl-C)', async () => {
+      const dir = tempDir();
+      const file = fileIn(dir);
+      // The runner in a process of its own, which exits at once while `sleep` reads its file.
+      const banner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+      await build({ entryPoints: [join(repoRoot, 'src/engine/runner.ts')], outfile: join(dir, 'runner.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'error', banner: { js: banner } });
+      const script = [
+        banner,
+        `import { createRunner } from ${JSON.stringify(join(dir, 'runner.mjs'))};`,
+        `createRunner({ dryRun: false }).run({ file: 'sleep', args: ['30'], cwd: '/', env: {}, timeoutMs: 60000, mutates: true, label: 'sleep', phase: 'deploy', files: { ${JSON.stringify(file)}: 'x' } });`,
+        `const wait = setInterval(() => { if (require('fs').existsSync(${JSON.stringify(file)})) { clearInterval(wait); process.exit(130); } }, 20);`,
+      ].join('\n');
+      const exited = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect([exited.status, exited.stderr]).toEqual([130, '']);
+      expect(existsSync(dirname(file))).toBe(false);
+    });
+
+    it('are not written into a folder that is already there, and the command does not run', async () => {
+      const file = fileIn(tempDir());
+      mkdirSync(dirname(file));
+      const result = await createRunner({ dryRun: false }).run(reading(file));
+      expect(result.spawnError).toMatch(/^could not write the files of .*: EEXIST/);
+      expect(result.stdout).toBe('');
+      expect(existsSync(dirname(file))).toBe(true);
+    });
+
+    it('are not written when a dry run skips the command', async () => {
+      const file = fileIn(tempDir());
+      expect(await createRunner({ dryRun: true }).run(reading(file))).toMatchObject({ skipped: true });
+      expect(existsSync(dirname(file))).toBe(false);
+    });
   });
 
   it('skips commands that change things in a dry run, and runs read-only ones', async () => {

@@ -1,15 +1,17 @@
 // The argv each executor plans, as tables: what deployctl would run, exactly.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/types.js';
 import type { PlanInput } from '../../src/executors/types.js';
 import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../../src/executors/kubernetes.js';
-import { planTerraformDeploy } from '../../src/executors/terraform.js';
+import { planTerraformDeploy, terraformExecutor } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
 import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
-import type { Command, Runner } from '../../src/executors/types.js';
+import type { Command, Runner, RunResult } from '../../src/executors/types.js';
+import { ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -111,8 +113,66 @@ describe('terraform', () => {
     expect(plan.cwd).toBe('/srv/my app');
   });
 
-  it('selects the workspace first', () => {
-    expect(argv(planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' })))[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
+  it('selects the workspace first, creating it when it is not there', () => {
+    const commands = planTerraformDeploy(input({ type: 'terraform', workspace: 'prod' }));
+    expect(argv(commands)[1]).toEqual(['terraform', 'workspace', 'select', '-no-color', '-or-create', 'prod']);
+    expect(commands.map((c) => c.mutates)).toEqual([false, true, false, false, true]);
+    expect(commands.map((c) => c.env.TF_WORKSPACE)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  describe('a dry run with a workspace changes none', () => {
+    const dryRun = (workspace_exists: boolean | undefined) => input({ type: 'terraform', workspace: 'prod' }, { dryRun: true, ...(workspace_exists === undefined ? {} : { artifacts: { workspace_exists } }) });
+    it.each([
+      ['there: plan reads it through TF_WORKSPACE, and nothing selects it', true, [false, true, false, false, true], 'dry run: terraform init and plan run (they change nothing; plan reads workspace prod through TF_WORKSPACE, without selecting it); apply is skipped'],
+      ['not looked for (no terraform here: nothing runs)', undefined, [false, true, false, false, true], 'dry run: terraform init and plan run (they change nothing; plan reads workspace prod through TF_WORKSPACE, without selecting it); apply is skipped'],
+      [
+        'not there: planning it would create it, so only init runs',
+        false,
+        [false, true, true, true, true],
+        'dry run: workspace prod does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state',
+      ],
+    ])('%s', async (_name, exists, mutates, note) => {
+      const plan = await terraformExecutor.plan(dryRun(exists));
+      expect(plan.commands.map((c) => c.label)).toEqual(['terraform init', 'terraform workspace', 'terraform plan', 'terraform show', 'terraform apply']);
+      // In a dry run, what mutates is shown and skipped.
+      expect(plan.commands.map((c) => c.mutates)).toEqual(mutates);
+      expect(plan.commands.map((c) => c.env.TF_WORKSPACE)).toEqual([undefined, undefined, 'prod', undefined, undefined]);
+      expect(plan.notes).toEqual([note]);
+    });
+
+    const answering = (answers: Array<Partial<RunResult>>): Runner & { calls: Command[] } => {
+      const calls: Command[] = [];
+      return {
+        calls,
+        run: async (command) => {
+          calls.push(command);
+          return { exitCode: 0, output: '', stdout: '', durationMs: 1, timedOut: false, interrupted: false, ...answers[calls.length - 1] };
+        },
+        stopAll: async () => {},
+      };
+    };
+    it.each([
+      ['listed', '  default\n* prod\n', { ok: true, artifacts: { workspace_exists: true }, message: 'terraform workspace list: prod exists' }],
+      ['not listed (another name that starts the same is not it)', '* default\n  production\n', { ok: true, artifacts: { workspace_exists: false }, message: 'terraform workspace list: prod does not exist' }],
+    ])('prepare: init, then the workspace %s', async (_name, listed, expected) => {
+      const runner = answering([{}, { stdout: listed }]);
+      expect(await terraformExecutor.prepare!(dryRun(undefined), runner)).toEqual(expected);
+      expect(runner.calls.map((c) => [...c.args, c.mutates])).toEqual([
+        ['init', '-input=false', '-no-color', false],
+        ['workspace', 'list', false],
+      ]);
+    });
+
+    it('prepare: says why init failed; looks for nothing outside a dry run or without a workspace', async () => {
+      expect(await terraformExecutor.prepare!(dryRun(undefined), answering([{ exitCode: 1, output: 'Error: Backend initialization required\n' }]))).toEqual({
+        ok: false,
+        message: 'terraform init failed: Error: Backend initialization required',
+      });
+      const runner = answering([]);
+      expect(await terraformExecutor.prepare!(input({ type: 'terraform', workspace: 'prod' }), runner)).toBeUndefined();
+      expect(await terraformExecutor.prepare!(input({ type: 'terraform' }, { dryRun: true }), runner)).toBeUndefined();
+      expect(runner.calls).toEqual([]);
+    });
   });
 });
 
@@ -148,44 +208,89 @@ describe('ansible', () => {
 describe('docker', () => {
   it('builds, then replaces the container; values reach it through the environment', () => {
     const commands = planDockerDeploy(
-      input({ type: 'docker', path: '/apps/dash board', image: 'dash', build: { dockerfile: '/apps/dash board/Dockerfile', context: '/apps/dash board', args: { NODE_ENV: 'production' } }, ports: ['5001:5001'], env: { TOKEN: 's3cret' }, volumes: ['/data:/data:ro'], network: 'host' }),
+      input(
+        { type: 'docker', path: '/apps/dash board', image: 'dash', build: { dockerfile: '/apps/dash board/Dockerfile', context: '/apps/dash board', args: { NODE_ENV: 'production' } }, ports: ['5001:5001'], env: { TOKEN: 's3cret' }, volumes: ['/data:/data:ro'], network: 'host' },
+        { artifacts: { container_exists: true } },
+      ),
     );
     expect(argv(commands)).toEqual([
       ['docker', 'build', '-t', 'dash:1.4.2', '-f', '/apps/dash board/Dockerfile', '--build-arg', 'NODE_ENV', '/apps/dash board'],
+      ['docker', 'stop', '-t', '10', 'web-prod'],
       ['docker', 'rm', '-f', 'web-prod'],
       ['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'unless-stopped', '--network', 'host', '-p', '5001:5001', '-e', 'TOKEN', '-e', 'DEPLOY_VERSION', '-v', '/data:/data:ro', '--label', 'deployctl.app=web', '--label', 'deployctl.env=prod', 'dash:1.4.2'],
     ]);
-    expect(commands[2]!.env).toMatchObject({ TOKEN: 's3cret', NODE_ENV: 'production' });
+    expect(commands[3]!.env).toMatchObject({ TOKEN: 's3cret', NODE_ENV: 'production' });
     expect(JSON.stringify(argv(commands))).not.toContain('s3cret');
   });
 
-  it('pulls when there is no build section, and uses a digest as is', () => {
+  it('pulls when there is no build section (or build: false), and uses a digest as is; build: true builds the Dockerfile in path', () => {
     expect(argv(planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' })))[0]).toEqual(['docker', 'pull', 'ghcr.io/acme/api:1.4.2']);
+    expect(argv(planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api', build: false })))[0]).toEqual(['docker', 'pull', 'ghcr.io/acme/api:1.4.2']);
+    expect(argv(planDockerDeploy(input({ type: 'docker', build: true })))[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '/srv/my app']);
     expect(imageReference('api', `@sha256:${'a'.repeat(64)}`)).toBe(`api@sha256:${'a'.repeat(64)}`);
   });
 
+  it.each([
+    ['no container of that name yet: nothing to stop, rm -f only', { container_exists: false }, {}, [['docker', 'pull'], ['docker', 'rm'], ['docker', 'run']]],
+    ['the old container is stopped within stop_timeout, then removed', { container_exists: true }, { stop_timeout: 25_000 }, [['docker', 'pull'], ['docker', 'stop', '-t', '25', 'web-prod'], ['docker', 'rm'], ['docker', 'run']]],
+    ['not looked for (a dry run without docker): the stop is shown in case', undefined, {}, [['docker', 'pull'], ['docker', 'stop', '-t', '10', 'web-prod'], ['docker', 'rm'], ['docker', 'run']]],
+  ])('%s', (_name, artifacts, config, expected) => {
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'api', timeout: 20_000, ...config }, { artifacts }));
+    expect(argv(commands).map((a, i) => a.slice(0, expected[i]!.length))).toEqual(expected);
+    // docker stop may take stop_timeout and some: its step limit follows.
+    const stop = commands.find((c) => c.args[0] === 'stop');
+    if (stop) expect(stop.timeoutMs).toBe(Math.max(20_000, (Number(stop.args[2]) + 30) * 1000));
+  });
+
+  describe('prepare: is there a container to stop', () => {
+    const answering = (result: Partial<RunResult>): Runner & { calls: Command[] } => {
+      const calls: Command[] = [];
+      return {
+        calls,
+        run: async (command) => {
+          calls.push(command);
+          return { exitCode: 0, output: '', stdout: '', durationMs: 1, timedOut: false, interrupted: false, ...result };
+        },
+        stopAll: async () => {},
+      };
+    };
+    it.each([
+      ['one is there', { stdout: '3f1c2a9b\n' }, false, { ok: true, artifacts: { container_exists: true }, message: 'container my.app is there: it is stopped (docker stop -t 10) once the new image is ready' }],
+      ['none yet', { stdout: '' }, false, { ok: true, artifacts: { container_exists: false }, message: 'no container my.app yet' }],
+      ['docker cannot answer: a deploy stops, nothing changed', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, false, { ok: false, message: 'docker ps failed, nothing was changed: Cannot connect to the Docker daemon' }],
+      ['docker cannot answer in a dry run: the plan is shown anyway', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, true, { ok: true, artifacts: {}, message: 'could not look for container my.app (Cannot connect to the Docker daemon): the plan shows its stop in case it is there' }],
+    ])('%s', async (_name, result, dryRun, expected) => {
+      const runner = answering(result);
+      expect(await dockerExecutor.prepare!(input({ type: 'docker', image: 'api', container_name: 'my.app' }, { dryRun }), runner)).toEqual(expected);
+      // Read-only, and the exact name: the filter is a regular expression.
+      expect(runner.calls.map((c) => [c.file, ...c.args, c.mutates])).toEqual([['docker', 'ps', '--all', '--quiet', '--filter', 'name=^my\\.app$', false]]);
+    });
+  });
+
   it('on a rollback, looks up the stored image it built (no build), before removing anything', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0' } }));
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'dash', build: { context: '.' } }, { artifacts: { image: 'dash:1.0.0', container_exists: true } }));
     expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
       ['docker', 'image', 'inspect'],
+      ['docker', 'stop', '-t'],
       ['docker', 'rm', '-f'],
       ['docker', 'run', '-d'],
     ]);
     expect(argv(commands)[0]).toEqual(['docker', 'image', 'inspect', '--format', '{{.Id}}', 'dash:1.0.0']);
-    expect(argv(commands)[2]!.at(-1)).toBe('dash:1.0.0');
+    expect(argv(commands)[3]!.at(-1)).toBe('dash:1.0.0');
   });
 
   it('on a rollback, pulls the stored image it pulled before removing anything', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0' } }));
+    const commands = planDockerDeploy(input({ type: 'docker', image: 'ghcr.io/acme/api' }, { artifacts: { image: 'ghcr.io/acme/api:1.0.0', container_exists: true } }));
     expect(argv(commands).map((a) => a.slice(0, 3))).toEqual([
       ['docker', 'pull', 'ghcr.io/acme/api:1.0.0'],
+      ['docker', 'stop', '-t'],
       ['docker', 'rm', '-f'],
       ['docker', 'run', '-d'],
     ]);
   });
 
   it('names the image after the app when there is a build section and no image, and takes the port shorthand', () => {
-    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }));
+    const commands = planDockerDeploy(input({ type: 'docker', build: { dockerfile: '/srv/my app/Dockerfile', context: '/srv/my app' }, port: 5001, restart: 'always' }, { artifacts: { container_exists: false } }));
     expect(argv(commands)[0]).toEqual(['docker', 'build', '-t', 'web:1.4.2', '-f', '/srv/my app/Dockerfile', '/srv/my app']);
     expect(argv(commands)[2]!.slice(0, 9)).toEqual(['docker', 'run', '-d', '--name', 'web-prod', '--restart', 'always', '-p', '5001:5001']);
   });
@@ -209,32 +314,76 @@ describe('docker', () => {
 });
 
 describe('docker compose', () => {
-  it('uses the compose plugin with --wait', () => {
+  it('uses the compose plugin with --wait, and builds the services that have a build section', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', path: '/srv/go monitor', compose_file: '/srv/go monitor/docker-compose.yml', env_vars: { HOST: 'google.com' } }, { tools: { docker: 'docker' } }));
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', '/srv/go monitor/docker-compose.yml', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', '/srv/go monitor/docker-compose.yml', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait', '--build']);
     expect(up!.env).toMatchObject({ HOST: 'google.com', DEPLOY_VERSION: '1.4.2' });
     expect(up!.cwd).toBe('/srv/go monitor');
   });
 
   it('falls back to docker-compose v1, which has no --wait', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
-    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', 'api']);
+    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', '--build', 'api']);
   });
 
-  it('pins the images of the record on a rollback, through an override on stdin, for the services the compose file still has', async () => {
+  describe('build: and pull:', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:${DEPLOY_VERSION}", build: . }\n  cache: { image: "redis:7" }\n  worker:\n');
+    const plugin = { docker: 'docker' };
+    const v1 = { 'docker-compose': 'docker-compose' };
+    const up = ['up', '-d', '--remove-orphans'];
+    it.each([
+      ['the plugin, by default: --build (the image of a build section is built, not looked for in a registry)', plugin, {}, [[...up, '--wait', '--build']]],
+      ['the plugin, build: false: compose builds only the images that are missing', plugin, { build: false }, [[...up, '--wait']]],
+      ['the plugin, pull: always', plugin, { pull: 'always' }, [[...up, '--wait', '--build', '--pull', 'always']]],
+      ['the plugin, pull: never, build: false', plugin, { pull: 'never', build: false }, [[...up, '--wait', '--pull', 'never']]],
+      ['the plugin, pull: missing (compose\'s own default)', plugin, { pull: 'missing' }, [[...up, '--wait', '--build']]],
+      ['v1, pull: always: pulls first the services it does not build', v1, { pull: 'always' }, [['pull', 'cache', 'worker'], [...up, '--build']]],
+      ['v1, pull: always, build: false: pulls every service', v1, { pull: 'always', build: false }, [['pull', 'web', 'cache', 'worker'], [...up]]],
+      ['v1, pull: always, of chosen services', v1, { pull: 'always', services: ['web', 'cache'] }, [['pull', 'cache'], [...up, '--build', 'web', 'cache']]],
+      ['v1, pull: always, of services all built here: nothing to pull', v1, { pull: 'always', services: ['web'] }, [[...up, '--build', 'web']]],
+    ])('%s', (_name, tools, config, expected) => {
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, ...config }, { tools }));
+      const prefix = [...('docker' in tools ? ['compose'] : []), '-f', `${dir}/docker-compose.yml`, '-p', 'web-prod'];
+      expect(commands.map((c) => c.args)).toEqual(expected.map((args) => [...prefix, ...args]));
+      expect(commands.map((c) => c.label)).toEqual(expected.map((args) => `${'docker' in tools ? 'docker compose' : 'docker-compose'} ${args[0]}`));
+      expect(commands.every((c) => c.mutates && c.cwd === dir)).toBe(true);
+    });
+
+    it.each([
+      ['the plugin', plugin, [['compose', '-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--wait', '--no-build', '--pull', 'always']]],
+      ['v1', v1, [['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', 'pull', 'cache', 'worker'], ['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--no-build']]],
+    ])('a rollback with %s builds nothing, and pulls as configured', (_name, tools, expected) => {
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, pull: 'always' }, { tools, artifacts: { images: { web: 'shop:1.0.0', cache: 'redis:7' } } }));
+      expect(commands.map((c) => c.args.map((a) => (a.endsWith('pinned-images.yml') ? 'PINS' : a)))).toEqual(expected);
+      expect(commands.every((c) => c.files !== undefined)).toBe(true);
+    });
+
+    it('pull: never needs the plugin: docker-compose v1 would pull a missing image anyway', () => {
+      const config = input({ type: 'docker-compose', pull: 'never' }).config;
+      expect(() => dockerComposeExecutor.tools(config, { docker: '/nonexistent/docker' })).toThrow(
+        new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing'),
+      );
+      expect(dockerComposeExecutor.tools({ ...config, pull: 'missing' }, { docker: '/nonexistent/docker' })).toEqual(['docker-compose']);
+    });
+  });
+
+  it.each([
+    ['the plugin', { docker: 'docker' }, ['docker', 'compose'], ['--wait']],
+    ['docker-compose v1', { 'docker-compose': 'docker-compose' }, ['docker-compose'], []],
+  ])('pins the images of the record on a rollback with %s, through an override file, for the services the compose file still has', async (_name, tools, cli, wait) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n  worker: { build: . }\n');
     const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' } };
-    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { docker: 'docker' }, artifacts: stored }));
+    const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools, artifacts: stored }));
     const [up] = plan.commands;
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', `${dir}/docker-compose.yml`, '-f', '-', '-p', 'web-prod', 'up', '-d', '--remove-orphans', '--wait']);
-    expect(JSON.parse(up!.input!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    const override = join(tmpdir(), `deployctl-web_prod_1-${process.pid}`, 'pinned-images.yml');
+    expect([up!.file, ...up!.args]).toEqual([...cli, '-f', `${dir}/docker-compose.yml`, '-f', override, '-p', 'web-prod', 'up', '-d', '--remove-orphans', ...wait, '--no-build']);
+    // The runner writes it for the command (and removes it after): nothing on stdin.
+    expect(Object.keys(up!.files!)).toEqual([override]);
+    expect(JSON.parse(up!.files![override]!)).toEqual({ services: { web: { image: 'shop:1.0.0' }, worker: { image: 'web-prod-worker' } } });
+    expect(up!.input).toBeUndefined();
     expect(plan.notes).toEqual(['pinning the images of the record: shop:1.0.0, web-prod-worker']);
-    // docker-compose v1 cannot take the override next to the file: it says so and runs without it.
-    const v1 = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: stored }));
-    expect(v1.commands[0]!.args).toEqual(['-f', `${dir}/docker-compose.yml`, '-p', 'web-prod', 'up', '-d', '--remove-orphans']);
-    expect(v1.commands[0]!.input).toBeUndefined();
-    expect(v1.notes[0]).toContain('docker-compose v1 cannot pin the images of the record');
   });
 
   it('looks for the compose plugin with the docker of tools.docker, and falls back to docker-compose without it', () => {
@@ -245,12 +394,15 @@ describe('docker compose', () => {
   });
 
   describe('verify', () => {
-    function answering(stdout: Record<string, string>): Runner & { calls: string[][] } {
+    function answering(stdout: Record<string, string>): Runner & { calls: string[][]; commands: Command[] } {
       const calls: string[][] = [];
+      const commands: Command[] = [];
       return {
         calls,
+        commands,
         async run(command: Command) {
           calls.push(command.args);
+          commands.push(command);
           const key = Object.keys(stdout).find((k) => command.args.join(' ').includes(k))!;
           return { exitCode: 0, output: '', stdout: stdout[key]!, durationMs: 1, timedOut: false, interrupted: false };
         },
@@ -292,6 +444,20 @@ describe('docker compose', () => {
       const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { 'docker-compose': 'docker-compose' } }), runner, []);
       expect(runner.calls.map((a) => a.slice(4))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
       expect(result).toMatchObject({ ok: false, message: 'not running: worker (not running)', artifacts: { images: { web: 'shop:1.4.2', worker: 'shop-worker:1.4.2' } } });
+    });
+
+    it('v1: on a rollback, reads the services through the same override as up, and keeps the pinned images', async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n');
+      const rollback = input({ type: 'docker-compose', path: dir }, { tools: { 'docker-compose': 'docker-compose' }, artifacts: { images: { web: 'shop:1.0.0' } } });
+      const [up] = (await dockerComposeExecutor.plan(rollback)).commands;
+      const runner = answering({ 'ps --services': 'web\n', config: 'services:\n  web:\n    image: shop:1.0.0\n' });
+      const result = await dockerComposeExecutor.verify!(rollback, runner, []);
+      expect(runner.commands.map((c) => [c.args.slice(0, 4), c.files])).toEqual([
+        [up!.args.slice(0, 4), up!.files],
+        [up!.args.slice(0, 4), up!.files],
+      ]);
+      expect(result).toMatchObject({ ok: true, artifacts: { images: { web: 'shop:1.0.0' } } });
     });
   });
 });

@@ -75,7 +75,7 @@ const argv = (commands: Command[]) => commands.map((c) => [c.file, ...c.args]);
 describe('seed 004 configs, loaded and planned', () => {
   it('docker-compose: the plugin, in the app folder, env_vars in the environment', async () => {
     const [up] = await planOf('go-monitor', { docker: 'docker' });
-    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', join(root, 'go-monitor/docker-compose.yml'), '-p', 'go-monitor-prod', 'up', '-d', '--remove-orphans', '--wait']);
+    expect([up!.file, ...up!.args]).toEqual(['docker', 'compose', '-f', join(root, 'go-monitor/docker-compose.yml'), '-p', 'go-monitor-prod', 'up', '-d', '--remove-orphans', '--wait', '--build']);
     expect(up!.cwd).toBe(join(root, 'go-monitor'));
     expect(up!.env).toMatchObject({ HOST: 'google.com', DEPLOY_VERSION: '1.4.2' });
   });
@@ -84,6 +84,7 @@ describe('seed 004 configs, loaded and planned', () => {
     const dir = join(root, 'dashboard-netmiko');
     expect(argv(await planOf('dashboard', {}))).toEqual([
       ['docker', 'build', '-t', 'dashboard:1.4.2', '-f', join(dir, 'Dockerfile'), dir],
+      ['docker', 'stop', '-t', '10', 'dashboard-prod'],
       ['docker', 'rm', '-f', 'dashboard-prod'],
       ['docker', 'run', '-d', '--name', 'dashboard-prod', '--restart', 'unless-stopped', '-p', '5001:5001', '-e', 'DEPLOY_VERSION', '--label', 'deployctl.app=dashboard', '--label', 'deployctl.env=prod', 'dashboard:1.4.2'],
     ]);
