@@ -123,10 +123,13 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     expect(docker('inspect', '--format', '{{.Config.Image}}', 'api-dev')).toBe('deployctl-test/api:2.0.0');
     const settings = JSON.parse(docker('inspect', '--format', '{"env":{{json .Config.Env}},"restart":{{json .HostConfig.RestartPolicy.Name}},"mounts":{{json .Mounts}},"network":{{json .HostConfig.NetworkMode}}}', 'api-dev'));
     expect(settings.env).toEqual(expect.arrayContaining([`PORT=${ports.api}`, 'DEPLOY_VERSION=2.0.0']));
-    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host', mounts: [
-        { Type: 'volume', Name: 'api-data', Destination: '/data', RW: false },
-        { Type: 'bind', Source: stopped, Destination: '/stopped', RW: true },
-      ] });
+    expect(settings).toMatchObject({ restart: 'on-failure', network: 'host' });
+    // docker inspect lists mounts in no fixed order
+    const mounts = [...(settings.mounts as Array<{ Destination: string }>)].sort((a, b) => a.Destination.localeCompare(b.Destination));
+    expect(mounts).toMatchObject([
+      { Type: 'volume', Name: 'api-data', Destination: '/data', RW: false },
+      { Type: 'bind', Source: stopped, Destination: '/stopped', RW: true },
+    ]);
     const back = await runCli(['rollback', 'api', '-e', 'dev'], { env, timeoutMs: 120_000 });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).not.toContain('docker build');

@@ -203,8 +203,8 @@ describe('promotion order, secrets in diff, and the exact image', () => {
     expect(run.code, run.stderr).toBe(0);
     const argvs = (JSON.parse(run.stdout).steps as Array<{ argv: string[] }>).map((s) => s.argv.slice(1, 3).join(' '));
     // built in the source, so it is looked up (never rebuilt, never pulled) before the old container goes
-    expect(argvs).toEqual(['image inspect', 'rm -f', 'run -d']);
+    expect(argvs).toEqual(['image inspect', 'stop -t', 'rm -f', 'run -d']);
     expect(JSON.parse(run.stdout).steps[0].argv).toContain(image);
-    expect(JSON.parse(run.stdout).steps[2].argv).toContain(image);
+    expect(JSON.parse(run.stdout).steps[3].argv).toContain(image);
   });
 });
