@@ -2,6 +2,7 @@
 // Handlers return a CommandResult; only cli/main.ts prints it and turns it into an exit code.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { detectCi } from '../notify/ci.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -67,6 +68,7 @@ export function logLine(ctx: CliContext, level: 'info' | 'warn', event: string, 
   }
 }
 
+/** Running under a CI system: never prompt. The same detection as the CI run stored in records. */
 export function isCi(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.CI && env.CI !== 'false' && env.CI !== '0') || Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL || env.TF_BUILD || env.CIRCLECI);
+  return detectCi(env) !== undefined;
 }
