@@ -62,7 +62,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
         break;
       case 'log':
         if (event.level === 'debug' && !options.verbose) break;
-        line(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}`);
+        line(`${event.level === 'info' ? '' : `${event.level === 'warn' ? 'warning' : event.level}: `}${event.message}`);
         break;
       case 'finished': {
         const r = event.record;

@@ -120,7 +120,7 @@ describe('under GitHub Actions, with Slack, a webhook and a secret', () => {
     const run = await cli('deploy', 'web', '-e', 'staging', '--version', '1.1.0', '--set', 'variables.MODE=broken');
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('rolled back automatically to 1.0.0');
-    expect(run.stderr).toMatch(/warn: slack notification failed after 3 attempts: status 500 \(the deployment result is unchanged\)/);
+    expect(run.stderr).toMatch(/warning: slack notification failed after 3 attempts: status 500 \(the deployment result is unchanged\)/);
     expect(run.stderr).toContain('::warning::slack notification failed after 3 attempts');
     expect(run.stderr).toContain('::error title=deploy web 1.1.0 to staging rolled_back::command 1/1');
     const text = readFileSync(summary, 'utf8');
@@ -159,7 +159,7 @@ describe('under GitHub Actions, with Slack, a webhook and a secret', () => {
     const run = await cli('deploy', 'web', '-e', 'staging', '--version', '1.3.0', '--json');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, record: { version: '1.3.0', status: 'succeeded' } });
-    expect(run.stderr).toMatch(/warn: slack notification failed after 1 attempt: .* \(the deployment result is unchanged\)/);
+    expect(run.stderr).toMatch(/warning: slack notification failed after 1 attempt: .* \(the deployment result is unchanged\)/);
     expect(run.stderr).toContain('::warning::slack notification failed');
   });
 
