@@ -276,7 +276,7 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   let input = planInput({ ...request, tools: request.tools }, 'dry-run', true);
   const runner = deps.createRunner({ dryRun: true });
   const record = newRecord(request, 'dry-run', deps);
-  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true });
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true, from: request.from?.env });
   // The executor's read-only preparation (kubectl kustomize) runs when its tool is there.
   const ready = missing.length ? input : await prepare(executor, input, runner, deps);
   if (typeof ready === 'string') {
@@ -405,7 +405,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   const id = deps.newRecordId(target.app, target.env, deps.now());
   const record = newRecord(request, id, deps);
   await deps.history.write(record);
-  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false });
+  deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false, from: request.from?.env });
 
   const runner = deps.createRunner({ dryRun: false });
   const onAbort = () => void runner.stopAll('SIGTERM');

@@ -2,7 +2,7 @@
 import type { DeployRecord, HealthAttempt, StepRecord } from '../state/types.js';
 
 export type DeployEvent =
-  | { type: 'started'; app: string; env: string; version: string; action: string; recordId: string; dryRun: boolean }
+  | { type: 'started'; app: string; env: string; version: string; action: string; recordId: string; dryRun: boolean; /** A promotion's source environment. */ from?: string }
   | { type: 'phase'; phase: string; status: 'start' | 'done' | 'failed' | 'skipped'; message?: string }
   | { type: 'step-start'; index: number; label: string; command: string[]; shell?: boolean; dryRun: boolean }
   | { type: 'output'; index: number; line: string; stream: 'stdout' | 'stderr' }

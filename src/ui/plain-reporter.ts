@@ -36,7 +36,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
     switch (event.type) {
       case 'started':
         line(
-          `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version} to ${event.env}${event.dryRun ? '' : ` (record ${event.recordId})`}`,
+          `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} to ${event.env}${event.dryRun ? '' : ` (record ${event.recordId})`}`,
         );
         break;
       case 'phase':

@@ -32,7 +32,7 @@ export function reduceProgress(state: ProgressState, event: DeployEvent): Progre
   });
   switch (event.type) {
     case 'started': {
-      const title = `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version} to ${event.env}`;
+      const title = `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} to ${event.env}`;
       return { ...line('info', title), title, running: undefined, tail: [], attempts: [] };
     }
     case 'phase':

@@ -58,6 +58,7 @@ describe('promote and diff', () => {
     const toQa = await cli('promote', 'svc');
     expect(toQa.code).toBe(0);
     expect(toQa.stderr).toContain('promoting svc 1.0.0 from dev to qa');
+    expect(toQa.stderr).toMatch(/promote svc 1\.0\.0 from dev to qa \(record svc_qa_\S+\)/);
     expect(deployedIn('qa')).toBe('1.0.0');
 
     const again = await cli('promote', 'svc', '--to', 'qa');

@@ -20,6 +20,12 @@ describe('deploy progress', () => {
     expect(lastFrame()).toMatch(/⠋ npm run migrate\n\s+│ migrating 1\n\s+│ migrating 2/);
   });
 
+  it('names the source environment of a promotion', () => {
+    const state = reduceProgress(initialProgress, { type: 'started', app: 'web', env: 'prod', version: '1.4.2', action: 'promote', recordId: 'r2', dryRun: false, from: 'staging' });
+    const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
+    expect(lastFrame()).toContain('promote web 1.4.2 from staging to prod');
+  });
+
   it('moves finished steps and health attempts up, and keeps only five output lines', () => {
     const more: DeployEvent[] = [
       ...Array.from({ length: 7 }, (_, i): DeployEvent => ({ type: 'output', index: 0, line: `line ${i}`, stream: 'stdout' })),
