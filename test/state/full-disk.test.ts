@@ -144,6 +144,20 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
     expect(files(home).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
   });
 
+  it('prune works on a full disk (deleting is how room is made): the index goes, and the next read rebuilds it', async () => {
+    const disk = mount();
+    const home = join(disk.dir, 'home');
+    const store = new FileHistoryStore(home);
+    for (const v of ['1', '2', '3', '4', '5']) await store.write(record(v));
+    disk.fill();
+    const { deleted } = await store.prune({ keep: 2 });
+    expect(deleted).toHaveLength(3);
+    expect(files(home).filter((f) => f.startsWith('history/'))).toHaveLength(2);
+    expect(files(home).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
+    const reader = new FileHistoryStore(home);
+    expect((await reader.list({})).map((r) => r.version)).toEqual(['5', '4']);
+  });
+
   it('a lock the disk refuses: a StateWriteError, and no temp file in locks/', async () => {
     const disk = mount();
     const home = join(disk.dir, 'home');
