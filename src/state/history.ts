@@ -136,8 +136,7 @@ export class FileHistoryStore implements HistoryStore {
         else index.entries.push(entryOf(record));
       });
     } catch (error) {
-      const failure = stateWriteError(error, 'update the index', this.indexPath(record.app, record.env));
-      if (!(failure instanceof StateWriteError)) throw error;
+      const failure = this.indexRefused(error, record.app, record.env);
       if (!existed) {
         // A new record its index does not list would be missed by status and deploy: taken back, the
         // history is as it was, and the write fails.
@@ -148,6 +147,13 @@ export class FileHistoryStore implements HistoryStore {
       // the next read rebuilds it from the records.
       await this.dropIndex(record.app, record.env, failure);
     }
+  }
+
+  /** An index update the disk refused, as a StateWriteError; any other error is thrown as it is. */
+  private indexRefused(error: unknown, app: string, env: string): StateWriteError {
+    const failure = stateWriteError(error, 'update the index', this.indexPath(app, env));
+    if (failure instanceof StateWriteError) return failure;
+    throw error;
   }
 
   /** Remove a target's index that could not be updated: the next read rebuilds it from the records. */
@@ -294,9 +300,7 @@ export class FileHistoryStore implements HistoryStore {
         });
       } catch (error) {
         // A full disk is when pruning helps most: the index goes, and the next read rebuilds it.
-        const failure = stateWriteError(error, 'update the index', this.indexPath(index.app, index.env));
-        if (!(failure instanceof StateWriteError)) throw error;
-        await this.dropIndex(index.app, index.env, failure);
+        await this.dropIndex(index.app, index.env, this.indexRefused(error, index.app, index.env));
       }
       for (const entry of doomed) {
         const file = this.recordPath(entry.id);

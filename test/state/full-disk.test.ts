@@ -1,43 +1,19 @@
 // The state files on a real full disk (a small tmpfs filled up): every write either happens whole or
 // fails with a StateWriteError naming the file and the cause, and leaves no temp file and no half line.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateWriteError } from '../../src/errors.js';
 import { appendAudit, readAudit, type AuditEntry } from '../../src/notify/audit.js';
 import { writeFileAtomic } from '../../src/state/atomic.js';
-import { FileHistoryStore, newRecordId } from '../../src/state/history.js';
+import { FileHistoryStore } from '../../src/state/history.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { DeployRecord } from '../../src/state/types.js';
+import { record as webDev } from '../support/records.js';
 import { SmallDisk } from '../support/small-disk.js';
 import { tmpfsMissing } from '../support/tools.js';
 
-let clock = Date.parse('2026-11-24T10:00:00Z');
-function record(version: string, extra: Partial<DeployRecord> = {}): DeployRecord {
-  const at = new Date((clock += 60_000));
-  return {
-    schemaVersion: 1,
-    id: newRecordId('web', 'dev', at),
-    app: 'web',
-    env: 'dev',
-    version,
-    action: 'deploy',
-    status: 'succeeded',
-    startedAt: at.toISOString(),
-    finishedAt: at.toISOString(),
-    durationMs: 1000,
-    user: 'ana',
-    host: hostname(),
-    pid: process.pid,
-    command: 'deployctl deploy web -e dev',
-    config: {},
-    artifacts: {},
-    steps: [],
-    healthy: true,
-    ...extra,
-  };
-}
+const record = (version: string, extra: Partial<DeployRecord> = {}) => webDev('web', 'dev', version, extra);
 
 /** Every file under the state folder, relative to it. */
 function files(home: string): string[] {
@@ -192,7 +168,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
   it('the audit log: a line the disk takes only part of is cut off again, so every line stays whole', async () => {
     const disk = mount();
     const home = disk.dir;
-    const entry = (i: number): AuditEntry => ({ at: new Date(clock + i).toISOString(), action: 'deploy', app: 'web', env: 'dev', version: `1.0.${i}`, result: 'succeeded', user: 'ana', host: 'laptop' });
+    const entry = (i: number): AuditEntry => ({ at: new Date(Date.parse('2026-11-24T10:00:00Z') + i).toISOString(), action: 'deploy', app: 'web', env: 'dev', version: `1.0.${i}`, result: 'succeeded', user: 'ana', host: 'laptop' });
     // Lines up to 100 bytes short of a page: the next line (longer than that) fits only in part.
     while (true) {
       const size = existsSync(join(home, 'audit.log')) ? readFileSync(join(home, 'audit.log')).length : 0;
