@@ -1,5 +1,6 @@
 // The few errors deployctl knows, each with its exit code and a hint naming the way out.
 // Only bin/ (through cli/main.ts) turns them into a process exit code.
+import type { DeployRecord } from './state/types.js';
 
 export const ExitCode = {
   ok: 0,
@@ -86,6 +87,57 @@ export class ApprovalError extends DeployctlError {
 export class InterruptedError extends DeployctlError {
   readonly code = 'interrupted';
   readonly exitCode = ExitCode.interrupted;
+}
+
+/**
+ * State (a history record, the index, a lock, the audit log, the state folder) could not be written:
+ * a full disk, a quota, a read-only or failing disk, no permission. `state_write_failed` (exit 2) when
+ * nothing of a deployment ran; `record_not_saved` when its commands ran and how it ended could not be
+ * recorded (exit 3, or the deployment's own failing code).
+ */
+export class StateWriteError extends DeployctlError {
+  readonly code: 'state_write_failed' | 'record_not_saved';
+  readonly exitCode: ExitCodeValue;
+  /** The file or folder that could not be written. */
+  readonly path: string;
+  /** ENOSPC, EDQUOT, EROFS, EACCES, EPERM or EIO. */
+  readonly errno: string;
+  /** What to do about the disk (free space in DIR, or another --home), before any "then ..." step. */
+  readonly fix: string;
+  /** For record_not_saved: the record of what ran, as it ended, which is not in the history. */
+  readonly record?: DeployRecord;
+
+  constructor(
+    message: string,
+    hint: string,
+    details: { path: string; errno: string; fix?: string; exitCode?: ExitCodeValue; code?: StateWriteError['code']; record?: DeployRecord },
+  ) {
+    super(message, hint);
+    this.path = details.path;
+    this.errno = details.errno;
+    this.fix = details.fix ?? hint;
+    this.exitCode = details.exitCode ?? ExitCode.usage;
+    this.code = details.code ?? 'state_write_failed';
+    this.record = details.record;
+  }
+
+  /**
+   * The same failure told in more words (what it stopped), with what to do once the disk is fixed
+   * (`next`, else the hint as it was) and another exit code if given.
+   */
+  restate(message: string, next: string | undefined, details: { exitCode?: ExitCodeValue; code?: StateWriteError['code']; record?: DeployRecord } = {}): StateWriteError {
+    const restated = new StateWriteError(message, next ? `${this.fix}; then ${next}` : (this.hint ?? this.fix), {
+      path: this.path,
+      errno: this.errno,
+      fix: this.fix,
+      exitCode: this.exitCode,
+      code: this.code,
+      record: this.record,
+      ...details,
+    });
+    restated.cause = this;
+    return restated;
+  }
 }
 
 export function isDeployctlError(e: unknown): e is DeployctlError {

@@ -1,5 +1,5 @@
 // The one place an error becomes a message and an exit code.
-import { isDeployctlError, ExitCode, ConfigError } from '../errors.js';
+import { isDeployctlError, ExitCode, ConfigError, StateWriteError } from '../errors.js';
 import type { GlobalOptions, Io } from './context.js';
 
 const BUG = 'This is a bug in deployctl. Run again with --verbose for the stack trace and report it.';
@@ -14,7 +14,12 @@ export function reportFailure(error: unknown, options: GlobalOptions, io: Io): n
   const stack = options.verbose && error instanceof Error ? error.stack : undefined;
   if (options.json) {
     const problems = error instanceof ConfigError ? error.problems : undefined;
-    io.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { code, exitCode, message, hint, problems } }, null, 2)}\n`);
+    const unsaved = error instanceof StateWriteError ? error.record : undefined;
+    const state =
+      error instanceof StateWriteError
+        ? { path: error.path, errno: error.errno, record: unsaved && { id: unsaved.id, app: unsaved.app, env: unsaved.env, version: unsaved.version, action: unsaved.action, status: unsaved.status } }
+        : {};
+    io.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { code, exitCode, message, hint, problems, ...state } }, null, 2)}\n`);
   }
   if (options.logFormat === 'json') {
     io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'error', code, exitCode, message, hint, stack })}\n`);

@@ -39,8 +39,12 @@ export function registerUnlock(program: Command, app: CliApp): void {
         }
         const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
+        const { logLine } = await import('./context.js');
         const who = currentIdentity(ctx.io.env);
-        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder, state } });
+        // The lock is gone whatever the audit log says: a log the disk refuses is a warning.
+        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder, state } }).catch(
+          (e: Error) => logLine(ctx, 'warn', 'audit', `${e.message}: the audit log lacks this unlock`),
+        );
         const why = state === 'stale' ? ' (its process is gone)' : state === 'silent' ? ' (not refreshed lately)' : ' (--force)';
         return {
           exitCode: 0,

@@ -1,14 +1,16 @@
 // The deployment lifecycle: approval, lock, record, pre_deploy hooks, the executor's commands, verify,
 // health check, post_deploy hooks, automatic rollback, and what happens after (notifications, audit).
-// Everything it touches comes in through EngineDeps, so tests hand in fakes.
+// Everything it touches comes in through EngineDeps, so tests hand in fakes. A state folder that
+// refuses a write (a full disk) stops it with a StateWriteError saying whether anything ran (unsaved.ts).
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
-import { ApprovalError, ExitCode } from '../errors.js';
+import { ApprovalError, ExitCode, StateWriteError, type ExitCodeValue } from '../errors.js';
 import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockInfo, LockManager, RecordAction, StepRecord } from '../state/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { maskText, sealSecrets, secretsByName, unsealSecrets, type SecretRef } from './secrets.js';
 import { goodOnes, inFlight } from '../state/good.js';
+import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
 
 export interface EngineDeps {
   history: HistoryStore;
@@ -125,11 +127,12 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       );
     }
   }
-  const lock = await acquireLock(target.app, target.env, request.waitLockMs, deps);
+  const what = describeAction({ ...target, action: request.action });
+  const lock = await acquireLock(target.app, target.env, request.waitLockMs, deps, what);
   const finished: DeployRecord[] = [];
   let previous: DeployRecord | undefined;
   try {
-    await settleOrphans(deps, target.app, target.env);
+    await settleOrphans(deps, target.app, target.env, what);
     previous = await currentRecord(deps.history, target.app, target.env);
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
@@ -140,7 +143,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       const canRollBack =
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
-        rollbacks = await rollBackAfterFailure(attempt.record, request, deps);
+        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, deps);
         finished.push(...rollbacks);
       } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted) {
         deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
@@ -149,8 +152,12 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
     await applyRetention(target, deps);
     return { exitCode, record: attempt.record, rollbacks, previousVersion: previous?.version };
+  } catch (error) {
+    // What ran but could not be recorded is still told to the team (notifications, the audit log if it can).
+    if (error instanceof StateWriteError && error.record) finished.push(error.record);
+    throw error;
   } finally {
-    await lock.release();
+    await releaseLock(lock, deps);
     for (const record of finished) {
       await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
     }
@@ -161,12 +168,15 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
  * Under the lock no other deployment of this target runs, so a record still pending or running here
  * belongs to a deployctl that died or lost its lock (killed on another host, pid reused): say so.
  */
-async function settleOrphans(deps: EngineDeps, app: string, env: string): Promise<void> {
-  const settled = await deps.history.interruptInFlight(
-    app,
-    env,
-    (r) => `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished: its lock was free or stale when the next deployment of ${app} in ${env} started`,
-  );
+async function settleOrphans(deps: EngineDeps, app: string, env: string, what: string): Promise<void> {
+  const settled = await deps.history
+    .interruptInFlight(
+      app,
+      env,
+      (r) =>
+        `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished, or could not save how it ended: its lock was free or stale when the next deployment of ${app} in ${env} started`,
+    )
+    .catch(notStartedIfRefused(what));
   for (const r of settled) {
     deps.emit({ type: 'log', level: 'warn', message: `record ${r.id} (${r.action} ${r.version} by ${r.user}@${r.host}, pid ${r.pid}) never finished: marked interrupted` });
   }
@@ -182,21 +192,30 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
 }
 
 /** The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old holder. */
-async function acquireLock(app: string, env: string, waitMs: number, deps: EngineDeps) {
+async function acquireLock(app: string, env: string, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
   deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${Math.round(waitMs / 1000)}s for ${app} in ${env}` : undefined });
-  const lock = await deps.locks.acquire(app, env, {
-    command: deps.commandLine,
-    waitMs,
-    signal: deps.signal,
-    onStale: (old: LockInfo) =>
-      deps.emit({
-        type: 'log',
-        level: 'warn',
-        message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
-      }),
-  });
+  const lock = await deps.locks
+    .acquire(app, env, {
+      command: deps.commandLine,
+      waitMs,
+      signal: deps.signal,
+      onStale: (old: LockInfo) =>
+        deps.emit({
+          type: 'log',
+          level: 'warn',
+          message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
+        }),
+    })
+    .catch(notStartedIfRefused(what));
   deps.emit({ type: 'phase', phase: 'lock', status: 'done', message: `${app} in ${env}` });
   return lock;
+}
+
+/** Release the lock; one the disk will not let go is left stale, and the warning says how it goes. */
+async function releaseLock(lock: LockHandle, deps: EngineDeps): Promise<void> {
+  await lock.release().catch((error: Error) => {
+    deps.emit({ type: 'log', level: 'warn', message: `${error.message}${error instanceof StateWriteError ? `: ${error.hint}` : ''}` });
+  });
 }
 
 async function requireApproval(request: DeployRequest, deps: EngineDeps): Promise<void> {
@@ -404,31 +423,46 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   const { target } = request;
   const id = deps.newRecordId(target.app, target.env, deps.now());
   const record = newRecord(request, id, deps);
-  await deps.history.write(record);
+  /** The status the history holds for this record. */
+  let saved: RecordStatus = record.status;
+  const save = async (refused: (error: StateWriteError) => StateWriteError) => {
+    try {
+      await deps.history.write(record);
+      saved = record.status;
+    } catch (error) {
+      throw error instanceof StateWriteError ? refused(error) : error;
+    }
+  };
+  /** Before anything runs: a write the disk refuses stops it here, with nothing run (exit 2). */
+  const saveBeforeRun = () => save((error) => notStarted(describeAction(record), error));
+  /** How it ended: a write the disk refuses now says what ran and how it ended (exit 3 or its own code). */
+  const saveEnd = (failure?: { exitCode: number; message: string }, untouched = false) =>
+    save((error) => {
+      const wouldRollBack =
+        request.autoRollback && request.action !== 'rollback' && (failure?.exitCode === ExitCode.deployFailed || failure?.exitCode === ExitCode.healthFailed);
+      return notRecorded(record, { failure, untouched, saved, wouldRollBack }, error);
+    });
+  await saveBeforeRun();
   deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false, from: request.from?.env });
 
   const runner = deps.createRunner({ dryRun: false });
   const onAbort = () => void runner.stopAll('SIGTERM');
   deps.signal?.addEventListener('abort', onAbort, { once: true });
-  const fail = async (exitCode: number, message: string): Promise<Attempt> => {
+  const fail = async (exitCode: number, message: string, untouched = false): Promise<Attempt> => {
     record.status = exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
     record.error = { code: FAILURE_CODES[exitCode] ?? 'failed', message: maskText(message, target.secretValues) };
-    if (exitCode === ExitCode.deployFailed || exitCode === ExitCode.healthFailed) record.bad = true;
+    if (exitCode === ExitCode.deployFailed || exitCode === ExitCode.healthFailed) record.bad = !untouched;
     finish(record, deps);
-    await deps.history.write(record);
+    const failure = { exitCode, message: record.error.message };
+    await saveEnd(failure, untouched);
     deps.emit({ type: 'log', level: 'error', message: record.error.message });
     deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
-    return { record, failure: { exitCode, message: record.error.message } };
+    return { record, failure, untouched };
   };
 
   /** Stopped before changing anything: this says nothing against the version, and needs no rollback. */
-  const failUntouched = async (exitCode: number, message: string): Promise<Attempt> => {
-    const attempt = await fail(exitCode, message);
-    attempt.record.bad = false;
-    await deps.history.write(attempt.record);
-    return { ...attempt, untouched: true };
-  };
+  const failUntouched = (exitCode: number, message: string): Promise<Attempt> => fail(exitCode, message, true);
 
   /** A health check run now, each attempt shown as it happens, secrets masked. */
   const checkNow = async (check: HealthCheckConfig): Promise<HealthResult> => {
@@ -452,7 +486,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
-    await deps.history.write(record);
+    await saveBeforeRun();
     const preCheck = target.config.pre_check;
     if (preCheck) {
       deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
@@ -549,14 +583,17 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       if (!hookFailed) deps.emit({ type: 'phase', phase: 'post_deploy', status: 'done' });
     }
     finish(record, deps);
-    await deps.history.write(record);
+    await saveEnd();
     deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
     return { record, hookFailed };
   } catch (error) {
     if (inFlight(record.status)) {
-      record.status = 'failed';
-      record.error = { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+      // Stopped by the disk before anything ran, it ends as readers would settle it: interrupted, which
+      // says nothing against the version.
+      const refused = error instanceof StateWriteError;
+      record.status = refused ? 'interrupted' : 'failed';
+      record.error = { code: refused ? error.code : 'internal', message: error instanceof Error ? error.message : String(error) };
       finish(record, deps);
       await deps.history.write(record).catch(() => undefined);
     }
@@ -599,10 +636,20 @@ export function targetFromRecord(record: DeployRecord, environment: EnvironmentC
  * After a failed deploy: re-apply the last good record; when its own health check fails, the next older
  * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts.
  */
-async function rollBackAfterFailure(failed: DeployRecord, request: DeployRequest, deps: EngineDeps): Promise<DeployRecord[]> {
+async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, request: DeployRequest, deps: EngineDeps): Promise<DeployRecord[]> {
   const { target } = request;
   const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
-  const attempts = await rollBackThrough(candidates, { ...request, fallbacks: undefined }, deps, failed.id);
+  let attempts: DeployRecord[];
+  try {
+    attempts = await rollBackThrough(candidates, { ...request, fallbacks: undefined }, deps, failed.id);
+  } catch (error) {
+    if (!(error instanceof StateWriteError)) throw error;
+    // The deployment failed and is recorded so; the rollback was stopped by the disk: the exit code is the deployment's.
+    throw afterFailures([failed], error, exitCode as ExitCodeValue, {
+      prefix: 'automatic ',
+      next: error.code === 'record_not_saved' ? undefined : `roll back with \`deployctl rollback ${target.app} -e ${target.env}\``,
+    });
+  }
   if (attempts.length === 0) {
     deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
     return [];
@@ -614,7 +661,11 @@ async function rollBackAfterFailure(failed: DeployRecord, request: DeployRequest
     ...(failed.notes ?? []),
     landed ? `rolled back to ${landed.version} (${landed.id})` : `rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`,
   ];
-  await deps.history.write(failed);
+  // The rollback's own record says what it did; this link back is what a full disk may cost.
+  await deps.history.write(failed).catch((error: unknown) => {
+    if (!(error instanceof StateWriteError)) throw error;
+    deps.emit({ type: 'log', level: 'warn', message: `record ${failed.id} still says failed, not rolled back: ${error.message}` });
+  });
   deps.emit({
     type: 'log',
     level: landed ? 'info' : 'error',
@@ -649,7 +700,14 @@ export async function rollBackThrough(
       from: undefined,
     };
     const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
-    const attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
+    let attempt: Attempt;
+    try {
+      attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
+    } catch (error) {
+      // Stopped by the disk after an older attempt failed: the failure comes first, and its exit code.
+      if (!(error instanceof StateWriteError) || attempts.length === 0) throw error;
+      throw afterFailures(attempts, error, failureExitCode(attempts[attempts.length - 1]!));
+    }
     attempts.push(attempt.record);
     deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
     if (!attempt.failure) break;
@@ -670,29 +728,27 @@ export async function rollbackTarget(
   if (request.dryRun) return deployTarget(base, deps);
   const executor = await deps.getExecutor(target.config.type);
   await requireApproval(base, deps);
-  const lock = await acquireLock(request.app, request.env, request.waitLockMs, deps);
+  const what = describeAction({ ...first, action: 'rollback' });
+  const lock = await acquireLock(request.app, request.env, request.waitLockMs, deps, what);
   let previous: DeployRecord | undefined;
   let attempts: DeployRecord[] = [];
   try {
-    await settleOrphans(deps, request.app, request.env);
+    await settleOrphans(deps, request.app, request.env, what);
     previous = await currentRecord(deps.history, request.app, request.env);
     deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
     attempts = await rollBackThrough(candidates, base, deps);
     await applyRetention(target, deps);
+  } catch (error) {
+    if (error instanceof StateWriteError && error.record) attempts.push(error.record);
+    throw error;
   } finally {
-    await lock.release();
+    await releaseLock(lock, deps);
     for (const record of attempts) {
       await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
     }
   }
   const landed = attempts.find((r) => r.status === 'succeeded');
   const last = attempts[attempts.length - 1]!;
-  const exitCode = landed
-    ? ExitCode.ok
-    : last.status === 'interrupted'
-      ? ExitCode.interrupted
-      : last.error?.code === 'health_failed'
-        ? ExitCode.healthFailed
-        : ExitCode.deployFailed;
+  const exitCode = landed ? ExitCode.ok : failureExitCode(last);
   return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)), previousVersion: previous?.version };
 }

@@ -61,7 +61,8 @@ export async function prepareHome(home: string): Promise<void> {
   try {
     await ensureHome(home);
   } catch (error) {
-    const { UsageError } = await import('../errors.js');
+    const { UsageError, StateWriteError } = await import('../errors.js');
+    if (error instanceof StateWriteError) throw error;
     throw new UsageError(
       `cannot use ${home} as the state folder: ${(error as Error).message}`,
       'pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to',
@@ -96,7 +97,7 @@ async function createAfterRecord(
         user: who.user,
         host: who.host,
         ...(record.error ? { details: { error: record.error.message } } : {}),
-      }).catch((e: Error) => warn(`could not write the audit log: ${e.message}`));
+      }).catch((e: Error) => warn(`${e.message}: the audit log lacks this ${record.action}`));
       const config = context.notifications as Parameters<typeof sendNotifications>[1];
       const results = await sendNotifications(record, config, {
         secretValues: context.secretValues,

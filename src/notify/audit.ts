@@ -1,7 +1,9 @@
 // ~/.deployctl/audit.log: one JSON line per action. Each line is one O_APPEND write, so lines from
 // concurrent processes never interleave. Read from the end, so a long log costs no more than a short one.
+// A line the disk takes only part of (full) is cut off again: a line is in the log whole or not at all.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { guardWrite } from '../state/write-error.js';
 
 export interface AuditEntry {
   at: string;
@@ -20,13 +22,24 @@ export function auditPath(home: string): string {
   return join(home, 'audit.log');
 }
 
+/** Append one line; on a full or read-only disk a StateWriteError, and the log as it was. */
 export async function appendAudit(home: string, entry: AuditEntry): Promise<void> {
-  const handle = await open(auditPath(home), 'a', 0o600);
-  try {
-    await handle.write(`${JSON.stringify(entry)}\n`);
-  } finally {
-    await handle.close();
-  }
+  const file = auditPath(home);
+  const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+  await guardWrite('write the audit log', file, async () => {
+    const handle = await open(file, 'a', 0o600);
+    let written = 0;
+    try {
+      // One write takes the whole line but on a full disk, which may take part of it and refuse the rest.
+      while (written < line.length) written += (await handle.write(line, written, line.length - written)).bytesWritten;
+    } catch (error) {
+      // Cut the part that went in, so the next line does not start inside this one.
+      if (written > 0) await handle.truncate((await handle.stat()).size - written).catch(() => undefined);
+      throw error;
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 export async function readAudit(home: string, options: { limit: number }): Promise<AuditEntry[]> {

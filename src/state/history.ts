@@ -1,17 +1,21 @@
 // The file history store: one JSON file per record in history/, and a small per-target index in
 // index/{app}_{env}.json with the newest records' summaries, so `status`, `deploy` and
 // `history --limit N` never read the whole history. The index is rebuilt from the records when it is
-// missing or damaged; the records are the truth.
+// missing or damaged; the records are the truth. On a full or read-only disk a write either saves the
+// record where readers find it or fails with a StateWriteError leaving the history as it was, and
+// reading goes on without the writes it makes on the side (a rebuilt index, a record settled).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { StateWriteError } from '../errors.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, RecordStatus } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { goodOnes, inFlight } from './good.js';
 import { ensureHome, historyDir, indexDir, targetKey } from './paths.js';
 import { isPidAlive } from './process.js';
+import { diskCause, diskErrno, guardWrite, stateWriteError } from './write-error.js';
 
 /** How many of a target's newest records its index lists. Older ones are found by a scan. */
 export const INDEX_CAP = 500;
@@ -81,6 +85,15 @@ const newestFirst = (a: { id: string; startedAt: string }, b: { id: string; star
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A record left pending or running, as interrupted (changed in place). */
+function settle(record: DeployRecord, message: string): DeployRecord {
+  record.status = 'interrupted';
+  record.finishedAt ??= new Date().toISOString();
+  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
+  record.error ??= { code: 'interrupted', message };
+  return record;
+}
+
 export class FileHistoryStore implements HistoryStore {
   private readonly problems = new Set<string>();
   private ready?: Promise<void>;
@@ -110,12 +123,60 @@ export class FileHistoryStore implements HistoryStore {
 
   async write(record: DeployRecord): Promise<void> {
     await this.ensure();
-    await writeFileAtomic(this.recordPath(record.id), `${JSON.stringify(record, null, 2)}\n`);
-    await this.updateIndex(record.app, record.env, (index) => {
-      const at = index.entries.findIndex((e) => e.id === record.id);
-      if (at >= 0) index.entries[at] = entryOf(record);
-      else index.entries.push(entryOf(record));
-    });
+    const file = this.recordPath(record.id);
+    const existed = await stat(file).then(
+      () => true,
+      () => false,
+    );
+    await guardWrite('write the record', file, () => writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`));
+    try {
+      await this.updateIndex(record.app, record.env, (index) => {
+        const at = index.entries.findIndex((e) => e.id === record.id);
+        if (at >= 0) index.entries[at] = entryOf(record);
+        else index.entries.push(entryOf(record));
+      });
+    } catch (error) {
+      const failure = this.indexRefused(error, record.app, record.env);
+      if (!existed) {
+        // A new record its index does not list would be missed by status and deploy: taken back, the
+        // history is as it was, and the write fails.
+        await rm(file, { force: true }).catch(() => undefined);
+        throw failure;
+      }
+      // The record is saved, which is what counts; its index entry is behind, so the index goes and
+      // the next read rebuilds it from the records.
+      await this.dropIndex(record.app, record.env, failure);
+    }
+  }
+
+  /** An index update the disk refused, as a StateWriteError; any other error is thrown as it is. */
+  private indexRefused(error: unknown, app: string, env: string): StateWriteError {
+    const failure = stateWriteError(error, 'update the index', this.indexPath(app, env));
+    if (failure instanceof StateWriteError) return failure;
+    throw error;
+  }
+
+  /** Remove a target's index that could not be updated: the next read rebuilds it from the records. */
+  private async dropIndex(app: string, env: string, failure: StateWriteError): Promise<void> {
+    try {
+      await rm(this.indexPath(app, env), { force: true });
+    } catch {
+      throw failure;
+    }
+  }
+
+  /**
+   * A write a read makes on the side (a rebuilt index, a record settled as interrupted): on a full or
+   * read-only disk the read goes on without it, with a warning, and it is tried again on the next read.
+   */
+  private async onTheSide(problem: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      const errno = error instanceof StateWriteError ? error.errno : diskErrno(error);
+      if (!errno) throw error;
+      this.warn(`${problem}: ${diskCause(errno)}`);
+    }
   }
 
   /** One record; one left running by a process that is gone is rewritten as interrupted first. */
@@ -233,11 +294,17 @@ export class FileHistoryStore implements HistoryStore {
       const doomed = entries.filter((e) => !keep.has(e.id) && (!cutoff || e.startedAt < cutoff) && !inFlight(e.status));
       if (doomed.length === 0) continue;
       const doomedIds = new Set(doomed.map((e) => e.id));
-      await this.updateIndex(index.app, index.env, (idx) => {
-        idx.entries = idx.entries.filter((e) => !doomedIds.has(e.id));
-      });
+      try {
+        await this.updateIndex(index.app, index.env, (idx) => {
+          idx.entries = idx.entries.filter((e) => !doomedIds.has(e.id));
+        });
+      } catch (error) {
+        // A full disk is when pruning helps most: the index goes, and the next read rebuilds it.
+        await this.dropIndex(index.app, index.env, this.indexRefused(error, index.app, index.env));
+      }
       for (const entry of doomed) {
-        await rm(this.recordPath(entry.id), { force: true });
+        const file = this.recordPath(entry.id);
+        await guardWrite('delete the record', file, () => rm(file, { force: true }));
         deleted.push(entry.id);
       }
     }
@@ -268,20 +335,19 @@ export class FileHistoryStore implements HistoryStore {
     return r.host === this.host && r.pid !== process.pid && !isPidAlive(r.pid);
   }
 
+  /** Read as interrupted; saved so when the disk lets it, else shown so with a warning. */
   private async reconcileRecord(record: DeployRecord): Promise<DeployRecord | undefined> {
     if (!inFlight(record.status) || !this.isGone(record)) return undefined;
-    return this.markInterrupted(
+    const settled = settle(
       record,
-      `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
+      `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished, or could not save how it ended: it was killed, the machine restarted, or the disk was full`,
     );
+    await this.onTheSide(`record ${record.id} is shown as interrupted but could not be saved so`, () => this.write(settled));
+    return settled;
   }
 
   private async markInterrupted(record: DeployRecord, message: string): Promise<DeployRecord> {
-    record.status = 'interrupted';
-    record.finishedAt ??= new Date().toISOString();
-    record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
-    record.error ??= { code: 'interrupted', message };
-    await this.write(record);
+    await this.write(settle(record, message));
     return record;
   }
 
@@ -378,13 +444,20 @@ export class FileHistoryStore implements HistoryStore {
     return undefined;
   }
 
-  /** Add a target to index/_targets.json. */
+  /**
+   * Add a target to index/_targets.json. When the disk refuses, the list stays behind and the next
+   * read finds the target by its index file, as it finds one the list does not name yet.
+   */
   private remember(app: string, env: string): Promise<void> {
-    return this.changeManifest((targets) => (targets.some((t) => t.app === app && t.env === env) ? undefined : [...targets, { app, env }]));
+    return this.onTheSide('the list of targets in index/_targets.json could not be updated', () =>
+      this.changeManifest((targets) => (targets.some((t) => t.app === app && t.env === env) ? undefined : [...targets, { app, env }])),
+    );
   }
 
   private forget(app: string, env: string): Promise<void> {
-    return this.changeManifest((targets) => targets.filter((t) => t.app !== app || t.env !== env));
+    return this.onTheSide('the list of targets in index/_targets.json could not be updated', () =>
+      this.changeManifest((targets) => targets.filter((t) => t.app !== app || t.env !== env)),
+    );
   }
 
   /** Read-modify-write of index/_targets.json under its own short lock; `change` returns undefined for no change. */
@@ -419,10 +492,12 @@ export class FileHistoryStore implements HistoryStore {
     const index: TargetIndex = { schemaVersion: 1, app, env, complete: true, entries };
     // A target with no records gets no index: asking about a name must not make it known.
     if (entries.length === 0) return index;
-    await this.updateIndex(app, env, (idx) => {
-      idx.entries = entries;
-      idx.complete = true;
-    });
+    await this.onTheSide(`the rebuilt index of ${app} in ${env} could not be saved`, () =>
+      this.updateIndex(app, env, (idx) => {
+        idx.entries = entries;
+        idx.complete = true;
+      }),
+    );
     return index;
   }
 
@@ -466,8 +541,13 @@ export class FileHistoryStore implements HistoryStore {
     for (;;) {
       try {
         const handle = await open(lock, 'wx', 0o600);
-        await handle.writeFile(`${process.pid}@${this.host}`);
-        await handle.close();
+        try {
+          await handle.writeFile(`${process.pid}@${this.host}`);
+        } catch {
+          // A full disk: the empty file still excludes, and one left behind is freed by its age.
+        } finally {
+          await handle.close();
+        }
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

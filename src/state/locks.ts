@@ -1,17 +1,19 @@
 // One deployment in flight per app and environment. The lock file is created atomically with its
 // content (write a temp file, then link it into place: link fails if the lock exists). A lock whose
 // process is gone on this host is stale and taken over; a lock from another host is never assumed dead.
+// A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves no temp file behind.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, watch } from 'node:fs';
 import { link, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
-import { InterruptedError, LockError } from '../errors.js';
+import { InterruptedError, LockError, StateWriteError } from '../errors.js';
 import type { LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { ensureHome, locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime } from './process.js';
+import { diskCause, diskErrno, guardWrite } from './write-error.js';
 
 export interface FileLockOptions {
   hostname?: string;
@@ -144,7 +146,7 @@ export class FileLockManager implements LockManager {
       pidStart: this.pid === process.pid ? processStartTime(process.pid) : undefined,
     };
     for (;;) {
-      if (await this.tryCreate(file, info)) return this.handle(file, info);
+      if (await guardWrite('create the lock', file, () => this.tryCreate(file, info))) return this.handle(app, env, file, info);
       const holder = await this.readFile(file);
       if (!holder) continue;
       if (this.isStale(holder)) {
@@ -164,10 +166,15 @@ export class FileLockManager implements LockManager {
     const temp = `${file}.${info.token}.tmp`;
     const handle = await open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(JSON.stringify(info, null, 2));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(JSON.stringify(info, null, 2));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
     }
     try {
       await link(temp, file);
@@ -222,7 +229,7 @@ export class FileLockManager implements LockManager {
     });
   }
 
-  private handle(file: string, info: StoredLock): LockHandle {
+  private handle(app: string, env: string, file: string, info: StoredLock): LockHandle {
     // Rewrite refreshedAt now and then, so other hosts see the holder is alive.
     const refresh = setInterval(async () => {
       const current = await this.readFile(file);
@@ -249,7 +256,19 @@ export class FileLockManager implements LockManager {
         clearInterval(refresh);
         process.off('exit', onExit);
         const current = await this.readFile(file);
-        if (current?.token === info.token) await unlink(file).catch(() => undefined);
+        if (current?.token !== info.token) return;
+        try {
+          await unlink(file);
+        } catch (error) {
+          const errno = diskErrno(error);
+          if (!errno) return;
+          // Left behind, it is stale once this process has exited: say how it goes away.
+          throw new StateWriteError(
+            `cannot remove the lock ${file}: ${diskCause(errno)}`,
+            `the next deploy of ${app} in ${env} on this machine takes it over once this process has exited; or remove it with \`deployctl unlock ${app} -e ${env}\` (or rm ${file}) when the disk allows it again`,
+            { path: file, errno },
+          );
+        }
       },
     };
   }
@@ -259,7 +278,7 @@ export class FileLockManager implements LockManager {
     const file = this.path(app, env);
     const lock = await this.readFile(file);
     if (!lock || (token !== undefined && lock.token !== token)) return undefined;
-    await rm(file, { force: true });
+    await guardWrite('remove the lock', file, () => rm(file, { force: true }));
     return lock;
   }
 

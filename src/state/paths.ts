@@ -1,7 +1,8 @@
 // The state folder: history records, their per-target index, and locks. Mode 0700, files 0600.
 import { chmod, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertName } from '../names.js';
+import { guardWrite } from './write-error.js';
 
 export function historyDir(home: string): string {
   return join(home, 'history');
@@ -22,8 +23,8 @@ export function targetKey(app: string, env: string): string {
 
 export async function ensureHome(home: string): Promise<void> {
   for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await guardWrite('create the state folder', dir, () => mkdir(dir, { recursive: true, mode: 0o700 }), dirname(dir));
     const mode = (await stat(dir)).mode & 0o777;
-    if (mode !== 0o700) await chmod(dir, 0o700);
+    if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, () => chmod(dir, 0o700));
   }
 }

@@ -95,7 +95,10 @@ export interface HistoryQuery {
 
 /** The history store: files today, PostgreSQL for teams later. */
 export interface HistoryStore {
-  /** Write (create or replace) a record atomically. */
+  /**
+   * Write (create or replace) a record atomically. Throws a StateWriteError when the disk refuses (full,
+   * read-only): the history is then as it was (a replaced record keeps its old content).
+   */
   write(record: DeployRecord): Promise<void>;
   get(id: string): Promise<DeployRecord | undefined>;
   /** Newest first. Must not read every record for a narrow query with a limit. */
@@ -134,6 +137,10 @@ export type LockState = 'stale' | 'silent' | 'alive';
 
 export interface LockHandle {
   info: LockInfo;
+  /**
+   * Remove the lock. Throws a StateWriteError when the disk refuses (read-only, failing): the lock is
+   * then left behind, stale once this process has exited, and the error's hint says how it goes.
+   */
   release(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 // CI cannot pass by skipping: with DEPLOYCTL_REQUIRE_TOOLS=1 (set by .ci/run), the test files that need
-// terraform, ansible-playbook, the Docker engine or the compose plugin fail when it is missing. Each case
-// runs vitest itself on the real test file, with a PATH that lacks the tool.
+// terraform, ansible-playbook, the Docker engine, the compose plugin or a tmpfs to fill (mount, as root)
+// fail when it is missing. Each case runs vitest itself on the real test file, with a PATH that lacks the tool.
 import { spawnSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +41,7 @@ describe('DEPLOYCTL_REQUIRE_TOOLS=1', () => {
       { PATH: process.env.PATH!, DEPLOYCTL_TEST_TOOLS: '/nonexistent' },
       'the docker compose v2 plugin is required (DEPLOYCTL_REQUIRE_TOOLS=1) but not at /nonexistent/cli-plugins/docker-compose',
     ],
+    ['mount (for a tmpfs to fill)', 'test/e2e/full-disk.test.ts', 'full disk', { PATH: pathWith() }, 'mounting a small tmpfs (mount -t tmpfs) is required (DEPLOYCTL_REQUIRE_TOOLS=1) but not permitted here'],
   ])('fails when %s is missing', (_what, file, testName, env, message) => {
     const run = vitest(file, testName, { ...env, DEPLOYCTL_REQUIRE_TOOLS: '1' });
     expect(run.output).toContain(message);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Target } from '../../src/engine/deploy.js';
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
-import { ApprovalError } from '../../src/errors.js';
+import { ApprovalError, StateWriteError } from '../../src/errors.js';
+import type { DeployRecord } from '../../src/state/types.js';
 import { fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
@@ -364,5 +365,149 @@ describe('rollbackTarget', () => {
     expect(outcome.exitCode).toBe(0);
     expect(outcome.record).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', rollbackOf: candidates[0]!.id });
     expect(world.locks.held.size).toBe(0);
+  });
+});
+
+describe('a state folder that refuses a write (a full disk)', () => {
+  const full = (what = 'write the record', path = '/home/ana/.deployctl/history/web_dev_0002.json') =>
+    new StateWriteError(`cannot ${what} ${path}: no space left on device`, 'free space on the disk that holds /home/ana/.deployctl/history', { path, errno: 'ENOSPC' });
+
+  /** From now on, writes of records matching `when` fail as on a full disk. */
+  function refuse(world: FakeWorld, when: (r: DeployRecord) => boolean) {
+    const write = world.history.write.bind(world.history);
+    world.history.write = async (r) => {
+      if (when(r)) throw full('write the record', `/home/ana/.deployctl/history/${r.id}.json`);
+      return write(r);
+    };
+  }
+
+  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('it should fail'), (e: unknown) => e as StateWriteError);
+  const ranVersions = (world: FakeWorld) => world.runners.flatMap((r) => r.ran.map((c) => c.args[1]));
+
+  it('the lock: nothing runs, exit 2, saying what did not start', async () => {
+    const world = fakeWorld();
+    world.locks.acquire = async () => {
+      throw full('create the lock', '/home/ana/.deployctl/locks/web_dev.lock');
+    };
+    const error = await failure(deployTarget(request('1.0.0'), world.deps));
+    expect(error).toMatchObject({ code: 'state_write_failed', exitCode: 2 });
+    expect(error.message).toBe('deploy of web 1.0.0 to dev did not start, nothing was run: cannot create the lock /home/ana/.deployctl/locks/web_dev.lock: no space left on device');
+    expect(error.hint).toBe('free space on the disk that holds /home/ana/.deployctl/history; then run it again');
+    expect(ranVersions(world)).toEqual([]);
+  });
+
+  it('the first record: nothing runs, exit 2, the lock released', async () => {
+    const world = fakeWorld();
+    refuse(world, () => true);
+    const error = await failure(deployTarget(request('1.0.0'), world.deps));
+    expect(error).toMatchObject({ code: 'state_write_failed', exitCode: 2, record: undefined });
+    expect(error.message).toBe('deploy of web 1.0.0 to dev did not start, nothing was run: cannot write the record /home/ana/.deployctl/history/web_dev_0001.json: no space left on device');
+    expect(ranVersions(world)).toEqual([]);
+    expect(world.locks.released).toEqual(['web_dev']);
+    expect(world.history.records.size).toBe(0);
+  });
+
+  it('the last record of a deploy that succeeded: exit 3, what ran, what runs, what the history shows, and the command that records it', async () => {
+    const told: DeployRecord[] = [];
+    const world = fakeWorld({ afterRecord: async (r) => void told.push(r), commandLine: 'deployctl deploy web -e dev --version 2.0.0' });
+    await deployed(world, '1.0.0');
+    refuse(world, (r) => r.version === '2.0.0' && r.status === 'succeeded');
+    const error = await failure(deployTarget(request('2.0.0'), world.deps));
+    expect(error).toMatchObject({ code: 'record_not_saved', exitCode: 3 });
+    expect(error.message).toBe(
+      [
+        'deploy of web 2.0.0 to dev succeeded, but its record could not be saved: cannot write the record /home/ana/.deployctl/history/web_dev_0002.json: no space left on device',
+        'ran: deploy-tool up (ok); health check passed',
+        'as far as deployctl knows, web 2.0.0 now runs in dev and passed its health check',
+        'the history still shows this deploy as running (read as interrupted once deployctl has exited), and status the version before it',
+      ].join('\n'),
+    );
+    expect(error.hint).toBe('free space on the disk that holds /home/ana/.deployctl/history; then run `deployctl deploy web -e dev --version 2.0.0` again so that the history says what runs');
+    expect(error.record).toMatchObject({ id: 'web_dev_0002', version: '2.0.0', status: 'succeeded' });
+    expect(world.history.records.get('web_dev_0002')?.status).toBe('running');
+    expect(world.locks.released).toEqual(['web_dev', 'web_dev']);
+    // The team still hears of what ran.
+    expect(told.map((r) => `${r.version} ${r.status}`)).toEqual(['1.0.0 succeeded', '2.0.0 succeeded']);
+  });
+
+  it('the last record of a deploy that failed: its own exit code, and no automatic rollback', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.unhealthy.add('2.0.0');
+    refuse(world, (r) => r.version === '2.0.0' && r.status === 'failed');
+    const error = await failure(deployTarget(request('2.0.0'), world.deps));
+    expect(error).toMatchObject({ code: 'record_not_saved', exitCode: 4 });
+    expect(error.message).toBe(
+      [
+        'deploy of web 2.0.0 to dev failed (health check failed: unhealthy after 1 attempt: status 503 (expected 2xx)), and its record could not be saved: cannot write the record /home/ana/.deployctl/history/web_dev_0002.json: no space left on device',
+        'ran: deploy-tool up (ok); health check failed',
+        'as far as deployctl knows, web 2.0.0 was applied to dev and failed its health check',
+        'the history still shows this deploy as running (read as interrupted once deployctl has exited)',
+        'not rolled back automatically: what a rollback did could not be recorded either',
+      ].join('\n'),
+    );
+    expect(error.hint).toBe('free space on the disk that holds /home/ana/.deployctl/history; then roll back with `deployctl rollback web -e dev`, or deploy again');
+    expect(ranVersions(world)).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('a failed deploy, saved, whose rollback cannot start: the deploy\'s exit code, and the rollback left to do', async () => {
+    const world = fakeWorld();
+    await deployed(world, '1.0.0');
+    world.broken.add('2.0.0');
+    refuse(world, (r) => r.action === 'rollback');
+    const error = await failure(deployTarget(request('2.0.0'), world.deps));
+    expect(error).toMatchObject({ code: 'state_write_failed', exitCode: 3 });
+    expect(error.message).toBe(
+      [
+        'deploy of web 2.0.0 to dev failed: deploy-tool up: exit code 1 (last output: boom: it broke) (record web_dev_0002)',
+        'automatic rollback of web 1.0.0 to dev did not start, nothing was run: cannot write the record /home/ana/.deployctl/history/web_dev_0003.json: no space left on device',
+      ].join('\n'),
+    );
+    expect(error.hint).toBe('free space on the disk that holds /home/ana/.deployctl/history; then roll back with `deployctl rollback web -e dev`');
+    expect(world.history.records.get('web_dev_0002')?.status).toBe('failed');
+    expect(ranVersions(world)).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('a manual rollback falling through: the attempt that failed first, its exit code', async () => {
+    const world = fakeWorld();
+    await deployed(world, '0.9.0', '1.0.0', '2.0.0');
+    world.unhealthy.add('1.0.0');
+    refuse(world, (r) => r.action === 'rollback' && r.version === '0.9.0');
+    const candidates = await goodRecords(world.history, 'web', 'dev', new Set(['2.0.0']));
+    const error = await failure(
+      rollbackTarget(candidates, { app: 'web', env: 'dev', environment: dev, dryRun: false, approved: false, interactive: false, autoRollback: false, waitLockMs: 0, tools: {} }, world.deps),
+    );
+    expect(error).toMatchObject({ code: 'state_write_failed', exitCode: 4 });
+    expect(error.message).toBe(
+      [
+        'rollback of web 1.0.0 to dev failed: health check failed: unhealthy after 1 attempt: status 503 (expected 2xx) (record web_dev_0004)',
+        'rollback of web 0.9.0 to dev did not start, nothing was run: cannot write the record /home/ana/.deployctl/history/web_dev_0005.json: no space left on device',
+      ].join('\n'),
+    );
+    expect(world.locks.held.size).toBe(0);
+  });
+
+  it('a lock the disk will not let go: a warning saying how it goes, and the deployment\'s own exit code', async () => {
+    const world = fakeWorld();
+    const acquire = world.locks.acquire.bind(world.locks);
+    world.locks.acquire = async (...args) => {
+      const lock = await acquire(...args);
+      return {
+        ...lock,
+        release: async () => {
+          throw new StateWriteError('cannot remove the lock /h/locks/web_dev.lock: read-only file system', 'rm /h/locks/web_dev.lock when the disk allows it again', {
+            path: '/h/locks/web_dev.lock',
+            errno: 'EROFS',
+          });
+        },
+      };
+    };
+    const outcome = await deployTarget(request('1.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(0);
+    expect(world.events).toContainEqual({
+      type: 'log',
+      level: 'warn',
+      message: 'cannot remove the lock /h/locks/web_dev.lock: read-only file system: rm /h/locks/web_dev.lock when the disk allows it again',
+    });
   });
 });

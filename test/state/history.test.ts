@@ -1,37 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileHistoryStore, generateRecords, newRecordId } from '../../src/state/history.js';
-import type { DeployRecord } from '../../src/state/types.js';
+import { FileHistoryStore, generateRecords } from '../../src/state/history.js';
 import { tempDir } from '../support/cli.js';
-
-let clock = Date.parse('2026-11-24T10:00:00Z');
-function record(app: string, env: string, version: string, extra: Partial<DeployRecord> = {}): DeployRecord {
-  const at = new Date((clock += 60_000));
-  return {
-    schemaVersion: 1,
-    id: newRecordId(app, env, at),
-    app,
-    env,
-    version,
-    action: 'deploy',
-    status: 'succeeded',
-    startedAt: at.toISOString(),
-    finishedAt: at.toISOString(),
-    durationMs: 1000,
-    user: 'ana',
-    host: hostname(),
-    pid: process.pid,
-    command: 'deployctl deploy',
-    config: {},
-    artifacts: {},
-    steps: [],
-    healthy: true,
-    ...extra,
-  };
-}
+import { record } from '../support/records.js';
 
 describe('FileHistoryStore', () => {
   it('writes one 0600 file per record atomically, in a 0700 folder, with ids safe as file names', async () => {
