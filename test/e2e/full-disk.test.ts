@@ -254,9 +254,9 @@ describe.skipIf(tmpfsMissing())('a full disk under the state folder', () => {
     const lock = join(home, 'locks', 'svc_dev.lock');
     expect(frozen.stderr).toMatch(/error: deploy of svc 2\.0\.0 to dev succeeded, but its record could not be saved: cannot write the record \S+: read-only file system\n/);
     expect(frozen.stderr).toContain(
-      `warn: cannot remove the lock ${lock}: read-only file system: the next deploy of svc in dev on this machine takes it over once this process has exited; or remove it with \`deployctl unlock svc -e dev\` (or rm ${lock}) when the disk allows it again\n`,
+      `warning: cannot remove the lock ${lock}: read-only file system: the next deploy of svc in dev on this machine takes it over once this process has exited; or remove it with \`deployctl unlock svc -e dev\` (or rm ${lock}) when the disk allows it again\n`,
     );
-    expect(frozen.stderr).toContain(`warn: cannot write the audit log ${join(home, 'audit.log')}: read-only file system: the audit log lacks this deploy\n`);
+    expect(frozen.stderr).toContain(`warning: cannot write the audit log ${join(home, 'audit.log')}: read-only file system: the audit log lacks this deploy\n`);
     expect(frozen.stderr).toContain(`hint: make the file system that holds ${join(home, 'history')} writable again (mount -o remount,rw), or point --home (or DEPLOYCTL_HOME) at a folder on another disk`);
     expect(frozen.stderr).not.toMatch(NO_STACK);
     expect(readdirSync(join(home, 'locks'))).toEqual(['svc_dev.lock']);
@@ -264,7 +264,7 @@ describe.skipIf(tmpfsMissing())('a full disk under the state folder', () => {
     disk.remount('rw');
     const next = await deploy('3.0.0');
     expect(next.code).toBe(0);
-    expect(next.stderr).toMatch(/warn: took over a stale lock of \S+ \(pid \d+, since .*deployctl deploy svc -e dev --version 2\.0\.0\): that process is gone/);
+    expect(next.stderr).toMatch(/warning: took over a stale lock of \S+ \(pid \d+, since .*deployctl deploy svc -e dev --version 2\.0\.0\): that process is gone/);
     expect(ran()).toEqual(['1.0.0', '2.0.0', '3.0.0']);
     expect(records()).toEqual(['deploy 1.0.0 succeeded', 'deploy 2.0.0 interrupted', 'deploy 3.0.0 succeeded']);
     expectConsistent();
