@@ -51,7 +51,20 @@ function globalsFromArgv(args: string[]): GlobalOptions {
 }
 
 export function defaultIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  // Getters: Node creates a standard stream on first use, and `--help` never needs stdin.
+  return {
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 function packageVersion(): string {
