@@ -9,14 +9,15 @@ import { UsageError } from '../errors.js';
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
   const { loadConfig } = await import('../config/load.js');
   const { openHistory } = await import('../state/open.js');
-  const { prepareHome } = await import('../engine/wiring.js');
+  const { ensureHome } = await import('../state/paths.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
   const engine = async () => {
     const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
     return { prepareRollback, preparePromotion, runDeployment };
   };
-  await prepareHome(ctx.home);
+  // An unusable state folder is said before the board is drawn.
+  await ensureHome(ctx.home);
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
   const deps: BoardDeps = {

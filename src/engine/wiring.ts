@@ -24,7 +24,6 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
       import('../executors/tools.js'),
       import('../health/check.js'),
     ]);
-  await prepareHome(ctx.home);
   const env = ctx.io.env;
   const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
   return {
@@ -53,21 +52,6 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
     signal: options.signal,
     processEnv: env,
   };
-}
-
-/** The state folder, created when missing; one that cannot be used is a usage error, not a bug. */
-export async function prepareHome(home: string): Promise<void> {
-  const { ensureHome } = await import('../state/paths.js');
-  try {
-    await ensureHome(home);
-  } catch (error) {
-    const { UsageError, StateWriteError } = await import('../errors.js');
-    if (error instanceof StateWriteError) throw error;
-    throw new UsageError(
-      `cannot use ${home} as the state folder: ${(error as Error).message}`,
-      'pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to',
-    );
-  }
 }
 
 async function createAfterRecord(

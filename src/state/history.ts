@@ -96,9 +96,9 @@ function settle(record: DeployRecord, message: string): DeployRecord {
 
 export class FileHistoryStore implements HistoryStore {
   private readonly problems = new Set<string>();
-  private ready?: Promise<void>;
   private readonly host = hostname();
 
+  /** `home` is a state folder made by ensureHome (state/open.ts opens the store that way). */
   constructor(private readonly home: string) {}
 
   warnings(): string[] {
@@ -109,11 +109,6 @@ export class FileHistoryStore implements HistoryStore {
     this.problems.add(problem);
   }
 
-  private ensure(): Promise<void> {
-    this.ready ??= ensureHome(this.home);
-    return this.ready;
-  }
-
   private recordPath(id: string): string {
     if (!/^[a-z0-9][a-z0-9._-]*_[A-Za-z0-9]+_[a-f0-9]+$/.test(id) && !/^[a-z0-9][a-z0-9._-]*$/.test(id)) {
       throw new Error(`not a record id: ${id}`);
@@ -122,7 +117,6 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   async write(record: DeployRecord): Promise<void> {
-    await this.ensure();
     const file = this.recordPath(record.id);
     const existed = await stat(file).then(
       () => true,
@@ -223,7 +217,6 @@ export class FileHistoryStore implements HistoryStore {
 
   /** Index entries matching the query, newest first: reads only index files unless it must go deeper. */
   async entries(query: HistoryQuery): Promise<IndexEntry[]> {
-    await this.ensure();
     const indexes = query.app && query.env ? [await this.targetIndex(query.app, query.env)] : await this.allIndexes(query);
     const since = query.since?.toISOString();
     const matches = (e: IndexEntry) =>
@@ -253,7 +246,6 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   async current(): Promise<DeployRecord[]> {
-    await this.ensure();
     const records: DeployRecord[] = [];
     for (const index of await this.allIndexes({})) {
       // The newest readable record: a damaged newest file is reported and the one before it shown.
@@ -269,7 +261,6 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   async targets(): Promise<Array<{ app: string; env: string }>> {
-    await this.ensure();
     return (await this.allIndexes({})).map((i) => ({ app: i.app, env: i.env }));
   }
 
@@ -279,7 +270,6 @@ export class FileHistoryStore implements HistoryStore {
    * go back to, or one still in flight.
    */
   async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }> {
-    await this.ensure();
     const deleted: string[] = [];
     const indexes = options.app && options.env ? [await this.targetIndex(options.app, options.env)] : await this.allIndexes(options);
     for (const partial of indexes) {
@@ -367,7 +357,6 @@ export class FileHistoryStore implements HistoryStore {
   }
 
   private async targetIndex(app: string, env: string): Promise<TargetIndex> {
-    await this.ensure();
     return (await this.readIndex(app, env)) ?? this.scanTarget(app, env);
   }
 

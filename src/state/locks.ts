@@ -11,7 +11,7 @@ import { formatDuration } from '../config/duration.js';
 import { InterruptedError, LockError, StateWriteError } from '../errors.js';
 import type { LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
-import { ensureHome, locksDir, targetKey } from './paths.js';
+import { locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime } from './process.js';
 import { diskCause, diskErrno, guardWrite } from './write-error.js';
 
@@ -61,6 +61,7 @@ export class FileLockManager implements LockManager {
   private readonly pid: number;
   private readonly isAlive: (pid: number, startTime?: string) => boolean;
 
+  /** `home` is a state folder made by ensureHome (state/open.ts opens the manager that way). */
   constructor(
     private readonly home: string,
     private readonly options: FileLockOptions = {},
@@ -129,7 +130,6 @@ export class FileLockManager implements LockManager {
     env: string,
     options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
   ): Promise<LockHandle> {
-    await ensureHome(this.home);
     const file = this.path(app, env);
     const deadline = Date.now() + (options.waitMs ?? 0);
     const now = new Date().toISOString();

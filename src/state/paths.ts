@@ -1,6 +1,8 @@
 // The state folder: history records, their per-target index, and locks. Mode 0700, files 0600.
+import { statSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { StateWriteError, UsageError } from '../errors.js';
 import { assertName } from '../names.js';
 import { guardWrite } from './write-error.js';
 
@@ -21,10 +23,49 @@ export function targetKey(app: string, env: string): string {
   return `${app}_${env}`;
 }
 
-export async function ensureHome(home: string): Promise<void> {
-  for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
-    await guardWrite('create the state folder', dir, () => mkdir(dir, { recursive: true, mode: 0o700 }), dirname(dir));
-    const mode = (await stat(dir)).mode & 0o777;
-    if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, () => chmod(dir, 0o700));
+const made = new Map<string, Promise<void>>();
+
+/**
+ * The state folder and its subfolders, made when missing, mode 0700: once per home in a process
+ * (state/open.ts calls it for every store it opens). A disk that refuses (full, read-only, no
+ * permission) gives a StateWriteError; a path that cannot be a folder is a usage error naming --home.
+ */
+export function ensureHome(home: string): Promise<void> {
+  let ready = made.get(home);
+  if (!ready) {
+    ready = makeHome(home);
+    made.set(home, ready);
+    // A failure is not remembered: a later call tries again (the board runs for long).
+    ready.catch(() => made.delete(home));
   }
+  return ready;
+}
+
+async function makeHome(home: string): Promise<void> {
+  try {
+    for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
+      await guardWrite('create the state folder', dir, () => mkdir(dir, { recursive: true, mode: 0o700 }), dirname(dir));
+      const mode = (await stat(dir)).mode & 0o777;
+      if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, () => chmod(dir, 0o700));
+    }
+  } catch (error) {
+    if (error instanceof StateWriteError) throw error;
+    throw new UsageError(`cannot use ${home} as the state folder: ${notAFolder(home) ?? (error as Error).message}`, 'pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to');
+  }
+}
+
+/** "/x/a-file is a file, not a folder" for the first path on the way to `dir` that is not a folder. */
+function notAFolder(dir: string): string | undefined {
+  const chain: string[] = [];
+  for (let p = dir; !chain.includes(p); p = dirname(p)) chain.unshift(p);
+  try {
+    for (const p of chain) {
+      const found = statSync(p, { throwIfNoEntry: false });
+      if (!found) return undefined;
+      if (!found.isDirectory()) return `${p} is a file, not a folder`;
+    }
+  } catch {
+    // not allowed to look: the error's own words say enough
+  }
+  return undefined;
 }

@@ -195,13 +195,31 @@ describe('global flags', () => {
     expect(command.stderr).toContain("error: unknown command 'deplyo'");
   });
 
-  it('a state folder that cannot be made is a usage error naming --home, not a bug', async () => {
-    const { env } = project(app);
+  describe('a --home that cannot be a folder (under a regular file): every command says so, exit 2, no stack trace', () => {
+    const { env } = project(app, 'environments:\n  dev: {}\n  qa: {}\n');
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, '');
-    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env: { ...env, DEPLOYCTL_HOME: join(file, 'home') } });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`error: cannot use ${join(file, 'home')} as the state folder`);
-    expect(run.stderr).toContain('hint: pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to');
+    const home = join(file, 'home');
+    it.each([
+      ['deploy', 'web', '-e', 'dev', '--version', '1'],
+      ['rollback', 'web', '-e', 'dev'],
+      ['promote', 'web'],
+      ['status'],
+      ['list'],
+      ['history'],
+      ['history', 'show', 'web_dev_20260101T000000000Z_abcdef'],
+      ['history', 'prune', '--keep', '1'],
+      ['unlock', 'web', '-e', 'dev'],
+      ['health', 'web', '-e', 'dev', '--version', '1'],
+      ['diff', 'dev', 'qa'],
+      ['audit'],
+    ].map((args) => [args.join(' '), args]))('%s', async (_command, args) => {
+      const run = await runCli([...args, '--home', home], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        `error: cannot use ${home} as the state folder: ${file} is a file, not a folder\nhint: pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to\n`,
+      );
+      expect(run.stdout).toBe('');
+    });
   });
 });

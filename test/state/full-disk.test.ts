@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../src/state/atomic.js';
 import { FileHistoryStore } from '../../src/state/history.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { record as webDev } from '../support/records.js';
+import { record as webDev, stateHome } from '../support/records.js';
 import { SmallDisk } from '../support/small-disk.js';
 import { tmpfsMissing } from '../support/tools.js';
 
@@ -44,7 +44,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('a record the disk refuses: a StateWriteError naming the file, the cause and the fix, and the history as it was', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const store = new FileHistoryStore(home);
     const first = record('1.0.0');
     await store.write(first);
@@ -64,7 +64,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('a new record whose index the disk refuses is taken back: the history is as it was', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const store = new FileHistoryStore(home);
     await store.write(record('1.0.0'));
     const before = files(home);
@@ -79,7 +79,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('an updated record whose index the disk refuses is saved, and the index is rebuilt from the records on the next read', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const store = new FileHistoryStore(home);
     // An index of more than one page, so that rewriting it needs more room than the record's update leaves.
     for (let i = 0; i < 30; i++) await store.write(record(`0.${i}`));
@@ -98,7 +98,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('reading on a full disk: a record left running by a gone process reads as interrupted, a lost index is rebuilt in memory, with warnings', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const store = new FileHistoryStore(home);
     await store.write(record('1.0.0'));
     // pid 2^22 + 1 is above Linux's pid_max: no such process.
@@ -122,7 +122,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('prune works on a full disk (deleting is how room is made): the index goes, and the next read rebuilds it', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const store = new FileHistoryStore(home);
     for (const v of ['1', '2', '3', '4', '5']) await store.write(record(v));
     disk.fill();
@@ -136,8 +136,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('a lock the disk refuses: a StateWriteError, and no temp file in locks/', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
-    mkdirSync(join(home, 'locks'), { recursive: true });
+    const home = await stateHome(join(disk.dir, 'home'));
     disk.fill();
     const locks = new FileLockManager(home);
     const failure = (await locks.acquire('web', 'dev', { command: 'deployctl deploy web -e dev' }).catch((e: unknown) => e)) as StateWriteError;
@@ -148,7 +147,7 @@ describe.skipIf(tmpfsMissing())('state files on a full disk', () => {
 
   it('a lock the disk will not let go (read-only): release says how it goes away', async () => {
     const disk = mount();
-    const home = join(disk.dir, 'home');
+    const home = await stateHome(join(disk.dir, 'home'));
     const locks = new FileLockManager(home);
     const lock = await locks.acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
     disk.remount('ro');

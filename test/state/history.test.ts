@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileHistoryStore, generateRecords } from '../../src/state/history.js';
 import { tempDir } from '../support/cli.js';
-import { record } from '../support/records.js';
+import { record, stateHome } from '../support/records.js';
+
+/** Every index file gone (the folder stays: the state folder is made once per process, when a store is opened). */
+const emptyIndex = (home: string) => {
+  for (const name of readdirSync(join(home, 'index'))) rmSync(join(home, 'index', name));
+};
 
 describe('FileHistoryStore', () => {
   it('writes one 0600 file per record atomically, in a 0700 folder, with ids safe as file names', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     const r = record('web', 'prod', '1.0.0');
     await store.write(r);
@@ -21,7 +26,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('lists newest first with filters, across targets', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const a = record('web', 'dev', '1');
     const b = record('api', 'dev', '2', { status: 'failed' });
     const c = record('web', 'prod', '3');
@@ -34,21 +39,21 @@ describe('FileHistoryStore', () => {
   });
 
   it('ignores half-written temp files and reports damaged records instead of failing', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     const good = record('web', 'dev', '1');
     await store.write(good);
     writeFileSync(join(home, 'history', `.${good.id}.json.abc.tmp`), '{"half":');
     const broken = record('web', 'dev', '2');
     writeFileSync(join(home, 'history', `${broken.id}.json`), '{not json');
-    rmSync(join(home, 'index'), { recursive: true });
+    emptyIndex(home);
     const fresh = new FileHistoryStore(home);
     expect((await fresh.list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['1']);
     expect(fresh.warnings().join('\n')).toContain('is damaged (not JSON): skipped');
   });
 
   it('rebuilds a damaged index from the records', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     for (const v of ['1', '2', '3']) await store.write(record('web', 'dev', v));
     writeFileSync(join(home, 'index', 'web_dev.json'), 'garbage');
@@ -59,7 +64,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('reports a record left running by a process that is gone as interrupted, and rewrites it', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     const deadPid = Number(child.stdout.trim());
     const r = record('web', 'dev', '1', { status: 'running', pid: deadPid, finishedAt: undefined });
@@ -71,7 +76,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('prunes old records but never the newest, the current one, or the one a rollback would go back to', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const v1 = record('web', 'dev', '1');
     const v2 = record('web', 'dev', '2');
     await store.write(v1);
@@ -88,7 +93,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('prunes only records older than --older-than', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const old = record('web', 'dev', '1', { startedAt: '2020-01-01T00:00:00.000Z' });
     await store.write(old);
     for (const v of ['2', '3', '4']) await store.write(record('web', 'dev', v));
@@ -98,7 +103,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('rewrites a record of a dead process as interrupted when it is read by id', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
     const r = record('web', 'dev', '1', { status: 'pending', pid: deadPid, finishedAt: undefined });
     await store.write(r);
@@ -107,7 +112,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('marks every record still in flight as interrupted when asked under the lock, whatever its host', async () => {
-    const store = new FileHistoryStore(tempDir());
+    const store = new FileHistoryStore(await stateHome());
     const remote = record('web', 'dev', '1', { status: 'running', host: 'another-host', pid: 4242, finishedAt: undefined });
     const done = record('web', 'dev', '2');
     await store.write(remote);
@@ -119,7 +124,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('shows the newest readable record as current when the newest file is damaged', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     await store.write(record('web', 'dev', '1'));
     const broken = record('web', 'dev', '2');
@@ -131,7 +136,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('notices a missing or damaged index of one target among others, and rebuilds it', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     for (const [app, env] of [['web', 'dev'], ['api', 'dev'], ['web', 'prod']]) await store.write(record(app!, env!, '1'));
     rmSync(join(home, 'index', 'web_dev.json'));
@@ -147,12 +152,12 @@ describe('FileHistoryStore', () => {
   });
 
   it('rebuilds the whole index, and the list of targets, when they are gone', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const store = new FileHistoryStore(home);
     for (const [app, env] of [['web', 'dev'], ['api', 'dev']]) await store.write(record(app!, env!, '1'));
     rmSync(join(home, 'index', '_targets.json'));
     expect((await new FileHistoryStore(home).targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
-    rmSync(join(home, 'index'), { recursive: true });
+    emptyIndex(home);
     const fresh = new FileHistoryStore(home);
     expect((await fresh.targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
     expect(fresh.warnings()).toEqual(['the history index was missing: rebuilt from the records']);
@@ -163,7 +168,7 @@ describe('FileHistoryStore', () => {
   });
 
   it('answers narrow queries from the index when there are many records', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     await generateRecords(home, 2000, [['noop', 'dev']]);
     const store = new FileHistoryStore(home);
     const recent = await store.list({ app: 'noop', env: 'dev', limit: 20 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InterruptedError, LockError } from '../../src/errors.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { LockInfo } from '../../src/state/types.js';
-import { tempDir } from '../support/cli.js';
+import { stateHome } from '../support/records.js';
 
 const lockFile = (home: string, key = 'web_dev') => join(home, 'locks', `${key}.lock`);
 const readLock = (home: string, key?: string) => JSON.parse(readFileSync(lockFile(home, key), 'utf8')) as LockInfo & { pidStart?: string };
@@ -21,7 +21,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe('FileLockManager', () => {
   it('writes pid, host, user, command, start time and a token, and lets no second holder in', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const held = await new FileLockManager(home, { user: 'ana', hostname: 'ci-7' }).acquire('web', 'prod', { command: 'deployctl deploy web -e prod' });
     const lock = readLock(home, 'web_prod');
     expect(lock).toMatchObject({ app: 'web', env: 'prod', pid: process.pid, host: 'ci-7', user: 'ana', command: 'deployctl deploy web -e prod' });
@@ -40,7 +40,7 @@ describe('FileLockManager', () => {
   });
 
   it('takes over a lock whose process is gone, with a warning naming the old holder', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const pid = deadPid();
     await new FileLockManager(home, { pid, user: 'old' }).acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
     const stale: LockInfo[] = [];
@@ -51,7 +51,7 @@ describe('FileLockManager', () => {
   });
 
   it('takes over a lock whose pid now belongs to another process (a reused pid)', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     await new FileLockManager(home, { user: 'old' }).acquire('web', 'dev', { command: 'first' });
     // Same pid as a live process (this one), but the process that took the lock started at another time.
     const lock = readLock(home);
@@ -64,7 +64,7 @@ describe('FileLockManager', () => {
   });
 
   it('never assumes a lock from another host is dead: shows how long ago it was refreshed', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     await new FileLockManager(home, { hostname: 'other-host', pid: 999999, user: 'ana' }).acquire('web', 'dev', { command: 'x' });
     const fresh = (await new FileLockManager(home).acquire('web', 'dev', { command: 'y' }).catch((e) => e)) as LockError;
     expect(fresh.message).toMatch(/^Lock held by ana@other-host \(pid 999999\) since .*, last refreshed just now: x\.$/);
@@ -80,7 +80,7 @@ describe('FileLockManager', () => {
   });
 
   it('refreshes a held lock while it runs, and stops when released', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const handle = await new FileLockManager(home, { refreshMs: 20 }).acquire('web', 'dev', { command: 'x' });
     const first = readLock(home).refreshedAt;
     await until(() => readLock(home).refreshedAt !== first);
@@ -90,7 +90,7 @@ describe('FileLockManager', () => {
   });
 
   it('waits for the holder with --wait-lock', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const held = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
     setTimeout(() => void held.release(), 300);
     const waited = await new FileLockManager(home).acquire('web', 'dev', { command: 'y', waitMs: 5000 });
@@ -99,7 +99,7 @@ describe('FileLockManager', () => {
   });
 
   it('gives up after --wait-lock, saying how long it waited', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const held = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
     const error = (await new FileLockManager(home).acquire('web', 'dev', { command: 'y', waitMs: 200 }).catch((e) => e)) as LockError;
     expect(error).toBeInstanceOf(LockError);
@@ -108,7 +108,7 @@ describe('FileLockManager', () => {
   });
 
   it('stops waiting when interrupted (Ctrl-C): exit 130, not 5', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const held = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 100);
@@ -119,14 +119,14 @@ describe('FileLockManager', () => {
   });
 
   it('lets exactly one of many concurrent takers in', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => new FileLockManager(home, { user: `u${i}` }).acquire('web', 'dev', { command: String(i) })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof LockError)).toHaveLength(19);
   });
 
   it('removes by hand only the lock it was shown (by token)', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const manager = new FileLockManager(home);
     const held = await manager.acquire('web', 'dev', { command: 'x' });
     expect(await manager.remove('web', 'dev', 'not-the-token')).toBeUndefined();
@@ -136,7 +136,7 @@ describe('FileLockManager', () => {
   });
 
   it('treats a damaged lock file as held until it is old', async () => {
-    const home = tempDir();
+    const home = await stateHome();
     const manager = new FileLockManager(home);
     await (await manager.acquire('web', 'dev', { command: 'x' })).release();
     writeFileSync(lockFile(home), '');

@@ -1,7 +1,15 @@
 // Deployment records for state tests: one a minute apart, written by this process on this host.
 import { hostname } from 'node:os';
 import { newRecordId } from '../../src/state/history.js';
+import { ensureHome } from '../../src/state/paths.js';
 import type { DeployRecord } from '../../src/state/types.js';
+import { tempDir } from './cli.js';
+
+/** A state folder made as state/open.ts makes it before opening a store: a new temp folder, or `home`. */
+export async function stateHome(home = tempDir()): Promise<string> {
+  await ensureHome(home);
+  return home;
+}
 
 let clock = Date.parse('2026-11-24T10:00:00Z');
 
