@@ -56,8 +56,8 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
 
 /**
  * A line for people on stderr, outside a deployment's own progress: plain text (`warning: ...` for a
- * warning), or a JSON line `{ time, level, event, message, ...fields }` with --log-format json. With -q
- * only warnings are shown.
+ * warning), or a JSON line `{ time, level, event, message, ...fields }` with --log-format json. -q hides
+ * progress and information, never a warning (the deployment reporter follows the same rule).
  */
 export function logLine(ctx: CliContext, level: 'info' | 'warn', event: string, message: string, fields: Record<string, unknown> = {}): void {
   if (ctx.options.quiet && level === 'info') return;
@@ -66,6 +66,11 @@ export function logLine(ctx: CliContext, level: 'info' | 'warn', event: string, 
   } else {
     ctx.io.stderr.write(`${level === 'warn' ? 'warning: ' : ''}${message}\n`);
   }
+}
+
+/** What a store met while reading (a damaged record, a rebuilt index), as warnings: once per command, after its reads. */
+export function reportWarnings(ctx: CliContext, store: { warnings(): string[] }): void {
+  for (const warning of store.warnings()) logLine(ctx, 'warn', 'history', warning);
 }
 
 /** Running under a CI system: never prompt. The same detection as the CI run stored in records. */

@@ -66,6 +66,8 @@ export function registerDiff(program: Command, app: CliApp): void {
                 : null,
           });
         }
+        const { reportWarnings } = await import('./context.js');
+        reportWarnings(ctx, history);
         const lines: string[] = [];
         for (const a of apps) {
           lines.push(`${a.app}: ${src} ${a.src.version ?? '(not deployed)'}${a.src.by ? ` (by ${a.src.by}, ${a.src.at})` : ''}  ${dst} ${a.dst.version ?? '(not deployed)'}${a.dst.by ? ` (by ${a.dst.by}, ${a.dst.at})` : ''}`);

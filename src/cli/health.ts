@@ -22,13 +22,14 @@ export function registerHealth(program: Command, app: CliApp): void {
         const { maskText } = await import('../engine/secrets.js');
         const { formatDuration } = await import('../config/duration.js');
         const { UsageError, HealthError } = await import('../errors.js');
-        const { logLine } = await import('./context.js');
+        const { logLine, reportWarnings } = await import('./context.js');
         const loaded = await loadTargetConfig(ctx, appName, opts.env);
         const store = await openHistory(ctx.home);
         // The version to expect: the one running there, else the last one tried there.
         const deployed = opts.version
           ? undefined
           : ((await store.list({ app: appName, env: opts.env, status: 'succeeded', limit: 1 }))[0] ?? (await store.latest(appName, opts.env)));
+        reportWarnings(ctx, store);
         const resolved = await resolveApp(loaded, appName, opts.env, { version: opts.version ?? deployed?.version, set: opts.set, processEnv: ctx.io.env });
         const check = resolved.config.health_check;
         if (!check) {

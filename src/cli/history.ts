@@ -37,8 +37,8 @@ export function registerHistory(program: Command, app: CliApp): void {
         const store = await openHistory(ctx.home);
         const records = await store.list({ app: appName, env: opts.env, status: opts.status as DeployRecord['status'] | undefined, since, limit });
         if (records.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
-        const { logLine } = await import('./context.js');
-        for (const warning of store.warnings()) logLine(ctx, 'warn', 'history', warning);
+        const { reportWarnings } = await import('./context.js');
+        reportWarnings(ctx, store);
         const text = records.length
           ? renderTable(
               ['ID', 'APP', 'ENV', 'VERSION', 'ACTION', 'STATUS', 'STARTED', 'DURATION', 'BY'],
@@ -57,8 +57,9 @@ export function registerHistory(program: Command, app: CliApp): void {
         const { UsageError } = await import('../errors.js');
         const { showRecord } = await import('../ui/record-text.js');
         const store = await openHistory(ctx.home);
+        const { reportWarnings } = await import('./context.js');
         const record = await store.get(id);
-        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        reportWarnings(ctx, store);
         if (!record) throw new UsageError(`no record with the id ${JSON.stringify(id)}`, 'list the ids with: deployctl history');
         return { exitCode: 0, data: { schemaVersion: 1, record }, text: showRecord(record) };
       }),
@@ -93,10 +94,10 @@ export function registerHistory(program: Command, app: CliApp): void {
         const store = await openHistory(ctx.home);
         const { deleted } = await store.prune({ keep, olderThan, app: appName, env: opts.env });
         if (deleted.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
-        for (const warning of store.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
         const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
-        const { logLine } = await import('./context.js');
+        const { logLine, reportWarnings } = await import('./context.js');
+        reportWarnings(ctx, store);
         const who = currentIdentity(ctx.io.env);
         // The records are gone whatever the audit log says: a log the disk refuses is a warning.
         await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep, olderThan: opts.olderThan } }).catch(

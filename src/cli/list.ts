@@ -13,7 +13,8 @@ export function registerList(program: Command, app: CliApp): void {
         const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
         const history = await openHistory(ctx.home);
         const board = await loadBoardData(loaded, history);
-        for (const warning of history.warnings()) ctx.io.stderr.write(`warning: ${warning}\n`);
+        const { reportWarnings } = await import('./context.js');
+        reportWarnings(ctx, history);
         const envs = board.envs.map((e) => e.name);
         const apps = board.apps.map((name) => ({
           app: name,

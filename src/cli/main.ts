@@ -19,7 +19,7 @@ function addGlobalOptions(command: Command): Command {
     .option('--json', 'print one JSON document on stdout; human text goes to stderr')
     .option('--config-dir <dir>', 'folder holding environments.yaml and deployments.yaml (env: DEPLOYCTL_CONFIG_DIR)')
     .option('--home <dir>', 'state folder for history and locks (env: DEPLOYCTL_HOME, default ~/.deployctl)')
-    .option('-q, --quiet', 'print only errors and the result')
+    .option('-q, --quiet', 'print only the result, warnings and errors (no progress)')
     .option('-v, --verbose', 'print debug output and stack traces')
     .addOption(new Option('--log-format <format>', 'format of the lines on stderr').choices(['text', 'json']).default('text'))
     .option('--no-color', 'no colours (also NO_COLOR)');

@@ -26,8 +26,8 @@ export function registerStatus(program: Command, app: CliApp): void {
           const running = last.status === 'succeeded' ? last : (await history.list({ app: last.app, env: last.env, status: 'succeeded', limit: 1 }))[0];
           targets.push({ app: last.app, env: last.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last });
         }
-        const { logLine } = await import('./context.js');
-        for (const warning of history.warnings()) logLine(ctx, 'warn', 'history', warning);
+        const { reportWarnings } = await import('./context.js');
+        reportWarnings(ctx, history);
         const data = {
           schemaVersion: 1,
           targets: targets.map((t) => ({

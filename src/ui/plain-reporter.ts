@@ -15,6 +15,9 @@ export interface PlainReporterOptions {
 
 const SYMBOL = { done: '✓', failed: '✗', skipped: '-', start: '▸' } as const;
 
+/** -q hides the progress, never a warning or an error (as logLine does for the other commands). */
+const shownWhenQuiet = (event: DeployEvent) => event.type === 'log' && (event.level === 'warn' || event.level === 'error');
+
 export function createPlainReporter(options: PlainReporterOptions): (event: DeployEvent) => void {
   const now = options.now ?? (() => new Date());
   const stamp = () => now().toISOString().slice(11, 19);
@@ -22,7 +25,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
 
   if (options.format === 'json') {
     return (event) => {
-      if (options.quiet && !(event.type === 'log' && event.level === 'error')) return;
+      if (options.quiet && !shownWhenQuiet(event)) return;
       if (event.type === 'log' && event.level === 'debug' && !options.verbose) return;
       const level = event.type === 'log' ? event.level : 'info';
       const { type, ...fields } = event;
@@ -32,7 +35,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
   }
 
   return (event) => {
-    if (options.quiet && !(event.type === 'log' && event.level === 'error')) return;
+    if (options.quiet && !shownWhenQuiet(event)) return;
     switch (event.type) {
       case 'started':
         line(

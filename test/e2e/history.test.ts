@@ -1,6 +1,8 @@
 // The commands that read state, as a user runs them: status, list, history (filters, show, prune),
 // retention, damaged files, a lost index, and bad input.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, tempDir } from '../support/cli.js';
@@ -159,6 +161,45 @@ describe('damaged and lost state files', () => {
     expect(JSON.parse(fromScratch.stdout).records.map((r: Rec) => `${r.app} ${r.version}`)).toEqual(['other 1', 'svc 1.1.0', 'svc 1.0.0']);
     // and a deploy still works on top of it
     expect((await s.cli('deploy', 'svc', '-e', 'dev', '--version', '1.3.0', '-q')).code).toBe(0);
+  });
+});
+
+describe('warnings of the commands that read state', () => {
+  it('are JSON lines with --log-format json, in status, list, history, history show and prune', async () => {
+    const s = setup();
+    for (const v of ['1.0.0', '1.1.0']) await s.cli('deploy', 'svc', '-e', 'dev', '--version', v, '-q');
+    const newest = s.files().filter((f) => f.startsWith('svc_')).pop()!;
+    writeFileSync(join(s.home, 'history', newest), '{"schemaVersion": 1, "id": "svc_dev_');
+    const damaged = { level: 'warn', event: 'history', message: `${join(s.home, 'history', newest)} is damaged (not JSON): skipped` };
+    const lines = (stderr: string) => stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const args of [['status'], ['list'], ['history'], ['history', 'prune', '--keep', '5']]) {
+      const run = await s.cli(...args, '--log-format', 'json');
+      expect(run.code, args.join(' ')).toBe(0);
+      expect(lines(run.stderr), args.join(' ')).toEqual([expect.objectContaining(damaged)]);
+    }
+    const show = await s.cli('history', 'show', newest.slice(0, -'.json'.length), '--log-format', 'json');
+    expect(show.code).toBe(2);
+    expect(lines(show.stderr)).toEqual([expect.objectContaining(damaged), expect.objectContaining({ level: 'error', code: 'usage', message: `no record with the id "${newest.slice(0, -'.json'.length)}"` })]);
+  });
+
+  it('stay with -q, which hides progress only: list, and a deploy that takes over a stale lock', async () => {
+    const s = setup();
+    await s.cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '-q');
+    const newest = s.files().filter((f) => f.startsWith('svc_')).pop()!;
+    writeFileSync(join(s.home, 'history', newest), 'not json');
+    const list = await s.cli('list', '-q');
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe(`warning: ${join(s.home, 'history', newest)} is damaged (not JSON): skipped\n`);
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    const at = new Date().toISOString();
+    writeFileSync(
+      join(s.home, 'locks', 'svc_dev.lock'),
+      JSON.stringify({ app: 'svc', env: 'dev', pid: Number(gone), host: hostname(), user: 'bo', command: 'deployctl deploy svc -e dev', startedAt: at, refreshedAt: at, token: 't' }),
+    );
+    const deploy = await s.cli('deploy', 'svc', '-e', 'dev', '--version', '1.1.0', '-q');
+    expect(deploy.code).toBe(0);
+    expect(deploy.stderr).toMatch(/^\d\d:\d\d:\d\d warning: took over a stale lock of bo@\S+ \(pid \d+, since .*\): that process is gone\n$/);
+    expect(deploy.stdout).toMatch(/^deployed svc 1\.1\.0 to dev \(record \S+\)\n$/);
   });
 });
 
