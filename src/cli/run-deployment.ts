@@ -18,8 +18,6 @@ export async function runDeployment(
   options: RunDeploymentOptions = {},
 ): Promise<CommandResult> {
   const { createEngineDeps } = await import('../engine/wiring.js');
-  const reporter = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
-
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -34,8 +32,19 @@ export async function runDeployment(
     process.on('SIGTERM', onSignal);
   }
   try {
-    const deps = await createEngineDeps(ctx, { emit: reporter.emit, signal: abort.signal, beforePrompt: reporter.pause, afterPrompt: reporter.resume });
-    const outcome = await work(deps).finally(() => reporter.finish());
+    // The engine first: when it cannot be put together (an unusable state folder), no live view was
+    // started to be left behind, and the error is all that is shown. Its events go to the reporter,
+    // which exists by the time the work sends any.
+    let reporter: Reporter | undefined;
+    const deps = await createEngineDeps(ctx, {
+      emit: (event) => reporter?.emit(event),
+      signal: abort.signal,
+      beforePrompt: () => reporter?.pause(),
+      afterPrompt: () => reporter?.resume(),
+    });
+    const shown = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
+    reporter = shown;
+    const outcome = await work(deps).finally(() => shown.finish());
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
       await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>

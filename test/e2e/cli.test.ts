@@ -1,10 +1,11 @@
 // The command line as people meet it: config mistakes, failing and hanging commands, where the version
 // comes from, and the global flags (-q, -v, --log-format json, usage errors), with the built CLI.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
+import { cleanEnv, cliPath, repoRoot, runCli, tempDir } from '../support/cli.js';
+import { toolMissing } from '../support/tools.js';
 
 const fixture = (name: string) => join(repoRoot, 'test/fixtures/config', name);
 
@@ -220,6 +221,17 @@ describe('global flags', () => {
         `error: cannot use ${home} as the state folder: ${file} is a file, not a folder\nhint: pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to\n`,
       );
       expect(run.stdout).toBe('');
+    });
+
+    it.skipIf(toolMissing('script'))('in a terminal: the error is all there is (no live view is started, so none wipes it)', () => {
+      const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+      // script(1) gives the command a terminal of unknown size, as some CI runners and `docker run -t` do.
+      const command = [process.execPath, cliPath, 'deploy', 'web', '-e', 'dev', '--version', '1', '--home', home].map(quoted).join(' ');
+      const run = spawnSync('script', ['-qec', command, '/dev/null'], { env: { ...env, TERM: 'xterm-256color' }, input: '', encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stdout.replace(/\r/g, '')).toBe(
+        `error: cannot use ${home} as the state folder: ${file} is a file, not a folder\nhint: pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to\n`,
+      );
     });
   });
 });
