@@ -18,7 +18,7 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   const { loadConfig } = await import('../config/load.js');
   const { openHistory } = await import('../state/open.js');
   const { planPromotion, checkPromotionGates, promotedArtifacts } = await import('../engine/promote.js');
-  const { prepareTarget, parseDurationFlag } = await import('./target.js');
+  const { resolveTarget, parseDurationFlag } = await import('./target.js');
   const { deployTarget } = await import('../engine/deploy.js');
   assertName('app', appName);
   const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
@@ -39,12 +39,13 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   });
   const { logLine } = await import('./context.js');
   logLine(ctx, 'info', 'promotion', `promoting ${appName} ${source.version} from ${route.from} to ${route.to}`, { app: appName, version: source.version, from: route.from, to: route.to });
-  const { target } = await prepareTarget(ctx, appName, route.to, { version: source.version, set: opts.set });
+  const target = await resolveTarget(ctx, loaded, appName, route.to, { version: source.version, set: opts.set });
   target.artifacts = promotedArtifacts(source);
   const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
   return {
     route,
     version: source.version,
+    history,
     work: (deps: EngineDeps) =>
       deployTarget(
         {

@@ -48,6 +48,7 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
   const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
   return {
     target: candidates[0]!,
+    history,
     work: (deps: EngineDeps) =>
       rollbackTarget(
         candidates,

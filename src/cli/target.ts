@@ -14,6 +14,7 @@ export async function loadTargetConfig(ctx: CliContext, app: string, env: string
   return loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
 }
 
+/** For a command about one target (deploy, config): the config loaded, and the target resolved from it. */
 export async function prepareTarget(
   ctx: CliContext,
   app: string,
@@ -21,18 +22,26 @@ export async function prepareTarget(
   options: { version?: string; set?: string[] },
 ): Promise<{ loaded: LoadedConfig; target: Target }> {
   const loaded = await loadTargetConfig(ctx, app, env);
+  return { loaded, target: await resolveTarget(ctx, loaded, app, env, options) };
+}
+
+/** The target of `app` in `env` from a config already loaded (promote has loaded it to pick the route). */
+export async function resolveTarget(
+  ctx: CliContext,
+  loaded: LoadedConfig,
+  app: string,
+  env: string,
+  options: { version?: string; set?: string[] },
+): Promise<Target> {
   const { resolveApp } = await import('../config/load.js');
   const resolved = await resolveApp(loaded, app, env, { version: options.version, set: options.set, processEnv: ctx.io.env });
   return {
-    loaded,
-    target: {
-      app: resolved.app,
-      env: resolved.env,
-      version: resolved.version,
-      config: resolved.config,
-      environment: resolved.environment,
-      secretValues: resolved.secretValues,
-    },
+    app: resolved.app,
+    env: resolved.env,
+    version: resolved.version,
+    config: resolved.config,
+    environment: resolved.environment,
+    secretValues: resolved.secretValues,
   };
 }
 

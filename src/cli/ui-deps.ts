@@ -43,13 +43,13 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
     },
     async rollback(app, env, onEvent) {
       const { prepareRollback, runDeployment } = await engine();
-      const { work } = await prepareRollback(quiet, app, { env, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
+      const { work, history } = await prepareRollback(quiet, app, { env, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false, history });
     },
     async promote(app, from, to, onEvent) {
       const { preparePromotion, runDeployment } = await engine();
-      const { work } = await preparePromotion(quiet, app, { from, to, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
+      const { work, history } = await preparePromotion(quiet, app, { from, to, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false, history });
     },
     watch(onChange) {
       let timer: NodeJS.Timeout | undefined;

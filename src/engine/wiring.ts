@@ -3,6 +3,7 @@
 import type { CliContext } from '../cli/context.js';
 import type { DeployEvent } from './events.js';
 import type { EngineDeps } from './deploy.js';
+import type { HistoryStore } from '../state/types.js';
 import { currentIdentity } from './identity.js';
 
 export interface WiringOptions {
@@ -11,6 +12,8 @@ export interface WiringOptions {
   /** Around a yes/no question: a live view steps aside while the question is asked. */
   beforePrompt?: () => void;
   afterPrompt?: () => void;
+  /** The history store the command has already opened (rollback and promote read it to choose), to share. */
+  history?: HistoryStore;
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
@@ -27,7 +30,7 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
   const env = ctx.io.env;
   const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
   return {
-    history: await openHistory(ctx.home),
+    history: options.history ?? (await openHistory(ctx.home)),
     locks: await openLocks(ctx.home),
     createRunner: ({ dryRun }) => runnerModule.createRunner({ dryRun, env }),
     getExecutor: (type) => executors.getExecutor(type),
