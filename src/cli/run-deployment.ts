@@ -47,7 +47,11 @@ export async function runDeployment(
     });
     const shown = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
     reporter = shown;
-    const outcome = await work(deps).finally(() => shown.finish());
+    const outcome = await work(deps).finally(() => {
+      // What the history met while the work read it (a damaged record skipped, an index rebuilt).
+      for (const message of deps.history.warnings()) shown.emit({ type: 'log', level: 'warn', message });
+      return shown.finish();
+    });
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
       await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>

@@ -182,6 +182,19 @@ describe('warnings of the commands that read state', () => {
     expect(lines(show.stderr)).toEqual([expect.objectContaining(damaged), expect.objectContaining({ level: 'error', code: 'usage', message: `no record with the id "${newest.slice(0, -'.json'.length)}"` })]);
   });
 
+  it('of deploy, rollback and promote come with their progress, in --log-format json too', async () => {
+    const s = setup();
+    for (const v of ['1.0.0', '1.1.0']) await s.cli('deploy', 'svc', '-e', 'dev', '--version', v, '-q');
+    const rebuilt = { level: 'warn', event: 'log', message: 'the index of svc in dev was damaged: rebuilt from the records' };
+    const lines = (stderr: string) => stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const args of [['deploy', 'svc', '-e', 'dev', '--version', '1.2.0'], ['promote', 'svc'], ['rollback', 'svc', '-e', 'dev']]) {
+      writeFileSync(join(s.home, 'index', 'svc_dev.json'), 'not json');
+      const run = await s.cli(...args, '--log-format', 'json');
+      expect(run.code, run.stderr).toBe(0);
+      expect(lines(run.stderr), args.join(' ')).toContainEqual(expect.objectContaining(rebuilt));
+    }
+  });
+
   it('stay with -q, which hides progress only: list, and a deploy that takes over a stale lock', async () => {
     const s = setup();
     await s.cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '-q');
@@ -198,7 +211,11 @@ describe('warnings of the commands that read state', () => {
     );
     const deploy = await s.cli('deploy', 'svc', '-e', 'dev', '--version', '1.1.0', '-q');
     expect(deploy.code).toBe(0);
-    expect(deploy.stderr).toMatch(/^\d\d:\d\d:\d\d warning: took over a stale lock of bo@\S+ \(pid \d+, since .*\): that process is gone\n$/);
+    expect(deploy.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^\d\d:\d\d:\d\d warning: took over a stale lock of bo@\S+ \(pid \d+, since .*\): that process is gone$/),
+      expect.stringMatching(/^\d\d:\d\d:\d\d warning: \S+ is damaged \(not JSON\): skipped$/),
+      '',
+    ]);
     expect(deploy.stdout).toMatch(/^deployed svc 1\.1\.0 to dev \(record \S+\)\n$/);
   });
 });
