@@ -149,11 +149,14 @@ const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period',
 
 /** Where a merged key path was most likely written, for the line and column of a problem. */
 function origin(src: Sources, app: string, env: string, type: string, path: KeyPath): ConfigProblem {
+  // The layers of resolveApp's merge, the one that wins first.
   const candidates: Array<[YamlFile, KeyPath]> = [
     [src.deployments, ['deployments', app, 'environments', env, ...path]],
     [src.deployments, ['deployments', app, ...path]],
-    [src.environments, ['environments', env, ...(path[0] === 'variables' ? path : [type, ...path])]],
+    [src.environments, ['environments', env, type, ...path]],
+    [src.environments, ['environments', env, ...path]],
     [src.deployments, ['defaults', ...path]],
+    [src.deployments, path],
   ];
   for (const [file, p] of candidates) {
     if (has(file.data, p)) return { file: file.display, ...locate(file, p), path: formatKeyPath(p), message: '' };
@@ -296,6 +299,12 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     if (check.port !== undefined) check.port = Number(check.port);
     return check;
   };
+  const notifications = interpolated.notifications as Raw | undefined;
+  if (notifications?.timeout !== undefined) {
+    const ms = parseDuration(notifications.timeout);
+    if (ms === undefined) report(['notifications', 'timeout'], `"${notifications.timeout}" is not a duration: write it like 10s or 1m`);
+    else notifications.timeout = ms;
+  }
   const health = normalizeCheck('health_check');
   const preCheck = normalizeCheck('pre_check');
   const slack = (interpolated.notifications as Raw | undefined)?.slack as Raw | undefined;

@@ -61,12 +61,11 @@ async function createAfterRecord(
   ctx: CliContext,
   emit: (event: DeployEvent) => void,
 ): Promise<Pick<EngineDeps, 'afterRecord' | 'ci'>> {
-  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }, { parseDuration }] = await Promise.all([
+  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }] = await Promise.all([
     import('../notify/ci.js'),
     import('../notify/audit.js'),
     import('../notify/notify.js'),
     import('./identity.js'),
-    import('../config/duration.js'),
   ]);
   const warn = (message: string) => emit({ type: 'log', level: 'warn', message });
   const who = identity(ctx.io.env);
@@ -89,7 +88,6 @@ async function createAfterRecord(
       const results = await sendNotifications(record, config, {
         secretValues: context.secretValues,
         previousVersion: context.previousVersion,
-        timeoutMs: config?.timeout !== undefined ? parseDuration(config.timeout) : undefined,
         warn,
         onSend: (targets) => emit({ type: 'phase', phase: 'notify', status: 'start', message: targets.join(', ') }),
       });

@@ -8,8 +8,8 @@ import type { DeployRecord } from '../state/types.js';
 type On = 'failure' | 'success' | 'rollback' | 'promote';
 
 export interface NotificationsConfig {
-  /** Overall time limit of all notifications of one record (default 10s). */
-  timeout?: string | number;
+  /** Overall time limit of all notifications of one record, in ms (resolveApp converts and checks it; default 10s). */
+  timeout?: number;
   slack?: { webhook_url: string; channel?: string; on?: On[] };
   webhooks?: Array<{ url: string; headers?: Record<string, string>; on?: On[] }>;
 }
@@ -106,7 +106,8 @@ export async function sendNotifications(
   options.onSend?.(deliveries.map((d) => d.target));
   const { pRetry } = await import('../vendor/p-retry.js');
   const post = options.post ?? gotPost;
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  // A record saved before resolveApp converted notifications.timeout holds the text ("30s"): the default then.
+  const deadline = Date.now() + (options.timeoutMs ?? (typeof config.timeout === 'number' ? config.timeout : 10_000));
   const mask = (value: unknown) => JSON.parse(maskText(JSON.stringify(value), options.secretValues)) as unknown;
   return Promise.all(
     deliveries.map(async (d): Promise<NotifyResult> => {

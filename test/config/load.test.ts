@@ -197,6 +197,19 @@ describe('resolveApp: merge, interpolation, secrets, versions', () => {
     );
   });
 
+  it('converts notifications.timeout to milliseconds like the other durations (a number is seconds)', async () => {
+    const dir = configDir(
+      'environments:\n  dev: {}\n  prod:\n    notifications: { timeout: 45 }\n',
+      'notifications:\n  timeout: 1m30s\n  webhooks: [{ url: "https://a.example" }]\ndeployments:\n  web:\n    type: shell\n    version: "1"\n    commands: [[echo]]\n',
+    );
+    const loaded = await loadConfig({ configDir: dir });
+    expect((await resolveApp(loaded, 'web', 'dev', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 90_000 });
+    expect((await resolveApp(loaded, 'web', 'prod', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 45_000 });
+    await expect(resolveApp(loaded, 'web', 'dev', { processEnv: {}, set: ['notifications.timeout=soon'] })).rejects.toThrow(
+      'notifications.timeout: "soon" is not a duration: write it like 10s or 1m',
+    );
+  });
+
   it('asks for --version when there is no version anywhere', async () => {
     const dir = configDir('environments:\n  dev: {}\n', 'deployments:\n  web:\n    type: shell\n    commands: [[echo]]\n');
     const loaded = await loadConfig({ configDir: dir });

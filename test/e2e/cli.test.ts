@@ -57,6 +57,25 @@ describe('a configuration mistake: one clear message, exit 2, nothing run, no hi
   });
 });
 
+describe('notifications.timeout is checked like every other duration', () => {
+  const app = 'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "0"]]\n';
+  const hook = '  webhooks: [{ url: "http://127.0.0.1:9/hook" }]\n';
+  it.each([
+    ['at the top of deployments.yaml', `notifications:\n  timeout: -5\n${hook}${app}`, undefined, 'deployments.yaml:2:12 notifications.timeout: "-5" is not a duration'],
+    ['in an environment', `notifications:\n${hook}${app}`, 'environments:\n  dev:\n    notifications:\n      timeout: -1\n', 'environments.yaml:4:16 environments.dev.notifications.timeout: "-1" is not a duration'],
+    ['in an app', `${app}    notifications: { timeout: -2 }\n`, undefined, 'deployments.yaml:5:31 deployments.web.notifications.timeout: "-2" is not a duration'],
+  ])('%s: a config error with its line and column, and nothing runs', async (_where, deployments, environments, message) => {
+    const { dir, home, env } = project(deployments, environments);
+    const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: ${dir}/${message}: write it like 10s or 1m\n`);
+    expect(existsSync(join(home, 'history'))).toBe(false);
+    const validate = await runCli(['validate'], { env });
+    expect(validate.code).toBe(2);
+    expect(validate.stdout + validate.stderr).toContain(message);
+  });
+});
+
 describe('a command that fails or hangs', () => {
   it('fails: exit 3, record failed with the reason, lock released', async () => {
     const { home, env } = project(`deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.error('disk full'); process.exit(7)"]]\n`);
