@@ -19,10 +19,10 @@ export function registerHistory(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string | undefined, opts: { env?: string; limit: string; status?: string; since?: string }) => {
         const { assertName } = await import('../names.js');
         const { UsageError } = await import('../errors.js');
-        const { parseDuration, formatDuration } = await import('../config/duration.js');
+        const { parseDuration, formatDuration, ago } = await import('../config/duration.js');
         const { openHistory } = await import('../state/open.js');
         const { assertKnownTarget } = await import('./target.js');
-        const { renderTable, age, statusLabel } = await import('../ui/table.js');
+        const { renderTable, statusLabel } = await import('../ui/table.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
         const limit = Number(opts.limit);
@@ -42,7 +42,7 @@ export function registerHistory(program: Command, app: CliApp): void {
         const text = records.length
           ? renderTable(
               ['ID', 'APP', 'ENV', 'VERSION', 'ACTION', 'STATUS', 'STARTED', 'DURATION', 'BY'],
-              records.map((r) => [r.id, r.app, r.env, r.version, r.action, statusLabel(r.status), age(r.startedAt), r.durationMs !== undefined ? formatDuration(r.durationMs) : '-', r.user]),
+              records.map((r) => [r.id, r.app, r.env, r.version, r.action, statusLabel(r.status), ago(r.startedAt), r.durationMs !== undefined ? formatDuration(r.durationMs) : '-', r.user]),
             )
           : 'no deployment records match';
         return { exitCode: 0, data: { schemaVersion: 1, records }, text };

@@ -14,8 +14,8 @@ export function registerStatus(program: Command, app: CliApp): void {
         const { assertName } = await import('../names.js');
         const { openHistory } = await import('../state/open.js');
         const { assertKnownTarget } = await import('./target.js');
-        const { renderTable, age, statusLabel } = await import('../ui/table.js');
-        const { formatDuration } = await import('../config/duration.js');
+        const { renderTable, statusLabel } = await import('../ui/table.js');
+        const { formatDuration, ago } = await import('../config/duration.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
         const history = await openHistory(ctx.home);
@@ -46,7 +46,7 @@ export function registerStatus(program: Command, app: CliApp): void {
                 t.app,
                 t.env,
                 t.version ?? '-',
-                age(t.since ?? undefined),
+                t.since ? ago(t.since) : '-',
                 t.by ?? '-',
                 `${statusLabel(t.last.status)} ${t.last.action} ${t.last.version}${t.last.durationMs !== undefined ? ` in ${formatDuration(t.last.durationMs)}` : ''}${t.last.error ? `: ${t.last.error.message}` : ''}`,
               ]),

@@ -24,3 +24,18 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
 }
+
+/** Time since `iso` in its largest whole unit, for narrow columns: "0s", "45s", "12m", "3h", "2d". */
+export function elapsed(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** "just now", "45s ago", "12m ago", "3h ago", "2d ago": in tables and messages alike. */
+export function ago(iso: string, now = Date.now()): string {
+  const e = elapsed(iso, now);
+  return e === '0s' ? 'just now' : `${e} ago`;
+}

@@ -7,7 +7,7 @@ import { readFileSync, unlinkSync, watch } from 'node:fs';
 import { link, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { formatDuration } from '../config/duration.js';
+import { ago, formatDuration } from '../config/duration.js';
 import { InterruptedError, LockError, StateWriteError } from '../errors.js';
 import type { LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
@@ -38,11 +38,6 @@ function clock(iso: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   const time = d.toTimeString().slice(0, 5);
   return d.toDateString() === new Date().toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
-}
-
-function ago(iso: string): string {
-  const ms = Math.max(0, Date.now() - Date.parse(iso));
-  return ms < 1000 ? 'just now' : `${formatDuration(Math.round(ms / 1000) * 1000)} ago`;
 }
 
 export function describeHolder(lock: LockInfo, localHost: string): string {

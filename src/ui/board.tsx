@@ -7,7 +7,7 @@ import type { DeployRecord, RecordStatus } from '../state/types.js';
 import { usePaint } from './color.js';
 import { initialProgress, reduceProgress, type ProgressState } from './progress-state.js';
 import { ProgressView } from './progress-view.js';
-import { age } from './table.js';
+import { ago, elapsed } from '../config/duration.js';
 
 export interface BoardCell {
   version: string | null;
@@ -80,7 +80,7 @@ function cellBody(cell: BoardCell | undefined, width: number, now: number): stri
   const mark = SYMBOL[cell.status]?.[0] ?? '?';
   const version = cell.version ?? '-';
   const failedNewer = cell.status !== 'succeeded' && cell.lastVersion && cell.lastVersion !== cell.version ? ` (${cell.lastVersion})` : '';
-  const when = cell.at ? ` ${age(cell.at, now).replace(' ago', '')}` : '';
+  const when = cell.at ? ` ${elapsed(cell.at, now)}` : '';
   const who = cell.by ? ` ${cell.by}` : '';
   return fit(`${mark} ${version}${failedNewer}${when}${who}`, width);
 }
@@ -354,7 +354,7 @@ function HistoryView({
       {list.map((r) => (
         <Text key={r.id} inverse={r === record} wrap="truncate-end">
           {r === record ? '▸' : ' '}
-          {SYMBOL[r.status]?.[0] ?? '?'} {r.action.padEnd(8)} {r.version.padEnd(12)} {r.status.padEnd(11)} {age(r.startedAt, now).padEnd(8)} {r.user}
+          {SYMBOL[r.status]?.[0] ?? '?'} {r.action.padEnd(8)} {r.version.padEnd(12)} {r.status.padEnd(11)} {ago(r.startedAt, now).padEnd(8)} {r.user}
         </Text>
       ))}
       {record ? (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { ago, elapsed, formatDuration, parseDuration } from '../../src/config/duration.js';
 
 describe('durations', () => {
   it.each([
@@ -38,5 +38,19 @@ describe('durations', () => {
     [5_400_000, '1h30m'],
   ])('writes %i ms as %s, never as 59m60s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+
+  it.each([
+    [400, '0s', 'just now'],
+    [45_000, '45s', '45s ago'],
+    [90_000, '1m', '1m ago'],
+    [3 * 3_600_000 + 59 * 60_000, '3h', '3h ago'],
+    [2 * 86_400_000 + 5_000, '2d', '2d ago'],
+    [-5_000, '0s', 'just now'],
+  ])('%i ms ago reads %s in a column and %s in a sentence', (ms, short, long) => {
+    const now = Date.parse('2026-11-24T10:00:00Z');
+    const at = new Date(now - ms).toISOString();
+    expect(elapsed(at, now)).toBe(short);
+    expect(ago(at, now)).toBe(long);
   });
 });
