@@ -6,7 +6,7 @@
 // reading goes on without the writes it makes on the side (a rebuilt index, a record settled).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateWriteError } from '../errors.js';
@@ -14,7 +14,7 @@ import type { DeployRecord, HistoryQuery, HistoryStore, RecordStatus } from './t
 import { writeFileAtomic } from './atomic.js';
 import { goodOnes, inFlight } from './good.js';
 import { ensureHome, historyDir, indexDir, targetKey } from './paths.js';
-import { isPidAlive } from './process.js';
+import { isPidAlive, isSameProcessAlive, processStartTime } from './process.js';
 import { diskCause, diskErrno, guardWrite, stateWriteError } from './write-error.js';
 
 /** How many of a target's newest records its index lists. Older ones are found by a scan. */
@@ -97,6 +97,7 @@ function settle(record: DeployRecord, message: string): DeployRecord {
 export class FileHistoryStore implements HistoryStore {
   private readonly problems = new Set<string>();
   private readonly host = hostname();
+  private readonly lockHolder = `${process.pid}@${this.host}@${processStartTime(process.pid) ?? ''}`;
 
   /** `home` is a state folder made by ensureHome (state/open.ts opens the store that way). */
   constructor(private readonly home: string) {}
@@ -525,13 +526,16 @@ export class FileHistoryStore implements HistoryStore {
     if (created) await this.remember(app, env);
   }
 
-  /** A short exclusive lock (a file created with O_EXCL) around a read-modify-write. */
+  /**
+   * A short exclusive lock (a file created with O_EXCL) around a read-modify-write. It holds
+   * `pid@host@start` (start: the process's start time, to tell a reused pid from the holder).
+   */
   private async withFileLock(lock: string, body: () => Promise<void>): Promise<void> {
     for (;;) {
       try {
         const handle = await open(lock, 'wx', 0o600);
         try {
-          await handle.writeFile(`${process.pid}@${this.host}`);
+          await handle.writeFile(this.lockHolder);
         } catch {
           // A full disk: the empty file still excludes, and one left behind is freed by its age.
         } finally {
@@ -540,14 +544,7 @@ export class FileHistoryStore implements HistoryStore {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        // A holder killed mid-update (SIGKILL) leaves the lock behind: gone holder, or too old, frees it.
-        const [pid, host] = (await readFile(lock, 'utf8').catch(() => '')).split('@');
-        const age = await stat(lock).then(
-          (s) => Date.now() - s.mtimeMs,
-          () => 0,
-        );
-        if ((host === this.host && Number(pid) > 0 && !isPidAlive(Number(pid))) || age > 10_000) await rm(lock, { force: true });
-        else await sleep(5 + Math.random() * 20);
+        if (!(await this.freeAbandonedLock(lock))) await sleep(5 + Math.random() * 20);
       }
     }
     try {
@@ -555,6 +552,33 @@ export class FileHistoryStore implements HistoryStore {
     } finally {
       await rm(lock, { force: true });
     }
+  }
+
+  /**
+   * Remove a lock left by a holder that is gone (killed mid-update): on this machine, one whose process
+   * is no longer running, or whose pid another process has now; a live one is waited for however long
+   * it holds the lock. A lock of another machine, or one with no holder in it (a full disk, or a holder
+   * killed between creating and writing it), cannot be checked: it is taken once it is 10 s old. Only the
+   * lock judged is removed: one that another waiter took in between is put back. True when the caller
+   * should try again at once.
+   */
+  private async freeAbandonedLock(lock: string): Promise<boolean> {
+    const seen = await stat(lock).catch(() => undefined);
+    if (!seen) return true;
+    const [pid, host, start] = (await readFile(lock, 'utf8').catch(() => '')).split('@');
+    const abandoned =
+      Number(pid) > 0 && host === this.host ? !isSameProcessAlive(Number(pid), start || undefined) : Date.now() - seen.mtimeMs > 10_000;
+    if (!abandoned) return false;
+    const aside = `${lock}.${randomBytes(6).toString('hex')}.stale`;
+    try {
+      await rename(lock, aside);
+    } catch {
+      return true;
+    }
+    const moved = await stat(aside).catch(() => undefined);
+    if (moved && (moved.ino !== seen.ino || moved.mtimeMs !== seen.mtimeMs)) await link(aside, lock).catch(() => undefined);
+    await rm(aside, { force: true });
+    return true;
   }
 }
 

@@ -1,8 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileHistoryStore, generateRecords } from '../../src/state/history.js';
+import { processStartTime } from '../../src/state/process.js';
 import { tempDir } from '../support/cli.js';
 import { record, stateHome } from '../support/records.js';
 
@@ -176,5 +179,47 @@ describe('FileHistoryStore', () => {
     // older than what the index lists: found by a scan of the records
     const all = await store.list({ app: 'noop', env: 'dev', limit: 5000 });
     expect(all).toHaveLength(2000);
+  });
+});
+
+describe('the short lock around an index update', () => {
+  /** A lock file of index/web_dev.json as its holder writes it, made to look a minute old. */
+  const holdIndexLock = (home: string, holder: string) => {
+    const lock = join(home, 'index', 'web_dev.json.lock');
+    writeFileSync(lock, holder);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    return lock;
+  };
+
+  it('is never taken from a live holder on this machine, however old it is: the write waits for it', async () => {
+    const home = await stateHome();
+    const store = new FileHistoryStore(home);
+    await store.write(record('web', 'dev', '1'));
+    const holder = spawn('sleep', ['60']);
+    await once(holder, 'spawn');
+    const content = `${holder.pid}@${hostname()}@${processStartTime(holder.pid!)}`;
+    const lock = holdIndexLock(home, content);
+    let written = false;
+    const write = store.write(record('web', 'dev', '2')).then(() => (written = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(written).toBe(false);
+    expect(readFileSync(lock, 'utf8')).toBe(content);
+    holder.kill();
+    await once(holder, 'exit');
+    await write;
+    expect(existsSync(lock)).toBe(false);
+    expect((await new FileHistoryStore(home).list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['2', '1']);
+  });
+
+  it('is taken over when its pid now belongs to another process (the start time differs)', async () => {
+    const home = await stateHome();
+    const store = new FileHistoryStore(home);
+    await store.write(record('web', 'dev', '1'));
+    const lock = holdIndexLock(home, `${process.pid}@${hostname()}@1`);
+    utimesSync(lock, new Date(), new Date());
+    await store.write(record('web', 'dev', '2'));
+    expect(existsSync(lock)).toBe(false);
+    expect((await new FileHistoryStore(home).list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['2', '1']);
   });
 });
