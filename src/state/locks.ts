@@ -4,7 +4,7 @@
 // A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves no temp file behind.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, watch } from 'node:fs';
-import { link, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ago, formatDuration } from '../config/duration.js';
@@ -77,10 +77,6 @@ export class FileLockManager implements LockManager {
 
   private path(app: string, env: string): string {
     return join(locksDir(this.home), `${targetKey(app, env)}.lock`);
-  }
-
-  async read(app: string, env: string): Promise<LockInfo | undefined> {
-    return this.readFile(this.path(app, env));
   }
 
   private async readFile(file: string): Promise<StoredLock | undefined> {
@@ -275,20 +271,5 @@ export class FileLockManager implements LockManager {
     if (!lock || (token !== undefined && lock.token !== token)) return undefined;
     await guardWrite('remove the lock', file, () => rm(file, { force: true }));
     return lock;
-  }
-
-  async list(): Promise<LockInfo[]> {
-    let names: string[] = [];
-    try {
-      names = (await readdir(locksDir(this.home))).filter((n) => n.endsWith('.lock'));
-    } catch {
-      return [];
-    }
-    const locks: LockInfo[] = [];
-    for (const name of names) {
-      const lock = await this.readFile(join(locksDir(this.home), name));
-      if (lock) locks.push(lock);
-    }
-    return locks;
   }
 }

@@ -154,10 +154,8 @@ export interface LockManager {
     env: string,
     options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
   ): Promise<LockHandle>;
-  read(app: string, env: string): Promise<LockInfo | undefined>;
   /** The holder, whether it is alive, whether it is on this host, and a one-line description for messages. */
   inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined>;
   /** Remove a lock by hand (only the one with `token`, when given); returns what was removed. */
   remove(app: string, env: string, token?: string): Promise<LockInfo | undefined>;
-  list(): Promise<LockInfo[]>;
 }

@@ -62,18 +62,12 @@ export class MemoryLocks implements LockManager {
       },
     };
   }
-  async read(app: string, env: string) {
-    return this.held.get(`${app}_${env}`);
-  }
   async inspect(app: string, env: string) {
     const holder = this.held.get(`${app}_${env}`);
     return holder && { holder, state: 'alive' as const, local: true, description: `${holder.user}@${holder.host}` };
   }
   async remove() {
     return undefined;
-  }
-  async list() {
-    return [...this.held.values()];
   }
 }
 
