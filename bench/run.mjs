@@ -97,7 +97,7 @@ const noopEnv = { ...baseEnv, DEPLOYCTL_HOME: noopHome, DEPLOYCTL_CONFIG_DIR: no
 
 // 5-6: status and history with 100 and 100,000 records
 {
-  const { generateRecords } = await import(join(root, 'dist/state/history.js'));
+  const { generateRecords } = await import('./records.mjs');
   const small = join(work, 'home-100');
   const large = join(work, 'home-100k');
   const t0 = Date.now();

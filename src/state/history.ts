@@ -5,7 +5,6 @@
 // record where readers find it or fails with a StateWriteError leaving the history as it was, and
 // reading goes on without the writes it makes on the side (a rebuilt index, a record settled).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { link, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { StateWriteError } from '../errors.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, RecordStatus } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { goodOnes, inFlight } from './good.js';
-import { ensureHome, historyDir, indexDir, targetKey } from './paths.js';
+import { historyDir, indexDir, targetKey } from './paths.js';
 import { isPidAlive, isSameProcessAlive, processStartTime } from './process.js';
 import { diskCause, diskErrno, guardWrite, stateWriteError } from './write-error.js';
 
@@ -580,60 +579,4 @@ export class FileHistoryStore implements HistoryStore {
     await rm(aside, { force: true });
     return true;
   }
-}
-
-/**
- * Write `count` synthetic records quickly (for benchmarks): spread over the given targets, oldest
- * first, each target's index written once at the end.
- */
-export async function generateRecords(
-  home: string,
-  count: number,
-  targets: Array<[string, string]> = [['noop', 'dev'], ['noop', 'prod']],
-): Promise<void> {
-  await ensureHome(home);
-  const start = Date.parse('2026-01-01T00:00:00Z');
-  const byTarget = new Map<string, IndexEntry[]>();
-  for (let i = 0; i < count; i++) {
-    const [app, env] = targets[i % targets.length]!;
-    const at = new Date(start + i * 60_000);
-    const record: DeployRecord = {
-      schemaVersion: 1,
-      id: newRecordId(app, env, at),
-      app,
-      env,
-      version: `1.0.${i}`,
-      action: 'deploy',
-      status: i % 10 === 3 ? 'failed' : 'succeeded',
-      startedAt: at.toISOString(),
-      finishedAt: new Date(at.getTime() + 5000).toISOString(),
-      durationMs: 5000,
-      user: 'bench',
-      host: 'bench-host',
-      pid: 1,
-      command: `deployctl deploy ${app} -e ${env}`,
-      config: { type: 'shell' },
-      artifacts: {},
-      steps: [],
-      healthy: i % 10 !== 3,
-    };
-    writeFileSync(join(historyDir(home), `${record.id}.json`), JSON.stringify(record), { mode: 0o600 });
-    const key = targetKey(app, env);
-    if (!byTarget.has(key)) byTarget.set(key, []);
-    byTarget.get(key)!.push(entryOf(record));
-  }
-  mkdirSync(indexDir(home), { recursive: true, mode: 0o700 });
-  for (const entries of byTarget.values()) {
-    entries.sort(newestFirst);
-    const index: TargetIndex = {
-      schemaVersion: 1,
-      app: entries[0]!.app,
-      env: entries[0]!.env,
-      complete: entries.length <= INDEX_CAP,
-      entries: entries.slice(0, INDEX_CAP),
-    };
-    writeFileSync(join(indexDir(home), `${targetKey(index.app, index.env)}.json`), JSON.stringify(index), { mode: 0o600 });
-  }
-  const listed = [...byTarget.values()].map((entries) => ({ app: entries[0]!.app, env: entries[0]!.env }));
-  writeFileSync(join(indexDir(home), '_targets.json'), JSON.stringify({ schemaVersion: 1, targets: listed }), { mode: 0o600 });
 }
