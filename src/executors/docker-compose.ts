@@ -82,9 +82,8 @@ function childEnv(input: PlanInput): Record<string, string> {
   return { ...input.childEnv, ...vars };
 }
 
-export function planComposeDeploy(input: PlanInput): Command[] {
+export function planComposeDeploy(input: PlanInput, services = readServices(input.config)): Command[] {
   const config = input.config;
-  const services = readServices(config);
   const cli = composeCli(input, services);
   const chosen = (config.services as string[] | undefined) ?? [];
   const name = cli.v1 ? 'docker-compose' : 'docker compose';
@@ -148,9 +147,11 @@ export const dockerComposeExecutor: Executor = {
     return ['docker-compose'];
   },
   async plan(input) {
-    const pins = pinnedImages(input);
+    // The compose file, read once: which stored images still have a service, and what is built.
+    const services = readServices(input.config);
+    const pins = pinnedImages(input, services);
     return {
-      commands: planComposeDeploy(input),
+      commands: planComposeDeploy(input, services),
       artifacts: { env_vars: input.config.env_vars ?? {}, project: input.config.project ?? `${input.app}-${input.env}`, ...(pins ? { images: pins } : {}) },
       notes: pins ? [`pinning the images of the record: ${Object.values(pins).join(', ')}`] : [],
     };
