@@ -8,7 +8,7 @@ import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from 
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
-import { maskText, sealSecrets, secretsByName, unsealSecrets, type SecretRef } from './secrets.js';
+import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
 import { goodOnes, inFlight } from '../state/good.js';
 import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
 
@@ -338,10 +338,14 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   };
 }
 
+/** The secrets of a target, by name: what a record keeps as ***. */
+function secretsOf(target: Target): Map<string, string> {
+  return secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
+}
+
 function newRecord(request: DeployRequest, id: string, deps: EngineDeps): DeployRecord {
   const { target } = request;
-  const secrets = secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
-  const { sealed, refs } = sealSecrets(target.config, secrets);
+  const { sealed, refs } = sealSecrets(target.config, secretsOf(target));
   const record: DeployRecord = {
     schemaVersion: 1,
     id,
@@ -359,7 +363,7 @@ function newRecord(request: DeployRequest, id: string, deps: EngineDeps): Deploy
     artifacts: {},
     steps: [],
   };
-  if (refs.length) (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs = refs;
+  if (refs.length) record.secretRefs = refs;
   if (deps.ci) record.ci = deps.ci;
   if (request.rollbackOf) record.rollbackOf = request.rollbackOf;
   if (request.triggeredBy) record.triggeredBy = request.triggeredBy;
@@ -461,6 +465,16 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     return { record, failure, untouched };
   };
 
+  /** What the executor says to keep (rendered manifests, outputs), kept in the record with its secrets sealed. */
+  let artifacts: Artifacts = {};
+  const secrets = secretsOf(target);
+  const keepArtifacts = (more: Artifacts) => {
+    artifacts = { ...artifacts, ...more };
+    const { sealed, refs } = sealArtifacts(artifacts, secrets, record.secretRefs);
+    record.artifacts = sealed;
+    if (refs.length || record.secretRefs) record.secretRefs = refs;
+  };
+
   /** Stopped before changing anything: this says nothing against the version, and needs no rollback. */
   const failUntouched = (exitCode: number, message: string): Promise<Attempt> => fail(exitCode, message, true);
 
@@ -482,7 +496,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     if (typeof ready === 'string') return failUntouched(ExitCode.deployFailed, ready);
     const input = ready;
     const plan = await executor.plan(input);
-    record.artifacts = { ...plan.artifacts };
+    keepArtifacts(plan.artifacts);
     for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
@@ -505,7 +519,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     ];
     const results: RunResult[] = [];
     const keepOutput = () => {
-      if (executor.collect) record.artifacts = { ...record.artifacts, ...executor.collect(results) };
+      if (executor.collect) keepArtifacts(executor.collect(results));
     };
     let index = 0;
     for (const [phase, commands] of phases) {
@@ -541,7 +555,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     if (executor.verify) {
       deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
       const verified = await executor.verify(input, runner, results);
-      if (verified.artifacts) record.artifacts = { ...record.artifacts, ...verified.artifacts };
+      if (verified.artifacts) keepArtifacts(verified.artifacts);
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during verify');
       if (!verified.ok) {
         deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
@@ -617,19 +631,10 @@ export async function goodRecords(history: HistoryStore, app: string, env: strin
   return goodOnes(await history.list({ app, env, limit: 200 }), skipVersions);
 }
 
-/** Rebuild a target from a stored record, with its secrets taken from the environment again. */
+/** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
 export function targetFromRecord(record: DeployRecord, environment: EnvironmentConfig, env: NodeJS.ProcessEnv): Target {
-  const refs = (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs ?? [];
-  const { value, values } = unsealSecrets(record.config as unknown as AppConfig, refs, env);
-  return {
-    app: record.app,
-    env: record.env,
-    version: record.version,
-    config: value,
-    environment,
-    secretValues: values,
-    artifacts: record.artifacts,
-  };
+  const { config, artifacts, values } = unsealRecord<AppConfig>(record, env);
+  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: values, artifacts };
 }
 
 /**

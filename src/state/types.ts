@@ -63,8 +63,13 @@ export interface DeployRecord {
   ci?: CiInfo;
   /** The resolved config, secrets redacted. */
   config: Record<string, unknown>;
-  /** Rendered manifests, image references, terraform outputs, ansible recap: what a rollback re-applies. */
+  /** Rendered manifests, image references, terraform outputs, ansible recap: what a rollback re-applies. Secrets redacted. */
   artifacts: Record<string, unknown>;
+  /**
+   * Where each secret stood in `config` (paths from its keys) and in `artifacts` (paths starting with
+   * "artifacts"), by name, never by value: a rollback puts the values back from the environment.
+   */
+  secretRefs?: Array<{ path: (string | number)[]; template: string }>;
   steps: StepRecord[];
   health?: HealthResult;
   /** The pre-deploy check (`pre_check:`), when the app has one. */
