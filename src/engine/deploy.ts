@@ -128,7 +128,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     }
   }
   const what = describeAction({ ...target, action: request.action });
-  const lock = await acquireLock(target.app, target.env, request.waitLockMs, deps, what);
+  const lock = await acquireLock(target, request.waitLockMs, deps, what);
   const finished: DeployRecord[] = [];
   let previous: DeployRecord | undefined;
   try {
@@ -191,12 +191,16 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
   });
 }
 
-/** The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old holder. */
-async function acquireLock(app: string, env: string, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
+/**
+ * The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old
+ * holder. Others read its command line ("Lock held by ..."): secrets in it are masked, as in the record.
+ */
+async function acquireLock(target: Target, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
+  const { app, env } = target;
   deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${Math.round(waitMs / 1000)}s for ${app} in ${env}` : undefined });
   const lock = await deps.locks
     .acquire(app, env, {
-      command: deps.commandLine,
+      command: maskText(deps.commandLine, target.secretValues),
       waitMs,
       signal: deps.signal,
       onStale: (old: LockInfo) =>
@@ -734,7 +738,7 @@ export async function rollbackTarget(
   const executor = await deps.getExecutor(target.config.type);
   await requireApproval(base, deps);
   const what = describeAction({ ...first, action: 'rollback' });
-  const lock = await acquireLock(request.app, request.env, request.waitLockMs, deps, what);
+  const lock = await acquireLock(target, request.waitLockMs, deps, what);
   let previous: DeployRecord | undefined;
   let attempts: DeployRecord[] = [];
   try {

@@ -136,3 +136,26 @@ describe('a kubernetes Secret rendered from a secret (a fake kubectl first on PA
   });
 });
 
+
+describe('a secret on the command line (--set)', () => {
+  it('is *** in the lock file others read while the deployment runs, as in the record', async () => {
+    const { dir, home } = project(
+      [
+        'secrets: [API_TOKEN]',
+        'deployments:',
+        '  svc:',
+        '    type: shell',
+        // The command reads the lock of its own deployment, as `deployctl unlock` or a waiting deploy would.
+        '    commands: [[sh, -c, \'cat "$DEPLOYCTL_HOME"/locks/*.lock > "$OUT"\']]',
+        '',
+      ].join('\n'),
+    );
+    const out = join(tempDir(), 'lock.json');
+    const env = cleanEnv({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, API_TOKEN: SECRET, OUT: out });
+    const run = await runCli(['deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '--set', `variables.AUTH=${SECRET}`], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const lock = JSON.parse(readFileSync(out, 'utf8')) as { command: string };
+    expect(lock.command).toMatch(/deploy svc -e dev --version 1\.0\.0 --set variables\.AUTH=\*\*\*$/);
+    expect(filesHolding(home, SECRET)).toEqual([]);
+  });
+});
