@@ -4,7 +4,7 @@
 // refuses a write (a full disk) stops it with a StateWriteError saying whether anything ran (unsaved.ts).
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, ExitCode, StateWriteError, type ExitCodeValue } from '../errors.js';
-import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from '../executors/types.js';
+import { failureReason, type Artifacts, type Command, type Executor, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
@@ -417,13 +417,9 @@ async function runStep(
   return Object.assign(step, { result });
 }
 
+/** A step as the record keeps it (secrets masked), and why it failed. */
 function stepFailure(step: StepRecord): string {
-  if (step.interrupted) return `${step.label}: interrupted`;
-  if (step.timedOut) return `${step.label}: timed out after ${Math.round(step.durationMs / 1000)}s`;
-  if (step.spawnError) return `${step.label}: ${step.spawnError}`;
-  // The last line a failing command printed usually says why: put it in the one message people read.
-  const last = (step.output ?? '').trimEnd().split('\n').pop()?.trim();
-  return `${step.label}: exit code ${step.exitCode}${last ? ` (last output: ${last.length > 200 ? `${last.slice(0, 199)}…` : last})` : ''}`;
+  return `${step.label}: ${failureReason(step)}`;
 }
 
 /** One pass of the lifecycle for one record: no lock taken here, no rollback decided here. */
