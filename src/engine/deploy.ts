@@ -67,8 +67,6 @@ export interface DeployRequest {
   /** For an automatic rollback: the failed record that triggered it. */
   triggeredBy?: string;
   from?: { env: string; recordId: string };
-  /** For a manual rollback: the older good records to fall back to when the first one fails. */
-  fallbacks?: DeployRecord[];
 }
 
 export interface PlannedStep {
@@ -646,7 +644,7 @@ async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, requ
   const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
   let attempts: DeployRecord[];
   try {
-    attempts = await rollBackThrough(candidates, { ...request, fallbacks: undefined }, deps, failed.id);
+    attempts = await rollBackThrough(candidates, request, deps, failed.id);
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     // The deployment failed and is recorded so; the rollback was stopped by the disk: the exit code is the deployment's.
