@@ -3,8 +3,8 @@
 // Everything it touches comes in through EngineDeps, so tests hand in fakes. A state folder that
 // refuses a write (a full disk) stops it with a StateWriteError saying whether anything ran (unsaved.ts).
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
-import { ApprovalError, ExitCode, StateWriteError, type ExitCodeValue } from '../errors.js';
-import { failureReason, type Artifacts, type Command, type Executor, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
+import { ApprovalError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
+import { failureReason, type Artifacts, type Command, type Executor, type Plan, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
@@ -114,17 +114,6 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
-  if (!request.approved && !request.interactive) {
-    // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
-    const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
-    const gated = preview.commands.find((c) => c.needsApproval);
-    if (gated) {
-      throw new ApprovalError(
-        `${gated.label} for ${target.app} in ${target.env} needs approval`,
-        'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
-      );
-    }
-  }
   const what = describeAction({ ...target, action: request.action });
   const lock = await acquireLock(target, request.waitLockMs, deps, what);
   const finished: DeployRecord[] = [];
@@ -264,13 +253,12 @@ function planInput(request: DeployRequest, recordId: string, dryRun: boolean): P
   };
 }
 
-/** The executor's read-only preparation: the plan input with its artifacts, or why it failed. */
-async function prepare(executor: Executor, input: PlanInput, runner: Runner, deps: EngineDeps): Promise<PlanInput | string> {
+/** The executor's read-only preparation: the plan input with its artifacts and what to tell about it, or why it failed. */
+async function prepare(executor: Executor, input: PlanInput, runner: Runner): Promise<{ input: PlanInput; notes: string[] } | string> {
   const result = await executor.prepare?.(input, runner);
-  if (!result) return input;
+  if (!result) return { input, notes: [] };
   if (!result.ok) return result.message;
-  deps.emit({ type: 'log', level: 'info', message: result.message });
-  return { ...input, artifacts: { ...input.artifacts, ...result.artifacts } };
+  return { input: { ...input, artifacts: { ...input.artifacts, ...result.artifacts } }, notes: [result.message] };
 }
 
 function describe(command: Command): PlannedStep {
@@ -299,7 +287,7 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   const record = newRecord(request, 'dry-run', deps);
   deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true, from: request.from?.env });
   // The executor's read-only preparation (kubectl kustomize) runs when its tool is there.
-  const ready = missing.length ? input : await prepare(executor, input, runner, deps);
+  const ready = missing.length ? { input, notes: [] } : await prepare(executor, input, runner);
   if (typeof ready === 'string') {
     record.status = 'failed';
     record.error = { code: 'deploy_failed', message: ready };
@@ -308,10 +296,10 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
     deps.emit({ type: 'finished', record });
     return { exitCode: ExitCode.deployFailed, record, rollbacks: [], dryRun: { steps: [], notes: [] } };
   }
-  input = ready;
+  input = ready.input;
   const plan = await executor.plan(input);
   const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
-  const notes = [...plan.notes];
+  const notes = [...ready.notes, ...plan.notes];
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
@@ -420,10 +408,55 @@ function stepFailure(step: StepRecord): string {
   return `${step.label}: ${failureReason(step)}`;
 }
 
-/** One pass of the lifecycle for one record: no lock taken here, no rollback decided here. */
+/**
+ * One pass of the lifecycle for one record: no lock taken here, no rollback decided here. The
+ * read-only work comes first (the executor's preparation, its plan, the approval the plan needs): a
+ * config error found there, a refused approval or Ctrl-C leaves no record, since nothing ran.
+ */
 async function execute(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<Attempt> {
   const { target } = request;
   const id = deps.newRecordId(target.app, target.env, deps.now());
+  const runner = deps.createRunner({ dryRun: false });
+  const onAbort = () => void runner.stopAll('SIGTERM');
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const prepared = await prepare(executor, planInput(request, id, false), runner);
+    const planned = typeof prepared === 'string' ? prepared : { ...prepared, plan: await executor.plan(prepared.input) };
+    if (typeof planned !== 'string') requireStepApproval(request, planned.plan);
+    if (deps.signal?.aborted) {
+      throw new InterruptedError(`${describeAction({ ...target, action: request.action })} was interrupted before anything ran: nothing was changed`);
+    }
+    return await runPlanned(request, executor, deps, id, runner, planned);
+  } finally {
+    deps.signal?.removeEventListener('abort', onAbort);
+    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
+  }
+}
+
+/**
+ * Without a terminal (or CI) and without --yes, a step that needs approval (terraform apply) is refused
+ * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
+ */
+function requireStepApproval(request: DeployRequest, plan: Plan): void {
+  if (request.approved || request.interactive) return;
+  const gated = plan.commands.find((c) => c.needsApproval);
+  if (!gated) return;
+  throw new ApprovalError(
+    `${gated.label} for ${request.target.app} in ${request.target.env} needs approval`,
+    'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
+  );
+}
+
+/** The planned deployment, recorded: pending, running, and how it ended (or why its preparation failed). */
+async function runPlanned(
+  request: DeployRequest,
+  executor: Executor,
+  deps: EngineDeps,
+  id: string,
+  runner: Runner,
+  planned: { input: PlanInput; notes: string[]; plan: Plan } | string,
+): Promise<Attempt> {
+  const { target } = request;
   const record = newRecord(request, id, deps);
   /** The status the history holds for this record. */
   let saved: RecordStatus = record.status;
@@ -447,9 +480,6 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   await saveBeforeRun();
   deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false, from: request.from?.env });
 
-  const runner = deps.createRunner({ dryRun: false });
-  const onAbort = () => void runner.stopAll('SIGTERM');
-  deps.signal?.addEventListener('abort', onAbort, { once: true });
   const fail = async (exitCode: number, message: string, untouched = false): Promise<Attempt> => {
     record.status = exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
     record.error = { code: FAILURE_CODES[exitCode] ?? 'failed', message: maskText(message, target.secretValues) };
@@ -489,13 +519,10 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   };
 
   try {
-    const ready = await prepare(executor, planInput(request, id, false), runner, deps);
-    if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted before anything ran');
-    if (typeof ready === 'string') return failUntouched(ExitCode.deployFailed, ready);
-    const input = ready;
-    const plan = await executor.plan(input);
+    if (typeof planned === 'string') return await failUntouched(ExitCode.deployFailed, planned);
+    const { input, plan, notes } = planned;
     keepArtifacts(plan.artifacts);
-    for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    for (const note of [...notes, ...plan.notes]) deps.emit({ type: 'log', level: 'info', message: note });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
     await saveBeforeRun();
@@ -610,9 +637,6 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       await deps.history.write(record).catch(() => undefined);
     }
     throw error;
-  } finally {
-    deps.signal?.removeEventListener('abort', onAbort);
-    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
   }
 }
 

@@ -3,7 +3,7 @@ import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Tar
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import { ApprovalError, StateWriteError } from '../../src/errors.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { fakeWorld, type FakeWorld } from '../support/fakes.js';
+import { echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
@@ -329,6 +329,28 @@ describe('a step that needs approval (terraform apply without auto_approve)', ()
     expect(outcome.exitCode).toBe(exitCode);
     expect(questions).toEqual(['Apply the plan above to web in dev?']);
     expect(world.runners.flatMap((r) => r.ran.map((c) => c.args))).toEqual(ran);
+  });
+
+  it('without a terminal and without --yes: refused before anything runs, from the one plan made (exit 6, no record)', async () => {
+    let plans = 0;
+    const counted: Executor = { ...gated, plan: (input) => (plans++, gated.plan(input)) };
+    const world = fakeWorld({ getExecutor: async () => counted });
+    const error = await deployTarget(request('1.0.0', {}, { config: config({ health_check: undefined }) }), world.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApprovalError);
+    expect((error as ApprovalError).message).toBe('terraform apply for web in dev needs approval');
+    expect(plans).toBe(1);
+    expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
+    expect(world.history.records.size).toBe(0);
+    expect(world.locks.held.size).toBe(0);
+  });
+
+  it('a deployment is planned once, approval gate included', async () => {
+    let plans = 0;
+    const world = fakeWorld();
+    const counted: Executor = { ...echoExecutor, plan: (input) => (plans++, echoExecutor.plan(input)) };
+    world.deps.getExecutor = async () => counted;
+    expect((await deployTarget(request('1.0.0'), world.deps)).exitCode).toBe(0);
+    expect(plans).toBe(1);
   });
 
   it('applies without asking with --yes', async () => {
