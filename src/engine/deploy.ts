@@ -5,11 +5,11 @@
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
 import { failureReason, type Artifacts, type Command, type Executor, type Plan, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
-import { goodOnes, inFlight } from '../state/good.js';
+import { goodOnes, inFlight, RECENT_RECORDS, runningRecord } from '../state/good.js';
 import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
 
 export interface EngineDeps {
@@ -117,7 +117,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
   const what = describeAction({ ...target, action: request.action });
   const lock = await acquireLock(target, request.waitLockMs, deps, what);
   const finished: DeployRecord[] = [];
-  let previous: DeployRecord | undefined;
+  let previous: IndexEntry | undefined;
   try {
     await settleOrphans(deps, target.app, target.env, what);
     previous = await currentRecord(deps.history, target.app, target.env);
@@ -226,9 +226,9 @@ async function requireApproval(request: DeployRequest, deps: EngineDeps): Promis
   if (!ok) throw new ApprovalError(`${what}: not approved`, 'answer y to approve, or pass --yes');
 }
 
-/** The newest succeeded record: what runs there now. */
-async function currentRecord(history: HistoryStore, app: string, env: string): Promise<DeployRecord | undefined> {
-  return (await history.list({ app, env, status: 'succeeded', limit: 1 }))[0];
+/** What runs there now. */
+async function currentRecord(history: HistoryStore, app: string, env: string): Promise<IndexEntry | undefined> {
+  return runningRecord(await history.entries({ app, env, limit: RECENT_RECORDS }));
 }
 
 function planInput(request: DeployRequest, recordId: string, dryRun: boolean): PlanInput {
@@ -646,11 +646,17 @@ function stripResult(step: StepRecord & { result?: RunResult }): StepRecord {
 }
 
 /**
- * The good records of a target to roll back to, newest first: succeeded and healthy, not marked bad,
- * and not of a version whose newest attempt failed. `skipVersions` are left out too.
+ * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`:
+ * chosen from the index, and only those read.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  return goodOnes(await history.list({ app, env, limit: 200 }), skipVersions);
+  return readRecords(history, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
+}
+
+/** The records of index entries, in their order; one that cannot be read any more is left out (the store warns). */
+export async function readRecords(history: HistoryStore, entries: readonly IndexEntry[]): Promise<DeployRecord[]> {
+  const records = await Promise.all(entries.map((e) => history.get(e.id)));
+  return records.filter((r): r is DeployRecord => r !== undefined);
 }
 
 /** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
@@ -757,7 +763,7 @@ export async function rollbackTarget(
   await requireApproval(base, deps);
   const what = describeAction({ ...first, action: 'rollback' });
   const lock = await acquireLock(target, request.waitLockMs, deps, what);
-  let previous: DeployRecord | undefined;
+  let previous: IndexEntry | undefined;
   let attempts: DeployRecord[] = [];
   try {
     await settleOrphans(deps, request.app, request.env, what);

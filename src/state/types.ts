@@ -90,6 +90,24 @@ export interface DeployRecord {
   notes?: string[];
 }
 
+/** What the history's index holds of a record: enough to list it and to choose, without reading it. */
+export interface IndexEntry {
+  id: string;
+  app: string;
+  env: string;
+  version: string;
+  action: RecordAction;
+  status: RecordStatus;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  user: string;
+  host: string;
+  pid: number;
+  healthy?: boolean;
+  bad?: boolean;
+}
+
 export interface HistoryQuery {
   app?: string;
   env?: string;
@@ -108,6 +126,8 @@ export interface HistoryStore {
   get(id: string): Promise<DeployRecord | undefined>;
   /** Newest first. Must not read every record for a narrow query with a limit. */
   list(query: HistoryQuery): Promise<DeployRecord[]>;
+  /** As list, the index entries only: reads no record for a target whose index holds the newest `limit`. */
+  entries(query: HistoryQuery): Promise<IndexEntry[]>;
   /** The newest record of one target, whatever its status. */
   latest(app: string, env: string): Promise<DeployRecord | undefined>;
   /** Every target (app, env) with its newest record, for status and list. */
