@@ -3,7 +3,7 @@
 // Everything it touches comes in through EngineDeps, so tests hand in fakes. A state folder that
 // refuses a write (a full disk) stops it with a StateWriteError saying whether anything ran (unsaved.ts).
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
-import { ApprovalError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
+import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
 import { failureReason, type Artifacts, type Command, type Executor, type Plan, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
@@ -108,19 +108,11 @@ const FAILURE_CODES: Record<number, string> = {
 export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
   const executor = await deps.getExecutor(target.config.type);
-  await requireApproval(request, deps);
-
   if (request.dryRun) return dryRun(request, executor, deps);
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
-  const what = describeAction({ ...target, action: request.action });
-  const lock = await acquireLock(target, request.waitLockMs, deps, what);
-  const finished: DeployRecord[] = [];
-  let previous: IndexEntry | undefined;
-  try {
-    await settleOrphans(deps, target.app, target.env, what);
-    previous = await currentRecord(deps.history, target.app, target.env);
+  return withTargetLock(request, deps, async (finished) => {
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
     let rollbacks: DeployRecord[] = [];
@@ -130,15 +122,39 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       const canRollBack =
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
-        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, deps);
-        finished.push(...rollbacks);
+        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, deps, finished);
       } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted) {
         deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
       }
     }
     if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
+    return { exitCode, record: attempt.record, rollbacks };
+  });
+}
+
+/**
+ * What every deployment of a target does around its work, deploy and rollback alike: approval for a
+ * protected environment, the lock, records left in flight settled, the version running before,
+ * retention, and `afterRecord` (notifications, audit) for each record the work `finished`, even when
+ * it throws.
+ */
+async function withTargetLock(
+  request: DeployRequest,
+  deps: EngineDeps,
+  work: (finished: DeployRecord[]) => Promise<Omit<DeployOutcome, 'previousVersion'>>,
+): Promise<DeployOutcome> {
+  const { target } = request;
+  await requireApproval(request, deps);
+  const what = describeAction({ ...target, action: request.action });
+  const lock = await acquireLock(target, request.waitLockMs, deps, what);
+  const finished: DeployRecord[] = [];
+  let previous: IndexEntry | undefined;
+  try {
+    await settleOrphans(deps, target.app, target.env, what);
+    previous = await currentRecord(deps.history, target.app, target.env);
+    const outcome = await work(finished);
     await applyRetention(target, deps);
-    return { exitCode, record: attempt.record, rollbacks, previousVersion: previous?.version };
+    return { ...outcome, previousVersion: previous?.version };
   } catch (error) {
     // What ran but could not be recorded is still told to the team (notifications, the audit log if it can).
     if (error instanceof StateWriteError && error.record) finished.push(error.record);
@@ -667,14 +683,21 @@ export function targetFromRecord(record: DeployRecord, environment: EnvironmentC
 
 /**
  * After a failed deploy: re-apply the last good record; when its own health check fails, the next older
- * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts.
+ * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts,
+ * or says why none could start; either way the exit code stays the deployment's.
  */
-async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, request: DeployRequest, deps: EngineDeps): Promise<DeployRecord[]> {
+async function rollBackAfterFailure(
+  failed: DeployRecord,
+  exitCode: number,
+  request: DeployRequest,
+  deps: EngineDeps,
+  finished: DeployRecord[],
+): Promise<DeployRecord[]> {
   const { target } = request;
   const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
-  let attempts: DeployRecord[];
+  let fallThrough: FallThrough;
   try {
-    attempts = await rollBackThrough(candidates, request, deps, failed.id);
+    fallThrough = await rollBackThrough(candidates, request, deps, { triggeredBy: failed.id, onAttempt: (r) => finished.push(r) });
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     // The deployment failed and is recorded so; the rollback was stopped by the disk: the exit code is the deployment's.
@@ -683,73 +706,92 @@ async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, requ
       next: error.code === 'record_not_saved' ? undefined : `roll back with \`deployctl rollback ${target.app} -e ${target.env}\``,
     });
   }
-  if (attempts.length === 0) {
+  const { attempts, passedOver } = fallThrough;
+  if (attempts.length === 0 && passedOver.length === 0) {
     deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
     return [];
   }
-  failed.rolledBackBy = attempts.map((r) => r.id);
   const landed = attempts.find((r) => r.status === 'succeeded');
   if (landed) failed.status = 'rolled_back';
+  if (attempts.length) failed.rolledBackBy = attempts.map((r) => r.id);
   failed.notes = [
     ...(failed.notes ?? []),
-    landed ? `rolled back to ${landed.version} (${landed.id})` : `rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+    ...passedOver.map((why) => `not rolled back to ${why}`),
+    ...(landed ? [`rolled back to ${landed.version} (${landed.id})`] : attempts.length ? [`rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`] : []),
   ];
   // The rollback's own record says what it did; this link back is what a full disk may cost.
   await deps.history.write(failed).catch((error: unknown) => {
     if (!(error instanceof StateWriteError)) throw error;
     deps.emit({ type: 'log', level: 'warn', message: `record ${failed.id} still says failed, not rolled back: ${error.message}` });
   });
-  deps.emit({
-    type: 'log',
-    level: landed ? 'info' : 'error',
-    message: landed
-      ? `rolled back ${target.app} in ${target.env} to ${landed.version}`
-      : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
-  });
-  return attempts;
-}
-
-/** Try each candidate in turn until one deploys and passes its health check. */
-export async function rollBackThrough(
-  candidates: DeployRecord[],
-  request: DeployRequest,
-  deps: EngineDeps,
-  triggeredBy?: string,
-): Promise<DeployRecord[]> {
-  const { target } = request;
-  const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
-  const attempts: DeployRecord[] = [];
-  for (const candidate of candidates.slice(0, max)) {
-    if (deps.signal?.aborted) break;
-    deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
-    const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
-    const executor = await deps.getExecutor(rollbackTarget.config.type);
-    const rollbackRequest: DeployRequest = {
-      ...request,
-      target: rollbackTarget,
-      action: 'rollback',
-      rollbackOf: candidate.id,
-      triggeredBy,
-      from: undefined,
-    };
-    const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
-    let attempt: Attempt;
-    try {
-      attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
-    } catch (error) {
-      // Stopped by the disk after an older attempt failed: the failure comes first, and its exit code.
-      if (!(error instanceof StateWriteError) || attempts.length === 0) throw error;
-      throw afterFailures(attempts, error, failureExitCode(attempts[attempts.length - 1]!));
-    }
-    attempts.push(attempt.record);
-    deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
-    if (!attempt.failure) break;
-    if (attempt.failure.exitCode === ExitCode.interrupted) break;
+  if (attempts.length) {
+    deps.emit({
+      type: 'log',
+      level: landed ? 'info' : 'error',
+      message: landed
+        ? `rolled back ${target.app} in ${target.env} to ${landed.version}`
+        : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+    });
   }
   return attempts;
 }
 
-/** A manual rollback: the first candidate, falling through to older good ones when it fails. */
+interface FallThrough {
+  /** The rollback records, in the order tried. */
+  attempts: DeployRecord[];
+  /** Candidates that could not start, each as "1.0.0: why". */
+  passedOver: string[];
+}
+
+/**
+ * Try each candidate in turn until one deploys and passes its health check, up to rollback.max_attempts.
+ * One that cannot start (a secret it needs no longer set, a tool gone, its stored config refused) is
+ * passed over with a warning, for the next; approval not given, or Ctrl-C, ends the fall-through. A
+ * manual rollback stopped so before its first attempt throws that error instead: nothing was run.
+ */
+export async function rollBackThrough(
+  candidates: DeployRecord[],
+  request: DeployRequest,
+  deps: EngineDeps,
+  options: { triggeredBy?: string; onAttempt?: (record: DeployRecord) => void } = {},
+): Promise<FallThrough> {
+  const { target } = request;
+  const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
+  const attempts: DeployRecord[] = [];
+  const passedOver: string[] = [];
+  for (const candidate of candidates.slice(0, max)) {
+    if (deps.signal?.aborted) break;
+    deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
+    let attempt: Attempt;
+    try {
+      const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
+      const executor = await deps.getExecutor(rollbackTarget.config.type);
+      const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
+      const rollbackRequest: DeployRequest = { ...request, target: rollbackTarget, action: 'rollback', rollbackOf: candidate.id, triggeredBy: options.triggeredBy, from: undefined, tools };
+      attempt = await execute(rollbackRequest, executor, deps);
+    } catch (error) {
+      if (error instanceof StateWriteError) {
+        // Stopped by the disk after an older attempt failed: the failure comes first, and its exit code.
+        if (attempts.length === 0) throw error;
+        throw afterFailures(attempts, error, failureExitCode(attempts[attempts.length - 1]!));
+      }
+      if (!(error instanceof DeployctlError) || (!options.triggeredBy && attempts.length === 0)) throw error;
+      deps.emit({ type: 'phase', phase: 'rollback', status: 'failed', message: error.message });
+      deps.emit({ type: 'log', level: 'warn', message: `not rolled back to ${candidate.version}: ${error.message}${error.hint ? ` (${error.hint})` : ''}` });
+      passedOver.push(`${candidate.version}: ${error.message}`);
+      if (error instanceof ApprovalError || error instanceof InterruptedError) break;
+      continue;
+    }
+    attempts.push(attempt.record);
+    options.onAttempt?.(attempt.record);
+    deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
+    if (!attempt.failure) break;
+    if (attempt.failure.exitCode === ExitCode.interrupted || attempt.failure.exitCode === ExitCode.approvalNeeded) break;
+  }
+  return { attempts, passedOver };
+}
+
+/** A manual rollback: the first candidate, falling back to older good ones when it fails. */
 export async function rollbackTarget(
   candidates: DeployRecord[],
   request: Omit<DeployRequest, 'target' | 'action'> & { environment: EnvironmentConfig; app: string; env: string },
@@ -759,29 +801,12 @@ export async function rollbackTarget(
   const target = targetFromRecord(first, request.environment, deps.processEnv);
   const base: DeployRequest = { ...request, target, action: 'rollback', rollbackOf: first.id };
   if (request.dryRun) return deployTarget(base, deps);
-  const executor = await deps.getExecutor(target.config.type);
-  await requireApproval(base, deps);
-  const what = describeAction({ ...first, action: 'rollback' });
-  const lock = await acquireLock(target, request.waitLockMs, deps, what);
-  let previous: IndexEntry | undefined;
-  let attempts: DeployRecord[] = [];
-  try {
-    await settleOrphans(deps, request.app, request.env, what);
-    previous = await currentRecord(deps.history, request.app, request.env);
-    deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
-    attempts = await rollBackThrough(candidates, base, deps);
-    await applyRetention(target, deps);
-  } catch (error) {
-    if (error instanceof StateWriteError && error.record) attempts.push(error.record);
-    throw error;
-  } finally {
-    await releaseLock(lock, deps);
-    for (const record of attempts) {
-      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
-    }
-  }
-  const landed = attempts.find((r) => r.status === 'succeeded');
-  const last = attempts[attempts.length - 1]!;
-  const exitCode = landed ? ExitCode.ok : failureExitCode(last);
-  return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)), previousVersion: previous?.version };
+  return withTargetLock(base, deps, async (finished) => {
+    const { attempts } = await rollBackThrough(candidates, base, deps, { onAttempt: (r) => finished.push(r) });
+    const landed = attempts.find((r) => r.status === 'succeeded');
+    const record = landed ?? attempts[attempts.length - 1];
+    // Ctrl-C after the lock was taken, before the first attempt started.
+    if (!record) throw new InterruptedError(`${describeAction({ ...first, action: 'rollback' })} was interrupted before it started: nothing was run`);
+    return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record) };
+  });
 }
