@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import type { DeployRecord } from '../state/types.js';
 
 export interface SecretRef {
-  /** Key path inside the config, e.g. ["env_vars", "TOKEN"]. */
+  /** Key path inside the config, e.g. ["env_vars", "TOKEN"]; in a record's artifacts, it starts with "artifacts". */
   path: (string | number)[];
   /** The original string with each secret replaced by ${secret:NAME}. */
   template: string;
@@ -89,7 +89,7 @@ export function unsealSecrets<T>(sealed: T, refs: readonly SecretRef[], env: Nod
 const IN_ARTIFACTS = 'artifacts';
 const inArtifacts = (ref: SecretRef) => ref.path[0] === IN_ARTIFACTS;
 
-/** Artifacts as a record keeps them: sealed, with `refs` (a record's) holding where their secrets stood instead of where they stood before. */
+/** Artifacts as a record keeps them, secrets as ***; and the record's `refs` with those of its artifacts replaced by theirs. */
 export function sealArtifacts<T>(artifacts: T, secrets: Map<string, string>, refs: readonly SecretRef[] = []): { sealed: T; refs: SecretRef[] } {
   const sealed = sealSecrets(artifacts, secrets);
   return {
