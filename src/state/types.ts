@@ -91,22 +91,10 @@ export interface DeployRecord {
 }
 
 /** What the history's index holds of a record: enough to list it and to choose, without reading it. */
-export interface IndexEntry {
-  id: string;
-  app: string;
-  env: string;
-  version: string;
-  action: RecordAction;
-  status: RecordStatus;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  user: string;
-  host: string;
-  pid: number;
-  healthy?: boolean;
-  bad?: boolean;
-}
+export type IndexEntry = Pick<
+  DeployRecord,
+  'id' | 'app' | 'env' | 'version' | 'action' | 'status' | 'startedAt' | 'finishedAt' | 'durationMs' | 'user' | 'host' | 'pid' | 'healthy' | 'bad'
+>;
 
 export interface HistoryQuery {
   app?: string;
