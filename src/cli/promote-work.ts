@@ -25,7 +25,8 @@ export async function preparePromotion(ctx: CliContext, appName: string, opts: P
   const history = await openHistory(ctx.home);
   const order = loaded.environments.map((e) => e.name);
   const running = new Map<string, string | undefined>();
-  for (const env of order) running.set(env, (await history.list({ app: appName, env, status: 'succeeded', limit: 1 }))[0]?.version);
+  const { runningRecord, RECENT_RECORDS } = await import('../state/good.js');
+  for (const env of order) running.set(env, runningRecord(await history.entries({ app: appName, env, limit: RECENT_RECORDS }))?.version);
   const route = planPromotion({ app: appName, order, running, from: opts.from, to: opts.to });
   const source = await checkPromotionGates({
     app: appName,

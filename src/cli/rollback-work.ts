@@ -1,7 +1,7 @@
 // Choosing what a rollback goes back to, for `deployctl rollback` and the `ui` board.
 import type { CliContext } from './context.js';
 import type { EngineDeps } from '../engine/deploy.js';
-import type { DeployRecord, HistoryStore } from '../state/types.js';
+import type { DeployRecord, HistoryStore, IndexEntry } from '../state/types.js';
 
 export interface RollbackOptions {
   env: string;
@@ -14,7 +14,8 @@ export interface RollbackOptions {
 /** Checks the request and picks the records to go back to; `work` then runs the rollback. */
 export async function prepareRollback(ctx: CliContext, appName: string, opts: RollbackOptions) {
   const { loadTargetConfig, parseDurationFlag } = await import('./target.js');
-  const { rollbackTarget, goodRecords } = await import('../engine/deploy.js');
+  const { rollbackTarget, readRecords } = await import('../engine/deploy.js');
+  const { rollbackCandidates, runningRecord, RECENT_RECORDS } = await import('../state/good.js');
   const { openHistory } = await import('../state/open.js');
   const { UsageError } = await import('../errors.js');
   const loaded = await loadTargetConfig(ctx, appName, opts.env);
@@ -26,21 +27,20 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
     );
   }
   const history = await openHistory(ctx.home);
-  const latest = await history.latest(appName, opts.env);
-  if (!loaded.apps.includes(appName) && !latest) {
+  // The index only: the records themselves are read for the candidates chosen.
+  const entries = await history.entries({ app: appName, env: opts.env, limit: RECENT_RECORDS });
+  if (!loaded.apps.includes(appName) && entries.length === 0) {
     throw new UsageError(`unknown app ${JSON.stringify(appName)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
   }
-  // What runs there now: the newest record's version when it succeeded. After a failure that was not
-  // rolled back the failed version runs, and the newest good one is exactly where to go back to.
-  const current = latest?.status === 'succeeded' ? latest : undefined;
   let candidates;
   if (opts.to) {
-    candidates = [await namedRecord(history, appName, opts.env, opts.to)];
+    candidates = [await namedRecord(history, entries, appName, opts.env, opts.to)];
   } else {
-    candidates = await goodRecords(history, appName, opts.env, new Set(current ? [current.version] : []));
+    candidates = await readRecords(history, rollbackCandidates(entries));
     if (candidates.length === 0) {
+      const running = runningRecord(entries);
       throw new UsageError(
-        `no earlier good deployment of ${appName} in ${opts.env} to roll back to${current ? ` (${current.version} runs now)` : ''}`,
+        `no earlier good deployment of ${appName} in ${opts.env} to roll back to${running ? ` (${running.version} runs now)` : ''}`,
         `see the records with: deployctl history ${appName} -e ${opts.env}`,
       );
     }
@@ -72,15 +72,15 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
  * `--to <id | version>`: a record of this target that succeeded, of a version not marked bad since.
  * Anything else is refused with what happened to it, before the lock is taken.
  */
-async function namedRecord(history: HistoryStore, app: string, env: string, to: string): Promise<DeployRecord> {
+async function namedRecord(history: HistoryStore, entries: IndexEntry[], app: string, env: string, to: string): Promise<DeployRecord> {
   const { UsageError } = await import('../errors.js');
   const { goodOnes } = await import('../state/good.js');
-  // The newest records the index holds: enough to find a version to go back to, and what became of it
-  // since, without reading the whole history.
-  const records = await history.list({ app, env, limit: 500 });
+  // `entries`, the newest records the index holds, are enough to find a version to go back to, and
+  // what became of it since, without reading the whole history.
   const found = await history.get(to);
   const byId = found && found.app === app && found.env === env ? found : undefined;
-  const named = byId ?? records.find((r) => r.version === to && r.status === 'succeeded') ?? records.find((r) => r.version === to);
+  const entry = entries.find((r) => r.version === to && r.status === 'succeeded') ?? entries.find((r) => r.version === to);
+  const named = byId ?? (entry && (await history.get(entry.id)));
   const list = `deployctl history ${app} -e ${env}`;
   if (!named) {
     throw new UsageError(`no deployment of ${app} in ${env} has the id or version ${JSON.stringify(to)}`, `see the records with: ${list}`);
@@ -92,9 +92,10 @@ async function namedRecord(history: HistoryStore, app: string, env: string, to: 
       `pick one that succeeded from: ${list} --status succeeded`,
     );
   }
-  const window = records.some((r) => r.id === named.id) ? records : [...records, named];
+  const window = entries.some((r) => r.id === named.id) ? entries : [...entries, named];
   if (!goodOnes(window).some((r) => r.version === named.version)) {
-    const failure = records.find((r) => r.version === named.version && r.status !== 'succeeded');
+    const since = entries.find((r) => r.version === named.version && r.status !== 'succeeded');
+    const failure = since && (await history.get(since.id));
     throw new UsageError(
       `${named.version} is marked bad in ${env}${failure ? `: ${why(failure)}` : ''}, so deployctl will not roll back to it`,
       `to put it back anyway, deploy it: deployctl deploy ${app} -e ${env} --version ${named.version}`,

@@ -160,15 +160,23 @@ function outcomeText(outcome: DeployOutcome): string {
     return `${what} would run ${n} command${n === 1 ? '' : 's'}, and ran none that change anything`;
   }
   const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';
-  if (outcome.exitCode === 0) return `${verb} ${r.app} ${r.version} to ${r.env} (record ${r.id})`;
-  const lines = [`${r.action} of ${r.app} ${r.version} to ${r.env} ${r.status === 'interrupted' ? 'was interrupted' : 'failed'}: ${r.error?.message ?? r.notes?.join('; ') ?? r.status}`];
-  const landed = outcome.rollbacks.find((b) => b.status === 'succeeded');
-  if (outcome.rollbacks.length) {
+  const lines =
+    outcome.exitCode === 0
+      ? [`${verb} ${r.app} ${r.version} to ${r.env} (record ${r.id})`]
+      : [`${r.action} of ${r.app} ${r.version} to ${r.env} ${r.status === 'interrupted' ? 'was interrupted' : 'failed'}: ${r.error?.message ?? r.notes?.join('; ') ?? r.status}`];
+  if (r.action === 'rollback') {
+    // A rollback by hand: the attempts before this one, which failed.
+    if (outcome.rollbacks.length) lines.push(`fell back to ${r.version}: ${outcome.rollbacks.map((b) => `${b.version} failed (record ${b.id})`).join(', ')}`);
+  } else if (outcome.rollbacks.length) {
+    const landed = outcome.rollbacks.find((b) => b.status === 'succeeded');
     lines.push(
       landed
         ? `rolled back automatically to ${landed.version} (record ${landed.id})`
         : `automatic rollback failed: tried ${outcome.rollbacks.map((b) => b.version).join(', ')}`,
     );
+  } else if (outcome.exitCode !== 0 && r.error) {
+    // Why no automatic rollback ran, when one could not start.
+    lines.push(...(r.notes ?? []));
   }
   return lines.join('\n');
 }

@@ -22,8 +22,11 @@ export function registerStatus(program: Command, app: CliApp): void {
         const latest = (await history.current()).filter((r) => (!appName || r.app === appName) && (!opts.env || r.env === opts.env));
         if (latest.length === 0) await assertKnownTarget(ctx, history, { app: appName, env: opts.env });
         const targets = [];
+        const { runningRecord, RECENT_RECORDS } = await import('../state/good.js');
         for (const last of latest) {
-          const running = last.status === 'succeeded' ? last : (await history.list({ app: last.app, env: last.env, status: 'succeeded', limit: 1 }))[0];
+          const entries = await history.entries({ app: last.app, env: last.env, limit: RECENT_RECORDS });
+          // From the newest record that could be read on (a damaged newer one is reported and skipped).
+          const running = runningRecord(entries.slice(Math.max(0, entries.findIndex((e) => e.id === last.id))));
           targets.push({ app: last.app, env: last.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last });
         }
         const { reportWarnings } = await import('./context.js');

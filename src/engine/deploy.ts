@@ -3,13 +3,13 @@
 // Everything it touches comes in through EngineDeps, so tests hand in fakes. A state folder that
 // refuses a write (a full disk) stops it with a StateWriteError saying whether anything ran (unsaved.ts).
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
-import { ApprovalError, ExitCode, StateWriteError, type ExitCodeValue } from '../errors.js';
-import type { Artifacts, Command, Executor, PlanInput, RunResult, Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
+import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
+import { failureReason, type Artifacts, type Command, type Executor, type Plan, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
-import { maskText, sealSecrets, secretsByName, unsealSecrets, type SecretRef } from './secrets.js';
-import { goodOnes, inFlight } from '../state/good.js';
+import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
+import { goodOnes, inFlight, RECENT_RECORDS, runningRecord } from '../state/good.js';
 import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
 
 export interface EngineDeps {
@@ -67,8 +67,6 @@ export interface DeployRequest {
   /** For an automatic rollback: the failed record that triggered it. */
   triggeredBy?: string;
   from?: { env: string; recordId: string };
-  /** For a manual rollback: the older good records to fall back to when the first one fails. */
-  fallbacks?: DeployRecord[];
 }
 
 export interface PlannedStep {
@@ -110,30 +108,11 @@ const FAILURE_CODES: Record<number, string> = {
 export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
   const executor = await deps.getExecutor(target.config.type);
-  await requireApproval(request, deps);
-
   if (request.dryRun) return dryRun(request, executor, deps);
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
-  if (!request.approved && !request.interactive) {
-    // A step that needs approval (terraform apply) is refused before anything runs, not halfway.
-    const preview = await executor.plan(planInput({ ...request, tools }, 'preflight', false));
-    const gated = preview.commands.find((c) => c.needsApproval);
-    if (gated) {
-      throw new ApprovalError(
-        `${gated.label} for ${target.app} in ${target.env} needs approval`,
-        'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
-      );
-    }
-  }
-  const what = describeAction({ ...target, action: request.action });
-  const lock = await acquireLock(target.app, target.env, request.waitLockMs, deps, what);
-  const finished: DeployRecord[] = [];
-  let previous: DeployRecord | undefined;
-  try {
-    await settleOrphans(deps, target.app, target.env, what);
-    previous = await currentRecord(deps.history, target.app, target.env);
+  return withTargetLock(request, deps, async (finished) => {
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
     let rollbacks: DeployRecord[] = [];
@@ -143,15 +122,39 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
       const canRollBack =
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
-        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, deps);
-        finished.push(...rollbacks);
+        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, deps, finished);
       } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted) {
         deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
       }
     }
     if (attempt.hookFailed) exitCode = ExitCode.deployFailed;
+    return { exitCode, record: attempt.record, rollbacks };
+  });
+}
+
+/**
+ * What every deployment of a target does around its work, deploy and rollback alike: approval for a
+ * protected environment, the lock, records left in flight settled, the version running before,
+ * retention, and `afterRecord` (notifications, audit) for each record the work `finished`, even when
+ * it throws.
+ */
+async function withTargetLock(
+  request: DeployRequest,
+  deps: EngineDeps,
+  work: (finished: DeployRecord[]) => Promise<Omit<DeployOutcome, 'previousVersion'>>,
+): Promise<DeployOutcome> {
+  const { target } = request;
+  await requireApproval(request, deps);
+  const what = describeAction({ ...target, action: request.action });
+  const lock = await acquireLock(target, request.waitLockMs, deps, what);
+  const finished: DeployRecord[] = [];
+  let previous: IndexEntry | undefined;
+  try {
+    await settleOrphans(deps, target.app, target.env, what);
+    previous = await currentRecord(deps.history, target.app, target.env);
+    const outcome = await work(finished);
     await applyRetention(target, deps);
-    return { exitCode, record: attempt.record, rollbacks, previousVersion: previous?.version };
+    return { ...outcome, previousVersion: previous?.version };
   } catch (error) {
     // What ran but could not be recorded is still told to the team (notifications, the audit log if it can).
     if (error instanceof StateWriteError && error.record) finished.push(error.record);
@@ -191,12 +194,16 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
   });
 }
 
-/** The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old holder. */
-async function acquireLock(app: string, env: string, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
+/**
+ * The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old
+ * holder. Others read its command line ("Lock held by ..."): secrets in it are masked, as in the record.
+ */
+async function acquireLock(target: Target, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
+  const { app, env } = target;
   deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${Math.round(waitMs / 1000)}s for ${app} in ${env}` : undefined });
   const lock = await deps.locks
     .acquire(app, env, {
-      command: deps.commandLine,
+      command: maskText(deps.commandLine, target.secretValues),
       waitMs,
       signal: deps.signal,
       onStale: (old: LockInfo) =>
@@ -235,9 +242,9 @@ async function requireApproval(request: DeployRequest, deps: EngineDeps): Promis
   if (!ok) throw new ApprovalError(`${what}: not approved`, 'answer y to approve, or pass --yes');
 }
 
-/** The newest succeeded record: what runs there now. */
-async function currentRecord(history: HistoryStore, app: string, env: string): Promise<DeployRecord | undefined> {
-  return (await history.list({ app, env, status: 'succeeded', limit: 1 }))[0];
+/** What runs there now. */
+async function currentRecord(history: HistoryStore, app: string, env: string): Promise<IndexEntry | undefined> {
+  return runningRecord(await history.entries({ app, env, limit: RECENT_RECORDS }));
 }
 
 function planInput(request: DeployRequest, recordId: string, dryRun: boolean): PlanInput {
@@ -262,13 +269,12 @@ function planInput(request: DeployRequest, recordId: string, dryRun: boolean): P
   };
 }
 
-/** The executor's read-only preparation: the plan input with its artifacts, or why it failed. */
-async function prepare(executor: Executor, input: PlanInput, runner: Runner, deps: EngineDeps): Promise<PlanInput | string> {
+/** The executor's read-only preparation: the plan input with its artifacts and what to tell about it, or why it failed. */
+async function prepare(executor: Executor, input: PlanInput, runner: Runner): Promise<{ input: PlanInput; notes: string[] } | string> {
   const result = await executor.prepare?.(input, runner);
-  if (!result) return input;
+  if (!result) return { input, notes: [] };
   if (!result.ok) return result.message;
-  deps.emit({ type: 'log', level: 'info', message: result.message });
-  return { ...input, artifacts: { ...input.artifacts, ...result.artifacts } };
+  return { input: { ...input, artifacts: { ...input.artifacts, ...result.artifacts } }, notes: [result.message] };
 }
 
 function describe(command: Command): PlannedStep {
@@ -297,7 +303,7 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   const record = newRecord(request, 'dry-run', deps);
   deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: record.id, dryRun: true, from: request.from?.env });
   // The executor's read-only preparation (kubectl kustomize) runs when its tool is there.
-  const ready = missing.length ? input : await prepare(executor, input, runner, deps);
+  const ready = missing.length ? { input, notes: [] } : await prepare(executor, input, runner);
   if (typeof ready === 'string') {
     record.status = 'failed';
     record.error = { code: 'deploy_failed', message: ready };
@@ -306,10 +312,10 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
     deps.emit({ type: 'finished', record });
     return { exitCode: ExitCode.deployFailed, record, rollbacks: [], dryRun: { steps: [], notes: [] } };
   }
-  input = ready;
+  input = ready.input;
   const plan = await executor.plan(input);
   const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
-  const notes = [...plan.notes];
+  const notes = [...ready.notes, ...plan.notes];
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
@@ -338,10 +344,14 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   };
 }
 
+/** The secrets of a target, by name: what a record keeps as ***. */
+function secretsOf(target: Target): Map<string, string> {
+  return secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
+}
+
 function newRecord(request: DeployRequest, id: string, deps: EngineDeps): DeployRecord {
   const { target } = request;
-  const secrets = secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
-  const { sealed, refs } = sealSecrets(target.config, secrets);
+  const { sealed, refs } = sealSecrets(target.config, secretsOf(target));
   const record: DeployRecord = {
     schemaVersion: 1,
     id,
@@ -359,7 +369,7 @@ function newRecord(request: DeployRequest, id: string, deps: EngineDeps): Deploy
     artifacts: {},
     steps: [],
   };
-  if (refs.length) (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs = refs;
+  if (refs.length) record.secretRefs = refs;
   if (deps.ci) record.ci = deps.ci;
   if (request.rollbackOf) record.rollbackOf = request.rollbackOf;
   if (request.triggeredBy) record.triggeredBy = request.triggeredBy;
@@ -409,19 +419,60 @@ async function runStep(
   return Object.assign(step, { result });
 }
 
+/** A step as the record keeps it (secrets masked), and why it failed. */
 function stepFailure(step: StepRecord): string {
-  if (step.interrupted) return `${step.label}: interrupted`;
-  if (step.timedOut) return `${step.label}: timed out after ${Math.round(step.durationMs / 1000)}s`;
-  if (step.spawnError) return `${step.label}: ${step.spawnError}`;
-  // The last line a failing command printed usually says why: put it in the one message people read.
-  const last = (step.output ?? '').trimEnd().split('\n').pop()?.trim();
-  return `${step.label}: exit code ${step.exitCode}${last ? ` (last output: ${last.length > 200 ? `${last.slice(0, 199)}…` : last})` : ''}`;
+  return `${step.label}: ${failureReason(step)}`;
 }
 
-/** One pass of the lifecycle for one record: no lock taken here, no rollback decided here. */
+/**
+ * One pass of the lifecycle for one record: no lock taken here, no rollback decided here. The
+ * read-only work comes first (the executor's preparation, its plan, the approval the plan needs): a
+ * config error found there, a refused approval or Ctrl-C leaves no record, since nothing ran.
+ */
 async function execute(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<Attempt> {
   const { target } = request;
   const id = deps.newRecordId(target.app, target.env, deps.now());
+  const runner = deps.createRunner({ dryRun: false });
+  const onAbort = () => void runner.stopAll('SIGTERM');
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const prepared = await prepare(executor, planInput(request, id, false), runner);
+    const planned = typeof prepared === 'string' ? prepared : { ...prepared, plan: await executor.plan(prepared.input) };
+    if (typeof planned !== 'string') requireStepApproval(request, planned.plan);
+    if (deps.signal?.aborted) {
+      throw new InterruptedError(`${describeAction({ ...target, action: request.action })} was interrupted before anything ran: nothing was changed`);
+    }
+    return await runPlanned(request, executor, deps, id, runner, planned);
+  } finally {
+    deps.signal?.removeEventListener('abort', onAbort);
+    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
+  }
+}
+
+/**
+ * Without a terminal (or CI) and without --yes, a step that needs approval (terraform apply) is refused
+ * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
+ */
+function requireStepApproval(request: DeployRequest, plan: Plan): void {
+  if (request.approved || request.interactive) return;
+  const gated = plan.commands.find((c) => c.needsApproval);
+  if (!gated) return;
+  throw new ApprovalError(
+    `${gated.label} for ${request.target.app} in ${request.target.env} needs approval`,
+    'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
+  );
+}
+
+/** The planned deployment, recorded: pending, running, and how it ended (or why its preparation failed). */
+async function runPlanned(
+  request: DeployRequest,
+  executor: Executor,
+  deps: EngineDeps,
+  id: string,
+  runner: Runner,
+  planned: { input: PlanInput; notes: string[]; plan: Plan } | string,
+): Promise<Attempt> {
+  const { target } = request;
   const record = newRecord(request, id, deps);
   /** The status the history holds for this record. */
   let saved: RecordStatus = record.status;
@@ -445,9 +496,6 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   await saveBeforeRun();
   deps.emit({ type: 'started', app: target.app, env: target.env, version: target.version, action: request.action, recordId: id, dryRun: false, from: request.from?.env });
 
-  const runner = deps.createRunner({ dryRun: false });
-  const onAbort = () => void runner.stopAll('SIGTERM');
-  deps.signal?.addEventListener('abort', onAbort, { once: true });
   const fail = async (exitCode: number, message: string, untouched = false): Promise<Attempt> => {
     record.status = exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
     record.error = { code: FAILURE_CODES[exitCode] ?? 'failed', message: maskText(message, target.secretValues) };
@@ -459,6 +507,16 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
     return { record, failure, untouched };
+  };
+
+  /** What the executor says to keep (rendered manifests, outputs), kept in the record with its secrets sealed. */
+  let artifacts: Artifacts = {};
+  const secrets = secretsOf(target);
+  const keepArtifacts = (more: Artifacts) => {
+    artifacts = { ...artifacts, ...more };
+    const { sealed, refs } = sealArtifacts(artifacts, secrets, record.secretRefs);
+    record.artifacts = sealed;
+    if (refs.length || record.secretRefs) record.secretRefs = refs;
   };
 
   /** Stopped before changing anything: this says nothing against the version, and needs no rollback. */
@@ -477,13 +535,10 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
   };
 
   try {
-    const ready = await prepare(executor, planInput(request, id, false), runner, deps);
-    if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted before anything ran');
-    if (typeof ready === 'string') return failUntouched(ExitCode.deployFailed, ready);
-    const input = ready;
-    const plan = await executor.plan(input);
-    record.artifacts = { ...plan.artifacts };
-    for (const note of plan.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    if (typeof planned === 'string') return await failUntouched(ExitCode.deployFailed, planned);
+    const { input, plan, notes } = planned;
+    keepArtifacts(plan.artifacts);
+    for (const note of [...notes, ...plan.notes]) deps.emit({ type: 'log', level: 'info', message: note });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
     await saveBeforeRun();
@@ -505,7 +560,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     ];
     const results: RunResult[] = [];
     const keepOutput = () => {
-      if (executor.collect) record.artifacts = { ...record.artifacts, ...executor.collect(results) };
+      if (executor.collect) keepArtifacts(executor.collect(results));
     };
     let index = 0;
     for (const [phase, commands] of phases) {
@@ -541,7 +596,7 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
     if (executor.verify) {
       deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
       const verified = await executor.verify(input, runner, results);
-      if (verified.artifacts) record.artifacts = { ...record.artifacts, ...verified.artifacts };
+      if (verified.artifacts) keepArtifacts(verified.artifacts);
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during verify');
       if (!verified.ok) {
         deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
@@ -598,9 +653,6 @@ async function execute(request: DeployRequest, executor: Executor, deps: EngineD
       await deps.history.write(record).catch(() => undefined);
     }
     throw error;
-  } finally {
-    deps.signal?.removeEventListener('abort', onAbort);
-    await executor.cleanup?.(planInput(request, id, false)).catch(() => undefined);
   }
 }
 
@@ -610,38 +662,42 @@ function stripResult(step: StepRecord & { result?: RunResult }): StepRecord {
 }
 
 /**
- * The good records of a target to roll back to, newest first: succeeded and healthy, not marked bad,
- * and not of a version whose newest attempt failed. `skipVersions` are left out too.
+ * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`:
+ * chosen from the index, and only those read.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  return goodOnes(await history.list({ app, env, limit: 200 }), skipVersions);
+  return readRecords(history, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
 }
 
-/** Rebuild a target from a stored record, with its secrets taken from the environment again. */
+/** The records of index entries, in their order; one that cannot be read any more is left out (the store warns). */
+export async function readRecords(history: HistoryStore, entries: readonly IndexEntry[]): Promise<DeployRecord[]> {
+  const records = await Promise.all(entries.map((e) => history.get(e.id)));
+  return records.filter((r): r is DeployRecord => r !== undefined);
+}
+
+/** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
 export function targetFromRecord(record: DeployRecord, environment: EnvironmentConfig, env: NodeJS.ProcessEnv): Target {
-  const refs = (record as DeployRecord & { secretRefs?: SecretRef[] }).secretRefs ?? [];
-  const { value, values } = unsealSecrets(record.config as unknown as AppConfig, refs, env);
-  return {
-    app: record.app,
-    env: record.env,
-    version: record.version,
-    config: value,
-    environment,
-    secretValues: values,
-    artifacts: record.artifacts,
-  };
+  const { config, artifacts, values } = unsealRecord<AppConfig>(record, env);
+  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: values, artifacts };
 }
 
 /**
  * After a failed deploy: re-apply the last good record; when its own health check fails, the next older
- * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts.
+ * good one, up to rollback.max_attempts. The failed record ends `rolled_back` with links to the attempts,
+ * or says why none could start; either way the exit code stays the deployment's.
  */
-async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, request: DeployRequest, deps: EngineDeps): Promise<DeployRecord[]> {
+async function rollBackAfterFailure(
+  failed: DeployRecord,
+  exitCode: number,
+  request: DeployRequest,
+  deps: EngineDeps,
+  finished: DeployRecord[],
+): Promise<DeployRecord[]> {
   const { target } = request;
   const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
-  let attempts: DeployRecord[];
+  let fallThrough: FallThrough;
   try {
-    attempts = await rollBackThrough(candidates, { ...request, fallbacks: undefined }, deps, failed.id);
+    fallThrough = await rollBackThrough(candidates, request, deps, { triggeredBy: failed.id, onAttempt: (r) => finished.push(r) });
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     // The deployment failed and is recorded so; the rollback was stopped by the disk: the exit code is the deployment's.
@@ -650,73 +706,92 @@ async function rollBackAfterFailure(failed: DeployRecord, exitCode: number, requ
       next: error.code === 'record_not_saved' ? undefined : `roll back with \`deployctl rollback ${target.app} -e ${target.env}\``,
     });
   }
-  if (attempts.length === 0) {
+  const { attempts, passedOver } = fallThrough;
+  if (attempts.length === 0 && passedOver.length === 0) {
     deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
     return [];
   }
-  failed.rolledBackBy = attempts.map((r) => r.id);
   const landed = attempts.find((r) => r.status === 'succeeded');
   if (landed) failed.status = 'rolled_back';
+  if (attempts.length) failed.rolledBackBy = attempts.map((r) => r.id);
   failed.notes = [
     ...(failed.notes ?? []),
-    landed ? `rolled back to ${landed.version} (${landed.id})` : `rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+    ...passedOver.map((why) => `not rolled back to ${why}`),
+    ...(landed ? [`rolled back to ${landed.version} (${landed.id})`] : attempts.length ? [`rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`] : []),
   ];
   // The rollback's own record says what it did; this link back is what a full disk may cost.
   await deps.history.write(failed).catch((error: unknown) => {
     if (!(error instanceof StateWriteError)) throw error;
     deps.emit({ type: 'log', level: 'warn', message: `record ${failed.id} still says failed, not rolled back: ${error.message}` });
   });
-  deps.emit({
-    type: 'log',
-    level: landed ? 'info' : 'error',
-    message: landed
-      ? `rolled back ${target.app} in ${target.env} to ${landed.version}`
-      : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
-  });
-  return attempts;
-}
-
-/** Try each candidate in turn until one deploys and passes its health check. */
-export async function rollBackThrough(
-  candidates: DeployRecord[],
-  request: DeployRequest,
-  deps: EngineDeps,
-  triggeredBy?: string,
-): Promise<DeployRecord[]> {
-  const { target } = request;
-  const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
-  const attempts: DeployRecord[] = [];
-  for (const candidate of candidates.slice(0, max)) {
-    if (deps.signal?.aborted) break;
-    deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
-    const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
-    const executor = await deps.getExecutor(rollbackTarget.config.type);
-    const rollbackRequest: DeployRequest = {
-      ...request,
-      target: rollbackTarget,
-      action: 'rollback',
-      rollbackOf: candidate.id,
-      triggeredBy,
-      from: undefined,
-    };
-    const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
-    let attempt: Attempt;
-    try {
-      attempt = await execute({ ...rollbackRequest, tools }, executor, deps);
-    } catch (error) {
-      // Stopped by the disk after an older attempt failed: the failure comes first, and its exit code.
-      if (!(error instanceof StateWriteError) || attempts.length === 0) throw error;
-      throw afterFailures(attempts, error, failureExitCode(attempts[attempts.length - 1]!));
-    }
-    attempts.push(attempt.record);
-    deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
-    if (!attempt.failure) break;
-    if (attempt.failure.exitCode === ExitCode.interrupted) break;
+  if (attempts.length) {
+    deps.emit({
+      type: 'log',
+      level: landed ? 'info' : 'error',
+      message: landed
+        ? `rolled back ${target.app} in ${target.env} to ${landed.version}`
+        : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
+    });
   }
   return attempts;
 }
 
-/** A manual rollback: the first candidate, falling through to older good ones when it fails. */
+interface FallThrough {
+  /** The rollback records, in the order tried. */
+  attempts: DeployRecord[];
+  /** Candidates that could not start, each as "1.0.0: why". */
+  passedOver: string[];
+}
+
+/**
+ * Try each candidate in turn until one deploys and passes its health check, up to rollback.max_attempts.
+ * One that cannot start (a secret it needs no longer set, a tool gone, its stored config refused) is
+ * passed over with a warning, for the next; approval not given, or Ctrl-C, ends the fall-through. A
+ * manual rollback stopped so before its first attempt throws that error instead: nothing was run.
+ */
+export async function rollBackThrough(
+  candidates: DeployRecord[],
+  request: DeployRequest,
+  deps: EngineDeps,
+  options: { triggeredBy?: string; onAttempt?: (record: DeployRecord) => void } = {},
+): Promise<FallThrough> {
+  const { target } = request;
+  const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
+  const attempts: DeployRecord[] = [];
+  const passedOver: string[] = [];
+  for (const candidate of candidates.slice(0, max)) {
+    if (deps.signal?.aborted) break;
+    deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
+    let attempt: Attempt;
+    try {
+      const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
+      const executor = await deps.getExecutor(rollbackTarget.config.type);
+      const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
+      const rollbackRequest: DeployRequest = { ...request, target: rollbackTarget, action: 'rollback', rollbackOf: candidate.id, triggeredBy: options.triggeredBy, from: undefined, tools };
+      attempt = await execute(rollbackRequest, executor, deps);
+    } catch (error) {
+      if (error instanceof StateWriteError) {
+        // Stopped by the disk after an older attempt failed: the failure comes first, and its exit code.
+        if (attempts.length === 0) throw error;
+        throw afterFailures(attempts, error, failureExitCode(attempts[attempts.length - 1]!));
+      }
+      if (!(error instanceof DeployctlError) || (!options.triggeredBy && attempts.length === 0)) throw error;
+      deps.emit({ type: 'phase', phase: 'rollback', status: 'failed', message: error.message });
+      deps.emit({ type: 'log', level: 'warn', message: `not rolled back to ${candidate.version}: ${error.message}${error.hint ? ` (${error.hint})` : ''}` });
+      passedOver.push(`${candidate.version}: ${error.message}`);
+      if (error instanceof ApprovalError || error instanceof InterruptedError) break;
+      continue;
+    }
+    attempts.push(attempt.record);
+    options.onAttempt?.(attempt.record);
+    deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
+    if (!attempt.failure) break;
+    if (attempt.failure.exitCode === ExitCode.interrupted || attempt.failure.exitCode === ExitCode.approvalNeeded) break;
+  }
+  return { attempts, passedOver };
+}
+
+/** A manual rollback: the first candidate, falling back to older good ones when it fails. */
 export async function rollbackTarget(
   candidates: DeployRecord[],
   request: Omit<DeployRequest, 'target' | 'action'> & { environment: EnvironmentConfig; app: string; env: string },
@@ -726,29 +801,12 @@ export async function rollbackTarget(
   const target = targetFromRecord(first, request.environment, deps.processEnv);
   const base: DeployRequest = { ...request, target, action: 'rollback', rollbackOf: first.id };
   if (request.dryRun) return deployTarget(base, deps);
-  const executor = await deps.getExecutor(target.config.type);
-  await requireApproval(base, deps);
-  const what = describeAction({ ...first, action: 'rollback' });
-  const lock = await acquireLock(request.app, request.env, request.waitLockMs, deps, what);
-  let previous: DeployRecord | undefined;
-  let attempts: DeployRecord[] = [];
-  try {
-    await settleOrphans(deps, request.app, request.env, what);
-    previous = await currentRecord(deps.history, request.app, request.env);
-    deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
-    attempts = await rollBackThrough(candidates, base, deps);
-    await applyRetention(target, deps);
-  } catch (error) {
-    if (error instanceof StateWriteError && error.record) attempts.push(error.record);
-    throw error;
-  } finally {
-    await releaseLock(lock, deps);
-    for (const record of attempts) {
-      await deps.afterRecord?.(record, { previousVersion: previous?.version, secretValues: target.secretValues, notifications: target.config.notifications });
-    }
-  }
-  const landed = attempts.find((r) => r.status === 'succeeded');
-  const last = attempts[attempts.length - 1]!;
-  const exitCode = landed ? ExitCode.ok : failureExitCode(last);
-  return { exitCode, record: landed ?? last, rollbacks: attempts.filter((r) => r !== (landed ?? last)), previousVersion: previous?.version };
+  return withTargetLock(base, deps, async (finished) => {
+    const { attempts } = await rollBackThrough(candidates, base, deps, { onAttempt: (r) => finished.push(r) });
+    const landed = attempts.find((r) => r.status === 'succeeded');
+    const record = landed ?? attempts[attempts.length - 1];
+    // Ctrl-C after the lock was taken, before the first attempt started.
+    if (!record) throw new InterruptedError(`${describeAction({ ...first, action: 'rollback' })} was interrupted before it started: nothing was run`);
+    return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record) };
+  });
 }

@@ -1,9 +1,11 @@
-// Secrets are stored as *** in records. So that a rollback can re-apply a stored config, the record
-// also keeps where each secret stood (`secretRefs`), by name, never by value.
+// Secrets are stored as *** in records. So that a rollback can re-apply a stored config and its
+// artifacts (rendered manifests, terraform variables), the record also keeps where each secret stood
+// (`secretRefs`), by name, never by value.
 import { UsageError } from '../errors.js';
+import type { DeployRecord } from '../state/types.js';
 
 export interface SecretRef {
-  /** Key path inside the config, e.g. ["env_vars", "TOKEN"]. */
+  /** Key path inside the config, e.g. ["env_vars", "TOKEN"]; in a record's artifacts, it starts with "artifacts". */
   path: (string | number)[];
   /** The original string with each secret replaced by ${secret:NAME}. */
   template: string;
@@ -81,4 +83,28 @@ export function unsealSecrets<T>(sealed: T, refs: readonly SecretRef[], env: Nod
     if (node && typeof node === 'object') node[ref.path[ref.path.length - 1]!] = text;
   }
   return { value, values: [...values] };
+}
+
+/** The refs of secrets in a record's artifacts start with this; those in its config with the config's own keys. */
+const IN_ARTIFACTS = 'artifacts';
+const inArtifacts = (ref: SecretRef) => ref.path[0] === IN_ARTIFACTS;
+
+/** Artifacts as a record keeps them, secrets as ***; and the record's `refs` with those of its artifacts replaced by theirs. */
+export function sealArtifacts<T>(artifacts: T, secrets: Map<string, string>, refs: readonly SecretRef[] = []): { sealed: T; refs: SecretRef[] } {
+  const sealed = sealSecrets(artifacts, secrets);
+  return {
+    sealed: sealed.sealed,
+    refs: [...refs.filter((ref) => !inArtifacts(ref)), ...sealed.refs.map((ref) => ({ ...ref, path: [IN_ARTIFACTS, ...ref.path] }))],
+  };
+}
+
+/** A stored record's config and artifacts with the secrets put back from the process environment. */
+export function unsealRecord<C>(
+  record: Pick<DeployRecord, 'config' | 'artifacts' | 'secretRefs'>,
+  env: NodeJS.ProcessEnv,
+): { config: C; artifacts: DeployRecord['artifacts']; values: string[] } {
+  const refs = record.secretRefs ?? [];
+  const config = unsealSecrets(record.config as unknown as C, refs.filter((ref) => !inArtifacts(ref)), env);
+  const artifacts = unsealSecrets(record.artifacts, refs.filter(inArtifacts).map((ref) => ({ ...ref, path: ref.path.slice(1) })), env);
+  return { config: config.value, artifacts: artifacts.value, values: [...new Set([...config.values, ...artifacts.values])] };
 }

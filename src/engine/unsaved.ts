@@ -12,6 +12,7 @@ export function describeAction(r: Pick<DeployRecord, 'action' | 'app' | 'version
 /** The exit code of a record that ended without succeeding. */
 export function failureExitCode(record: DeployRecord): ExitCodeValue {
   if (record.status === 'interrupted') return ExitCode.interrupted;
+  if (record.error?.code === 'approval_needed') return ExitCode.approvalNeeded;
   return record.error?.code === 'health_failed' ? ExitCode.healthFailed : ExitCode.deployFailed;
 }
 

@@ -4,7 +4,7 @@
 // anything is stopped. Environment values reach the container through the environment (`-e KEY`),
 // never on the command line.
 import type { AppConfig } from '../config/types.js';
-import type { Command, Executor, PlanInput, PrepareResult, Runner } from './types.js';
+import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type Runner } from './types.js';
 
 export function imageReference(image: string, version: string): string {
   return version.includes('@sha256:') ? `${image}${version.slice(version.indexOf('@'))}` : `${image}:${version}`;
@@ -107,9 +107,9 @@ async function findContainer(input: PlanInput, runner: Runner): Promise<PrepareR
     const message = exists ? `container ${name} is there: it is stopped (docker stop -t ${stopSeconds(input.config)}) once the new image is ready` : `no container ${name} yet`;
     return { ok: true, artifacts: { container_exists: exists }, message };
   }
-  const why = result.spawnError ?? (result.output.trim().split('\n').at(-1) || `exit code ${result.exitCode}`);
+  const why = failureReason(result);
   // A dry run shows the plan anyway, the stop included; a deploy stops here, nothing changed.
-  if (input.dryRun) return { ok: true, artifacts: {}, message: `could not look for container ${name} (${why}): the plan shows its stop in case it is there` };
+  if (input.dryRun) return { ok: true, artifacts: {}, message: `could not look for container ${name}: ${why}; the plan shows its stop in case it is there` };
   return { ok: false, message: `docker ps failed, nothing was changed: ${why}` };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from '../vendor/yaml.js';
 import { ConfigError } from '../errors.js';
 import { interpolateString } from '../config/interpolate.js';
-import type { Command, Executor, PlanInput } from './types.js';
+import { failureReason, type Command, type Executor, type PlanInput } from './types.js';
 
 /** kustomize output is kept whole: big CRDs included. */
 const MAX_RENDERED_BYTES = 64 * 1024 * 1024;
@@ -104,8 +104,7 @@ export const kubernetesExecutor: Executor = {
       maxStdoutBytes: MAX_RENDERED_BYTES,
     });
     if (result.exitCode !== 0) {
-      const why = result.spawnError ?? (result.output.trim().split('\n').at(-1) || `exit code ${result.exitCode}`);
-      return { ok: false, message: `kubectl kustomize ${dir} failed, nothing was applied: ${why}` };
+      return { ok: false, message: `kubectl kustomize ${dir} failed, nothing was applied: ${failureReason(result)}` };
     }
     if (result.stdoutTruncated) return { ok: false, message: `kubectl kustomize ${dir} printed more than ${MAX_RENDERED_BYTES / 1024 / 1024} MB` };
     const manifests = fillIn(result.stdout, input, dir);

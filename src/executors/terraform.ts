@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/types.js';
-import type { Command, Executor, PlanInput, PrepareResult, RunResult, Runner } from './types.js';
+import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type RunResult, type Runner } from './types.js';
 
 /** One plan file per run (dry runs, which share a record id, too); removed when the run ends. */
 const planFileOf = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}.tfplan`);
@@ -60,11 +60,10 @@ export function planTerraformDeploy(input: PlanInput): Command[] {
 async function findWorkspace(input: PlanInput, runner: Runner): Promise<PrepareResult | undefined> {
   const workspace = workspaceOf(input.config);
   if (!input.dryRun || !workspace) return undefined;
-  const why = (r: RunResult) => r.spawnError ?? (r.output.trim().split('\n').at(-1) || `exit code ${r.exitCode}`);
   const init = await runner.run(initCommand(input));
-  if (init.exitCode !== 0) return { ok: false, message: `terraform init failed: ${why(init)}` };
+  if (init.exitCode !== 0) return { ok: false, message: `terraform init failed: ${failureReason(init)}` };
   const list = await runner.run({ ...base(input), args: ['workspace', 'list'], mutates: false, label: 'terraform workspace list' });
-  if (list.exitCode !== 0) return { ok: false, message: `terraform workspace list failed: ${why(list)}` };
+  if (list.exitCode !== 0) return { ok: false, message: `terraform workspace list failed: ${failureReason(list)}` };
   const exists = list.stdout.split('\n').some((line) => line.replace(/^\*/, '').trim() === workspace);
   return { ok: true, artifacts: { workspace_exists: exists }, message: `terraform workspace list: ${workspace} ${exists ? 'exists' : 'does not exist'}` };
 }
@@ -103,7 +102,7 @@ export const terraformExecutor: Executor = {
       label: 'terraform output',
       phase: 'verify',
     });
-    if (result.exitCode !== 0) return { ok: false, message: `terraform output failed: exit code ${result.exitCode}` };
+    if (result.exitCode !== 0) return { ok: false, message: `terraform output failed: ${failureReason(result)}` };
     try {
       const outputs = JSON.parse(result.stdout || '{}') as Record<string, { value: unknown; sensitive?: boolean }>;
       const values = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.sensitive ? '***' : v.value]));

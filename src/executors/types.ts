@@ -50,6 +50,18 @@ export interface RunResult {
   skipped?: boolean;
 }
 
+/**
+ * Why a command failed, in words: its exit code and the last line it printed (which usually says why),
+ * or why it did not start, its time limit, Ctrl-C. For a run's result, or a step as the record keeps it.
+ */
+export function failureReason(result: Pick<RunResult, 'exitCode' | 'durationMs'> & Partial<Pick<RunResult, 'output' | 'timedOut' | 'interrupted' | 'spawnError'>>): string {
+  if (result.interrupted) return 'interrupted';
+  if (result.timedOut) return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+  if (result.spawnError) return result.spawnError;
+  const last = (result.output ?? '').trimEnd().split('\n').pop()?.trim();
+  return `exit code ${result.exitCode}${last ? ` (last output: ${last.length > 200 ? `${last.slice(0, 199)}…` : last})` : ''}`;
+}
+
 export interface Runner {
   run(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult>;
   /** Stop every running child and its process tree (Ctrl-C, SIGTERM). */

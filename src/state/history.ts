@@ -9,32 +9,15 @@ import { link, open, readdir, readFile, rename, rm, stat } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateWriteError } from '../errors.js';
-import type { DeployRecord, HistoryQuery, HistoryStore, RecordStatus } from './types.js';
+import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry } from './types.js';
 import { writeFileAtomic } from './atomic.js';
-import { goodOnes, inFlight } from './good.js';
+import { goodOnes, inFlight, runningRecord } from './good.js';
 import { historyDir, indexDir, targetKey } from './paths.js';
 import { isPidAlive, isSameProcessAlive, processStartTime } from './process.js';
 import { diskCause, diskErrno, guardWrite, stateWriteError } from './write-error.js';
 
 /** How many of a target's newest records its index lists. Older ones are found by a scan. */
 export const INDEX_CAP = 500;
-
-export interface IndexEntry {
-  id: string;
-  app: string;
-  env: string;
-  version: string;
-  action: DeployRecord['action'];
-  status: RecordStatus;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  user: string;
-  host: string;
-  pid: number;
-  healthy?: boolean;
-  bad?: boolean;
-}
 
 interface TargetIndex {
   schemaVersion: 1;
@@ -276,9 +259,10 @@ export class FileHistoryStore implements HistoryStore {
       const index = await this.scanTarget(partial.app, partial.env);
       const entries = index.entries;
       const keep = new Set(entries.slice(0, Math.max(0, options.keep)).map((e) => e.id));
-      const current = entries.find((e) => e.status === 'succeeded');
+      const current = runningRecord(entries);
       const good = goodOnes(entries);
       const previous = goodOnes(entries, new Set(current ? [current.version] : []));
+      // A bare rollback goes to good[0] after a failure, to previous[0] otherwise (rollbackCandidates).
       for (const e of [entries[0], current, good[0], previous[0]]) if (e) keep.add(e.id);
       const cutoff = options.olderThan?.toISOString();
       const doomed = entries.filter((e) => !keep.has(e.id) && (!cutoff || e.startedAt < cutoff) && !inFlight(e.status));

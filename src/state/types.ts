@@ -63,8 +63,13 @@ export interface DeployRecord {
   ci?: CiInfo;
   /** The resolved config, secrets redacted. */
   config: Record<string, unknown>;
-  /** Rendered manifests, image references, terraform outputs, ansible recap: what a rollback re-applies. */
+  /** Rendered manifests, image references, terraform outputs, ansible recap: what a rollback re-applies. Secrets redacted. */
   artifacts: Record<string, unknown>;
+  /**
+   * Where each secret stood in `config` (paths from its keys) and in `artifacts` (paths starting with
+   * "artifacts"), by name, never by value: a rollback puts the values back from the environment.
+   */
+  secretRefs?: Array<{ path: (string | number)[]; template: string }>;
   steps: StepRecord[];
   health?: HealthResult;
   /** The pre-deploy check (`pre_check:`), when the app has one. */
@@ -85,6 +90,12 @@ export interface DeployRecord {
   notes?: string[];
 }
 
+/** What the history's index holds of a record: enough to list it and to choose, without reading it. */
+export type IndexEntry = Pick<
+  DeployRecord,
+  'id' | 'app' | 'env' | 'version' | 'action' | 'status' | 'startedAt' | 'finishedAt' | 'durationMs' | 'user' | 'host' | 'pid' | 'healthy' | 'bad'
+>;
+
 export interface HistoryQuery {
   app?: string;
   env?: string;
@@ -103,6 +114,8 @@ export interface HistoryStore {
   get(id: string): Promise<DeployRecord | undefined>;
   /** Newest first. Must not read every record for a narrow query with a limit. */
   list(query: HistoryQuery): Promise<DeployRecord[]>;
+  /** As list, the index entries only: reads no record for a target whose index holds the newest `limit`. */
+  entries(query: HistoryQuery): Promise<IndexEntry[]>;
   /** The newest record of one target, whatever its status. */
   latest(app: string, env: string): Promise<DeployRecord | undefined>;
   /** Every target (app, env) with its newest record, for status and list. */

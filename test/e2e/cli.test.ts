@@ -2,7 +2,7 @@
 // comes from, and the global flags (-q, -v, --log-format json, usage errors), with the built CLI.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, cliPath, repoRoot, runCli, tempDir } from '../support/cli.js';
 import { toolMissing } from '../support/tools.js';
@@ -54,6 +54,22 @@ describe('a configuration mistake: one clear message, exit 2, nothing run, no hi
     expect(existsSync(join(home, 'history'))).toBe(false);
     expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env: { ...env, HOST: 'example' } })).code).toBe(0);
     expect(readFileSync(marker, 'utf8')).toBe('world');
+  });
+
+  it('an undefined ${name} in a manifest, found while planning: exit 2 and no record, with --yes or without', async () => {
+    const { dir, home, env } = project('deployments:\n  shop:\n    type: kubernetes\n    manifests: k8s.yaml\n');
+    writeFileSync(join(dir, 'k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: shop }\ndata: { level: "${not_defined}" }\n');
+    const kubectl = { ...env, PATH: `${join(repoRoot, 'test/fixtures/bin')}${delimiter}${process.env.PATH}`, FAKE_KUBECTL_LOG: join(tempDir(), 'kubectl.jsonl') };
+    for (const flags of [['--yes'], []]) {
+      const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0', ...flags], { env: kubectl });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('k8s.yaml: ${not_defined} is not defined');
+      expect(existsSync(kubectl.FAKE_KUBECTL_LOG)).toBe(false);
+      expect(records(home)).toEqual([]);
+      expect(locks(home)).toEqual([]);
+    }
+    const status = await runCli(['status', 'shop'], { env });
+    expect(status.stdout).toBe('nothing deployed of shop yet: try deployctl deploy shop -e <env>\n');
   });
 });
 

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDockerEngine, importBusyboxImage, type DockerEngine } from '../support/docker-engine.js';
-import { cleanEnv, runCli, tempDir } from '../support/cli.js';
+import { cleanEnv, filesHolding, runCli, tempDir } from '../support/cli.js';
 import { composePluginMissing, composePluginPath, toolMissing } from '../support/tools.js';
 
 const missing = toolMissing('dockerd') || toolMissing('docker') || toolMissing('busybox');
@@ -22,11 +22,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A compose app's env_vars hold it (a secret): it must never reach the state folder. */
+const SECRET = 'tok-8c1f7e';
+
+// It serves its version, and the TOKEN it was started with.
 const DOCKERFILE = [
   'FROM deployctl-test/busybox:base',
   'ARG VERSION=none',
   'RUN mkdir -p /www && echo "$VERSION" > /www/version',
-  'CMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT} -h /www"]',
+  'CMD ["sh", "-c", "echo \\"$TOKEN\\" > /www/token; exec httpd -f -p 127.0.0.1:${PORT} -h /www"]',
   '',
 ].join('\n');
 
@@ -38,7 +42,7 @@ const STOPPING_DOCKERFILE = DOCKERFILE.replace(
 
 // BuildKit (compose v2) needs a network for RUN: the host's, as there is no bridge.
 const composeFile = (app: string) =>
-  `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT]\n`;
+  `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT, TOKEN]\n`;
 
 describe.skipIf(missing)('docker executors against a real engine', () => {
   let engine: DockerEngine;
@@ -53,14 +57,14 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   const stopped = tempDir('deployctl-docker-stopped-');
   const ports: Record<string, number> = {};
   const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
-  const served = async (p: number) => (await (await fetch(`http://127.0.0.1:${p}/version`)).text()).trim();
+  const served = async (p: number, path = 'version') => (await (await fetch(`http://127.0.0.1:${p}/${path}`)).text()).trim();
   const records = async (app: string, runEnv: NodeJS.ProcessEnv) =>
     JSON.parse((await runCli(['history', app, '-e', 'dev', '--json'], { env: runEnv })).stdout).records as Array<{ action: string; version: string; artifacts: Record<string, unknown> }>;
 
   beforeAll(async () => {
     engine = await startDockerEngine();
     const noPlugins = tempDir('deployctl-docker-config-');
-    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TMPDIR: tmp });
+    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: noPlugins, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TMPDIR: tmp, API_TOKEN: SECRET });
     const withPlugin = tempDir('deployctl-docker-config-');
     mkdirSync(join(withPlugin, 'cli-plugins'));
     symlinkSync(composePluginPath(), join(withPlugin, 'cli-plugins', 'docker-compose'));
@@ -77,7 +81,8 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       `  ${app}:`,
       '    type: docker-compose',
       `    path: ${app}`,
-      `    env_vars: { PORT: "${ports[app]}" }`,
+      '    secrets: [API_TOKEN]',
+      `    env_vars: { PORT: "${ports[app]}", TOKEN: "\${API_TOKEN}" }`,
       `    health_check: { url: "http://127.0.0.1:${ports[app]}/version", body_contains: "\${version}", retries: 20 }`,
     ];
     writeFileSync(
@@ -187,13 +192,17 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     expect(back.stderr).toMatch(new RegExp(`-f \\S+/pinned-images\\.yml -p ${app}-dev ${rollbackUp}\\n`));
     expect(readdirSync(tmp).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
     expect(await served(ports[app]!)).toBe('1.0.0');
+    // The secret in env_vars is stored as ***, and the rollback started the container with its real value.
+    expect(await served(ports[app]!, 'token')).toBe(SECRET);
     expect(docker('ps', '--format', '{{.Image}}', '--filter', `label=com.docker.compose.project=${app}-dev`)).toBe(`deployctl-test/${app}:1.0.0`);
+    const envVars = { PORT: String(ports[app]), TOKEN: '***' };
     expect((await records(app, runEnv)).map((r) => [r.action, r.version, r.artifacts.images, r.artifacts.env_vars])).toEqual([
-      ['rollback', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
-      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
-      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, { PORT: String(ports[app]) }],
-      ['deploy', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, { PORT: String(ports[app]) }],
+      ['rollback', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, envVars],
+      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, envVars],
+      ['deploy', '1.1.0', { web: `deployctl-test/${app}:1.1.0` }, envVars],
+      ['deploy', '1.0.0', { web: `deployctl-test/${app}:1.0.0` }, envVars],
     ]);
+    expect(filesHolding(runEnv.DEPLOYCTL_HOME!, SECRET)).toEqual([]);
   }
 
   it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, built for each deploy, new version, a rollback pins the stored images', async () => {

@@ -232,12 +232,12 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     mkdirSync(join(dir, 'empty'));
     const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty'], { env });
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: error: unable to find one of 'kustomization.yaml'`);
+    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: exit code 1 (last output: error: unable to find one of 'kustomization.yaml'`);
     expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
     expect((await records(env, 'catalog', 'dev')).map((r) => [r.status, r.bad])).toEqual([['failed', false]]);
     const dry = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty', '--dry-run'], { env });
     expect(dry.code).toBe(3);
-    expect(dry.stdout).toMatch(/^dry run: deploy catalog 1\.0\.0 to dev failed: kubectl kustomize \S+ failed, nothing was applied: error: unable to find .*; nothing was changed\n$/);
+    expect(dry.stdout).toMatch(/^dry run: deploy catalog 1\.0\.0 to dev failed: kubectl kustomize \S+ failed, nothing was applied: exit code 1 \(last output: error: unable to find .*\); nothing was changed\n$/);
   });
 
   it('kustomize: a dry run renders (read-only) and shows the apply and every rollout it would run', async () => {

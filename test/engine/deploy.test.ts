@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Target } from '../../src/engine/deploy.js';
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
-import { ApprovalError, StateWriteError } from '../../src/errors.js';
+import { ApprovalError, InterruptedError, StateWriteError } from '../../src/errors.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { fakeWorld, type FakeWorld } from '../support/fakes.js';
+import { echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
@@ -175,6 +175,26 @@ describe('deployTarget', () => {
     expect(world.events).toContainEqual({ type: 'log', level: 'error', message: 'rollback of web in dev failed: tried 1.0.0, 0.9.0' });
   });
 
+  it('a candidate that cannot start (a secret no longer set) is passed over with a warning; the exit code stays the deploy\'s', async () => {
+    const world = fakeWorld({ processEnv: { OLD_TOKEN: 'old-t0ken' } });
+    const withSecret = { config: config({ secrets: ['OLD_TOKEN'], variables: { OLD_TOKEN: 'old-t0ken' } }), secretValues: ['old-t0ken'] };
+    await deployTarget(request('0.9.0'), world.deps);
+    expect((await deployTarget(request('1.0.0', {}, withSecret), world.deps)).exitCode).toBe(0);
+    world.deps.processEnv = {};
+    world.broken.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(world.events).toContainEqual({
+      type: 'log',
+      level: 'warn',
+      message: 'not rolled back to 1.0.0: secret OLD_TOKEN is not set in the environment (export OLD_TOKEN=... before re-applying a stored deployment that uses it)',
+    });
+    expect(outcome.rollbacks.map((r) => [r.version, r.status])).toEqual([['0.9.0', 'succeeded']]);
+    expect(outcome.record.status).toBe('rolled_back');
+    expect(outcome.record.notes).toEqual(['not rolled back to 1.0.0: secret OLD_TOKEN is not set in the environment', `rolled back to 0.9.0 (${outcome.rollbacks[0]!.id})`]);
+    expect(world.history.records.get(outcome.record.id)?.notes).toEqual(outcome.record.notes);
+  });
+
   it('says so when there is nothing to roll back to', async () => {
     const world = fakeWorld();
     world.broken.add('1.0.0');
@@ -331,6 +351,28 @@ describe('a step that needs approval (terraform apply without auto_approve)', ()
     expect(world.runners.flatMap((r) => r.ran.map((c) => c.args))).toEqual(ran);
   });
 
+  it('without a terminal and without --yes: refused before anything runs, from the one plan made (exit 6, no record)', async () => {
+    let plans = 0;
+    const counted: Executor = { ...gated, plan: (input) => (plans++, gated.plan(input)) };
+    const world = fakeWorld({ getExecutor: async () => counted });
+    const error = await deployTarget(request('1.0.0', {}, { config: config({ health_check: undefined }) }), world.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApprovalError);
+    expect((error as ApprovalError).message).toBe('terraform apply for web in dev needs approval');
+    expect(plans).toBe(1);
+    expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
+    expect(world.history.records.size).toBe(0);
+    expect(world.locks.held.size).toBe(0);
+  });
+
+  it('a deployment is planned once, approval gate included', async () => {
+    let plans = 0;
+    const world = fakeWorld();
+    const counted: Executor = { ...echoExecutor, plan: (input) => (plans++, echoExecutor.plan(input)) };
+    world.deps.getExecutor = async () => counted;
+    expect((await deployTarget(request('1.0.0'), world.deps)).exitCode).toBe(0);
+    expect(plans).toBe(1);
+  });
+
   it('applies without asking with --yes', async () => {
     const world = fakeWorld({ getExecutor: async () => gated, confirm: ask(false) });
     expect((await deployTarget(request('1.0.0', { approved: true }, { config: config({ health_check: undefined }) }), world.deps)).exitCode).toBe(0);
@@ -353,6 +395,48 @@ describe('pre-deploy check', () => {
 });
 
 describe('rollbackTarget', () => {
+  const manual = { app: 'web', env: 'dev', environment: dev, dryRun: false, approved: false, interactive: false, autoRollback: false, waitLockMs: 0, tools: {} };
+
+  it('Ctrl-C after the lock, before the first attempt: exit 130 with nothing run, the lock released', async () => {
+    const abort = new AbortController();
+    const world = fakeWorld({ signal: abort.signal });
+    await deployed(world, '1.0.0', '2.0.0');
+    const acquire = world.locks.acquire.bind(world.locks);
+    world.locks.acquire = async (...args) => {
+      const lock = await acquire(...args);
+      abort.abort();
+      return lock;
+    };
+    const candidates = await goodRecords(world.history, 'web', 'dev', new Set(['2.0.0']));
+    const error = await rollbackTarget(candidates, manual, world.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).message).toBe('rollback of web 1.0.0 to dev was interrupted before it started: nothing was run');
+    expect(world.history.records.size).toBe(2);
+    expect(world.locks.held.size).toBe(0);
+  });
+
+  it('an approval refused in a terminal ends it (exit 6): older versions are not tried', async () => {
+    const gated: Executor = {
+      ...echoExecutor,
+      async plan(input) {
+        const plan = await echoExecutor.plan(input);
+        return { ...plan, commands: plan.commands.map((c) => ({ ...c, needsApproval: true })) };
+      },
+    };
+    const world = fakeWorld();
+    await deployed(world, '0.9.0', '1.0.0', '2.0.0');
+    world.deps.getExecutor = async () => gated;
+    const candidates = await goodRecords(world.history, 'web', 'dev', new Set(['2.0.0']));
+    const outcome = await rollbackTarget(candidates, { ...manual, interactive: true }, world.deps);
+    expect(outcome.exitCode).toBe(6);
+    expect(outcome.record).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'failed', error: { code: 'approval_needed' } });
+    expect(outcome.rollbacks).toEqual([]);
+    expect(world.history.records.size).toBe(4);
+    // without a terminal: refused before anything runs, no record
+    await expect(rollbackTarget(candidates, manual, world.deps)).rejects.toThrow(ApprovalError);
+    expect(world.history.records.size).toBe(4);
+  });
+
   it('re-applies the chosen record and records a rollback', async () => {
     const world = fakeWorld();
     await deployed(world, '1.0.0', '2.0.0');

@@ -166,7 +166,7 @@ describe('terraform', () => {
     it('prepare: says why init failed; looks for nothing outside a dry run or without a workspace', async () => {
       expect(await terraformExecutor.prepare!(dryRun(undefined), answering([{ exitCode: 1, output: 'Error: Backend initialization required\n' }]))).toEqual({
         ok: false,
-        message: 'terraform init failed: Error: Backend initialization required',
+        message: 'terraform init failed: exit code 1 (last output: Error: Backend initialization required)',
       });
       const runner = answering([]);
       expect(await terraformExecutor.prepare!(input({ type: 'terraform', workspace: 'prod' }), runner)).toBeUndefined();
@@ -257,8 +257,8 @@ describe('docker', () => {
     it.each([
       ['one is there', { stdout: '3f1c2a9b\n' }, false, { ok: true, artifacts: { container_exists: true }, message: 'container my.app is there: it is stopped (docker stop -t 10) once the new image is ready' }],
       ['none yet', { stdout: '' }, false, { ok: true, artifacts: { container_exists: false }, message: 'no container my.app yet' }],
-      ['docker cannot answer: a deploy stops, nothing changed', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, false, { ok: false, message: 'docker ps failed, nothing was changed: Cannot connect to the Docker daemon' }],
-      ['docker cannot answer in a dry run: the plan is shown anyway', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, true, { ok: true, artifacts: {}, message: 'could not look for container my.app (Cannot connect to the Docker daemon): the plan shows its stop in case it is there' }],
+      ['docker cannot answer: a deploy stops, nothing changed', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, false, { ok: false, message: 'docker ps failed, nothing was changed: exit code 1 (last output: Cannot connect to the Docker daemon)' }],
+      ['docker cannot answer in a dry run: the plan is shown anyway', { exitCode: 1, output: 'Cannot connect to the Docker daemon\n' }, true, { ok: true, artifacts: {}, message: 'could not look for container my.app: exit code 1 (last output: Cannot connect to the Docker daemon); the plan shows its stop in case it is there' }],
     ])('%s', async (_name, result, dryRun, expected) => {
       const runner = answering(result);
       expect(await dockerExecutor.prepare!(input({ type: 'docker', image: 'api', container_name: 'my.app' }, { dryRun }), runner)).toEqual(expected);

@@ -1,8 +1,8 @@
 // Running the built CLI the way a user does: `node bin/deployctl.cjs ...` in a temp home.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,6 +17,20 @@ export interface CliRun {
 
 export function tempDir(prefix = 'deployctl-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The files under a folder (a state folder) whose content holds the text, relative to it. */
+export function filesHolding(dir: string, text: string): string[] {
+  const found: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (readFileSync(path, 'utf8').includes(text)) found.push(relative(dir, path));
+    }
+  };
+  walk(dir);
+  return found;
 }
 
 /** Environment for a CLI run: no CI variables leaking in from the test runner's own environment. */

@@ -19,6 +19,9 @@ export class MemoryHistory implements HistoryStore {
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, query.limit ?? Infinity);
   }
+  async entries(query: HistoryQuery) {
+    return this.list(query);
+  }
   async latest(app: string, env: string) {
     return (await this.list({ app, env, limit: 1 }))[0];
   }
