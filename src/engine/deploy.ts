@@ -11,6 +11,7 @@ import type { Identity } from './identity.js';
 import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
 import { goodOnes, inFlight, RECENT_RECORDS, runningRecord } from '../state/good.js';
 import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
+import { formatDuration } from '../config/duration.js';
 
 export interface EngineDeps {
   history: HistoryStore;
@@ -200,7 +201,7 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
  */
 async function acquireLock(target: Target, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
   const { app, env } = target;
-  deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${Math.round(waitMs / 1000)}s for ${app} in ${env}` : undefined });
+  deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${formatDuration(waitMs)} for ${app} in ${env}` : undefined });
   const lock = await deps.locks
     .acquire(app, env, {
       command: maskText(deps.commandLine, target.secretValues),
@@ -396,7 +397,7 @@ async function runStep(
   deps.emit({
     type: 'log',
     level: 'debug',
-    message: `in ${command.cwd}, time limit ${Math.round(command.timeoutMs / 1000)}s, environment adds ${Object.keys(command.env).sort().join(' ') || 'nothing'}`,
+    message: `in ${command.cwd}, time limit ${formatDuration(command.timeoutMs)}, environment adds ${Object.keys(command.env).sort().join(' ') || 'nothing'}`,
   });
   const result = await runner.run(command, (line, stream) =>
     deps.emit({ type: 'output', index, line: maskText(line, secretValues), stream }),

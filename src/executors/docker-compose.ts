@@ -57,8 +57,11 @@ export function pinnedImages(input: PlanInput, services = readServices(input.con
 }
 
 const isV1 = (input: PlanInput) => 'docker-compose' in input.tools && !('docker' in input.tools);
-/** compose has no prepare step: artifacts in its plan input are those of the record a rollback re-applies. */
-const isRollback = (input: PlanInput) => input.artifacts !== undefined;
+/**
+ * compose has no prepare step: artifacts in its plan input are those of a stored record, re-applied as
+ * they were (a rollback, or a promotion carrying the source's images), so nothing is built.
+ */
+const reappliesStored = (input: PlanInput) => input.artifacts !== undefined;
 const builds = (config: AppConfig) => config.build !== false;
 const pullPolicy = (config: AppConfig) => String(config.pull ?? 'missing');
 /** In a folder of its own for this run, which the runner makes before each command and removes after it. */
@@ -95,7 +98,7 @@ export function planComposeDeploy(input: PlanInput, services = readServices(inpu
     const pulled = services && Object.keys(services).filter((s) => (chosen.length === 0 || chosen.includes(s)) && !(builds(config) && services[s]?.build !== undefined));
     if (!pulled || pulled.length) commands.push({ ...base, args: [...cli.prefix, 'pull', ...(pulled ?? chosen)], label: `${name} pull` });
   }
-  const build = isRollback(input) ? ['--no-build'] : builds(config) ? ['--build'] : [];
+  const build = reappliesStored(input) ? ['--no-build'] : builds(config) ? ['--build'] : [];
   commands.push({
     ...base,
     args: [...cli.prefix, 'up', '-d', '--remove-orphans', ...(cli.v1 ? [] : ['--wait']), ...build, ...(cli.v1 || pull === 'missing' ? [] : ['--pull', pull]), ...chosen],

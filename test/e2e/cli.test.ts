@@ -168,7 +168,7 @@ describe('global flags', () => {
   it('-v adds debug lines, and a stack trace to an error; without -v there is none', async () => {
     const { env } = project(app);
     const verbose = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1', '-v'], { env });
-    expect(verbose.stderr).toMatch(/debug: in \S+, time limit 600s, environment adds DEPLOY_APP DEPLOY_ENV DEPLOY_RECORD_ID DEPLOY_VERSION/);
+    expect(verbose.stderr).toMatch(/debug: in \S+, time limit 10m, environment adds DEPLOY_APP DEPLOY_ENV DEPLOY_RECORD_ID DEPLOY_VERSION/);
     const quiet = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1'], { env });
     expect(quiet.stderr).not.toContain('debug:');
     const withTrace = await runCli(['deploy', 'nope', '-e', 'dev', '--version', '1', '-v'], { env });
