@@ -12,13 +12,11 @@ export function registerAudit(program: Command, app: CliApp): void {
     .action(
       app.action(async (ctx, opts: { limit: string }) => {
         const { UsageError } = await import('../errors.js');
-        const { readAudit } = await import('../notify/audit.js');
-        const { ensureHome } = await import('../state/paths.js');
+        const { openContextState } = await import('./context.js');
         const { renderTable } = await import('../ui/table.js');
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit} is not a positive whole number`, 'for example --limit 100');
-        await ensureHome(ctx.home);
-        const entries = await readAudit(ctx.home, { limit });
+        const entries = await (await openContextState(ctx)).audit.read({ limit });
         const text = entries.length
           ? renderTable(
               ['WHEN', 'ACTION', 'APP', 'ENV', 'VERSION', 'RESULT', 'WHO'],

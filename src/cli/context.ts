@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { detectCi } from '../notify/ci.js';
+import type { StateStore } from '../state/port.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -27,6 +28,10 @@ export interface CliContext {
   io: Io;
   /** The state folder: --home, DEPLOYCTL_HOME, or ~/.deployctl. */
   home: string;
+  /** Where the state lives, as a state URL (state/open.ts): `file:` + home today. */
+  stateUrl: string;
+  /** The store once opened (openContextState). */
+  stateCache: { opening?: Promise<StateStore> };
   /** The config folder: --config-dir, DEPLOYCTL_CONFIG_DIR, or the current directory. */
   configDir: string;
   /** True when deployctl must never prompt: stdin not a TTY, or CI set. */
@@ -51,7 +56,7 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
   const configDir = resolve(io.cwd, options.configDir ?? env.DEPLOYCTL_CONFIG_DIR ?? '.');
   const nonInteractive = !io.stdin.isTTY || isCi(env);
   const color = options.color !== false && !env.NO_COLOR && env.TERM !== 'dumb';
-  return { options, io, home, configDir, nonInteractive, color, commandLine };
+  return { options, io, home, stateUrl: `file:${home}`, stateCache: {}, configDir, nonInteractive, color, commandLine };
 }
 
 /**
@@ -76,4 +81,20 @@ export function reportWarnings(ctx: CliContext, store: { warnings(): string[] })
 /** Running under a CI system: never prompt. The same detection as the CI run stored in records. */
 export function isCi(env: NodeJS.ProcessEnv): boolean {
   return detectCi(env) !== undefined;
+}
+
+/**
+ * The state store of this command, opened once: every handler, the engine and the board share it (a
+ * copy of the context, `{ ...ctx }`, shares it too).
+ */
+export function openContextState(ctx: CliContext): Promise<StateStore> {
+  const cache = ctx.stateCache;
+  if (!cache.opening) {
+    const opening = import('../state/open.js').then(({ openState }) => openState(ctx.stateUrl, ctx.io.cwd));
+    cache.opening = opening;
+    opening.catch(() => {
+      if (cache.opening === opening) cache.opening = undefined;
+    });
+  }
+  return cache.opening;
 }

@@ -13,7 +13,7 @@ export function registerDiff(program: Command, app: CliApp): void {
       app.action(async (ctx, src: string, dst: string, appName: string | undefined, opts: { exitCode?: boolean }) => {
         const { assertName } = await import('../names.js');
         const { loadConfig, resolveApp } = await import('../config/load.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { sealSecrets, secretsByName } = await import('../engine/secrets.js');
         const { unifiedDiff } = await import('../engine/text-diff.js');
         const { gitCommitsBetween } = await import('../engine/git-log.js');
@@ -26,7 +26,7 @@ export function registerDiff(program: Command, app: CliApp): void {
         const envs = loaded.environments.map((e) => e.name);
         for (const env of [src, dst]) if (!envs.includes(env)) throw new UsageError(`unknown environment "${env}"`, `environments.yaml defines: ${envs.join(', ')}`);
         if (appName && !loaded.apps.includes(appName)) throw new UsageError(`unknown app "${appName}"`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
-        const history = await openHistory(ctx.home);
+        const history = (await openContextState(ctx)).history;
         // Along the promotion order dst is brought up to src by a promotion; against it, by a deploy.
         const forward = envs.indexOf(dst) > envs.indexOf(src);
         const sortKeys = (value: unknown): unknown =>

@@ -16,7 +16,7 @@ export function registerHealth(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string, opts: { env: string; version?: string; set: string[] }) => {
         const { loadTargetConfig } = await import('./target.js');
         const { resolveApp } = await import('../config/load.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { runHealthCheck } = await import('../health/check.js');
         const { createRunner } = await import('../engine/runner.js');
         const { maskText } = await import('../engine/secrets.js');
@@ -24,7 +24,7 @@ export function registerHealth(program: Command, app: CliApp): void {
         const { UsageError, HealthError } = await import('../errors.js');
         const { logLine, reportWarnings } = await import('./context.js');
         const loaded = await loadTargetConfig(ctx, appName, opts.env);
-        const store = await openHistory(ctx.home);
+        const store = (await openContextState(ctx)).history;
         // The version to expect: the one running there, else the last one tried there.
         const deployed = opts.version
           ? undefined

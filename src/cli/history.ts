@@ -20,7 +20,7 @@ export function registerHistory(program: Command, app: CliApp): void {
         const { assertName } = await import('../names.js');
         const { UsageError } = await import('../errors.js');
         const { parseDuration, formatDuration, ago } = await import('../config/duration.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { assertKnownTarget } = await import('./target.js');
         const { renderTable, statusLabel } = await import('../ui/table.js');
         if (appName) assertName('app', appName);
@@ -34,7 +34,7 @@ export function registerHistory(program: Command, app: CliApp): void {
           since = ms !== undefined ? new Date(Date.now() - ms) : new Date(opts.since);
           if (Number.isNaN(since.getTime())) throw new UsageError(`--since ${opts.since} is neither a duration nor a date`, 'for example --since 2h or --since 2026-11-01');
         }
-        const store = await openHistory(ctx.home);
+        const store = (await openContextState(ctx)).history;
         const records = await store.list({ app: appName, env: opts.env, status: opts.status as DeployRecord['status'] | undefined, since, limit });
         if (records.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
         const { reportWarnings } = await import('./context.js');
@@ -53,10 +53,10 @@ export function registerHistory(program: Command, app: CliApp): void {
     .globals(history.command('show <id>').description('one record: steps, health attempts, error'))
     .action(
       app.action(async (ctx, id: string) => {
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { UsageError } = await import('../errors.js');
         const { showRecord } = await import('../ui/record-text.js');
-        const store = await openHistory(ctx.home);
+        const store = (await openContextState(ctx)).history;
         const { reportWarnings } = await import('./context.js');
         const record = await store.get(id);
         reportWarnings(ctx, store);
@@ -79,7 +79,7 @@ export function registerHistory(program: Command, app: CliApp): void {
         const { UsageError } = await import('../errors.js');
         const { assertName } = await import('../names.js');
         const { parseDuration } = await import('../config/duration.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { assertKnownTarget } = await import('./target.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
@@ -91,16 +91,15 @@ export function registerHistory(program: Command, app: CliApp): void {
           if (ms === undefined) throw new UsageError(`--older-than ${opts.olderThan} is not a duration`, 'for example --older-than 30d');
           olderThan = new Date(Date.now() - ms);
         }
-        const store = await openHistory(ctx.home);
+        const store = (await openContextState(ctx)).history;
         const { deleted } = await store.prune({ keep, olderThan, app: appName, env: opts.env });
         if (deleted.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
-        const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
         const { logLine, reportWarnings } = await import('./context.js');
         reportWarnings(ctx, store);
         const who = currentIdentity(ctx.io.env);
         // The records are gone whatever the audit log says: a log the disk refuses is a warning.
-        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep, olderThan: opts.olderThan } }).catch(
+        await (await openContextState(ctx)).audit.append({ at: new Date().toISOString(), action: 'prune', app: appName, env: opts.env, result: `deleted ${deleted.length}`, user: who.user, host: who.host, details: { keep, olderThan: opts.olderThan } }).catch(
           (e: Error) => logLine(ctx, 'warn', 'audit', `${e.message}: the audit log lacks this prune`),
         );
         return {

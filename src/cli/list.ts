@@ -7,11 +7,11 @@ export function registerList(program: Command, app: CliApp): void {
     .action(
       app.action(async (ctx) => {
         const { loadConfig } = await import('../config/load.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { renderTable, STATUS_SYMBOL } = await import('../ui/table.js');
         const { loadBoardData } = await import('../ui/board-data.js');
         const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-        const history = await openHistory(ctx.home);
+        const history = (await openContextState(ctx)).history;
         const board = await loadBoardData(loaded, history);
         const { reportWarnings } = await import('./context.js');
         reportWarnings(ctx, history);

@@ -16,13 +16,13 @@ export interface PromoteOptions {
 export async function preparePromotion(ctx: CliContext, appName: string, opts: PromoteOptions) {
   const { assertName } = await import('../names.js');
   const { loadConfig } = await import('../config/load.js');
-  const { openHistory } = await import('../state/open.js');
+  const { openContextState } = await import('./context.js');
   const { planPromotion, checkPromotionGates, promotedArtifacts } = await import('../engine/promote.js');
   const { resolveTarget, parseDurationFlag } = await import('./target.js');
   const { deployTarget } = await import('../engine/deploy.js');
   assertName('app', appName);
   const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
-  const history = await openHistory(ctx.home);
+  const history = (await openContextState(ctx)).history;
   const order = loaded.environments.map((e) => e.name);
   const running = new Map<string, string | undefined>();
   const { runningRecord, RECENT_RECORDS } = await import('../state/good.js');

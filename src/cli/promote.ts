@@ -21,8 +21,8 @@ export function registerPromote(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string, opts: PromoteOptions) => {
         const { runDeployment } = await import('./run-deployment.js');
         const { preparePromotion } = await import('./promote-work.js');
-        const { work, history } = await preparePromotion(ctx, appName, opts);
-        return runDeployment(ctx, work, { history });
+        const { work } = await preparePromotion(ctx, appName, opts);
+        return runDeployment(ctx, work);
       }),
     );
 }

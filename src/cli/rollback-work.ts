@@ -16,7 +16,7 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
   const { loadTargetConfig, parseDurationFlag } = await import('./target.js');
   const { rollbackTarget, readRecords } = await import('../engine/deploy.js');
   const { rollbackCandidates, runningRecord, RECENT_RECORDS } = await import('../state/good.js');
-  const { openHistory } = await import('../state/open.js');
+  const { openContextState } = await import('./context.js');
   const { UsageError } = await import('../errors.js');
   const loaded = await loadTargetConfig(ctx, appName, opts.env);
   const environment = loaded.environments.find((e) => e.name === opts.env);
@@ -26,7 +26,7 @@ export async function prepareRollback(ctx: CliContext, appName: string, opts: Ro
       `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`,
     );
   }
-  const history = await openHistory(ctx.home);
+  const history = (await openContextState(ctx)).history;
   // The index only: the records themselves are read for the candidates chosen.
   const entries = await history.entries({ app: appName, env: opts.env, limit: RECENT_RECORDS });
   if (!loaded.apps.includes(appName) && entries.length === 0) {

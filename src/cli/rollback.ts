@@ -18,8 +18,8 @@ export function registerRollback(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string, opts: RollbackOptions) => {
         const { runDeployment } = await import('./run-deployment.js');
         const { prepareRollback } = await import('./rollback-work.js');
-        const { work, history } = await prepareRollback(ctx, appName, opts);
-        return runDeployment(ctx, work, { history });
+        const { work } = await prepareRollback(ctx, appName, opts);
+        return runDeployment(ctx, work);
       }),
     );
 }

@@ -2,7 +2,7 @@
 import { logLine, type CliContext, type CommandResult } from './context.js';
 import type { DeployOutcome, EngineDeps } from '../engine/deploy.js';
 import type { DeployEvent } from '../engine/events.js';
-import type { DeployRecord, HistoryStore } from '../state/types.js';
+import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
 
 export interface RunDeploymentOptions {
@@ -10,8 +10,6 @@ export interface RunDeploymentOptions {
   emit?: (event: DeployEvent) => void;
   /** Leave SIGINT to the caller (the `ui` board has its own keys). */
   handleSignals?: boolean;
-  /** The history store the command opened to prepare the work: the engine uses the same one. */
-  history?: HistoryStore;
 }
 
 export async function runDeployment(
@@ -43,7 +41,6 @@ export async function runDeployment(
       signal: abort.signal,
       beforePrompt: () => reporter?.pause(),
       afterPrompt: () => reporter?.resume(),
-      history: options.history,
     });
     const shown = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
     reporter = shown;

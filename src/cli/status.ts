@@ -12,13 +12,13 @@ export function registerStatus(program: Command, app: CliApp): void {
     .action(
       app.action(async (ctx, appName: string | undefined, opts: { env?: string }) => {
         const { assertName } = await import('../names.js');
-        const { openHistory } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { assertKnownTarget } = await import('./target.js');
         const { renderTable, statusLabel } = await import('../ui/table.js');
         const { formatDuration, ago } = await import('../config/duration.js');
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
-        const history = await openHistory(ctx.home);
+        const history = (await openContextState(ctx)).history;
         const latest = (await history.current()).filter((r) => (!appName || r.app === appName) && (!opts.env || r.env === opts.env));
         if (latest.length === 0) await assertKnownTarget(ctx, history, { app: appName, env: opts.env });
         const targets = [];

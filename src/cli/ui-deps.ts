@@ -1,6 +1,4 @@
 // What the `ui` board can do, wired to the real config, history and engine.
-import { watch } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CliContext } from './context.js';
 import type { BoardDeps } from '../ui/board.js';
@@ -8,8 +6,7 @@ import { UsageError } from '../errors.js';
 
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
   const { loadConfig } = await import('../config/load.js');
-  const { openHistory } = await import('../state/open.js');
-  const { ensureHome } = await import('../state/paths.js');
+  const { openContextState } = await import('./context.js');
   const { loadBoardData } = await import('../ui/board-data.js');
   // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
   const engine = async () => {
@@ -17,12 +14,12 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
     return { prepareRollback, preparePromotion, runDeployment };
   };
   // An unusable state folder is said before the board is drawn.
-  await ensureHome(ctx.home);
+  const state = await openContextState(ctx);
   // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
   const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
   const deps: BoardDeps = {
-    loadBoard: () => loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => openHistory(ctx.home).then((history) => loadBoardData(loaded, history))),
-    loadHistory: (app, env) => openHistory(ctx.home).then((history) => history.list({ app, env, limit: 50 })),
+    loadBoard: () => loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => loadBoardData(loaded, state.history)),
+    loadHistory: (app, env) => state.history.list({ app, env, limit: 50 }),
     async previewRollback(app, env) {
       try {
         const { prepareRollback } = await engine();
@@ -43,34 +40,15 @@ export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
     },
     async rollback(app, env, onEvent) {
       const { prepareRollback, runDeployment } = await engine();
-      const { work, history } = await prepareRollback(quiet, app, { env, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false, history });
+      const { work } = await prepareRollback(quiet, app, { env, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
     },
     async promote(app, from, to, onEvent) {
       const { preparePromotion, runDeployment } = await engine();
-      const { work, history } = await preparePromotion(quiet, app, { from, to, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false, history });
+      const { work } = await preparePromotion(quiet, app, { from, to, yes: true });
+      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
     },
-    watch(onChange) {
-      let timer: NodeJS.Timeout | undefined;
-      const changed = () => {
-        clearTimeout(timer);
-        timer = setTimeout(onChange, 100);
-      };
-      const watchers = ['index', 'history'].flatMap((dir) => {
-        try {
-          return [watch(join(ctx.home, dir), changed)];
-        } catch {
-          return [];
-        }
-      });
-      const poll = setInterval(onChange, 1000);
-      return () => {
-        clearInterval(poll);
-        clearTimeout(timer);
-        for (const w of watchers) w.close();
-      };
-    },
+    watch: (onChange) => state.watch(onChange),
   };
   return deps;
 }

@@ -14,14 +14,14 @@ export function registerUnlock(program: Command, app: CliApp): void {
       app.action(async (ctx, appName: string, opts: { env: string; force?: boolean }) => {
         const { assertName } = await import('../names.js');
         const { LockError } = await import('../errors.js');
-        const { openHistory, openLocks } = await import('../state/open.js');
+        const { openContextState } = await import('./context.js');
         const { assertKnownTarget } = await import('./target.js');
         assertName('app', appName);
         assertName('environment', opts.env);
-        const locks = await openLocks(ctx.home);
+        const locks = (await openContextState(ctx)).locks;
         const found = await locks.inspect(appName, opts.env);
         if (!found) {
-          await assertKnownTarget(ctx, await openHistory(ctx.home), { app: appName, env: opts.env });
+          await assertKnownTarget(ctx, (await openContextState(ctx)).history, { app: appName, env: opts.env });
           return { exitCode: 0, data: { schemaVersion: 1, removed: null }, text: `${appName} in ${opts.env} is not locked` };
         }
         const { holder, state, local, description } = found;
@@ -37,12 +37,11 @@ export function registerUnlock(program: Command, app: CliApp): void {
         if (!removed) {
           throw new LockError(`the lock of ${appName} in ${opts.env} changed hands while unlocking`, `run deployctl unlock ${appName} -e ${opts.env} again to see the new holder`);
         }
-        const { appendAudit } = await import('../notify/audit.js');
         const { currentIdentity } = await import('../engine/identity.js');
         const { logLine } = await import('./context.js');
         const who = currentIdentity(ctx.io.env);
         // The lock is gone whatever the audit log says: a log the disk refuses is a warning.
-        await appendAudit(ctx.home, { at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder, state } }).catch(
+        await (await openContextState(ctx)).audit.append({ at: new Date().toISOString(), action: 'unlock', app: appName, env: opts.env, result: 'removed', user: who.user, host: who.host, details: { holder, state } }).catch(
           (e: Error) => logLine(ctx, 'warn', 'audit', `${e.message}: the audit log lacks this unlock`),
         );
         const why = state === 'stale' ? ' (its process is gone)' : state === 'silent' ? ' (not refreshed lately)' : ' (--force)';

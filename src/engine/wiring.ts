@@ -2,8 +2,8 @@
 // imported here, on demand, never at CLI start.
 import type { CliContext } from '../cli/context.js';
 import type { DeployEvent } from './events.js';
+import type { StateStore } from '../state/port.js';
 import type { EngineDeps } from './deploy.js';
-import type { HistoryStore } from '../state/types.js';
 import { currentIdentity } from './identity.js';
 
 export interface WiringOptions {
@@ -12,15 +12,12 @@ export interface WiringOptions {
   /** Around a yes/no question: a live view steps aside while the question is asked. */
   beforePrompt?: () => void;
   afterPrompt?: () => void;
-  /** The history store the command has already opened (rollback and promote read it to choose), to share. */
-  history?: HistoryStore;
 }
 
 export async function createEngineDeps(ctx: CliContext, options: WiringOptions): Promise<EngineDeps> {
-  const [{ openHistory, openLocks }, { newRecordId }, runnerModule, executors, shell, tools, health] =
+  const [{ openContextState }, runnerModule, executors, shell, tools, health] =
     await Promise.all([
-      import('../state/open.js'),
-      import('../state/history.js'),
+      import('../cli/context.js'),
       import('./runner.js'),
       import('../executors/index.js'),
       import('../executors/shell.js'),
@@ -28,16 +25,17 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
       import('../health/check.js'),
     ]);
   const env = ctx.io.env;
-  const { afterRecord, ci } = await createAfterRecord(ctx, options.emit);
+  const state = await openContextState(ctx);
+  const { afterRecord, ci } = await createAfterRecord(ctx, state, options.emit);
   return {
-    history: options.history ?? (await openHistory(ctx.home)),
-    locks: await openLocks(ctx.home),
+    history: state.history,
+    locks: state.locks,
     createRunner: ({ dryRun }) => runnerModule.createRunner({ dryRun, env }),
     getExecutor: (type) => executors.getExecutor(type),
     planHooks: (input, phase) => shell.planHooks(input, phase),
     runHealthCheck: (check, opts) => health.runHealthCheck(check, opts),
     resolveTools: (names, overrides) => tools.resolveTools(names, overrides, env),
-    newRecordId: (app, envName, at) => newRecordId(app, envName, at),
+    newRecordId: (app, envName, at) => state.newRecordId(app, envName, at),
     confirm: async (question) => {
       options.beforePrompt?.();
       try {
@@ -59,11 +57,11 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
 
 async function createAfterRecord(
   ctx: CliContext,
+  state: StateStore,
   emit: (event: DeployEvent) => void,
 ): Promise<Pick<EngineDeps, 'afterRecord' | 'ci'>> {
-  const [{ detectCi }, { appendAudit }, { sendNotifications }, { currentIdentity: identity }] = await Promise.all([
+  const [{ detectCi }, { sendNotifications }, { currentIdentity: identity }] = await Promise.all([
     import('../notify/ci.js'),
-    import('../notify/audit.js'),
     import('../notify/notify.js'),
     import('./identity.js'),
   ]);
@@ -72,7 +70,7 @@ async function createAfterRecord(
   return {
     ci: detectCi(ctx.io.env),
     afterRecord: async (record, context) => {
-      await appendAudit(ctx.home, {
+      await state.audit.append({
         at: record.finishedAt ?? new Date().toISOString(),
         action: record.action,
         app: record.app,

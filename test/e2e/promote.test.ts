@@ -193,9 +193,9 @@ describe('promotion order, secrets in diff, and the exact image', () => {
       'environments:\n  dev: {}\n  qa: {}\n',
       'deployments:\n  api:\n    type: docker\n    image: registry.example/api\n    build: { context: . }\n',
     );
-    const { openHistory } = await import('../../src/state/open.js');
+    const { openState } = await import('../../src/state/open.js');
     const at = new Date().toISOString();
-    await (await openHistory(env.DEPLOYCTL_HOME!)).write({
+    await (await openState(env.DEPLOYCTL_HOME!)).history.write({
       schemaVersion: 1, id: 'api_dev_20261124T100000000Z_aaaaaa', app: 'api', env: 'dev', version: '1.0.0', action: 'deploy', status: 'succeeded', healthy: true,
       startedAt: at, finishedAt: at, durationMs: 1, user: 'ana', host: 'h', pid: 1, command: 'deployctl deploy api -e dev', config: {}, artifacts: { image }, steps: [],
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendNotifications, slackMessage } from '../../src/notify/notify.js';
 import { githubAnnotations, githubOutputs, githubSummary } from '../../src/notify/github.js';
-import { appendAudit, readAudit } from '../../src/notify/audit.js';
+import { appendAudit, readAudit } from '../../src/state/audit.js';
 import { detectCi } from '../../src/notify/ci.js';
 import type { DeployRecord } from '../../src/state/types.js';
 import { repoRoot, tempDir } from '../support/cli.js';
@@ -131,7 +131,7 @@ describe('GitHub Actions', () => {
 describe('audit log', () => {
   it('keeps every line from 20 concurrent writers, and reads newest first from the end', async () => {
     const home = tempDir();
-    const script = `import('${join(repoRoot, 'dist/notify/audit.js')}').then(async ({ appendAudit }) => { for (let i = 0; i < 50; i++) await appendAudit(process.argv[1], { at: new Date().toISOString(), action: 'deploy', app: 'w' + process.argv[2], version: String(i), result: 'succeeded', user: 'u', host: 'h' }); })`;
+    const script = `import('${join(repoRoot, 'dist/state/audit.js')}').then(async ({ appendAudit }) => { for (let i = 0; i < 50; i++) await appendAudit(process.argv[1], { at: new Date().toISOString(), action: 'deploy', app: 'w' + process.argv[2], version: String(i), result: 'succeeded', user: 'u', host: 'h' }); })`;
     await Promise.all(
       Array.from({ length: 20 }, (_, n) => new Promise((resolve) => spawn(process.execPath, ['-e', script, home, String(n)], { stdio: 'ignore' }).on('close', resolve))),
     );

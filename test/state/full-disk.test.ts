@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateWriteError } from '../../src/errors.js';
-import { appendAudit, readAudit, type AuditEntry } from '../../src/notify/audit.js';
+import { appendAudit, readAudit, type AuditEntry } from '../../src/state/audit.js';
 import { writeFileAtomic } from '../../src/state/atomic.js';
 import { FileHistoryStore } from '../../src/state/history.js';
 import { FileLockManager } from '../../src/state/locks.js';

@@ -3,7 +3,7 @@
 // A line the disk takes only part of (full) is cut off again: a line is in the log whole or not at all.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { guardWrite } from '../state/write-error.js';
+import { guardWrite } from './write-error.js';
 
 export interface AuditEntry {
   at: string;
