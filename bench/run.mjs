@@ -5,7 +5,8 @@
 //   npm run bench                      all figures, printed
 //   npm run bench -- --quick           fewer pairs (for a look, not for the record)
 //   npm run bench -- --write           also write the table into BENCHMARKS.md
-//   npm run bench -- --only startup    one group: startup, records, health, ui, queue, memory
+//   npm run bench -- --only startup    groups, comma-separated: startup, cache, records, health, ui, queue,
+//                                      memory
 //
 // Honest by construction:
 // - Every child runs without NODE_EXTRA_CA_CERTS (this machine sets it; it makes every Node start read
@@ -19,7 +20,7 @@
 //   state folders are cached under .cache/bench-records/, keyed by the generator's source).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -198,6 +199,29 @@ if (wanted('startup')) {
     undefined,
     'both under `script` (a pseudo-terminal)',
   );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1b. Do the V8 code caches pay in the installed copy? The same copy with its caches and without them.
+
+if (wanted('cache')) {
+  const withCaches = installCopy();
+  const caches = readdirSync(join(withCaches.prefix, 'node_modules', 'deployctl', 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.v8cache'));
+  if (caches.length === 0) {
+    console.log('(no code caches in the installed copy: nothing to compare)');
+  } else {
+    const bare = join(work, 'installed-without-caches');
+    cpSync(withCaches.prefix, bare, { recursive: true, verbatimSymlinks: true, filter: (file) => !file.endsWith('.v8cache') });
+    const without = { name: 'without', bin: (cliArgs, extra = {}) => ({ file: join(bare, 'node_modules', '.bin', 'deployctl'), args: cliArgs, ...extra }) };
+    for (const [label, cliArgs, env] of [
+      ['`--help`', ['--help'], baseEnv],
+      ['`validate`', ['validate'], baseEnv],
+      ['no-op deploy `-q`', ['deploy', 'noop', '-e', 'dev', '-q'], noopEnv('home-cache')],
+    ]) {
+      const result = paired(withCaches.bin(cliArgs, { env }), without.bin(cliArgs, { env }));
+      row(`${label}: installed copy without its code caches / with them (above 1: they pay)`, { installed: result }, undefined, 'no target');
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
