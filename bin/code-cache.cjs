@@ -1,14 +1,16 @@
 // Loads deployctl's CommonJS bundles with a V8 code cache made at build time (scripts/code-cache.mjs),
 // so V8 skips parsing and compiling what the cache holds: about 20 ms of a no-op deploy or of a
 // `validate`, 5 of `--help`. (Node 22 does this by itself with module.enableCompileCache; Node 20 cannot.)
-// - Only files under dist/ with a cache written for that very file: the cache's name holds the file's
-//   size and modification time, so a rebuilt or edited bundle never runs with a stale cache.
+// - Only files under dist/ with a cache written for that very content: the cache's name holds a hash of
+//   the file's bytes (not its size and time: `npm pack` resets every file time, so a copy installed from
+//   a tarball would never find its caches), so a rebuilt or edited bundle never runs with a stale cache.
 // - V8 checks its version and flags, and rejects a cache from another Node: the file then compiles as
 //   usual, nothing else changes.
 // - Files with import() get no cache: on Node 20 a script compiled from a cache cannot import().
 'use strict';
 const Module = require('node:module');
-const { readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { dirname, join, sep } = require('node:path');
 const vm = require('node:vm');
 
@@ -16,9 +18,9 @@ const dist = join(__dirname, '..', 'dist') + sep;
 // Node loads .cjs files with its '.js' handler: it is wrapped, not replaced, and only ever for dist/.
 const compileAsUsual = Module._extensions['.js'];
 
-function cacheFile(filename) {
-  const { size, mtimeMs } = statSync(filename);
-  return `${filename}.${size}-${Math.round(mtimeMs)}.v8cache`;
+/** The cache of a file with these bytes: named after their hash. */
+function cacheFile(filename, bytes) {
+  return `${filename}.${createHash('sha1').update(bytes).digest('hex').slice(0, 16)}.v8cache`;
 }
 
 /** Run a CommonJS file compiled by `script`, as Node's own loader would. */
@@ -34,16 +36,15 @@ function compile(source, filename, cachedData) {
 /** At start-up: .cjs files of dist/ load with their cache when there is one. */
 function useCodeCache() {
   Module._extensions['.js'] = function (module, filename) {
+    if (!filename.startsWith(dist) || !filename.endsWith('.cjs')) return compileAsUsual(module, filename);
+    const bytes = readFileSync(filename);
     let cachedData;
-    if (filename.startsWith(dist) && filename.endsWith('.cjs')) {
-      try {
-        cachedData = readFileSync(cacheFile(filename));
-      } catch {
-        // no cache for this file
-      }
+    try {
+      cachedData = readFileSync(cacheFile(filename, bytes));
+    } catch {
+      return compileAsUsual(module, filename); // no cache for these bytes
     }
-    if (!cachedData) return compileAsUsual(module, filename);
-    run(compile(readFileSync(filename, 'utf8'), filename, cachedData), module, filename);
+    run(compile(bytes.toString('utf8'), filename, cachedData), module, filename);
   };
 }
 
@@ -75,7 +76,7 @@ function recordCodeCache() {
         scripts.set(filename, compile(source, filename));
         untrained.push(filename);
       }
-      for (const [filename, script] of scripts) writeFileSync(cacheFile(filename), script.createCachedData());
+      for (const [filename, script] of scripts) writeFileSync(cacheFile(filename, readFileSync(filename)), script.createCachedData());
       return { trained: [...scripts.keys()].filter((f) => !untrained.includes(f)), untrained };
     },
   };

@@ -2,7 +2,7 @@
 // does: an edited bundle runs its new code, and a cache V8 cannot use is ignored. Each test works on a
 // copy of the build, so the other tests never see a damaged cache.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
@@ -20,7 +20,33 @@ function copyOfBuild(): string {
 const caches = (dir: string) => readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.v8cache'));
 const cli = (dir: string, ...args: string[]) => execFileSync(process.execPath, [join(dir, 'bin/deployctl.cjs'), ...args], { env: cleanEnv(), encoding: 'utf8' });
 
+/** The code caches a run of the copy read, through a preload that watches fs.readFileSync. */
+function cachesRead(dir: string, ...args: string[]): string[] {
+  const log = join(tempDir(), 'reads.txt');
+  const preload = join(tempDir(), 'watch-reads.cjs');
+  writeFileSync(
+    preload,
+    `const fs = require('node:fs'); const read = fs.readFileSync;
+     fs.readFileSync = function (file, ...rest) { const data = read.call(this, file, ...rest);
+       if (String(file).endsWith('.v8cache')) fs.appendFileSync(${JSON.stringify(log)}, require('node:path').basename(String(file)) + '\\n');
+       return data; };`,
+  );
+  execFileSync(process.execPath, ['-r', preload, join(dir, 'bin/deployctl.cjs'), ...args], { env: cleanEnv(), encoding: 'utf8' });
+  try {
+    return readFileSync(log, 'utf8').trim().split('\n');
+  } catch {
+    return [];
+  }
+}
+
 describe('code caches of the bundles', () => {
+  it('are found by the content of each file, so a copy with new file times (npm pack resets them) uses them', () => {
+    const dir = copyOfBuild();
+    const later = new Date(Date.now() + 3600_000);
+    for (const file of readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' })) utimesSync(join(dir, 'dist', file), later, later);
+    expect(cachesRead(dir, '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\.[0-9a-f]{16}\.v8cache$/)]);
+  });
+
   it('are made for the entry bundle, and an edited bundle runs its new code, not its old cache', () => {
     const dir = copyOfBuild();
     expect(caches(dir).some((f) => f.startsWith('cli/main.bundle.cjs.'))).toBe(true);

@@ -24,7 +24,7 @@ describe('CLI start-up', () => {
   });
 
   it('prints usage errors with exit code 2', async () => {
-    const run = await runCli(['deploy', 'web']);
+    const run = await runCli(['deploy', 'web'], { spawn: true });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("required option '-e, --env <env>' not specified");
   });

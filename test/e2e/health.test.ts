@@ -43,7 +43,7 @@ describe('health checks in a deploy', () => {
     const { cli } = setup(`    health_check: { url: "http://127.0.0.1:${port}/health", retries: 5, interval: 10ms, max_interval: 20ms }\n`);
     const run = await cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '--json');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/✗ attempt 1: status 503 \(expected 2xx\) \(\d+m?s\)\n.*✗ attempt 2: status 503 \(expected 2xx\) \(\d+m?s\)\n.*✓ attempt 3: status 200 \(\d+m?s\)\n/);
+    expect(run.stderr).toMatch(/✗ attempt 1: status 503 \(expected 2xx\) \([\d.]+m?s\)\n.*✗ attempt 2: status 503 \(expected 2xx\) \([\d.]+m?s\)\n.*✓ attempt 3: status 200 \([\d.]+m?s\)\n/);
     expect(requests()).toBe(3);
     const { record } = JSON.parse(run.stdout);
     expect(record.health).toEqual({ ok: true, message: 'healthy after 3 attempts', attempts: 3 });
@@ -54,7 +54,7 @@ describe('health checks in a deploy', () => {
       [3, true, 'status 200'],
     ]);
     const shown = (await cli('history', 'show', record.id)).stdout;
-    expect(shown).toMatch(/ {2}health: healthy after 3 attempts\n {4}✗ attempt 1: status 503 \(expected 2xx\) \(\d+m?s\)\n {4}✗ attempt 2: status 503 \(expected 2xx\) \(\d+m?s\)\n {4}✓ attempt 3: status 200 \(\d+m?s\)/);
+    expect(shown).toMatch(/ {2}health: healthy after 3 attempts\n {4}✗ attempt 1: status 503 \(expected 2xx\) \([\d.]+m?s\)\n {4}✗ attempt 2: status 503 \(expected 2xx\) \([\d.]+m?s\)\n {4}✓ attempt 3: status 200 \([\d.]+m?s\)/);
   });
 
   it('pre_check: an unreachable target stops the deploy before anything runs (exit 4, no rollback); once reachable it deploys', async () => {

@@ -155,7 +155,8 @@ describe('damaged and lost state files', () => {
     expect(JSON.parse(rebuilt.stdout).targets.map((t: { app: string }) => t.app)).toEqual(['other', 'svc']);
 
     rmSync(join(s.home, 'index'), { recursive: true });
-    const fromScratch = await s.cli('history', '--json');
+    // A process of its own: the state folder's subfolders are made once per process (state/paths.ts).
+    const fromScratch = await runCli(['history', '--json'], { env: s.env, spawn: true });
     expect(fromScratch.code).toBe(0);
     expect(fromScratch.stderr).toContain('warning: the history index was missing: rebuilt from the records');
     expect(JSON.parse(fromScratch.stdout).records.map((r: Rec) => `${r.app} ${r.version}`)).toEqual(['other 1', 'svc 1.1.0', 'svc 1.0.0']);

@@ -92,7 +92,7 @@ describe('deployTarget', () => {
   it('applies retention.keep after every deployment, failed ones too', async () => {
     const world = fakeWorld();
     const pruned: unknown[] = [];
-    world.history.prune = async (options) => (pruned.push(options), { deleted: [] });
+    world.history.prune = async (options: Parameters<typeof world.history.prune>[0]) => (pruned.push(options), { deleted: [] });
     const keep = { config: config({ retention: { keep: 5 } }) };
     await deployTarget(request('1.0.0', {}, keep), world.deps);
     world.broken.add('2.0.0');

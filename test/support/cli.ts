@@ -1,8 +1,13 @@
-// Running the built CLI the way a user does: `node bin/deployctl.cjs ...` in a temp home.
+// Running the CLI in tests. By default in-process: main(argv, io) from src/cli/main.ts, the TypeScript
+// itself (no build needed, no process start), with stdout and stderr captured, env and cwd given through
+// io and stdin read from a string. With { spawn: true } (or nodeArgs), the built binary the way a user
+// runs it: `node bin/deployctl.cjs ...`; for what only a real process shows: signals, kill -9, a
+// terminal, start-up, the exit code bin/ gives, and code that reads process.env or process.cwd() itself.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,10 +48,51 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return { ...env, ...extra };
 }
 
-export function runCli(
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
-): Promise<CliRun> {
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+  /** Node flags for a spawned run (implies spawn). */
+  nodeArgs?: string[];
+  /** Run the built binary in a process of its own instead of main() in this one. */
+  spawn?: boolean;
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  // DEPLOYCTL_TEST_SPAWN=1 runs every case through the binary, as before the in-process runs (to compare).
+  const spawned = options.spawn || options.nodeArgs || process.env.DEPLOYCTL_TEST_SPAWN === '1';
+  return spawned ? spawnCli(args, options) : runInProcess(args, options);
+}
+
+/** A writable that keeps what is written, as text; not a terminal. */
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function runInProcess(args: string[], options: RunOptions): Promise<CliRun> {
+  const { main } = await import('../../src/cli/main.js');
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const stdin = Readable.from(options.input ? [Buffer.from(options.input)] : [], { objectMode: false });
+  const io = { stdout, stderr, stdin, env: options.env ?? cleanEnv(), cwd: options.cwd ?? repoRoot };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`deployctl ${args.join(' ')} still running after ${options.timeoutMs ?? 60_000} ms (in-process)`)), options.timeoutMs ?? 60_000);
+  });
+  try {
+    const code = await Promise.race([main(['node', cliPath, ...args], io), timeout]);
+    return { code, signal: null, stdout: stdout.text, stderr: stderr.text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function spawnCli(args: string[], options: RunOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], {
       cwd: options.cwd ?? repoRoot,

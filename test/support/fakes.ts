@@ -41,7 +41,7 @@ export class MemoryHistory implements HistoryStore {
     }
     return settled;
   }
-  async prune() {
+  async prune(_options: Parameters<HistoryStore['prune']>[0]): Promise<{ deleted: string[] }> {
     return { deleted: [] };
   }
   warnings() {

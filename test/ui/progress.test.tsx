@@ -1,6 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { DeployEvent } from '../../src/engine/events.js';
+import type { DeployRecord } from '../../src/state/types.js';
 import { initialProgress, reduceProgress } from '../../src/ui/progress-state.js';
 import { ProgressView } from '../../src/ui/progress-view.js';
 
@@ -44,8 +45,8 @@ describe('deploy progress', () => {
 
   it('ends with a summary including the rollback', () => {
     let state = events.reduce(reduceProgress, initialProgress);
-    const record = (action: 'deploy' | 'rollback', version: string, status: 'rolled_back' | 'succeeded') =>
-      ({ schemaVersion: 1, id: version, app: 'web', env: 'prod', version, action, status, startedAt: '', user: 'u', host: 'h', pid: 1, command: '', config: {}, artifacts: {}, steps: [] }) as const;
+    const record = (action: 'deploy' | 'rollback', version: string, status: 'rolled_back' | 'succeeded'): DeployRecord =>
+      ({ schemaVersion: 1, id: version, app: 'web', env: 'prod', version, action, status, startedAt: '', user: 'u', host: 'h', pid: 1, command: '', config: {}, artifacts: {}, steps: [] });
     state = reduceProgress(state, { type: 'finished', record: record('deploy', '1.4.2', 'rolled_back') });
     state = reduceProgress(state, { type: 'finished', record: record('rollback', '1.4.1', 'succeeded') });
     const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
