@@ -92,7 +92,8 @@ export function registerHistory(program: Command, app: CliApp): void {
           olderThan = new Date(Date.now() - ms);
         }
         const store = (await openContextState(ctx)).history;
-        const { deleted } = await store.prune({ keep, olderThan, app: appName, env: opts.env });
+        const { rollbackKeepers } = await import('../engine/deploy.js');
+        const { deleted } = await store.prune({ keep, olderThan, app: appName, env: opts.env, protect: rollbackKeepers });
         if (deleted.length === 0) await assertKnownTarget(ctx, store, { app: appName, env: opts.env });
         const { currentIdentity } = await import('../engine/identity.js');
         const { logLine, reportWarnings } = await import('./context.js');

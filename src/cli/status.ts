@@ -19,16 +19,10 @@ export function registerStatus(program: Command, app: CliApp): void {
         if (appName) assertName('app', appName);
         if (opts.env) assertName('environment', opts.env);
         const history = (await openContextState(ctx)).history;
-        const latest = (await history.current()).filter((r) => (!appName || r.app === appName) && (!opts.env || r.env === opts.env));
-        if (latest.length === 0) await assertKnownTarget(ctx, history, { app: appName, env: opts.env });
-        const targets = [];
-        const { runningRecord, RECENT_RECORDS } = await import('../state/good.js');
-        for (const last of latest) {
-          const entries = await history.entries({ app: last.app, env: last.env, limit: RECENT_RECORDS });
-          // From the newest record that could be read on (a damaged newer one is reported and skipped).
-          const running = runningRecord(entries.slice(Math.max(0, entries.findIndex((e) => e.id === last.id))));
-          targets.push({ app: last.app, env: last.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last });
-        }
+        // Every target's head in one read (no record is read): its newest record, and what runs (the newest that succeeded).
+        const heads = await history.heads({ app: appName, env: opts.env });
+        if (heads.length === 0) await assertKnownTarget(ctx, history, { app: appName, env: opts.env });
+        const targets = heads.map(({ app, env, last, latest: { succeeded: running } }) => ({ app, env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last }));
         const { reportWarnings } = await import('./context.js');
         reportWarnings(ctx, history);
         const data = {

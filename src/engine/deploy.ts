@@ -5,7 +5,7 @@
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
 import { failureReason, type Artifacts, type Command, type Executor, type Plan, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord, Takeover } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
@@ -16,7 +16,7 @@ import { formatDuration } from '../config/duration.js';
 export interface EngineDeps {
   history: HistoryStore;
   locks: LockManager;
-  createRunner(options: { dryRun: boolean }): Runner;
+  createRunner(options: { dryRun: boolean; onSpawn?: (pid: number, label: string) => void; onExit?: (pid: number) => void }): Runner;
   getExecutor(type: AppConfig['type']): Promise<Executor>;
   /** Hooks are planned the same way for every type. */
   planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
@@ -113,7 +113,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
-  return withTargetLock(request, deps, async (finished) => {
+  return withTargetLock(request, deps, async (finished, deps) => {
     const attempt = await execute({ ...request, tools }, executor, deps);
     finished.push(attempt.record);
     let rollbacks: DeployRecord[] = [];
@@ -142,18 +142,21 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
 async function withTargetLock(
   request: DeployRequest,
   deps: EngineDeps,
-  work: (finished: DeployRecord[]) => Promise<Omit<DeployOutcome, 'previousVersion'>>,
+  work: (finished: DeployRecord[], deps: EngineDeps) => Promise<Omit<DeployOutcome, 'previousVersion'>>,
 ): Promise<DeployOutcome> {
   const { target } = request;
   await requireApproval(request, deps);
   const what = describeAction({ ...target, action: request.action });
-  const lock = await acquireLock(target, request.waitLockMs, deps, what);
+  let takeover: Takeover | undefined;
+  const lock = await acquireLock(target, request.waitLockMs, deps, what, (t) => (takeover = t));
+  // The lock records the process groups of the commands it runs: after a kill -9, the next run stops them.
+  const underLock: EngineDeps = { ...deps, createRunner: (o) => deps.createRunner({ ...o, onSpawn: (pid, label) => void lock.track?.(pid, maskText(label, target.secretValues)), onExit: (pid) => void lock.untrack?.(pid) }) };
   const finished: DeployRecord[] = [];
   let previous: IndexEntry | undefined;
   try {
-    await settleOrphans(deps, target.app, target.env, what);
+    await settleOrphans(deps, target.app, target.env, what, takeover);
     previous = await currentRecord(deps.history, target.app, target.env);
-    const outcome = await work(finished);
+    const outcome = await work(finished, underLock);
     await applyRetention(target, deps);
     return { ...outcome, previousVersion: previous?.version };
   } catch (error) {
@@ -172,13 +175,13 @@ async function withTargetLock(
  * Under the lock no other deployment of this target runs, so a record still pending or running here
  * belongs to a deployctl that died or lost its lock (killed on another host, pid reused): say so.
  */
-async function settleOrphans(deps: EngineDeps, app: string, env: string, what: string): Promise<void> {
+async function settleOrphans(deps: EngineDeps, app: string, env: string, what: string, takeover?: Takeover): Promise<void> {
   const settled = await deps.history
     .interruptInFlight(
       app,
       env,
       (r) =>
-        `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished, or could not save how it ended: its lock was free or stale when the next deployment of ${app} in ${env} started`,
+        `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished, or could not save how it ended: its lock was free or stale when the next deployment of ${app} in ${env} started${takeoverNote(takeover)}`,
     )
     .catch(notStartedIfRefused(what));
   for (const r of settled) {
@@ -190,7 +193,7 @@ async function settleOrphans(deps: EngineDeps, app: string, env: string, what: s
 async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
   const keep = target.config.retention?.keep;
   if (!keep) return;
-  await deps.history.prune({ keep, app: target.app, env: target.env }).catch((e: Error) => {
+  await deps.history.prune({ keep, app: target.app, env: target.env, protect: rollbackKeepers }).catch((e: Error) => {
     deps.emit({ type: 'log', level: 'warn', message: `retention clean-up failed: ${e.message}` });
   });
 }
@@ -199,24 +202,43 @@ async function applyRetention(target: Target, deps: EngineDeps): Promise<void> {
  * The lock of one target, shown as a phase; a stale one is taken over with a warning naming the old
  * holder. Others read its command line ("Lock held by ..."): secrets in it are masked, as in the record.
  */
-async function acquireLock(target: Target, waitMs: number, deps: EngineDeps, what: string): Promise<LockHandle> {
+async function acquireLock(target: Target, waitMs: number, deps: EngineDeps, what: string, onTakeover?: (t: Takeover) => void): Promise<LockHandle> {
   const { app, env } = target;
   deps.emit({ type: 'phase', phase: 'lock', status: 'start', message: waitMs > 0 ? `waiting up to ${formatDuration(waitMs)} for ${app} in ${env}` : undefined });
   const lock = await deps.locks
     .acquire(app, env, {
       command: maskText(deps.commandLine, target.secretValues),
+      user: deps.identity.user,
       waitMs,
       signal: deps.signal,
-      onStale: (old: LockInfo) =>
+      onStale: (old: LockInfo, takeover?: Takeover) => {
+        if (takeover) onTakeover?.(takeover);
         deps.emit({
           type: 'log',
           level: 'warn',
-          message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone`,
-        }),
+          message: `took over a stale lock of ${old.user}@${old.host} (pid ${old.pid}, since ${old.startedAt}, ${old.command}): that process is gone${takeoverNote(takeover)}`,
+        });
+      },
     })
     .catch(notStartedIfRefused(what));
   deps.emit({ type: 'phase', phase: 'lock', status: 'done', message: `${app} in ${env}` });
   return lock;
+}
+
+/** What a takeover did about the commands the dead holder left running, for its warning and the interrupted record. */
+function takeoverNote(t: Takeover | undefined): string {
+  if (!t) return '';
+  const list = (ps: Takeover['stopped']) => ps.map((p) => `pid ${p.pid}${p.command ? ` ${p.command}` : ''}`).join(', ');
+  return `${t.stopped.length ? `; its commands still running were stopped (${list(t.stopped)})` : ''}${t.leftRunning.length ? `; these may still be running: ${list(t.leftRunning)}` : ''}`;
+}
+
+/**
+ * What retention keeps for a rollback (the store keeps the newest and the running record itself): the
+ * good record a bare rollback goes to, and the one before the version that runs now.
+ */
+export function rollbackKeepers(entries: readonly IndexEntry[]): string[] {
+  const running = runningRecord(entries);
+  return [goodOnes(entries)[0], goodOnes(entries, new Set(running ? [running.version] : []))[0]].flatMap((e) => (e ? [e.id] : []));
 }
 
 /** Release the lock; one the disk will not let go is left stale, and the warning says how it goes. */
@@ -802,7 +824,7 @@ export async function rollbackTarget(
   const target = targetFromRecord(first, request.environment, deps.processEnv);
   const base: DeployRequest = { ...request, target, action: 'rollback', rollbackOf: first.id };
   if (request.dryRun) return deployTarget(base, deps);
-  return withTargetLock(base, deps, async (finished) => {
+  return withTargetLock(base, deps, async (finished, deps) => {
     const { attempts } = await rollBackThrough(candidates, base, deps, { onAttempt: (r) => finished.push(r) });
     const landed = attempts.find((r) => r.status === 'succeeded');
     const record = landed ?? attempts[attempts.length - 1];

@@ -15,6 +15,10 @@ export interface RunnerOptions {
   maxStdoutBytes?: number;
   /** Between SIGTERM and SIGKILL when stopping a tree. */
   killGraceMs?: number;
+  /** A command started, in its own process group (the pid): the lock records it, to stop it after a kill -9 of deployctl. */
+  onSpawn?: (pid: number, label: string) => void;
+  /** That command ended (its group was stopped too if it had to be). */
+  onExit?: (pid: number) => void;
 }
 
 class Tail {
@@ -165,6 +169,7 @@ export function createRunner(options: RunnerOptions): Runner {
     const entry: Running = { pid: child.pid, interrupted: false, stop: (signal) => stopTree(child.pid, signal) };
     running.add(entry);
     trackGroup(child.pid);
+    if (child.pid) options.onSpawn?.(child.pid, command.label);
     let timedOut = false;
     const timer =
       command.timeoutMs > 0
@@ -199,6 +204,7 @@ export function createRunner(options: RunnerOptions): Runner {
     if (child.pid) liveGroups.delete(child.pid);
     // A child that exited still may have left grandchildren behind in its group: stop them too.
     if (timedOut || entry.interrupted) stopTree(child.pid, 'SIGKILL');
+    if (child.pid) options.onExit?.(child.pid);
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     const code = (result as { code?: string }).code;
     let spawnError: string | undefined;

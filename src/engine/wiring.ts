@@ -30,7 +30,7 @@ export async function createEngineDeps(ctx: CliContext, options: WiringOptions):
   return {
     history: state.history,
     locks: state.locks,
-    createRunner: ({ dryRun }) => runnerModule.createRunner({ dryRun, env }),
+    createRunner: ({ dryRun, onSpawn, onExit }) => runnerModule.createRunner({ dryRun, env, onSpawn, onExit }),
     getExecutor: (type) => executors.getExecutor(type),
     planHooks: (input, phase) => shell.planHooks(input, phase),
     runHealthCheck: (check, opts) => health.runHealthCheck(check, opts),

@@ -1,22 +1,25 @@
-// One deployment in flight per app and environment. The lock file is created atomically with its
-// content (write a temp file, then link it into place: link fails if the lock exists). A lock whose
-// process is gone on this host is stale and taken over; a lock from another host is never assumed dead.
-// A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves no temp file behind.
+// One deployment in flight per app and environment, on the file-lock primitive of file-lock.ts (the
+// lock file is created whole or not at all). A lock whose process is gone on this host is stale and
+// taken over, after stopping what is left of the commands it recorded; a lock from another host is
+// never assumed dead. A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves
+// no temp file behind.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, watch } from 'node:fs';
-import { link, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
+import { readFile, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ago, formatDuration } from '../config/duration.js';
 import { InterruptedError, LockError, StateWriteError } from '../errors.js';
-import type { LockHandle, LockInfo, LockManager, LockState } from './types.js';
+import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from './types.js';
 import { writeFileAtomic } from './atomic.js';
+import { createExclusive, isAbandoned, removeJudged } from './file-lock.js';
 import { locksDir, targetKey } from './paths.js';
-import { isSameProcessAlive, processStartTime } from './process.js';
+import { isSameProcessAlive, processStartTime, stopProcessGroups } from './process.js';
 import { diskCause, diskErrno, guardWrite } from './write-error.js';
 
 export interface FileLockOptions {
   hostname?: string;
+  /** The user a lock names when acquire is given none. */
   user?: string;
   pid?: number;
   /** How often a held lock's refreshedAt is rewritten. */
@@ -24,6 +27,8 @@ export interface FileLockOptions {
   /** A lock from another host not refreshed for this long looks abandoned (`unlock` needs no --force). */
   silentAfterMs?: number;
   isAlive?: (pid: number, startTime?: string) => boolean;
+  /** Between SIGTERM and SIGKILL when a takeover stops the commands a stale lock left running. */
+  stopGraceMs?: number;
 }
 
 interface StoredLock extends LockInfo {
@@ -64,15 +69,7 @@ export class FileLockManager implements LockManager {
     this.host = options.hostname ?? hostname();
     this.pid = options.pid ?? process.pid;
     this.isAlive = options.isAlive ?? isSameProcessAlive;
-    let user = options.user;
-    if (!user) {
-      try {
-        user = userInfo().username;
-      } catch {
-        user = process.env.USER ?? 'unknown';
-      }
-    }
-    this.user = user;
+    this.user = options.user ?? 'unknown';
   }
 
   private path(app: string, env: string): string {
@@ -107,7 +104,7 @@ export class FileLockManager implements LockManager {
       return quiet > (this.options.silentAfterMs ?? 60_000) ? 'silent' : 'alive';
     }
     if (lock.token === 'damaged') return Date.now() - Date.parse(lock.refreshedAt) > 10_000 ? 'stale' : 'alive';
-    return this.isAlive(lock.pid, lock.pidStart) ? 'alive' : 'stale';
+    return isAbandoned({ ...lock, host: hostname() }, this.isAlive) !== false ? 'stale' : 'alive';
   }
 
   async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined> {
@@ -119,7 +116,7 @@ export class FileLockManager implements LockManager {
   async acquire(
     app: string,
     env: string,
-    options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
+    options: { command: string; user?: string; waitMs?: number; onStale?: (old: LockInfo, takeover: Takeover) => void; signal?: AbortSignal },
   ): Promise<LockHandle> {
     const file = this.path(app, env);
     const deadline = Date.now() + (options.waitMs ?? 0);
@@ -129,7 +126,7 @@ export class FileLockManager implements LockManager {
       env,
       pid: this.pid,
       host: this.host,
-      user: this.user,
+      user: options.user ?? this.user,
       command: options.command,
       startedAt: now,
       refreshedAt: now,
@@ -137,11 +134,13 @@ export class FileLockManager implements LockManager {
       pidStart: this.pid === process.pid ? processStartTime(process.pid) : undefined,
     };
     for (;;) {
-      if (await guardWrite('create the lock', file, () => this.tryCreate(file, info))) return this.handle(app, env, file, info);
+      if (await guardWrite('create the lock', file, () => createExclusive(file, JSON.stringify(info, null, 2)))) return this.handle(app, env, file, info);
       const holder = await this.readFile(file);
       if (!holder) continue;
       if (this.isStale(holder)) {
-        if (await this.removeStale(file, holder)) options.onStale?.(holder);
+        // What the dead holder left running goes first: the next deployment must not run beside it.
+        const takeover = await stopProcessGroups(holder.processes ?? [], this.options.stopGraceMs);
+        if (await this.removeStale(file, holder)) options.onStale?.(holder, takeover);
         continue;
       }
       if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
@@ -153,48 +152,17 @@ export class FileLockManager implements LockManager {
     }
   }
 
-  private async tryCreate(file: string, info: StoredLock): Promise<boolean> {
-    const temp = `${file}.${info.token}.tmp`;
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      try {
-        await handle.writeFile(JSON.stringify(info, null, 2));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch (error) {
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw error;
-    }
-    try {
-      await link(temp, file);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
-  }
-
   /** Remove a stale lock, but only the one we judged: another process may have replaced it meanwhile. */
-  private async removeStale(file: string, stale: StoredLock): Promise<boolean> {
-    const aside = `${file}.stale.${randomBytes(6).toString('hex')}`;
-    try {
-      await rename(file, aside);
-    } catch {
-      return false;
-    }
-    const moved = await this.readFile(aside);
-    if (moved && moved.token !== stale.token && !this.isStale(moved)) {
-      // We moved a fresh lock taken in between: put it back (link fails only if yet another lock exists).
-      await link(aside, file).catch(() => undefined);
-      await rm(aside, { force: true });
-      return false;
-    }
-    await rm(aside, { force: true });
-    return true;
+  private removeStale(file: string, stale: StoredLock): Promise<boolean> {
+    return removeJudged(file, (moved) => {
+      let lock: StoredLock | undefined;
+      try {
+        lock = JSON.parse(moved) as StoredLock;
+      } catch {
+        return stale.token === 'damaged';
+      }
+      return lock.token === stale.token || this.isStale(lock);
+    });
   }
 
   /** Wake up when the lock folder changes (a release), or after `ms` at the latest. */
@@ -221,13 +189,17 @@ export class FileLockManager implements LockManager {
   }
 
   private handle(app: string, env: string, file: string, info: StoredLock): LockHandle {
+    // Rewrites of the lock (refreshedAt, the commands running) one after another, and only while it is ours.
+    let rewriting: Promise<void> = Promise.resolve();
+    const rewrite = (change: () => void) =>
+      (rewriting = rewriting.then(async () => {
+        const current = await this.readFile(file);
+        if (current?.token !== info.token) return;
+        change();
+        await writeFileAtomic(file, JSON.stringify(info, null, 2), { fsync: false });
+      }).catch(() => undefined));
     // Rewrite refreshedAt now and then, so other hosts see the holder is alive.
-    const refresh = setInterval(async () => {
-      const current = await this.readFile(file);
-      if (current?.token !== info.token) return;
-      info.refreshedAt = new Date().toISOString();
-      await writeFileAtomic(file, JSON.stringify(info, null, 2)).catch(() => undefined);
-    }, this.options.refreshMs ?? 10_000);
+    const refresh = setInterval(() => void rewrite(() => (info.refreshedAt = new Date().toISOString())), this.options.refreshMs ?? 10_000);
     refresh.unref();
     // A process that exits without releasing (a second Ctrl-C, process.exit) still frees its lock.
     const onExit = () => {
@@ -241,10 +213,20 @@ export class FileLockManager implements LockManager {
     let released = false;
     return {
       info,
+      track: (pid, command) =>
+        rewrite(() => {
+          info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
+        }),
+      untrack: (pid) =>
+        rewrite(() => {
+          info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
+          if (info.processes.length === 0) delete info.processes;
+        }),
       release: async () => {
         if (released) return;
         released = true;
         clearInterval(refresh);
+        await rewriting;
         process.off('exit', onExit);
         const current = await this.readFile(file);
         if (current?.token !== info.token) return;

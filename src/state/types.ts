@@ -93,8 +93,19 @@ export interface DeployRecord {
 /** What the history's index holds of a record: enough to list it and to choose, without reading it. */
 export type IndexEntry = Pick<
   DeployRecord,
-  'id' | 'app' | 'env' | 'version' | 'action' | 'status' | 'startedAt' | 'finishedAt' | 'durationMs' | 'user' | 'host' | 'pid' | 'healthy' | 'bad'
+  'id' | 'app' | 'env' | 'version' | 'action' | 'status' | 'startedAt' | 'finishedAt' | 'durationMs' | 'user' | 'host' | 'pid' | 'healthy' | 'bad' | 'error'
 >;
+
+/**
+ * One target at a glance, without reading its records: its newest record and the newest record of each
+ * status (so what runs there, the newest that succeeded, is `latest.succeeded`). For status, list, the board.
+ */
+export interface TargetHead {
+  app: string;
+  env: string;
+  last: IndexEntry;
+  latest: Partial<Record<RecordStatus, IndexEntry>>;
+}
 
 export interface HistoryQuery {
   app?: string;
@@ -123,12 +134,23 @@ export interface HistoryStore {
   /** Every app and environment pair that has records. */
   targets(): Promise<Array<{ app: string; env: string }>>;
   /**
+   * Every target's head (or those matching the filter), sorted by app then env: one read whatever the
+   * number of records, for status, list and the board. Records left in flight by a process that is gone
+   * are settled first, as everywhere.
+   */
+  heads(filter?: { app?: string; env?: string }): Promise<TargetHead[]>;
+  /**
    * Under the target's lock nothing else deploys it: a record still pending or running there is an
    * orphan (its process died, or lost the lock). Rewrites each as interrupted, with `message(record)`.
    */
   interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]>;
-  /** Delete old records, keeping the newest `keep` per target and never the current or last good one. */
-  prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }>;
+  /**
+   * Delete old records, keeping per target the newest `keep`, the newest record, the newest that
+   * succeeded (what runs there), any still in flight, and what `protect` names (the rollback policy:
+   * the last good one). `protect` sees the target's entries newest first, as they are when the decision
+   * is made: a deployment racing the prune loses nothing.
+   */
+  prune(options: { keep: number; olderThan?: Date; app?: string; env?: string; protect?: (newestFirst: readonly IndexEntry[]) => Iterable<string> }): Promise<{ deleted: string[] }>;
   /** Problems met while reading (unreadable files), reported not fatal. */
   warnings(): string[];
 }
@@ -143,6 +165,27 @@ export interface LockInfo {
   startedAt: string;
   refreshedAt: string;
   token: string;
+  /**
+   * The process groups of the commands the holder runs now (each group's leader pid and start time),
+   * so that a takeover after the holder was killed stops what is left of them on this host.
+   */
+  processes?: TrackedProcess[];
+}
+
+/** A command's process group, as the lock records it: the leader's pid, its start time, what it runs. */
+export interface TrackedProcess {
+  pid: number;
+  /** Start time of the leader (Linux clock ticks since boot), so a reused pid is never taken for it. */
+  start?: string;
+  command?: string;
+}
+
+/** What taking over a stale lock did about the commands its holder had left running. */
+export interface Takeover {
+  /** Process groups still running on this host, stopped (SIGTERM, then SIGKILL) before the lock was taken. */
+  stopped: TrackedProcess[];
+  /** Process groups that could not be checked or stopped from here: they may still be running. */
+  leftRunning: TrackedProcess[];
 }
 
 /** stale: its process is gone (taken over); silent: another host's, not refreshed lately; alive: held. */
@@ -150,6 +193,13 @@ export type LockState = 'stale' | 'silent' | 'alive';
 
 export interface LockHandle {
   info: LockInfo;
+  /**
+   * Record a command's process group in the lock (the runner calls it when it starts one; the group is
+   * the command's pid), so a takeover after a kill -9 of this process can stop it. Never throws.
+   */
+  track?(pid: number, command?: string): Promise<void>;
+  /** The command ended: its group no longer needs stopping. Never throws. */
+  untrack?(pid: number): Promise<void>;
   /**
    * Remove the lock. Throws a StateWriteError when the disk refuses (read-only, failing): the lock is
    * then left behind, stale once this process has exited, and the error's hint says how it goes.
@@ -159,13 +209,22 @@ export interface LockHandle {
 
 export interface LockManager {
   /**
-   * Take the lock of app+env. A stale lock (same host, pid gone) is taken over, calling onStale.
+   * Take the lock of app+env. A stale lock (same host, pid gone) is taken over, calling onStale: first
+   * the process groups it recorded that still run on this host are stopped (checked by start time).
    * Held by someone alive: waits up to waitMs (0 = no wait), then throws LockError naming the holder.
    */
   acquire(
     app: string,
     env: string,
-    options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
+    options: {
+      command: string;
+      /** Who takes it (engine/identity.ts currentIdentity): the lock and the record name the same user. */
+      user?: string;
+      waitMs?: number;
+      /** Called after a stale lock was taken over, with what was done about the commands it had left running. */
+      onStale?: (old: LockInfo, takeover: Takeover) => void;
+      signal?: AbortSignal;
+    },
   ): Promise<LockHandle>;
   /** The holder, whether it is alive, whether it is on this host, and a one-line description for messages. */
   inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined>;

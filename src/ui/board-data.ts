@@ -5,13 +5,15 @@ import type { BoardCell, BoardData } from './board.js';
 
 export async function loadBoardData(loaded: LoadedConfig, history: HistoryStore): Promise<BoardData> {
   const envs = loaded.environments.map((e) => ({ name: e.name, protected: e.protected }));
-  const latest = new Map((await history.current()).map((r) => [`${r.app}\0${r.env}`, r]));
+  // One read of every target's head: no record is read, whatever the size of the history.
+  const heads = new Map((await history.heads()).map((h) => [`${h.app}\0${h.env}`, h]));
   const cells: Record<string, Record<string, BoardCell>> = {};
   for (const app of loaded.apps) {
     cells[app] = {};
     for (const { name: env } of envs) {
-      const last = latest.get(`${app}\0${env}`);
-      const running = !last || last.status === 'succeeded' ? last : (await history.list({ app, env, status: 'succeeded', limit: 1 }))[0];
+      const head = heads.get(`${app}\0${env}`);
+      const last = head?.last;
+      const running = head?.latest.succeeded;
       cells[app][env] = {
         version: running?.version ?? null,
         status: last?.status ?? null,

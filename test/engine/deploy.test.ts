@@ -98,8 +98,8 @@ describe('deployTarget', () => {
     world.broken.add('2.0.0');
     await deployTarget(request('2.0.0', { autoRollback: false }, keep), world.deps);
     expect(pruned).toEqual([
-      { keep: 5, app: 'web', env: 'dev' },
-      { keep: 5, app: 'web', env: 'dev' },
+      { keep: 5, app: 'web', env: 'dev', protect: expect.any(Function) },
+      { keep: 5, app: 'web', env: 'dev', protect: expect.any(Function) },
     ]);
   });
 

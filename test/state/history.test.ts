@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileHistoryStore, INDEX_CAP } from '../../src/state/history.js';
+import { goodOnes, runningRecord } from '../../src/state/good.js';
+import type { IndexEntry, TargetHead } from '../../src/state/types.js';
 import { processStartTime } from '../../src/state/process.js';
 import { generateRecords, INDEX_CAP as BENCH_INDEX_CAP } from '../../bench/records.mjs';
 import { tempDir } from '../support/cli.js';
@@ -89,11 +91,18 @@ describe('FileHistoryStore', () => {
     for (const v of ['3', '4']) await store.write(record('web', 'dev', v, { status: 'rolled_back', healthy: false, bad: true }));
     const newest = record('web', 'dev', '5', { status: 'failed', healthy: false, bad: true });
     await store.write(newest);
-    const { deleted } = await store.prune({ keep: 0 });
+    // The rollback policy is the caller's: here, as the engine passes it, the good record a bare rollback goes to.
+    const protect = (entries: readonly IndexEntry[]) => {
+      const running = runningRecord(entries);
+      return [goodOnes(entries)[0], goodOnes(entries, new Set(running ? [running.version] : []))[0]].flatMap((e) => (e ? [e.id] : []));
+    };
+    const { deleted } = await store.prune({ keep: 0, protect });
     expect(deleted).toHaveLength(3);
     // 5: the newest; 2: what runs (the newest that succeeded); 1: where a bare rollback would go
     expect((await store.list({ app: 'web', env: 'dev' })).map((r) => r.version)).toEqual(['5', '2', '1']);
-    expect(await store.prune({ keep: 0 })).toEqual({ deleted: [] });
+    expect(await store.prune({ keep: 0, protect })).toEqual({ deleted: [] });
+    // Without a policy the store keeps only its minimum: the newest and the newest that succeeded.
+    expect((await store.prune({ keep: 0 })).deleted).toEqual([v1.id]);
   });
 
   it('prunes only records older than --older-than', async () => {
@@ -155,19 +164,32 @@ describe('FileHistoryStore', () => {
     expect(JSON.parse(readFileSync(join(home, 'index', 'api_dev.json'), 'utf8')).entries).toHaveLength(1);
   });
 
-  it('rebuilds the whole index, and the list of targets, when they are gone', async () => {
+  it('rebuilds the whole index, and the summary of targets, when they are gone', async () => {
     const home = await stateHome();
     const store = new FileHistoryStore(home);
     for (const [app, env] of [['web', 'dev'], ['api', 'dev']]) await store.write(record(app!, env!, '1'));
-    rmSync(join(home, 'index', '_targets.json'));
+    expect((await new FileHistoryStore(home).targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
+    rmSync(join(home, 'index', '_summary.json'));
     expect((await new FileHistoryStore(home).targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
     emptyIndex(home);
     const fresh = new FileHistoryStore(home);
     expect((await fresh.targets()).map((t) => `${t.app}/${t.env}`)).toEqual(['api/dev', 'web/dev']);
     expect(fresh.warnings()).toEqual(['the history index was missing: rebuilt from the records']);
-    expect(JSON.parse(readFileSync(join(home, 'index', '_targets.json'), 'utf8')).targets).toEqual([
-      { app: 'api', env: 'dev' },
-      { app: 'web', env: 'dev' },
+    const summary = JSON.parse(readFileSync(join(home, 'index', '_summary.json'), 'utf8'));
+    expect(summary.targets.map((t: TargetHead) => `${t.app}/${t.env} ${t.last.version} ${t.latest.succeeded?.version}`)).toEqual(['api/dev 1 1', 'web/dev 1 1']);
+  });
+
+  it('keeps the summary in step with every write: status and list read it, and no record', async () => {
+    const home = await stateHome();
+    const store = new FileHistoryStore(home);
+    await store.write(record('web', 'dev', '1'));
+    await store.heads(); // the first read makes the summary; writes keep it from then on
+    await store.write(record('web', 'dev', '2', { status: 'failed', error: { code: 'x', message: 'boom' } }));
+    await store.write(record('api', 'prod', '7'));
+    const heads = await new FileHistoryStore(home).heads();
+    expect(heads.map((h) => [h.app, h.env, h.last.version, h.last.status, h.last.error?.message, h.latest.succeeded?.version])).toEqual([
+      ['api', 'prod', '7', 'succeeded', undefined, '7'],
+      ['web', 'dev', '2', 'failed', 'boom', '1'],
     ]);
   });
 
@@ -219,7 +241,7 @@ describe('the short lock around an index update', () => {
     const home = await stateHome();
     const store = new FileHistoryStore(home);
     await store.write(record('web', 'dev', '1'));
-    const lock = holdIndexLock(home, `${process.pid}@${hostname()}@1`);
+    const lock = holdIndexLock(home, JSON.stringify({ pid: process.pid, host: hostname(), pidStart: '1' }));
     utimesSync(lock, new Date(), new Date());
     await store.write(record('web', 'dev', '2'));
     expect(existsSync(lock)).toBe(false);

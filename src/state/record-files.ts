@@ -1,0 +1,133 @@
+// The records of the file backend: one JSON file per record in history/{id}.json, mode 0600, written
+// atomically. This module knows files only: which record is current, or what to keep, is decided above.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { historyDir, targetKey } from './paths.js';
+import type { DeployRecord, IndexEntry, RecordStatus } from './types.js';
+import { guardWrite } from './write-error.js';
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+/** `{app}_{env}_{20261124T153012123Z}_{random}`: sorts by time within a target, safe in every OS's file names. */
+export function newRecordId(app: string, env: string, date: Date = new Date()): string {
+  return `${targetKey(app, env)}_${timestamp(date)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** A record whose deployment has not ended (or whose process died before saying so). */
+export function isInFlight(status: RecordStatus): boolean {
+  return status === 'pending' || status === 'running';
+}
+
+/** What the index holds of a record. */
+export function entryOf(record: DeployRecord): IndexEntry {
+  const entry: IndexEntry = {
+    id: record.id,
+    app: record.app,
+    env: record.env,
+    version: record.version,
+    action: record.action,
+    status: record.status,
+    startedAt: record.startedAt,
+    user: record.user,
+    host: record.host,
+    pid: record.pid,
+  };
+  if (record.finishedAt) entry.finishedAt = record.finishedAt;
+  if (record.durationMs !== undefined) entry.durationMs = record.durationMs;
+  if (record.healthy !== undefined) entry.healthy = record.healthy;
+  if (record.bad) entry.bad = true;
+  if (record.error) entry.error = { code: record.error.code, message: record.error.message };
+  return entry;
+}
+
+export const newestFirst = (a: { id: string; startedAt: string }, b: { id: string; startedAt: string }) =>
+  a.startedAt === b.startedAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.startedAt < b.startedAt ? 1 : -1;
+
+function isRecord(value: unknown): value is DeployRecord {
+  const r = value as DeployRecord;
+  return Boolean(r && typeof r === 'object' && typeof r.id === 'string' && typeof r.app === 'string' && typeof r.env === 'string' && typeof r.status === 'string');
+}
+
+export class RecordFiles {
+  constructor(
+    private readonly home: string,
+    private readonly warn: (problem: string) => void,
+  ) {}
+
+  path(id: string): string {
+    if (!/^[a-z0-9][a-z0-9._-]*_[A-Za-z0-9]+_[a-f0-9]+$/.test(id) && !/^[a-z0-9][a-z0-9._-]*$/.test(id)) {
+      throw new Error(`not a record id: ${id}`);
+    }
+    return join(historyDir(this.home), `${id}.json`);
+  }
+
+  /** A record, or undefined when there is none (or it cannot be read: then with a warning). */
+  async read(id: string): Promise<DeployRecord | undefined> {
+    let file: string;
+    try {
+      file = this.path(id);
+    } catch {
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      this.warn(`cannot read ${file}: ${(error as Error).message}`);
+      return undefined;
+    }
+    try {
+      const value = JSON.parse(text) as unknown;
+      if (isRecord(value)) return value;
+      this.warn(`${file} is not a deployment record: skipped`);
+    } catch {
+      this.warn(`${file} is damaged (not JSON): skipped`);
+    }
+    return undefined;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return stat(this.path(id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Write atomically; `durable` syncs the file and the folder (a record that says how a deployment ended). */
+  async write(record: DeployRecord, durable: boolean): Promise<void> {
+    const file = this.path(record.id);
+    await guardWrite('write the record', file, () => writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, { fsync: durable }));
+  }
+
+  async remove(id: string): Promise<void> {
+    const file = this.path(id);
+    await guardWrite('delete the record', file, () => rm(file, { force: true }));
+  }
+
+  /** The ids of every record file, or of one target's (by file name: its records are read to be sure). */
+  async ids(target?: { app: string; env: string }): Promise<string[]> {
+    const prefix = target ? `${targetKey(target.app, target.env)}_` : '';
+    let names: string[];
+    try {
+      names = await readdir(historyDir(this.home));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => n.endsWith('.json') && !n.startsWith('.') && n.startsWith(prefix)).map((n) => n.slice(0, -'.json'.length));
+  }
+
+  /** Every record of one target, as index entries, newest first: the slow path, for rebuilding its index. */
+  async scan(app: string, env: string): Promise<IndexEntry[]> {
+    const entries: IndexEntry[] = [];
+    for (const id of await this.ids({ app, env })) {
+      const record = await this.read(id);
+      if (record && record.app === app && record.env === env) entries.push(entryOf(record));
+    }
+    return entries.sort(newestFirst);
+  }
+}
