@@ -1,8 +1,9 @@
 // The config pipeline: read both YAML files with positions, check their structure against the JSON
 // Schemas, check names and references, then (per app and environment) merge the layers, interpolate,
 // read secrets, convert durations and paths. Every problem is collected and reported at once.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
 import { parse as parseYaml } from '../vendor/yaml.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
@@ -142,8 +143,6 @@ function stringifyValues(map: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries((map ?? {}) as Raw).map(([k, v]) => [k, String(v)]));
 }
 
-const FROM_CONFIG_DIR = ['path', 'manifests', 'kustomize', 'repo'];
-const FROM_APP_PATH = ['compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
 const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
 
@@ -310,38 +309,26 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const slack = (interpolated.notifications as Raw | undefined)?.slack as Raw | undefined;
   if (slack && !slack.webhook_url) report(['notifications', 'slack'], 'slack notifications need webhook_url: (at the top of deployments.yaml, or here)');
 
-  // Paths to absolute ones.
-  for (const key of FROM_CONFIG_DIR) {
+  // Paths to absolute ones, then checked: the type says which of its keys name files or folders.
+  const settings = EXECUTOR_SETTINGS[type];
+  const pathGiven = typeof interpolated.path === 'string';
+  for (const key of ['path', 'repo']) {
     if (typeof interpolated[key] === 'string') interpolated[key] = resolve(loaded.dir, interpolated[key]);
   }
-  // Seed 004's shape: a kubernetes app whose `path` is its manifests folder (or a kustomize folder).
-  if (type === 'kubernetes' && !interpolated.manifests && !interpolated.kustomize && typeof interpolated.path === 'string') {
-    const isKustomize = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((f) => existsSync(join(interpolated.path, f)));
-    interpolated[isKustomize ? 'kustomize' : 'manifests'] = interpolated.path;
+  for (const p of settings.paths) {
+    if (p.base === 'config' && typeof interpolated[p.key] === 'string') interpolated[p.key] = resolve(loaded.dir, interpolated[p.key]);
   }
   interpolated.path ??= loaded.dir;
-  for (const key of FROM_APP_PATH) {
-    if (typeof interpolated[key] === 'string') interpolated[key] = resolve(interpolated.path, interpolated[key]);
+  for (const p of settings.paths) {
+    if (p.base === 'app' && typeof interpolated[p.key] === 'string') interpolated[p.key] = resolve(interpolated.path, interpolated[p.key]);
   }
   for (const check of [health, preCheck]) if (check?.ca_file) check.ca_file = resolve(interpolated.path, check.ca_file);
-  if (interpolated.build && typeof interpolated.build === 'object') {
-    const build = interpolated.build as Raw;
-    build.context = resolve(interpolated.path, build.context ?? '.');
-    if (build.dockerfile) build.dockerfile = isAbsolute(build.dockerfile) ? build.dockerfile : resolve(interpolated.path, build.dockerfile);
-  }
+  settings.resolve?.(interpolated as AppConfig, (value) => resolve(interpolated.path, value), pathGiven);
 
-  // What each type cannot do without.
-  const needs: Partial<Record<AppConfig['type'], () => string | undefined>> = {
-    shell: () => (Array.isArray(interpolated.commands) && interpolated.commands.length ? undefined : 'a shell app needs commands: (a list of argv arrays or strings)'),
-    docker: () => (interpolated.image || interpolated.build ? undefined : 'a docker app needs image: (to pull), or build: (an image named after the app)'),
-    kubernetes: () => (interpolated.manifests || interpolated.kustomize ? undefined : 'a kubernetes app needs manifests: (a file or folder), kustomize: (a folder) or a path: holding either'),
-    ansible: () => (interpolated.playbook ? undefined : 'an ansible app needs playbook:'),
-  };
-  const missing = needs[type]?.();
+  // What the type cannot do without.
+  const missing = settings.missing?.(interpolated as AppConfig);
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
-  if (type === 'docker-compose' && typeof interpolated.build === 'object') {
-    report(['build'], 'build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file');
-  }
+  else for (const [key, message] of pathProblems(interpolated as AppConfig, pathGiven)) report(key.split('.'), message);
 
   if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 
@@ -356,16 +343,36 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   };
 }
 
-/** Files and folders the resolved config names, which must exist for a deploy to work. */
-function missingPaths(config: AppConfig): Array<[string, string]> {
-  const keys = ['path', 'manifests', 'kustomize', 'compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
+function kindOf(path: string): 'file' | 'folder' | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? undefined : stat.isDirectory() ? 'folder' : 'file';
+}
+
+/**
+ * The files and folders the resolved config names that are not there, or not what they must be:
+ * `path:` a folder, then the type's own (manifests, compose file, var file, playbook...), the CA file.
+ */
+export function pathProblems(config: AppConfig, pathGiven = true): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const key of keys) {
-    const value = config[key];
-    if (typeof value === 'string' && !existsSync(value)) out.push([key, value]);
+  const expect = (key: string, path: string, kind: 'file' | 'folder' | 'file or folder', fix: string) => {
+    const found = kindOf(path);
+    if (found === undefined) out.push([key, `${path} does not exist: ${fix}`]);
+    else if (kind !== 'file or folder' && found !== kind) out.push([key, `${path} is a ${found}, not a ${kind}: ${fix}`]);
+  };
+  expect('path', config.path, 'folder', pathGiven ? 'fix path: (relative to deployments.yaml)' : 'the folder of deployments.yaml');
+  if (out.length) return out;
+  const settings = EXECUTOR_SETTINGS[config.type];
+  for (const p of settings.paths) {
+    const value = config[p.key];
+    if (typeof value === 'string') expect(p.key, value, p.kind, `fix ${p.key}: (relative to ${p.base === 'config' ? 'deployments.yaml' : "the app's path:"})`);
   }
-  const health = config.health_check as HealthCheckConfig | undefined;
-  if (health?.ca_file && !existsSync(health.ca_file)) out.push(['health_check.ca_file', health.ca_file]);
+  for (const [key, path, kind] of settings.impliedPaths?.(config) ?? []) {
+    expect(key, path, kind, key === 'compose_file' ? 'create it, or set compose_file:' : `fix ${key}:`);
+  }
+  for (const name of ['health_check', 'pre_check'] as const) {
+    const check = config[name] as HealthCheckConfig | undefined;
+    if (check?.ca_file) expect(`${name}.ca_file`, check.ca_file, 'file', `fix ${name}.ca_file: (relative to the app's path:)`);
+  }
   return out;
 }
 
@@ -380,14 +387,10 @@ export async function validateConfig(configDir: string, env: NodeJS.ProcessEnv =
   }
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  const src = sources.get(loaded)!;
   for (const app of loaded.apps) {
     for (const environment of loaded.environments) {
       try {
-        const resolved = await resolveApp(loaded, app, environment.name, { version: '0.0.0-validate', processEnv: env });
-        for (const [key, value] of missingPaths(resolved.config)) {
-          problems.push({ ...origin(src, app, environment.name, resolved.config.type, key.split('.')), message: `${value} does not exist` });
-        }
+        await resolveApp(loaded, app, environment.name, { version: '0.0.0-validate', processEnv: env });
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.problems);
         else if (error instanceof UsageError) problems.push({ path: `deployments.${app}`, message: `${error.message} (in ${environment.name})` });
