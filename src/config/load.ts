@@ -4,13 +4,13 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
-import { parse as parseYaml } from '../vendor/yaml.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
 import { parseDuration } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
-import { deepMerge, setLayer, type Layer } from './merge.js';
+import { deepMerge, type Layer } from './merge.js';
+import { setLayer } from './set.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
 import { checkSchema } from './schema.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
@@ -184,15 +184,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   delete appRaw.environments;
   const type = appRaw.type as AppConfig['type'];
   const envRaw = ((src.environments.data as Raw).environments[env] ?? {}) as Raw;
-  const { layer: setValues, errors: setErrors } = setLayer(options.set ?? [], (text) => {
-    try {
-      const value = parseYaml(text) as unknown;
-      return value === null || typeof value === 'object' ? text : value;
-    } catch {
-      return text;
-    }
-  });
-  if (setErrors.length) throw new UsageError(setErrors[0]!, 'for example: --set variables.PORT=9000 --set health_check.retries=3');
+  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])]);
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,

@@ -58,8 +58,8 @@ function appTypeAt(data: unknown, path: KeyPath): string | undefined {
 }
 
 function describe(error: AjvError, path: KeyPath, data: unknown): { path: KeyPath; message: string; key?: boolean } | undefined {
+  if (error.keyword === 'propertyNames') return undefined;
   if (error.propertyName !== undefined) {
-    if (error.keyword === 'propertyNames') return undefined;
     return { path: [...path, error.propertyName], message: `"${error.propertyName}" is not an environment variable name: use letters, digits and "_", not starting with a digit`, key: true };
   }
   switch (error.keyword) {
@@ -124,6 +124,13 @@ export function closestName(name: string, known: string[]): string | undefined {
   };
   const best = known.map((k) => [k, distance(name, k)] as const).sort((a, b) => a[1] - b[1])[0];
   return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? best[0] : undefined;
+}
+
+/** The problems of a value against a schema, by key path and message, without positions (`--set` values). */
+export async function schemaProblems(kind: 'environments' | 'deployments', data: unknown): Promise<Array<{ path: KeyPath; message: string }>> {
+  const validate = (await validators())[kind];
+  if (validate(data)) return [];
+  return (validate.errors ?? []).map((error) => describe(error, pathOf(error.instancePath), data)).filter((d): d is NonNullable<typeof d> => d !== undefined);
 }
 
 export async function checkSchema(kind: 'environments' | 'deployments', file: YamlFile): Promise<ConfigProblem[]> {
