@@ -206,7 +206,7 @@ describe('resolveApp: merge, interpolation, secrets, versions', () => {
     expect((await resolveApp(loaded, 'web', 'dev', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 90_000 });
     expect((await resolveApp(loaded, 'web', 'prod', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 45_000 });
     await expect(resolveApp(loaded, 'web', 'dev', { processEnv: {}, set: ['notifications.timeout=soon'] })).rejects.toThrow(
-      'notifications.timeout: "soon" is not a duration: write it like 10s or 1m',
+      '--set "notifications.timeout=soon": must be a duration like 250ms, 5s, 1m30s or a number of seconds',
     );
   });
 
