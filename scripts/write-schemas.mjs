@@ -10,7 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The executors' own settings (src/executors/settings/*.ts), as compiled by tsc: run after it.
 const { EXECUTOR_SETTINGS, commandSchema: command, duration, envMap, names } = await import(pathToFileURL(join(root, 'dist/executors/settings/index.js')).href);
 const on = { type: 'array', items: { enum: ['failure', 'success', 'rollback', 'promote'] }, description: 'which results to notify about (default: all)' };
-const httpToken = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$';
+// An HTTP token, or ${...} to be interpolated (the result is checked when the app is resolved).
+const httpToken = '^([!#$%&\'*+.^_`|~0-9A-Za-z-]|\\$\\{[^}]*\\})+$';
 
 const healthCheck = {
   type: 'object',

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, type Layer } from './merge.js';
@@ -146,6 +146,41 @@ function stringifyValues(map: unknown): Record<string, string> {
 const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
 
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** What makes a health check one that can never pass, in its interpolated form. */
+export function healthCheckProblems(check: Raw): Array<{ path: KeyPath; message: string }> {
+  const out: Array<{ path: KeyPath; message: string }> = [];
+  if (check.type === 'http' && typeof check.url === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(check.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+      out.push({ path: ['url'], message: `${JSON.stringify(check.url)} is not an http:// or https:// URL: write it like http://127.0.0.1:8080/health` });
+    }
+  }
+  if (check.method !== undefined && !HTTP_TOKEN.test(String(check.method))) {
+    out.push({ path: ['method'], message: `${JSON.stringify(check.method)} is not an HTTP method: write it like GET, HEAD or POST` });
+  }
+  const status = check.expected_status;
+  const isCode = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
+  const statusOk =
+    status === undefined ||
+    (typeof status === 'number' && isCode(status)) ||
+    (Array.isArray(status) && status.length > 0 && status.every((n) => typeof n === 'number' && isCode(n))) ||
+    (typeof status === 'string' &&
+      (/^\s*[1-5]xx\s*$/i.test(status) ||
+        (/^\s*\d{3}\s*$/.test(status) && isCode(Number(status))) ||
+        ((m) => m !== null && isCode(Number(m[1])) && isCode(Number(m[2])) && Number(m[1]) <= Number(m[2]))(/^\s*(\d{3})-(\d{3})\s*$/.exec(status))));
+  if (!statusOk) {
+    out.push({ path: ['expected_status'], message: `${JSON.stringify(status)} can never match a status: write a code (200), a list ([200, 204]), a class (2xx) or a range (200-299), codes from 100 to 599` });
+  }
+  return out;
+}
+
 /** Where a merged key path was most likely written, for the line and column of a problem. */
 function origin(src: Sources, app: string, env: string, type: string, path: KeyPath): ConfigProblem {
   // The layers of resolveApp's merge, the one that wins first.
@@ -266,9 +301,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   // Durations to milliseconds.
   for (const key of DURATIONS) {
     if (interpolated[key] === undefined) continue;
-    const ms = parseDuration(interpolated[key]);
-    if (ms === undefined) report([key], `"${interpolated[key]}" is not a duration: write it like 90s, 5m or 1m30s`);
-    else interpolated[key] = ms;
+    const limit = parseTimeLimit(interpolated[key]);
+    if ('error' in limit) report([key], limit.error);
+    else interpolated[key] = limit.ms;
   }
   const normalizeCheck = (key: 'health_check' | 'pre_check'): Raw | undefined => {
     const check = interpolated[key] as Raw | undefined;
@@ -280,21 +315,26 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     }
     for (const name of HEALTH_DURATIONS) {
       if (check[name] === undefined) continue;
-      const ms = parseDuration(check[name]);
-      if (ms === undefined) report([key, name], `"${check[name]}" is not a duration: write it like 500ms, 5s or 1m`);
-      else check[name] = ms;
+      const limit = parseTimeLimit(check[name], '500ms, 5s or 1m');
+      if ('error' in limit) report([key, name], limit.error);
+      else check[name] = limit.ms;
     }
     if (check.type === 'http' && !check.url) report([key], 'an http check needs url:');
     if (check.type === 'tcp' && check.port === undefined) report([key], 'a tcp check needs port:');
     if (check.type === 'command' && !check.command) report([key], 'a command check needs command: [argv...]');
-    if (check.port !== undefined) check.port = Number(check.port);
+    if (check.port !== undefined) {
+      const port = typeof check.port === 'string' && /^\s*\d+\s*$/.test(check.port) ? Number(check.port) : check.port;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) report([key, 'port'], `port ${JSON.stringify(check.port)} can never be reached: a port is a whole number from 1 to 65535`);
+      else check.port = port;
+    }
+    for (const problem of healthCheckProblems(check)) report([key, ...problem.path], problem.message);
     return check;
   };
   const notifications = interpolated.notifications as Raw | undefined;
   if (notifications?.timeout !== undefined) {
-    const ms = parseDuration(notifications.timeout);
-    if (ms === undefined) report(['notifications', 'timeout'], `"${notifications.timeout}" is not a duration: write it like 10s or 1m`);
-    else notifications.timeout = ms;
+    const limit = parseTimeLimit(notifications.timeout, '10s or 1m');
+    if ('error' in limit) report(['notifications', 'timeout'], limit.error);
+    else notifications.timeout = limit.ms;
   }
   const health = normalizeCheck('health_check');
   const preCheck = normalizeCheck('pre_check');
@@ -366,6 +406,16 @@ export function pathProblems(config: AppConfig, pathGiven = true): Array<[string
     if (check?.ca_file) expect(`${name}.ca_file`, check.ca_file, 'file', `fix ${name}.ca_file: (relative to the app's path:)`);
   }
   return out;
+}
+
+/**
+ * For a command that acts on a target without resolving today's config for a version of its own
+ * (rollback re-applies a stored config): the same checks as validate for that app in that environment,
+ * before the lock. An app that is no longer in the config is left to the history.
+ */
+export async function checkTarget(loaded: LoadedConfig, app: string, env: string, processEnv?: NodeJS.ProcessEnv): Promise<void> {
+  if (!loaded.apps.includes(app) || !loaded.environments.some((e) => e.name === env)) return;
+  await resolveApp(loaded, app, env, { version: '0.0.0-check', processEnv });
 }
 
 /** Every problem of the config: structure, names, and each app resolved in each environment. */
