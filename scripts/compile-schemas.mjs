@@ -8,6 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The schemas are written first, from the executors' settings as tsc compiled them.
+const { writeSchemas } = await import('./write-schemas.mjs');
+writeSchemas();
 const ajv = new Ajv({ allErrors: true, strict: false, inlineRefs: false, code: { source: true, esm: false } });
 addFormats(ajv);
 for (const name of ['environments', 'deployments']) {

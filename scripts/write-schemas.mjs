@@ -1,23 +1,17 @@
 // Writes config/environments.schema.json and config/deployments.schema.json from one description of
 // the settings, so the app, defaults, per-environment overrides and environment blocks never drift.
-// Run it after changing a setting: node scripts/write-schemas.mjs (a test checks the files are current).
+// The build runs it (after tsc, before compile-schemas.mjs); a test checks the files are current.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const duration = { type: ['string', 'number'], pattern: '^(\\d+(\\.\\d+)?)((ms|s|m|h|d)(\\d+(\\.\\d+)?(ms|s|m|h|d))*)?$', description: 'a duration: 250ms, 5s, 1m30s, 2h, or a number of seconds' };
-const scalar = { type: ['string', 'number', 'boolean'] };
-const stringMap = (description) => ({ type: 'object', additionalProperties: scalar, description });
-const names = (description) => ({ type: 'array', items: { type: 'string' }, description });
-const command = {
-  type: ['array', 'string'],
-  items: { type: 'string' },
-  minItems: 1,
-  description: 'an argv array run directly (["npm", "run", "migrate"]), or a string run by the system shell as written',
-};
+// The executors' own settings (src/executors/settings/*.ts), as compiled by tsc: run after it.
+const { EXECUTOR_SETTINGS, commandSchema: command, duration, envMap, names } = await import(pathToFileURL(join(root, 'dist/executors/settings/index.js')).href);
 const on = { type: 'array', items: { enum: ['failure', 'success', 'rollback', 'promote'] }, description: 'which results to notify about (default: all)' };
+// An HTTP token, or ${...} to be interpolated (the result is checked when the app is resolved).
+const httpToken = '^([!#$%&\'*+.^_`|~0-9A-Za-z-]|\\$\\{[^}]*\\})+$';
 
 const healthCheck = {
   type: 'object',
@@ -26,9 +20,9 @@ const healthCheck = {
   properties: {
     type: { enum: ['http', 'tcp', 'command'], description: 'http (default when url is set), tcp or command' },
     url: { type: 'string', description: 'http: the URL to request' },
-    method: { type: 'string', description: 'http: the method (GET)' },
+    method: { type: 'string', pattern: httpToken, description: 'http: the method (GET)' },
     headers: { type: 'object', additionalProperties: { type: 'string' } },
-    expected_status: { type: ['integer', 'array', 'string'], items: { type: 'integer' }, description: 'a code, a list of codes, a class like 2xx, or a range like 200-299 (default 2xx)' },
+    expected_status: { type: ['integer', 'array', 'string'], minimum: 100, maximum: 599, items: { type: 'integer', minimum: 100, maximum: 599 }, description: 'a code, a list of codes, a class like 2xx, or a range like 200-299 (default 2xx)' },
     body_contains: { type: 'string', description: 'http: text the body must contain' },
     json: {
       type: 'object',
@@ -39,7 +33,7 @@ const healthCheck = {
     insecure: { type: 'boolean', description: 'http: accept any TLS certificate' },
     ca_file: { type: 'string', description: 'http: CA certificate file (relative to the app path)' },
     host: { type: 'string', description: 'tcp: host (127.0.0.1)' },
-    port: { type: ['integer', 'string'], description: 'tcp: port' },
+    port: { type: ['integer', 'string'], minimum: 1, maximum: 65535, description: 'tcp: port (1-65535)' },
     command: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'command: argv; exit 0 means healthy' },
     retries: { type: 'integer', minimum: 0, description: 'retries after the first attempt' },
     interval: { ...duration, description: 'first delay between attempts, doubled each time' },
@@ -75,67 +69,15 @@ const notifications = {
   },
 };
 
-const typeSettings = {
-  'docker-compose': {
-    compose_file: { type: 'string', description: 'compose file, relative to path (docker-compose.yml)' },
-    project: { type: 'string', description: 'compose project name (APP-ENV)' },
-    env_vars: stringMap('variables for the compose file, passed through the environment'),
-    services: names('only these services'),
-    build: { type: 'boolean', description: 'build the services that have a build section on each deploy: up --build (default true); false leaves it to compose, which builds only missing images; a rollback never builds' },
-    pull: { enum: ['always', 'missing', 'never'], description: "compose's pull policy for up (missing): --pull with the plugin; docker-compose v1 pulls first for always, and has no never" },
-  },
-  docker: {
-    image: { type: 'string', description: 'image name without tag; the version is the tag (default with build: the app name)' },
-    build: {
-      type: ['object', 'boolean'],
-      additionalProperties: false,
-      properties: { dockerfile: { type: 'string' }, context: { type: 'string' }, args: stringMap('build arguments') },
-      description: 'docker: the build section ({ dockerfile, context, args }; true: the Dockerfile in path); docker-compose: true or false',
-    },
-    container_name: { type: 'string', description: 'container name (APP-ENV)' },
-    ports: names('published ports, HOST:CONTAINER'),
-    port: { type: ['integer', 'string'], description: 'one port published as PORT:PORT (ports: for more)' },
-    env: stringMap('container environment, passed through the environment'),
-    volumes: names('volumes, SRC:DST[:ro]'),
-    restart: { type: 'string', description: 'restart policy (unless-stopped)' },
-    stop_timeout: { ...duration, description: 'how long docker stop gives the old container to exit after SIGTERM before it is killed (10s)' },
-    network: { type: 'string', description: 'docker network (host)' },
-    command: { type: 'array', items: { type: 'string' }, description: 'container command argv' },
-  },
-  kubernetes: {
-    manifests: { type: 'string', description: 'a manifest file or a folder of them, relative to deployments.yaml' },
-    kustomize: { type: 'string', description: 'a kustomize folder, relative to deployments.yaml' },
-    context: { type: 'string', description: 'kube context' },
-    namespace: { type: 'string', description: 'namespace' },
-    rollout_timeout: duration,
-  },
-  terraform: {
-    var_file: { type: 'string', description: 'a .tfvars file, relative to path' },
-    vars: stringMap('more -var values'),
-    version_var: { type: 'string', description: 'the terraform variable that receives the version (app_version)' },
-    auto_approve: { type: 'boolean', description: 'apply the plan without asking' },
-    workspace: { type: 'string' },
-  },
-  ansible: {
-    inventory: { type: 'string', description: 'inventory, relative to path' },
-    playbook: { type: 'string', description: 'playbook, relative to path' },
-    vault_password_file: { type: 'string' },
-    extra_vars_file: { type: 'string' },
-    limit: { type: 'string' },
-    tags: { type: 'string' },
-    check: { type: 'boolean', description: 'run with --check --diff' },
-  },
-  shell: {
-    commands: { type: 'array', items: command, minItems: 1, description: 'the commands, in order' },
-  },
-};
+const typeSettings = Object.fromEntries(Object.entries(EXECUTOR_SETTINGS).map(([type, settings]) => [type, settings.schema]));
 
 const common = {
   path: { type: 'string', description: 'folder the app lives in, relative to deployments.yaml' },
   version: { type: 'string', description: 'default version when --version is not given' },
   repo: { type: 'string', description: 'a git checkout, for diff to list commits between versions' },
   description: { type: 'string' },
-  variables: stringMap('variables: ${NAME} in the config, and in every command\'s environment'),
+  variables: envMap('variables: ${NAME} in the config, and in every command\'s environment'),
+  allow_env: names('variables that may set what changes how every child runs (PATH, NODE_OPTIONS, LD_*, DYLD_*): refused unless named here'),
   secrets: names('variables read from the process environment and shown as *** everywhere'),
   timeout: { ...duration, description: 'time limit of each command' },
   hooks: {
@@ -154,32 +96,43 @@ const common = {
   notifications,
 };
 
-// docker's build (an object, or true/false) also covers docker-compose's (true/false): apps of both types share the key.
-const allTypeSettings = Object.assign({}, ...Object.values(typeSettings), { build: typeSettings.docker.build });
-const settingSchemas = { ...common, ...allTypeSettings };
 const types = Object.keys(typeSettings);
-
-// Every setting is described once under `definitions` and referenced from the three places it may
-// appear (defaults, an app, an app's per-environment override), so the precompiled validator checks it
-// with one function instead of three copies of the same code.
 const ref = (name) => ({ $ref: `#/definitions/${name}` });
-const settings = Object.fromEntries(Object.keys(settingSchemas).map((key) => [key, ref(key)]));
-settings.pre_check = { description: common.pre_check.description, allOf: [ref('health_check')] };
-const definitions = Object.fromEntries(Object.entries(settingSchemas).filter(([key]) => key !== 'pre_check'));
 
+// Every setting is described once under `definitions` and referenced from the places it may appear
+// (defaults, an app, an app's per-environment override), so the precompiled validator checks it with
+// one function instead of copies of the same code. A type's own keys are `TYPE.KEY`.
+const commonRefs = Object.fromEntries(Object.keys(common).map((key) => [key, ref(key)]));
+commonRefs.pre_check = { description: common.pre_check.description, allOf: [ref('health_check')] };
+const typeRefs = (type) => Object.fromEntries(Object.keys(typeSettings[type]).map((key) => [key, ref(`${type}.${key}`)]));
+const definitions = {
+  ...Object.fromEntries(Object.entries(common).filter(([key]) => key !== 'pre_check')),
+  ...Object.fromEntries(types.flatMap((type) => Object.entries(typeSettings[type]).map(([key, schema]) => [`${type}.${key}`, schema]))),
+};
+// `defaults:` apply to apps of every type: any type's key may be there (docker's build, an object or
+// true/false, covers docker-compose's true/false). An app's keys are those of its type only.
+const anyTypeRefs = Object.assign({}, ...types.slice().reverse().map(typeRefs));
+const settings = { ...commonRefs, ...anyTypeRefs };
+for (const type of types) {
+  definitions[`settings.${type}`] = { type: 'object', additionalProperties: false, properties: { ...commonRefs, ...typeRefs(type) }, description: `the settings of a ${type} app` };
+  definitions[`app.${type}`] = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      type: { const: type },
+      ...commonRefs,
+      ...typeRefs(type),
+      environments: { type: 'object', description: 'per-environment overrides of any setting above', additionalProperties: ref(`settings.${type}`) },
+    },
+  };
+}
+
+// Discriminated by `type`: a key that belongs to another type (a shell app with playbook:) is an error at its line.
 const app = {
   type: 'object',
-  additionalProperties: false,
   required: ['type'],
-  properties: {
-    type: { enum: types, description: 'how this app is deployed' },
-    ...settings,
-    environments: {
-      type: 'object',
-      description: 'per-environment overrides of any setting above',
-      additionalProperties: ref('settings'),
-    },
-  },
+  properties: { type: { enum: types, description: 'how this app is deployed' } },
+  allOf: types.map((type) => ({ if: { properties: { type: { const: type } }, required: ['type'] }, then: ref(`app.${type}`) })),
 };
 
 const deployments = {
@@ -217,7 +170,7 @@ const environment = {
   additionalProperties: false,
   properties: {
     description: { type: 'string' },
-    variables: stringMap('variables of this environment'),
+    variables: envMap('variables of this environment'),
     protected: { type: 'boolean', description: 'a deploy or promotion here needs approval (--yes in CI)' },
     requires: names('environments the version must have succeeded in before it is promoted here'),
     soak: { ...duration, description: 'how long the version must have run in the previous environment before promotion here' },
@@ -241,8 +194,10 @@ const environments = {
 
 export const schemas = { environments, deployments };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+export function writeSchemas() {
   for (const [name, schema] of Object.entries(schemas)) {
     writeFileSync(join(root, 'config', `${name}.schema.json`), `${JSON.stringify(schema, null, 2)}\n`);
   }
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) writeSchemas();

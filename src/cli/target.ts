@@ -4,14 +4,17 @@ import type { LoadedConfig } from '../config/types.js';
 import type { HistoryStore } from '../state/types.js';
 import type { Target } from '../engine/deploy.js';
 import { assertName } from '../names.js';
-import { parseDuration } from '../config/duration.js';
+import { MAX_TIMER_TEXT, parseDuration, parseTimeLimit } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 
 export async function loadTargetConfig(ctx: CliContext, app: string, env: string): Promise<LoadedConfig> {
   assertName('app', app);
   assertName('environment', env);
-  const { loadConfig } = await import('../config/load.js');
-  return loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
+  const { loadConfig, checkTarget } = await import('../config/load.js');
+  const loaded = await loadConfig({ configDir: ctx.configDir, env: ctx.io.env });
+  // Everything validate checks about this target, before any lock (rollback re-applies a stored config).
+  await checkTarget(loaded, app, env, ctx.io.env);
+  return loaded;
 }
 
 /** For a command about one target (deploy, config): the config loaded, and the target resolved from it. */
@@ -46,9 +49,12 @@ export async function resolveTarget(
 }
 
 export function parseDurationFlag(flag: string, value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a duration`, 'write it like 90, 90s, 5m or 1m30s');
-  return ms;
+  const limit = parseTimeLimit(value);
+  if ('error' in limit) {
+    const tooLong = parseDuration(value) !== undefined;
+    throw new UsageError(`${flag} ${limit.error.replace(/: [^:]*$/, '')}`, tooLong ? `give ${flag} at most ${MAX_TIMER_TEXT}` : 'write it like 90, 90s, 5m or 1m30s');
+  }
+  return limit.ms;
 }
 
 /**

@@ -14,6 +14,21 @@ export function parseDuration(value: string | number): number | undefined {
   return Math.round(total);
 }
 
+/** The longest time limit Node's timers hold (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_TEXT = '596h (about 24.8 days)';
+
+/**
+ * A time limit in milliseconds, or why it is not one: not a duration, or longer than a timer can hold.
+ * `example` shows how to write one ("90s, 5m or 1m30s").
+ */
+export function parseTimeLimit(value: string | number, example = '90s, 5m or 1m30s'): { ms: number } | { error: string } {
+  const ms = parseDuration(value);
+  if (ms === undefined) return { error: `${JSON.stringify(String(value))} is not a duration: write it like ${example}` };
+  if (ms > MAX_TIMER_MS) return { error: `${String(value)} is longer than the longest time limit deployctl can keep, ${MAX_TIMER_TEXT}: give a shorter one` };
+  return { ms };
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 9950) return `${(ms / 1000).toFixed(1).replace(/\.0$/, '')}s`;

@@ -1,15 +1,16 @@
 // The config pipeline: read both YAML files with positions, check their structure against the JSON
 // Schemas, check names and references, then (per app and environment) merge the layers, interpolate,
 // read secrets, convert durations and paths. Every problem is collected and reported at once.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from '../vendor/yaml.js';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
-import { deepMerge, setLayer, type Layer } from './merge.js';
+import { deepMerge, type Layer } from './merge.js';
+import { setLayer } from './set.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
 import { checkSchema } from './schema.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
@@ -142,10 +143,43 @@ function stringifyValues(map: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries((map ?? {}) as Raw).map(([k, v]) => [k, String(v)]));
 }
 
-const FROM_CONFIG_DIR = ['path', 'manifests', 'kustomize', 'repo'];
-const FROM_APP_PATH = ['compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
 const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** What makes a health check one that can never pass, in its interpolated form. */
+export function healthCheckProblems(check: Raw): Array<{ path: KeyPath; message: string }> {
+  const out: Array<{ path: KeyPath; message: string }> = [];
+  if (check.type === 'http' && typeof check.url === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(check.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+      out.push({ path: ['url'], message: `${JSON.stringify(check.url)} is not an http:// or https:// URL: write it like http://127.0.0.1:8080/health` });
+    }
+  }
+  if (check.method !== undefined && !HTTP_TOKEN.test(String(check.method))) {
+    out.push({ path: ['method'], message: `${JSON.stringify(check.method)} is not an HTTP method: write it like GET, HEAD or POST` });
+  }
+  const status = check.expected_status;
+  const isCode = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
+  const statusOk =
+    status === undefined ||
+    (typeof status === 'number' && isCode(status)) ||
+    (Array.isArray(status) && status.length > 0 && status.every((n) => typeof n === 'number' && isCode(n))) ||
+    (typeof status === 'string' &&
+      (/^\s*[1-5]xx\s*$/i.test(status) ||
+        (/^\s*\d{3}\s*$/.test(status) && isCode(Number(status))) ||
+        ((m) => m !== null && isCode(Number(m[1])) && isCode(Number(m[2])) && Number(m[1]) <= Number(m[2]))(/^\s*(\d{3})-(\d{3})\s*$/.exec(status))));
+  if (!statusOk) {
+    out.push({ path: ['expected_status'], message: `${JSON.stringify(status)} can never match a status: write a code (200), a list ([200, 204]), a class (2xx) or a range (200-299), codes from 100 to 599` });
+  }
+  return out;
+}
 
 /** Where a merged key path was most likely written, for the line and column of a problem. */
 function origin(src: Sources, app: string, env: string, type: string, path: KeyPath): ConfigProblem {
@@ -185,15 +219,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   delete appRaw.environments;
   const type = appRaw.type as AppConfig['type'];
   const envRaw = ((src.environments.data as Raw).environments[env] ?? {}) as Raw;
-  const { layer: setValues, errors: setErrors } = setLayer(options.set ?? [], (text) => {
-    try {
-      const value = parseYaml(text) as unknown;
-      return value === null || typeof value === 'object' ? text : value;
-    } catch {
-      return text;
-    }
-  });
-  if (setErrors.length) throw new UsageError(setErrors[0]!, 'for example: --set variables.PORT=9000 --set health_check.retries=3');
+  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])]);
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,
@@ -275,9 +301,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   // Durations to milliseconds.
   for (const key of DURATIONS) {
     if (interpolated[key] === undefined) continue;
-    const ms = parseDuration(interpolated[key]);
-    if (ms === undefined) report([key], `"${interpolated[key]}" is not a duration: write it like 90s, 5m or 1m30s`);
-    else interpolated[key] = ms;
+    const limit = parseTimeLimit(interpolated[key]);
+    if ('error' in limit) report([key], limit.error);
+    else interpolated[key] = limit.ms;
   }
   const normalizeCheck = (key: 'health_check' | 'pre_check'): Raw | undefined => {
     const check = interpolated[key] as Raw | undefined;
@@ -289,59 +315,52 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     }
     for (const name of HEALTH_DURATIONS) {
       if (check[name] === undefined) continue;
-      const ms = parseDuration(check[name]);
-      if (ms === undefined) report([key, name], `"${check[name]}" is not a duration: write it like 500ms, 5s or 1m`);
-      else check[name] = ms;
+      const limit = parseTimeLimit(check[name], '500ms, 5s or 1m');
+      if ('error' in limit) report([key, name], limit.error);
+      else check[name] = limit.ms;
     }
     if (check.type === 'http' && !check.url) report([key], 'an http check needs url:');
     if (check.type === 'tcp' && check.port === undefined) report([key], 'a tcp check needs port:');
     if (check.type === 'command' && !check.command) report([key], 'a command check needs command: [argv...]');
-    if (check.port !== undefined) check.port = Number(check.port);
+    if (check.port !== undefined) {
+      const port = typeof check.port === 'string' && /^\s*\d+\s*$/.test(check.port) ? Number(check.port) : check.port;
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) report([key, 'port'], `port ${JSON.stringify(check.port)} can never be reached: a port is a whole number from 1 to 65535`);
+      else check.port = port;
+    }
+    for (const problem of healthCheckProblems(check)) report([key, ...problem.path], problem.message);
     return check;
   };
   const notifications = interpolated.notifications as Raw | undefined;
   if (notifications?.timeout !== undefined) {
-    const ms = parseDuration(notifications.timeout);
-    if (ms === undefined) report(['notifications', 'timeout'], `"${notifications.timeout}" is not a duration: write it like 10s or 1m`);
-    else notifications.timeout = ms;
+    const limit = parseTimeLimit(notifications.timeout, '10s or 1m');
+    if ('error' in limit) report(['notifications', 'timeout'], limit.error);
+    else notifications.timeout = limit.ms;
   }
   const health = normalizeCheck('health_check');
   const preCheck = normalizeCheck('pre_check');
   const slack = (interpolated.notifications as Raw | undefined)?.slack as Raw | undefined;
   if (slack && !slack.webhook_url) report(['notifications', 'slack'], 'slack notifications need webhook_url: (at the top of deployments.yaml, or here)');
 
-  // Paths to absolute ones.
-  for (const key of FROM_CONFIG_DIR) {
+  // Paths to absolute ones, then checked: the type says which of its keys name files or folders.
+  const settings = EXECUTOR_SETTINGS[type];
+  const pathGiven = typeof interpolated.path === 'string';
+  for (const key of ['path', 'repo']) {
     if (typeof interpolated[key] === 'string') interpolated[key] = resolve(loaded.dir, interpolated[key]);
   }
-  // Seed 004's shape: a kubernetes app whose `path` is its manifests folder (or a kustomize folder).
-  if (type === 'kubernetes' && !interpolated.manifests && !interpolated.kustomize && typeof interpolated.path === 'string') {
-    const isKustomize = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].some((f) => existsSync(join(interpolated.path, f)));
-    interpolated[isKustomize ? 'kustomize' : 'manifests'] = interpolated.path;
+  for (const p of settings.paths) {
+    if (p.base === 'config' && typeof interpolated[p.key] === 'string') interpolated[p.key] = resolve(loaded.dir, interpolated[p.key]);
   }
   interpolated.path ??= loaded.dir;
-  for (const key of FROM_APP_PATH) {
-    if (typeof interpolated[key] === 'string') interpolated[key] = resolve(interpolated.path, interpolated[key]);
+  for (const p of settings.paths) {
+    if (p.base === 'app' && typeof interpolated[p.key] === 'string') interpolated[p.key] = resolve(interpolated.path, interpolated[p.key]);
   }
   for (const check of [health, preCheck]) if (check?.ca_file) check.ca_file = resolve(interpolated.path, check.ca_file);
-  if (interpolated.build && typeof interpolated.build === 'object') {
-    const build = interpolated.build as Raw;
-    build.context = resolve(interpolated.path, build.context ?? '.');
-    if (build.dockerfile) build.dockerfile = isAbsolute(build.dockerfile) ? build.dockerfile : resolve(interpolated.path, build.dockerfile);
-  }
+  settings.resolve?.(interpolated as AppConfig, (value) => resolve(interpolated.path, value), pathGiven);
 
-  // What each type cannot do without.
-  const needs: Partial<Record<AppConfig['type'], () => string | undefined>> = {
-    shell: () => (Array.isArray(interpolated.commands) && interpolated.commands.length ? undefined : 'a shell app needs commands: (a list of argv arrays or strings)'),
-    docker: () => (interpolated.image || interpolated.build ? undefined : 'a docker app needs image: (to pull), or build: (an image named after the app)'),
-    kubernetes: () => (interpolated.manifests || interpolated.kustomize ? undefined : 'a kubernetes app needs manifests: (a file or folder), kustomize: (a folder) or a path: holding either'),
-    ansible: () => (interpolated.playbook ? undefined : 'an ansible app needs playbook:'),
-  };
-  const missing = needs[type]?.();
+  // What the type cannot do without.
+  const missing = settings.missing?.(interpolated as AppConfig);
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
-  if (type === 'docker-compose' && typeof interpolated.build === 'object') {
-    report(['build'], 'build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file');
-  }
+  else for (const [key, message] of pathProblems(interpolated as AppConfig, pathGiven)) report(key.split('.'), message);
 
   if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 
@@ -356,17 +375,47 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   };
 }
 
-/** Files and folders the resolved config names, which must exist for a deploy to work. */
-function missingPaths(config: AppConfig): Array<[string, string]> {
-  const keys = ['path', 'manifests', 'kustomize', 'compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
+function kindOf(path: string): 'file' | 'folder' | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? undefined : stat.isDirectory() ? 'folder' : 'file';
+}
+
+/**
+ * The files and folders the resolved config names that are not there, or not what they must be:
+ * `path:` a folder, then the type's own (manifests, compose file, var file, playbook...), the CA file.
+ */
+export function pathProblems(config: AppConfig, pathGiven = true): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const key of keys) {
-    const value = config[key];
-    if (typeof value === 'string' && !existsSync(value)) out.push([key, value]);
+  const expect = (key: string, path: string, kind: 'file' | 'folder' | 'file or folder', fix: string) => {
+    const found = kindOf(path);
+    if (found === undefined) out.push([key, `${path} does not exist: ${fix}`]);
+    else if (kind !== 'file or folder' && found !== kind) out.push([key, `${path} is a ${found}, not a ${kind}: ${fix}`]);
+  };
+  expect('path', config.path, 'folder', pathGiven ? 'fix path: (relative to deployments.yaml)' : 'the folder of deployments.yaml');
+  if (out.length) return out;
+  const settings = EXECUTOR_SETTINGS[config.type];
+  for (const p of settings.paths) {
+    const value = config[p.key];
+    if (typeof value === 'string') expect(p.key, value, p.kind, `fix ${p.key}: (relative to ${p.base === 'config' ? 'deployments.yaml' : "the app's path:"})`);
   }
-  const health = config.health_check as HealthCheckConfig | undefined;
-  if (health?.ca_file && !existsSync(health.ca_file)) out.push(['health_check.ca_file', health.ca_file]);
+  for (const [key, path, kind] of settings.impliedPaths?.(config) ?? []) {
+    expect(key, path, kind, key === 'compose_file' ? 'create it, or set compose_file:' : `fix ${key}:`);
+  }
+  for (const name of ['health_check', 'pre_check'] as const) {
+    const check = config[name] as HealthCheckConfig | undefined;
+    if (check?.ca_file) expect(`${name}.ca_file`, check.ca_file, 'file', `fix ${name}.ca_file: (relative to the app's path:)`);
+  }
   return out;
+}
+
+/**
+ * For a command that acts on a target without resolving today's config for a version of its own
+ * (rollback re-applies a stored config): the same checks as validate for that app in that environment,
+ * before the lock. An app that is no longer in the config is left to the history.
+ */
+export async function checkTarget(loaded: LoadedConfig, app: string, env: string, processEnv?: NodeJS.ProcessEnv): Promise<void> {
+  if (!loaded.apps.includes(app) || !loaded.environments.some((e) => e.name === env)) return;
+  await resolveApp(loaded, app, env, { version: '0.0.0-check', processEnv });
 }
 
 /** Every problem of the config: structure, names, and each app resolved in each environment. */
@@ -380,14 +429,10 @@ export async function validateConfig(configDir: string, env: NodeJS.ProcessEnv =
   }
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  const src = sources.get(loaded)!;
   for (const app of loaded.apps) {
     for (const environment of loaded.environments) {
       try {
-        const resolved = await resolveApp(loaded, app, environment.name, { version: '0.0.0-validate', processEnv: env });
-        for (const [key, value] of missingPaths(resolved.config)) {
-          problems.push({ ...origin(src, app, environment.name, resolved.config.type, key.split('.')), message: `${value} does not exist` });
-        }
+        await resolveApp(loaded, app, environment.name, { version: '0.0.0-validate', processEnv: env });
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.problems);
         else if (error instanceof UsageError) problems.push({ path: `deployments.${app}`, message: `${error.message} (in ${environment.name})` });

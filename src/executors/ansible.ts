@@ -66,3 +66,6 @@ export const ansibleExecutor: Executor = {
     return { ok: true, message: `${Object.keys(recap).length} host(s) ok` };
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { ansibleSettings, type AnsibleSettings } from './settings/ansible.js';

@@ -171,3 +171,6 @@ export const dockerComposeExecutor: Executor = {
       : { ok: true, message: `${states.length} service(s) running`, artifacts };
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { dockerComposeSettings, type DockerComposeSettings } from './settings/docker-compose.js';

@@ -144,3 +144,6 @@ export const dockerExecutor: Executor = {
     return { ok: true, message: `container ${name} runs ${image}`, artifacts: { image_id: found.ImageId } };
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { dockerSettings, type DockerSettings } from './settings/docker.js';

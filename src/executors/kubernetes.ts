@@ -117,3 +117,6 @@ export const kubernetesExecutor: Executor = {
     return { commands: planKubernetesDeploy(input, rendered), artifacts: rendered === undefined ? {} : { manifests: rendered }, notes };
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { kubernetesSettings, type KubernetesSettings } from './settings/kubernetes.js';

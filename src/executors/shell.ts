@@ -32,3 +32,6 @@ export const shellExecutor: Executor = {
     return { commands: planShellDeploy(input), artifacts: {}, notes: [] };
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { shellSettings, type ShellSettings } from './settings/shell.js';

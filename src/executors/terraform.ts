@@ -112,3 +112,6 @@ export const terraformExecutor: Executor = {
     }
   },
 };
+
+// The settings of this type (schema fragment, paths), declared beside it in settings/.
+export { terraformSettings, type TerraformSettings } from './settings/terraform.js';

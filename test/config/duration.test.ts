@@ -54,3 +54,14 @@ describe('durations', () => {
     expect(ago(at, now)).toBe(long);
   });
 });
+
+describe('parseTimeLimit: what a Node timer can hold', () => {
+  it('takes up to 2^31 - 1 ms and refuses longer, naming the maximum', async () => {
+    const { parseTimeLimit, MAX_TIMER_MS } = await import('../../src/config/duration.js');
+    expect(parseTimeLimit('24d')).toEqual({ ms: 24 * 86_400_000 });
+    expect(parseTimeLimit(MAX_TIMER_MS / 1000)).toEqual({ ms: MAX_TIMER_MS });
+    expect(parseTimeLimit('30d')).toEqual({ error: '30d is longer than the longest time limit deployctl can keep, 596h (about 24.8 days): give a shorter one' });
+    expect(parseTimeLimit('597h')).toHaveProperty('error');
+    expect(parseTimeLimit('soon')).toEqual({ error: '"soon" is not a duration: write it like 90s, 5m or 1m30s' });
+  });
+});

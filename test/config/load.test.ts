@@ -59,8 +59,8 @@ describe('loadConfig: every problem, with file, line, column and key path', () =
 
   it('reports unknown keys at the key, and unknown types', async () => {
     expect(await problemsOf(fixture('unknown-key'))).toEqual([
-      'deployments.yaml:4:5 deployments.web.comands: unknown key "comands"',
-      'deployments.yaml:6:5 deployments.web.helth_check: unknown key "helth_check"',
+      'deployments.yaml:4:5 deployments.web.comands: unknown key "comands" for a shell app (did you mean "commands"?)',
+      'deployments.yaml:6:5 deployments.web.helth_check: unknown key "helth_check" for a shell app (did you mean "health_check"?)',
       'deployments.yaml:8:11 deployments.api.type: must be one of: docker-compose, docker, kubernetes, terraform, ansible, shell',
     ]);
   });
@@ -206,7 +206,7 @@ describe('resolveApp: merge, interpolation, secrets, versions', () => {
     expect((await resolveApp(loaded, 'web', 'dev', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 90_000 });
     expect((await resolveApp(loaded, 'web', 'prod', { processEnv: {} })).config.notifications).toMatchObject({ timeout: 45_000 });
     await expect(resolveApp(loaded, 'web', 'dev', { processEnv: {}, set: ['notifications.timeout=soon'] })).rejects.toThrow(
-      'notifications.timeout: "soon" is not a duration: write it like 10s or 1m',
+      '--set "notifications.timeout=soon": must be a duration like 250ms, 5s, 1m30s or a number of seconds',
     );
   });
 
@@ -225,7 +225,7 @@ describe('validateConfig', () => {
     );
     const { problems } = await validateConfig(dir, {});
     expect(problems.map((p) => formatProblem({ ...p, file: p.file?.replace(/^.*\//, '') }))).toEqual([
-      `deployments.yaml:4:16 deployments.web.manifests: ${join(dir, 'k8s')} does not exist`,
+      `deployments.yaml:4:16 deployments.web.manifests: ${join(dir, 'k8s')} does not exist: fix manifests: (relative to deployments.yaml)`,
       'deployments.yaml:7:23 deployments.api.commands[0][1]: ${UNSET} is not defined: set it in variables (or in the environment), or give a fallback like ${UNSET:-value}',
     ]);
     mkdirSync(join(dir, 'k8s'));
@@ -250,12 +250,12 @@ describe('validateConfig', () => {
         '',
       ].join('\n'),
     );
-    expect(await problemsOf(dir)).toEqual(['deployments.yaml:8:11 deployments.worker.pull: must be one of: always, missing, never']);
-    writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8').replace('pull: sometimes', 'pull: never'));
-    const { problems } = await validateConfig(dir, {});
-    expect(problems.map((p) => formatProblem({ ...p, file: p.file?.replace(/^.*\//, '') }))).toEqual([
-      'deployments.yaml:7:12 deployments.worker.build: build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file',
+    expect(await problemsOf(dir)).toEqual([
+      'deployments.yaml:7:12 deployments.worker.build: must be boolean',
+      'deployments.yaml:8:11 deployments.worker.pull: must be one of: always, missing, never',
     ]);
+    writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8').replace('pull: sometimes', 'pull: never').replace('build: { context: . }', 'build: true'));
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services: {}\n');
     const loaded = await loadConfig({ configDir: dir, env: {} });
     expect((await resolveApp(loaded, 'web', 'prod', { version: '1.0.0' })).config).toMatchObject({ build: false, pull: 'always' });
     expect((await resolveApp(loaded, 'api', 'dev', { version: '1.0.0' })).config).toMatchObject({ build: true });

@@ -15,6 +15,11 @@ for (const dir of ['ops', 'go-monitor', 'dashboard-netmiko', 'docker-kubernetes-
 }
 writeFileSync(join(root, 'go-monitor/docker-compose.yml'), 'services:\n  monitor: { build: . }\n');
 writeFileSync(join(root, 'dashboard-netmiko/Dockerfile'), 'FROM python:3.12\n');
+// The files the apps name: every path is checked when an app is resolved.
+for (const file of ['terraform-aws-demo/terraform.tfvars.prod', 'ansible_demo/inventories/hosts.yml', 'ansible_demo/playbooks/backup_config.yml', 'ansible_demo/vault/.prod_password']) {
+  mkdirSync(join(root, file, '..'), { recursive: true });
+  writeFileSync(join(root, file), '');
+}
 writeFileSync(
   join(root, 'docker-kubernetes-demo/manifests/coffee.yaml'),
   'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: coffee\nspec:\n  template:\n    spec:\n      containers:\n        - { name: coffee, image: "coffee:${version}" }\n',

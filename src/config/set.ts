@@ -1,0 +1,88 @@
+// `--set key.path=value`: each assignment read and checked like the same setting in deployments.yaml
+// (the app's type decides which keys exist), before anything runs. Nothing here can reach
+// Object.prototype: a `__proto__`, `constructor` or `prototype` segment is refused before any object is built.
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { parse as parseYaml } from '../vendor/yaml.js';
+import { deepMerge, type Layer } from './merge.js';
+import { schemaProblems } from './schema.js';
+import { formatKeyPath } from './read.js';
+
+export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** A variable whose name says it holds a secret: its value belongs in the environment, never on a command line. */
+export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL/i;
+const KEY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const EXAMPLE = 'for example: --set variables.PORT=9000 --set health_check.retries=3';
+
+function scalarOf(text: string): unknown {
+  try {
+    const value = parseYaml(text) as unknown;
+    return value === null || typeof value === 'object' ? text : value;
+  } catch {
+    return text;
+  }
+}
+
+function nest(parts: string[], value: unknown): Layer {
+  let node: unknown = value;
+  for (const part of [...parts].reverse()) node = { [part]: node };
+  return node as Layer;
+}
+
+/**
+ * The `--set` layer for an app of `type`. Throws one ConfigError naming every refused `--set` (exit 2):
+ * a malformed assignment, a forbidden segment, a key the type does not have, a wrong type, a NUL, a
+ * secret variable (named in `secrets` or by its name).
+ */
+export async function setLayer(assignments: string[], type: string, secretNames: string[]): Promise<Layer> {
+  const problems: ConfigProblem[] = [];
+  const layers: Layer[] = [];
+  for (const assignment of assignments) {
+    const refuse = (message: string) => problems.push({ message: `--set ${JSON.stringify(assignment)}: ${message}` });
+    const eq = assignment.indexOf('=');
+    const key = eq > 0 ? assignment.slice(0, eq) : '';
+    const text = assignment.slice(eq + 1);
+    if (!key || !KEY_PATH.test(key)) {
+      refuse('write it as key.path=value, e.g. --set variables.PORT=9000');
+      continue;
+    }
+    const parts = key.split('.');
+    const forbidden = parts.find((p) => FORBIDDEN_KEYS.has(p));
+    if (forbidden) {
+      refuse(`"${forbidden}" is not a setting and cannot be set`);
+      continue;
+    }
+    if (text.includes('\0')) {
+      refuse('the value holds a NUL character, which no command can receive');
+      continue;
+    }
+    if (parts[0] === 'type' || parts[0] === 'environments') {
+      refuse(`${parts[0]} cannot be set from the command line: change it in deployments.yaml`);
+      continue;
+    }
+    if (parts[0] === 'variables' && parts.length === 2 && (secretNames.includes(parts[1]!) || SECRET_NAME.test(parts[1]!))) {
+      refuse(`${parts[1]} is a secret: a value on the command line is seen by every local user (ps) and kept in shell history; export ${parts[1]}=... in the environment that runs deployctl${secretNames.includes(parts[1]!) ? '' : ' and list it in secrets:'}`);
+      continue;
+    }
+    // Read as YAML would (a number, a boolean); when the setting is text, the text as written.
+    let chosen: Layer | undefined;
+    let first: Array<{ path: (string | number)[]; message: string }> = [];
+    for (const value of [scalarOf(text), text]) {
+      const layer = nest(parts, value);
+      const found = await schemaProblems('deployments', { deployments: { app: { type, ...layer } } });
+      if (found.length === 0) {
+        chosen = layer;
+        break;
+      }
+      if (first.length === 0) first = found;
+    }
+    if (chosen) layers.push(chosen);
+    else {
+      for (const p of first) {
+        const where = formatKeyPath(p.path.slice(2));
+        refuse(where && where !== key ? `${where}: ${p.message}` : p.message);
+      }
+    }
+  }
+  if (problems.length) throw new ConfigError(problems, `fix the --set above (or drop it); ${EXAMPLE}`);
+  return deepMerge(...layers);
+}
