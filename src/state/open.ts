@@ -1,6 +1,7 @@
 // The one place that picks the state backend from a state URL: `file:DIR` (or a plain folder path),
-// the default; `postgres://` for teams is planned. Opening makes the state folder first (once per home),
-// so a folder that cannot be used is reported the same way by every command, before anything is read.
+// the default; `postgres://` (or `postgresql://`) for teams, loaded only when asked for. Opening makes
+// the state folder first (once per home), so a folder that cannot be used is reported the same way by
+// every command, before anything is read.
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { ensureHome } from './paths.js';
@@ -25,7 +26,8 @@ export function parseStateUrl(url: string, cwd: string): StateLocation {
 export async function openState(url: string, cwd: string = process.cwd()): Promise<StateStore> {
   const location = parseStateUrl(url, cwd);
   if (location.kind === 'postgres') {
-    throw new UsageError('the PostgreSQL state backend is not in this build of deployctl', 'use file:DIR (the default) for now');
+    const { createPostgresState } = await import('./postgres/store.js');
+    return createPostgresState(location.url);
   }
   const [{ createFileState }] = await Promise.all([import('./file-store.js'), ensureHome(location.dir)]);
   return createFileState(location.dir);

@@ -1,0 +1,50 @@
+// The shared connection pool of one store, and the two ways a query fails: a read the database cannot
+// answer is a StateUnavailableError (exit 2), a write it cannot take a StateWriteError (a deployment
+// then says what ran and what the history lacks).
+import type * as Pg from 'pg';
+import { StateWriteError } from '../../errors.js';
+import type { DeployRecord } from '../types.js';
+import { connectionConfig, loadPg, maskUrl, unavailable, writeRefused } from './connection.js';
+
+export class Database {
+  readonly pool: Pg.Pool;
+  readonly shown: string;
+
+  constructor(readonly url: string) {
+    const pg = loadPg();
+    this.shown = maskUrl(url);
+    // Few connections per process (a deployment holds one more for its lock): 20 deployctl at once
+    // stay far below max_connections. Idle ones do not keep the process alive.
+    this.pool = new pg.Pool({ ...connectionConfig(url), max: 2, idleTimeoutMillis: 5_000, allowExitOnIdle: true, query_timeout: 30_000 });
+    this.pool.on('error', () => undefined);
+  }
+
+  async read<T extends Pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+    try {
+      return (await this.pool.query<T>(sql, values)).rows;
+    } catch (error) {
+      throw unavailable(error, this.url);
+    }
+  }
+
+  async write<T extends Pg.QueryResultRow>(action: string, sql: string, values: unknown[] = []): Promise<T[]> {
+    try {
+      return (await this.pool.query<T>(sql, values)).rows;
+    } catch (error) {
+      throw writeRefused(error, this.url, action);
+    }
+  }
+
+  /** The refusal of a write by a deployment that lost its lock. */
+  lockLost(reason: string, record: DeployRecord): StateWriteError {
+    return new StateWriteError(
+      `${reason}; deployctl cannot vouch for how ${record.action} ${record.version} of ${record.app} in ${record.env} ended`,
+      `check what runs in ${record.env} (deployctl status ${record.app} -e ${record.env}) and deploy again if needed`,
+      { path: this.shown, errno: 'LOCK_LOST' },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}

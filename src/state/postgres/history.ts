@@ -1,0 +1,183 @@
+// The history in PostgreSQL: one row per record (the full record as jsonb, its index entry as a small
+// jsonb beside it, app, env, status and started_at as indexed columns), and one row per target. Every
+// query a command makes reads a bounded number of rows through an index, whatever the history's size:
+// the newest record per target is one index probe per target (a LATERAL join on the targets table).
+import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry } from '../types.js';
+import { goodOnes, RECENT_RECORDS, runningRecord } from '../good.js';
+import type { Database } from './database.js';
+
+const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad'] as const;
+
+export function entryOf(record: DeployRecord): IndexEntry {
+  const entry: Record<string, unknown> = {};
+  for (const key of COLUMNS) if (record[key] !== undefined && !(key === 'bad' && !record.bad)) entry[key] = record[key];
+  return entry as unknown as IndexEntry;
+}
+
+/** A record left pending or running, as interrupted (changed in place). */
+export function settle(record: DeployRecord, message: string, code = 'interrupted'): DeployRecord {
+  record.status = 'interrupted';
+  record.finishedAt ??= new Date().toISOString();
+  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
+  record.error ??= { code, message };
+  return record;
+}
+
+const UPSERT = `
+WITH target AS (INSERT INTO deployctl_targets (app, env) VALUES ($2, $3) ON CONFLICT DO NOTHING)
+INSERT INTO deployctl_records (id, app, env, status, started_at, entry, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, entry = EXCLUDED.entry,
+  record = EXCLUDED.record, written_at = now()`;
+
+export function upsertValues(record: DeployRecord): unknown[] {
+  return [record.id, record.app, record.env, record.status, record.startedAt, JSON.stringify(entryOf(record)), JSON.stringify(record)];
+}
+
+export class PgHistoryStore implements HistoryStore {
+  constructor(
+    private readonly db: Database,
+    /** Why this process may no longer write a target's records (its lock was lost), if so. */
+    private readonly lost: (app: string, env: string) => string | undefined,
+  ) {}
+
+  warnings(): string[] {
+    return [];
+  }
+
+  async write(record: DeployRecord): Promise<void> {
+    const reason = record.status !== 'interrupted' ? this.lost(record.app, record.env) : undefined;
+    if (reason) {
+      // Another deployment may run there now: this one cannot say how the target ended. Its record says
+      // it lost the lock (when the database takes it), and the write fails, so no success is reported.
+      const marked = settle(structuredClone(record), reason, 'lock_lost');
+      await this.db.write('write the record', UPSERT + ` WHERE deployctl_records.status IN ('pending', 'running')`, upsertValues(marked)).catch(() => undefined);
+      throw this.db.lockLost(reason, record);
+    }
+    await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
+  }
+
+  async get(id: string): Promise<DeployRecord | undefined> {
+    await this.settleAbandoned();
+    const rows = await this.db.read<{ record: DeployRecord }>('SELECT record FROM deployctl_records WHERE id = $1', [id]);
+    return rows[0]?.record;
+  }
+
+  private where(query: HistoryQuery): { sql: string; values: unknown[] } {
+    const clauses: string[] = [];
+    const values: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      values.push(value);
+      clauses.push(sql.replace('?', `$${values.length}`));
+    };
+    if (query.app) add('app = ?', query.app);
+    if (query.env) add('env = ?', query.env);
+    if (query.status) add('status = ?', query.status);
+    if (query.since) add('started_at >= ?', query.since.toISOString());
+    const limit = query.limit !== undefined && Number.isFinite(query.limit) ? ` LIMIT ${Math.max(0, Math.floor(query.limit))}` : '';
+    return { sql: `${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC${limit}`, values };
+  }
+
+  async list(query: HistoryQuery): Promise<DeployRecord[]> {
+    await this.settleAbandoned(query);
+    const { sql, values } = this.where(query);
+    return (await this.db.read<{ record: DeployRecord }>(`SELECT record FROM deployctl_records ${sql}`, values)).map((r) => r.record);
+  }
+
+  async entries(query: HistoryQuery): Promise<IndexEntry[]> {
+    await this.settleAbandoned(query);
+    const { sql, values } = this.where(query);
+    return (await this.db.read<{ entry: IndexEntry }>(`SELECT entry FROM deployctl_records ${sql}`, values)).map((r) => r.entry);
+  }
+
+  async latest(app: string, env: string): Promise<DeployRecord | undefined> {
+    return (await this.list({ app, env, limit: 1 }))[0];
+  }
+
+  async current(): Promise<DeployRecord[]> {
+    await this.settleAbandoned();
+    const rows = await this.db.read<{ record: DeployRecord }>(
+      `SELECT r.record FROM deployctl_targets t
+       CROSS JOIN LATERAL (SELECT record FROM deployctl_records WHERE app = t.app AND env = t.env ORDER BY started_at DESC, id DESC LIMIT 1) r
+       ORDER BY t.app, t.env`,
+    );
+    return rows.map((r) => r.record);
+  }
+
+  async targets(): Promise<Array<{ app: string; env: string }>> {
+    return this.db.read<{ app: string; env: string }>(
+      `SELECT app, env FROM deployctl_targets t WHERE EXISTS (SELECT 1 FROM deployctl_records WHERE app = t.app AND env = t.env) ORDER BY app, env`,
+    );
+  }
+
+  async interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]> {
+    const rows = await this.db.read<{ record: DeployRecord }>(
+      `SELECT record FROM deployctl_records WHERE app = $1 AND env = $2 AND status IN ('pending', 'running') ORDER BY started_at, id`,
+      [app, env],
+    );
+    const settled: DeployRecord[] = [];
+    for (const { record } of rows) {
+      settle(record, message(record));
+      await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
+      settled.push(record);
+    }
+    return settled;
+  }
+
+  /**
+   * Records left pending or running whose target lock no session holds: their deployctl died (kill -9,
+   * machine gone, network cut) or lost its lock. Read as interrupted, and saved so. One probe of a
+   * partial index when nothing is in flight.
+   */
+  private async settleAbandoned(filter: { app?: string; env?: string } = {}): Promise<void> {
+    const values: unknown[] = [];
+    let narrow = '';
+    if (filter.app) narrow += ` AND app = $${values.push(filter.app)}`;
+    if (filter.env) narrow += ` AND env = $${values.push(filter.env)}`;
+    const rows = await this.db.read<{ record: DeployRecord }>(
+      `SELECT record FROM deployctl_records WHERE status IN ('pending', 'running')${narrow} AND deployctl_lock_pid(app, env) IS NULL`,
+      values,
+    );
+    for (const { record } of rows) {
+      settle(
+        record,
+        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: its session with the database ended (killed, the machine gone, or the network cut) and with it its lock`,
+      );
+      // Only if it is still in flight and still unlocked: a reader never overwrites a live deployment.
+      await this.db
+        .write(
+          `write the record ${record.id}`,
+          `UPDATE deployctl_records SET status = $2, entry = $3, record = $4, written_at = now()
+           WHERE id = $1 AND status IN ('pending', 'running') AND deployctl_lock_pid(app, env) IS NULL`,
+          [record.id, record.status, JSON.stringify(entryOf(record)), JSON.stringify(record)],
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Old records of each target go, keeping the newest `keep`, and never: the newest record, the one
+   * running now, the last good one a bare rollback goes back to, or one in flight. One DELETE per target.
+   */
+  async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }> {
+    const targets = (await this.targets()).filter((t) => (!options.app || t.app === options.app) && (!options.env || t.env === options.env));
+    const deleted: string[] = [];
+    for (const { app, env } of targets) {
+      const recent = await this.entries({ app, env, limit: RECENT_RECORDS });
+      const current = runningRecord(recent);
+      const good = goodOnes(recent);
+      const previous = goodOnes(recent, new Set(current ? [current.version] : []));
+      const protect = [recent[0], current, good[0], previous[0]].filter((e): e is IndexEntry => Boolean(e)).map((e) => e.id);
+      const rows = await this.db.write<{ id: string }>(
+        'prune the history',
+        `DELETE FROM deployctl_records d
+         WHERE d.app = $1 AND d.env = $2 AND d.status NOT IN ('pending', 'running') AND NOT (d.id = ANY($3))
+           AND ($5::timestamptz IS NULL OR d.started_at < $5)
+           AND d.id NOT IN (SELECT id FROM deployctl_records WHERE app = $1 AND env = $2 ORDER BY started_at DESC, id DESC LIMIT $4)
+         RETURNING d.id`,
+        [app, env, protect, Math.max(0, options.keep), options.olderThan?.toISOString() ?? null],
+      );
+      deleted.push(...rows.map((r) => r.id));
+    }
+    return { deleted };
+  }
+}

@@ -1,0 +1,264 @@
+// One deployment in flight per app and environment, across every machine: a PostgreSQL session
+// advisory lock, taken on a connection of its own (never a pooled one) and held for the whole
+// deployment, plus a row in deployctl_locks naming the holder for refusals and `status`.
+//
+// A holder that dies (kill -9, machine gone) frees the lock when its session ends. A silently cut
+// network: the lock session has idle_session_timeout = LOCK_SESSION_TIMEOUT_MS, and the holder runs a
+// heartbeat every HEARTBEAT_MS, so the server ends a session it has not heard from within that time
+// (TCP keepalives and tcp_user_timeout catch a dead peer on top). The holder notices first: a heartbeat
+// that fails or gets no answer in HEARTBEAT_TIMEOUT_MS marks the lock lost (handle.lost aborts), and
+// the store refuses to record the deployment as a success.
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import type * as Pg from 'pg';
+import { formatDuration } from '../../config/duration.js';
+import { InterruptedError, LockError } from '../../errors.js';
+import { describeHolder, lockHint } from '../locks.js';
+import type { LockHandle, LockInfo, LockManager, LockState } from '../types.js';
+import { connectionConfig, loadPg, unavailable } from './connection.js';
+import { LOCK_NAMESPACE } from './schema.js';
+
+/** The server ends a lock session silent for this long, freeing its lock. */
+export const LOCK_SESSION_TIMEOUT_MS = 15_000;
+export const HEARTBEAT_MS = 2_000;
+export const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+export interface PgLockHandle extends LockHandle {
+  /** Aborted when the lock is lost (its session ended, the network cut, unlock --force): reason says why. */
+  lost: AbortSignal;
+  /** The PostgreSQL session (backend pid) that holds the lock. */
+  backendPid: number;
+}
+
+interface LockRow {
+  holder: LockInfo | null;
+  backend_pid: number | null;
+  lock_pid: number | null;
+}
+
+function whoAmI(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+export class PgLockManager implements LockManager {
+  private readonly host = hostname();
+
+  constructor(
+    private readonly url: string,
+    private readonly pool: Pg.Pool,
+    private readonly identity: { user?: string; host?: string } = {},
+    /** Told when a held lock is lost, with why (the history then refuses that target's records). */
+    private readonly onLost: (app: string, env: string, reason: string) => void = () => undefined,
+  ) {}
+
+  private async row(app: string, env: string): Promise<LockRow> {
+    try {
+      const rows = await this.pool.query<LockRow>(
+        `SELECT l.holder, l.backend_pid, deployctl_lock_pid($1, $2) AS lock_pid
+         FROM (SELECT $1::text AS app, $2::text AS env) t LEFT JOIN deployctl_locks l USING (app, env)`,
+        [app, env],
+      );
+      return rows.rows[0]!;
+    } catch (error) {
+      throw unavailable(error, this.url);
+    }
+  }
+
+  private describe(row: LockRow): { holder: LockInfo; description: string } {
+    const now = new Date().toISOString();
+    const holder: LockInfo =
+      row.holder ?? { app: '', env: '', pid: 0, host: 'unknown', user: 'unknown', command: 'unknown (taking the lock just now)', startedAt: now, refreshedAt: now, token: 'unknown' };
+    const session = row.lock_pid ? `, database session ${row.lock_pid}` : '';
+    return { holder, description: `${describeHolder(holder, this.host)}${session}` };
+  }
+
+  async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined> {
+    const row = await this.row(app, env);
+    if (!row.holder && !row.lock_pid) return undefined;
+    const { holder, description } = this.describe(row);
+    const state: LockState = row.lock_pid ? 'alive' : 'stale';
+    return { holder, state, local: holder.host === this.host, description };
+  }
+
+  async acquire(
+    app: string,
+    env: string,
+    options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
+  ): Promise<PgLockHandle> {
+    const pg = loadPg();
+    const client = new pg.Client(connectionConfig(this.url, { keepAliveInitialDelayMillis: 1_000, application_name: `deployctl lock ${app}/${env}` }));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw unavailable(error, this.url);
+    }
+    const end = () => client.end().catch(() => undefined);
+    try {
+      for (const setting of [
+        `SET idle_session_timeout = ${LOCK_SESSION_TIMEOUT_MS}`,
+        `SET tcp_keepalives_idle = 5`,
+        `SET tcp_keepalives_interval = 2`,
+        `SET tcp_keepalives_count = 3`,
+        `SET tcp_user_timeout = ${LOCK_SESSION_TIMEOUT_MS}`,
+      ]) {
+        // Older servers lack some (idle_session_timeout is PostgreSQL 14+); a unix socket has no TCP.
+        await client.query(setting).catch(() => undefined);
+      }
+      const key = [LOCK_NAMESPACE, app, env];
+      let got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, deployctl_lock_key($2, $3)) AS ok', key)).rows[0]!.ok;
+      const waitMs = options.waitMs ?? 0;
+      if (!got && waitMs > 0) got = await this.queue(client, key, waitMs, options.signal);
+      if (!got) {
+        const found = this.describe(await this.row(app, env));
+        await end();
+        if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
+        const waited = waitMs ? ` after waiting ${formatDuration(waitMs)}` : '';
+        throw new LockError(`Lock held by ${found.description}${waited}.`, lockHint(app, env, 'alive'));
+      }
+      const now = new Date().toISOString();
+      const info: LockInfo = {
+        app,
+        env,
+        pid: process.pid,
+        host: this.identity.host ?? this.host,
+        user: this.identity.user ?? whoAmI(),
+        command: options.command,
+        startedAt: now,
+        refreshedAt: now,
+        token: randomBytes(12).toString('hex'),
+      };
+      // Under the advisory lock nobody else writes this row: read the one left behind, then replace it.
+      const left = await client.query<{ holder: LockInfo }>('SELECT holder FROM deployctl_locks WHERE app = $1 AND env = $2', [app, env]);
+      const taken = await client.query<{ backend_pid: number }>(
+        `INSERT INTO deployctl_locks (app, env, holder, backend_pid) VALUES ($1, $2, $3, pg_backend_pid())
+         ON CONFLICT (app, env) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, refreshed_at = now()
+         RETURNING backend_pid`,
+        [app, env, JSON.stringify(info)],
+      );
+      const old = left.rows[0]?.holder;
+      const backendPid = taken.rows[0]!.backend_pid;
+      // The holder before us never released: its session ended without it (killed, machine gone).
+      if (old) options.onStale?.(old);
+      return this.handle(client, info, backendPid);
+    } catch (error) {
+      await end();
+      if (error instanceof LockError || error instanceof InterruptedError) throw error;
+      throw unavailable(error, this.url);
+    }
+  }
+
+  /** Wait in PostgreSQL's queue for the lock, up to waitMs; false when the time is up or on abort. */
+  private async queue(client: Pg.Client, key: unknown[], waitMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
+    const abort = () => {
+      // Leaving the queue: a cancel request for the waiting query (a new short connection).
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid) void this.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await client.query(`SET lock_timeout = ${Math.max(1, Math.ceil(waitMs))}`);
+      await client.query('SELECT pg_advisory_lock($1, deployctl_lock_key($2, $3))', key);
+      await client.query('SET lock_timeout = 0');
+      return true;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === '55P03' || code === '57014') return false; // lock_timeout, or cancelled
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  private handle(client: Pg.Client, info: LockInfo, backendPid: number): PgLockHandle {
+    const lost = new AbortController();
+    let released = false;
+    const lose = (reason: string) => {
+      if (released || lost.signal.aborted) return;
+      clearInterval(heartbeat);
+      lost.abort(new Error(reason));
+      this.onLost(info.app, info.env, reason);
+      client.end().catch(() => undefined);
+    };
+    const broken = (why: string) =>
+      `lost the lock of ${info.app} in ${info.env}: ${why}; another deployment may take it now`;
+    client.on('error', (error) => lose(broken(`the connection to the database broke (${error.message})`)));
+    client.on('end', () => lose(broken('the connection to the database ended')));
+    let beating = false;
+    const heartbeat = setInterval(async () => {
+      if (beating) return;
+      beating = true;
+      try {
+        const r = await client.query<{ pid: number }>({
+          text: `UPDATE deployctl_locks SET refreshed_at = now(), holder = jsonb_set(holder, '{refreshedAt}', to_jsonb($3::text))
+                 WHERE app = $1 AND env = $2 AND holder->>'token' = $4 RETURNING pg_backend_pid() AS pid`,
+          values: [info.app, info.env, new Date().toISOString(), info.token],
+          query_timeout: HEARTBEAT_TIMEOUT_MS,
+        } as Pg.QueryConfig);
+        if (r.rowCount === 0) lose(broken('its holder row was removed (deployctl unlock --force)'));
+        else if (r.rows[0]!.pid !== backendPid) {
+          lose(broken(`the database session changed under it (${backendPid} → ${r.rows[0]!.pid}): a pooler in transaction mode (PgBouncer) sits in between; use a direct or session-pooled connection`));
+        }
+      } catch (error) {
+        lose(broken(`the database did not answer its heartbeat (${(error as Error).message})`));
+      } finally {
+        beating = false;
+      }
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    return {
+      info,
+      lost: lost.signal,
+      backendPid,
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(heartbeat);
+        if (!lost.signal.aborted) {
+          // The row first, then the lock; ending the session frees the lock anyway.
+          await client
+            .query(`DELETE FROM deployctl_locks WHERE app = $1 AND env = $2 AND holder->>'token' = $3`, [info.app, info.env, info.token])
+            .catch(() => undefined);
+          await client.query('SELECT pg_advisory_unlock($1, deployctl_lock_key($2, $3))', [LOCK_NAMESPACE, info.app, info.env]).catch(() => undefined);
+        }
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Remove a lock by hand. A live holder's database session is ended (pg_terminate_backend), which is
+   * what frees an advisory lock; a role not allowed to do that gets a LockError saying who can.
+   */
+  async remove(app: string, env: string, token?: string): Promise<LockInfo | undefined> {
+    const row = await this.row(app, env);
+    const { holder } = this.describe(row);
+    if (!row.holder && !row.lock_pid) return undefined;
+    if (token !== undefined && row.holder && row.holder.token !== token) return undefined;
+    if (row.lock_pid) {
+      try {
+        await this.pool.query('SELECT pg_terminate_backend($1)', [row.lock_pid]);
+      } catch (error) {
+        if ((error as { code?: string }).code === '42501') {
+          throw new LockError(
+            `cannot end the database session ${row.lock_pid} that holds the lock of ${app} in ${env}: this role may not end other sessions`,
+            `stop that deployctl on ${holder.host} (pid ${holder.pid}), or ask a database superuser to run SELECT pg_terminate_backend(${row.lock_pid}), or grant pg_signal_backend to this role`,
+          );
+        }
+        throw unavailable(error, this.url);
+      }
+      for (let i = 0; i < 100 && (await this.row(app, env)).lock_pid === row.lock_pid; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      await this.pool.query(`DELETE FROM deployctl_locks WHERE app = $1 AND env = $2 AND ($3::text IS NULL OR holder->>'token' = $3)`, [app, env, row.holder?.token ?? null]);
+    } catch (error) {
+      throw unavailable(error, this.url);
+    }
+    return holder;
+  }
+}

@@ -1,0 +1,113 @@
+// The database schema of the PostgreSQL backend: numbered migrations, each run once, in a transaction,
+// under an advisory lock, so two deployctl starting on an empty database at once do not both create it.
+// A database with a newer schema than this deployctl knows is refused (exit 2), never changed.
+import type * as Pg from 'pg';
+import { UsageError } from '../../errors.js';
+
+/** The advisory lock namespace (first key) of deployctl: 'depl'. Target locks use (NS, hash of app/env). */
+export const LOCK_NAMESPACE = 0x6465706c;
+/** The migration lock: a namespace of its own, so no target's hash can meet it. */
+const MIGRATION_LOCK = [LOCK_NAMESPACE + 1, 0] as const;
+
+export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'records, targets, audit log, lock holders, change notifications',
+    sql: `
+CREATE TABLE deployctl_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE deployctl_records (
+  id text PRIMARY KEY,
+  app text NOT NULL,
+  env text NOT NULL,
+  status text NOT NULL,
+  started_at timestamptz NOT NULL,
+  entry jsonb NOT NULL,
+  record jsonb NOT NULL,
+  written_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX deployctl_records_target ON deployctl_records (app, env, started_at DESC, id DESC);
+CREATE INDEX deployctl_records_newest ON deployctl_records (started_at DESC, id DESC);
+CREATE INDEX deployctl_records_status ON deployctl_records (status, started_at DESC, id DESC);
+CREATE INDEX deployctl_records_in_flight ON deployctl_records (app, env) WHERE status IN ('pending', 'running');
+CREATE TABLE deployctl_targets (app text NOT NULL, env text NOT NULL, PRIMARY KEY (app, env));
+CREATE TABLE deployctl_audit (
+  seq bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  entry jsonb NOT NULL,
+  import_key text UNIQUE
+);
+CREATE TABLE deployctl_locks (
+  app text NOT NULL,
+  env text NOT NULL,
+  holder jsonb NOT NULL,
+  backend_pid integer NOT NULL,
+  refreshed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (app, env)
+);
+CREATE FUNCTION deployctl_lock_key(app text, env text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT hashtext(app || '/' || env) $$;
+CREATE FUNCTION deployctl_lock_pid(app text, env text) RETURNS integer LANGUAGE sql STABLE AS $$
+  SELECT l.pid FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid = ${LOCK_NAMESPACE}::bigint::oid
+    AND l.objid = ((deployctl_lock_key(app, env)::bigint + 4294967296) % 4294967296)::oid
+  LIMIT 1 $$;
+CREATE FUNCTION deployctl_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('deployctl_changes', TG_TABLE_NAME);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER deployctl_records_changed AFTER INSERT OR UPDATE OR DELETE ON deployctl_records FOR EACH STATEMENT EXECUTE FUNCTION deployctl_notify();
+CREATE TRIGGER deployctl_locks_changed AFTER INSERT OR DELETE ON deployctl_locks FOR EACH STATEMENT EXECUTE FUNCTION deployctl_notify();
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+type Queryable = Pick<Pg.PoolClient, 'query'>;
+
+/** The schema version of the database: 0 when deployctl has never used it. */
+export async function schemaVersion(db: Queryable): Promise<number> {
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('deployctl_meta')::text AS t`);
+  if (!exists.rows[0]?.t) return 0;
+  const row = await db.query<{ value: string }>(`SELECT value FROM deployctl_meta WHERE key = 'schema_version'`);
+  return Number(row.rows[0]?.value ?? 0);
+}
+
+export function newerSchema(found: number, shown: string): UsageError {
+  return new UsageError(
+    `the state database ${shown} has schema version ${found}, newer than this deployctl knows (${SCHEMA_VERSION})`,
+    'upgrade deployctl on this machine to the version your team uses (a newer deployctl migrated the database)',
+  );
+}
+
+/**
+ * Bring the database to SCHEMA_VERSION: each missing migration in one transaction, under the migration
+ * lock (a second deployctl waits, then finds it done). Returns the versions applied (none when current).
+ */
+export async function migrate(db: Queryable, shown: string): Promise<{ from: number; to: number; applied: number[] }> {
+  await db.query('BEGIN');
+  try {
+    await db.query('SELECT pg_advisory_xact_lock($1, $2)', [...MIGRATION_LOCK]);
+    const from = await schemaVersion(db);
+    if (from > SCHEMA_VERSION) throw newerSchema(from, shown);
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
+      await db.query(m.sql);
+      applied.push(m.version);
+    }
+    if (applied.length) {
+      await db.query(
+        `INSERT INTO deployctl_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [String(SCHEMA_VERSION)],
+      );
+    }
+    await db.query('COMMIT');
+    return { from, to: Math.max(from, SCHEMA_VERSION), applied };
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

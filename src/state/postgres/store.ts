@@ -1,0 +1,151 @@
+// The PostgreSQL backend of the state port: history, locks, the audit log and change notifications
+// in one database shared by a team. Opening it checks the URL, connects, creates the schema in an
+// empty database and refuses one with a newer schema; nothing else happens before the first command.
+import { userInfo } from 'node:os';
+import type * as Pg from 'pg';
+import { UsageError } from '../../errors.js';
+import type { AuditEntry } from '../audit.js';
+import { newRecordId } from '../history.js';
+import type { StateStore } from '../port.js';
+import { checkUrl, connectionConfig, loadPg, unavailable } from './connection.js';
+import { Database } from './database.js';
+import { PgHistoryStore } from './history.js';
+import { PgLockManager } from './locks.js';
+import { migrate, newerSchema, schemaVersion, SCHEMA_VERSION } from './schema.js';
+
+export interface PostgresState extends StateStore {
+  readonly backend: 'postgres';
+  readonly db: Database;
+  /** What `state info` shows. */
+  info(): Promise<{ schemaVersion: number; targets: number; records: number; auditEntries: number; locks: Array<{ app: string; env: string; holder: unknown; backendPid: number | null; alive: boolean }> }>;
+  /** `state migrate`: bring the schema up to date; what was applied. */
+  migrate(): Promise<{ from: number; to: number; applied: number[] }>;
+}
+
+function auditUser(env: NodeJS.ProcessEnv): string {
+  return env.DEPLOYCTL_USER ?? env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return env.USER ?? 'unknown';
+    }
+  })();
+}
+
+export async function createPostgresState(url: string, options: { migrate?: 'empty' | 'never' } = {}): Promise<PostgresState> {
+  checkUrl(url);
+  const db = new Database(url);
+  let version: number;
+  try {
+    version = await schemaVersion(db.pool);
+  } catch (error) {
+    await db.close();
+    throw unavailable(error, url);
+  }
+  try {
+    if (version > SCHEMA_VERSION) throw newerSchema(version, db.shown);
+    if (version === 0 && options.migrate !== 'never') await migrate(db.pool, db.shown);
+    else if (version < SCHEMA_VERSION && options.migrate !== 'never') {
+      throw new UsageError(
+        `the state database ${db.shown} has schema version ${version}; this deployctl needs ${SCHEMA_VERSION}`,
+        'run `deployctl state migrate` once (it is safe to run while others use the database)',
+      );
+    }
+  } catch (error) {
+    await db.close();
+    throw error instanceof UsageError ? error : unavailable(error, url);
+  }
+
+  const lostTargets = new Map<string, string>();
+  const key = (app: string, env: string) => `${app}\0${env}`;
+  const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
+  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => lostTargets.set(key(app, env), reason));
+  const stops = new Set<() => void>();
+
+  const store: PostgresState = {
+    backend: 'postgres',
+    location: db.shown,
+    db,
+    history,
+    locks,
+    audit: {
+      async append(entry: AuditEntry) {
+        await db.write('write the audit log', 'INSERT INTO deployctl_audit (at, entry) VALUES ($1, $2)', [entry.at, JSON.stringify(entry)]);
+      },
+      async read({ limit }) {
+        const rows = await db.read<{ entry: AuditEntry }>('SELECT entry FROM deployctl_audit ORDER BY seq DESC LIMIT $1', [Math.max(0, limit)]);
+        return rows.map((r) => r.entry);
+      },
+    },
+    newRecordId: (app, env, at) => newRecordId(app, env, at),
+    watch(onChange) {
+      const stop = watchChanges(url, onChange);
+      stops.add(stop);
+      return () => {
+        stops.delete(stop);
+        stop();
+      };
+    },
+    async close() {
+      for (const stop of stops) stop();
+      stops.clear();
+      await db.close();
+    },
+    async info() {
+      const [row] = await db.read<{ targets: number; records: number; audit: number }>(
+        `SELECT (SELECT count(*) FROM deployctl_targets) AS targets, (SELECT count(*) FROM deployctl_records) AS records, (SELECT count(*) FROM deployctl_audit) AS audit`,
+      );
+      const held = await db.read<{ app: string; env: string; holder: unknown; backend_pid: number | null; lock_pid: number | null }>(
+        `SELECT app, env, holder, backend_pid, deployctl_lock_pid(app, env) AS lock_pid FROM deployctl_locks ORDER BY app, env`,
+      );
+      return {
+        schemaVersion: await schemaVersion(db.pool),
+        targets: row!.targets,
+        records: row!.records,
+        auditEntries: row!.audit,
+        locks: held.map((l) => ({ app: l.app, env: l.env, holder: l.holder, backendPid: l.lock_pid ?? l.backend_pid, alive: l.lock_pid !== null })),
+      };
+    },
+    async migrate() {
+      try {
+        return await migrate(db.pool, db.shown);
+      } catch (error) {
+        throw error instanceof UsageError ? error : unavailable(error, url);
+      }
+    },
+  };
+  return store;
+}
+
+/**
+ * LISTEN for the notifications the tables' triggers send, on a connection of its own; debounced. When
+ * listening fails (a pooler in transaction mode, a lost connection) it polls every 2 s instead.
+ */
+function watchChanges(url: string, onChange: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => !stopped && onChange(), 100);
+  };
+  let poll: NodeJS.Timeout | undefined;
+  const fallBack = () => {
+    if (!stopped && !poll) poll = setInterval(onChange, 2_000);
+  };
+  const pg = loadPg();
+  const client: Pg.Client = new pg.Client(connectionConfig(url, { application_name: 'deployctl watch' }));
+  client.on('error', fallBack);
+  client.on('end', fallBack);
+  client.on('notification', changed);
+  client
+    .connect()
+    .then(() => client.query('LISTEN deployctl_changes'))
+    .catch(fallBack);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearInterval(poll);
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+  };
+}
