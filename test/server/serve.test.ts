@@ -177,7 +177,7 @@ describe('deployctl serve', () => {
     expect((await slack.waitFor((c) => c.method === 'response/stranger')).body.text).toContain('only <@U3>, <@U4> may decide on prod');
 
     expect(await click(served, 'U3', 'approve', id, slack.responseUrl('ok'))).toBe(200);
-    await slack.waitFor((c) => c.method === 'chat.update' && c.body.ts === request.body.ts && /deploy web 1\.0\.0 to prod.*: approved by <@U3>/.test(c.body.text));
+    await slack.waitFor((c) => c.method === 'chat.update' && c.body.ts === request.ts && /deploy web 1\.0\.0 to prod.*: approved by <@U3>/.test(c.body.text));
     await slack.waitFor((c) => c.method === 'chat.update' && /✅ deploy web 1\.0\.0 to prod: succeeded/.test(c.body.text) && /approved by <@U3>/.test(c.body.text));
     expect(lines(marker)).toContain('prod 1.0.0');
     // A second click after the decision changes nothing.

@@ -9,6 +9,8 @@ export interface SlackCall {
   method: string;
   /** The call's fields (Web API: form fields, JSON-decoded where they hold JSON; response_url: the JSON body). */
   body: Record<string, any>;
+  /** The message's ts that chat.postMessage answered with. */
+  ts?: string;
 }
 
 export interface FakeSlack {
@@ -40,7 +42,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             body[k] = v;
           }
         }
-      const call = { method, body };
+      const call: SlackCall = { method, body, ...(method === 'chat.postMessage' ? { ts: String(++ts) } : {}) };
       calls.push(call);
       for (const w of [...waiters]) {
         if (w.match(call)) {
@@ -49,7 +51,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         }
       }
       response.writeHead(200, { 'content-type': 'application/json' });
-      if (method.startsWith('chat.')) response.end(JSON.stringify({ ok: true, channel: body.channel, ts: body.ts ?? String(++ts) }));
+      if (method.startsWith('chat.')) response.end(JSON.stringify({ ok: true, channel: body.channel, ts: call.ts ?? body.ts }));
       else response.end('{"ok":true}');
     });
   });
