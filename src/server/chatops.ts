@@ -4,6 +4,7 @@
 // command runs as a deployctl process of its own (jobs.ts), with the same engine, locks and history as
 // the CLI; the user is named in the record, and every action goes to the audit log.
 import { formatDuration } from '../config/duration.js';
+import { approvalMessage } from '../notify/slack-approval.js';
 import type { Approval, ApprovalRequest } from '../state/approvals.js';
 import type { StateStore } from '../state/port.js';
 import type { Job, JobOptions } from './jobs.js';
@@ -136,7 +137,7 @@ export class Chatops {
       expiresAt: new Date(now.getTime() + facts.chatops.approvalTimeoutMs).toISOString(),
     });
     const where = facts.chatops.channel ?? channel;
-    const posted = await this.deps.slack.postMessage(where, approvalMessage(approval, others));
+    const posted = await this.deps.slack.postMessage(where, requestMessage(approval, others));
     approval.message = { channel: posted.channel, ts: posted.ts };
     await this.deps.state.approvals.update(stripStatus(approval));
     this.scheduleExpiry(approval);
@@ -321,22 +322,8 @@ function summary(a: ApprovalRequest): string {
   return `${a.action} ${a.app}${a.version ? ` ${a.version}` : ''} to ${a.env}, asked by <@${a.requestedBy.slackId ?? a.requestedBy.name}>`;
 }
 
-function approvalMessage(approval: Approval, approvers: string[]): SlackMessage {
-  const text = `🔐 approval needed: ${summary(approval)}. Approvers: ${listOf(approvers)}. Expires ${approval.expiresAt}.`;
-  return {
-    text,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text } },
-      {
-        type: 'actions',
-        block_id: `approval_${approval.id}`,
-        elements: [
-          { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: approval.id },
-          { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: approval.id },
-        ],
-      },
-    ],
-  };
+function requestMessage(approval: Approval, approvers: string[]): SlackMessage {
+  return approvalMessage(approval.id, `🔐 approval needed: ${summary(approval)}. Approvers: ${listOf(approvers)}. Expires ${approval.expiresAt}.`);
 }
 
 function stripStatus(approval: Approval): ApprovalRequest {
