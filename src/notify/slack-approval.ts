@@ -5,7 +5,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { ApprovalAction, ApprovalStatus } from '../state/approvals.js';
 import type { StateStore } from '../state/port.js';
-import type { SlackClient, SlackMessage } from '../server/slack-client.js';
+import type { SlackClient, SlackMessage } from './slack-client.js';
 
 export interface SlackApprovalRequest {
   action: ApprovalAction;

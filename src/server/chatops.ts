@@ -9,7 +9,7 @@ import type { Approval, ApprovalRequest } from '../state/approvals.js';
 import type { StateStore } from '../state/port.js';
 import type { Job, JobOptions } from './jobs.js';
 import type { Metrics } from './metrics.js';
-import type { SlackClient, SlackMessage } from './slack-client.js';
+import type { SlackClient, SlackMessage } from '../notify/slack-client.js';
 import { argvOf, describe, isMutating, parseSlash, SlashError, USAGE, type MutatingCommand, type SlashCommand } from './slash.js';
 
 export interface ChatopsConfig {

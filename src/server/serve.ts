@@ -9,7 +9,7 @@ import { Chatops, type ChatopsConfig, type TargetFacts } from './chatops.js';
 import { createHttpServer } from './http.js';
 import { deployctlEntry, startJob } from './jobs.js';
 import { Metrics } from './metrics.js';
-import { createSlackClient, type SlackClient } from './slack-client.js';
+import { createSlackClient, type SlackClient } from '../notify/slack-client.js';
 
 export interface ServeOptions {
   host: string;
