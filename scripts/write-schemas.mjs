@@ -148,6 +148,17 @@ const deployments = {
     secrets: names('variables read from the process environment and shown as *** everywhere'),
     tools: { type: 'object', additionalProperties: { type: 'string' }, description: 'paths of the tools: { kubectl: /opt/bin/kubectl }' },
     notifications: ref('notifications'),
+    chatops: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'deployctl serve: who may deploy, promote and roll back from Slack, and who approves protected environments',
+      properties: {
+        channel: { type: 'string', description: 'the Slack channel id for deployment and approval messages (C0123...)' },
+        allow: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Slack user ids allowed to deploy, promote and roll back, by environment; "*" for the others' },
+        approvers: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Slack user ids who may approve, by protected environment; "*" for the others' },
+        approval_timeout: { ...duration, description: 'how long an approval request waits for a decision (1h)' },
+      },
+    },
     deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
   },
 };

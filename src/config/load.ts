@@ -134,6 +134,7 @@ export async function loadConfig(options: { configDir: string; env?: NodeJS.Proc
     apps: Object.keys(depData.deployments ?? {}),
     tools: depData.tools ?? {},
     notifications: depData.notifications,
+    chatops: depData.chatops,
   };
   sources.set(loaded, { environments: envFile, deployments: depFile, env: options.env ?? process.env });
   return loaded;

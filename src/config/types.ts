@@ -88,6 +88,8 @@ export interface LoadedConfig {
   apps: string[];
   tools: Record<string, string>;
   notifications?: unknown;
+  /** `chatops:` of deployments.yaml, for deployctl serve (as written; server/chatops-config.ts reads it). */
+  chatops?: unknown;
 }
 
 export interface ResolveOptions {

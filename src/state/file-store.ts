@@ -1,5 +1,6 @@
 // The file backend of the state port: a state folder on one disk (history/, index/, locks/, audit.log).
 import { watch } from 'node:fs';
+import { FileApprovalStore } from './approvals.js';
 import { appendAudit, readAudit } from './audit.js';
 import { FileHistoryStore, newRecordId } from './history.js';
 import { FileLockManager } from './locks.js';
@@ -16,6 +17,7 @@ export function createFileState(home: string): StateStore {
       append: (entry) => appendAudit(home, entry),
       read: (options) => readAudit(home, options),
     },
+    approvals: new FileApprovalStore(home),
     newRecordId: (app, env, at) => newRecordId(app, env, at),
     watch: (onChange) => watchFolders([indexDir(home), historyDir(home), locksDir(home)], onChange),
     close: async () => {},

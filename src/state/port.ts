@@ -1,6 +1,7 @@
 // The state port: everything deployctl remembers (history, locks, the audit log, record ids) and the
 // news that it changed, behind one interface. Commands, the engine and the board use this and nothing
 // under it; state/open.ts is the one place that picks a backend (files today, PostgreSQL for teams).
+import type { ApprovalStore } from './approvals.js';
 import type { AuditEntry } from './audit.js';
 import type { HistoryStore, LockManager } from './types.js';
 
@@ -19,6 +20,8 @@ export interface StateStore {
   readonly history: HistoryStore;
   readonly locks: LockManager;
   readonly audit: AuditLog;
+  /** Approval requests and decisions for protected environments (serve, and CI runs that wait). */
+  readonly approvals: ApprovalStore;
   /** A new record id for the target: unique, and sorting by time within the target. */
   newRecordId(app: string, env: string, at: Date): string;
   /**
