@@ -170,7 +170,9 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
    */
   async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: RegExp, rollbackUp: string) {
     const deploy = async (version: string, serves: string) => {
-      const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000 });
+      // The built binary: whether the compose plugin is there is probed with the process's own
+      // environment (executors/docker-compose.ts hasComposePlugin), which runEnv must be.
+      const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000, spawn: true });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(up);
       // Built from the app's files, never looked for in a registry first (the plugin does that without --build).
@@ -185,7 +187,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     const edited = readFileSync(file, 'utf8').replace(`image: deployctl-test/${app}:\${DEPLOY_VERSION}`, `image: deployctl-test/${app}:edited`);
     expect(edited).toContain(':edited');
     writeFileSync(file, edited);
-    const back = await runCli(['rollback', app, '-e', 'dev'], { env: runEnv, timeoutMs: 180_000 });
+    const back = await runCli(['rollback', app, '-e', 'dev'], { env: runEnv, timeoutMs: 180_000, spawn: true });
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).toContain(`pinning the images of the record: deployctl-test/${app}:1.0.0`);
     expect(back.stderr).toContain(`-f ${join(tmp, '')}`);

@@ -44,7 +44,9 @@ describe.skipIf(tmpfsMissing())('a full disk under the state folder', () => {
     const home = join(disk.dir, 'home');
     const marker = join(dir, 'ran');
     const env = cleanEnv({ DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir, MARKER: marker });
-    const run = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra } });
+    // The built binary: a record left running must belong to a process that has ended, as it does for a
+    // user (in-process, its pid would be the test's own, alive).
+    const run = (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra }, spawn: true });
     const deploy = (version: string, extra: Record<string, string> = {}, flags: string[] = []) => run(['deploy', 'svc', '-e', 'dev', '--version', version, ...flags], extra);
     const ran = () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim().split('\n') : []);
     const records = () =>
