@@ -250,3 +250,16 @@ describe('events carry their target', () => {
     }
   });
 });
+
+describe('the engine holds no state of its own', () => {
+  it('two engines at once, each with its own deps, share nothing: records, locks, events', async () => {
+    const [one, two] = [fakeWorld(), fakeWorld()];
+    const [a, b] = await Promise.all([deployTarget(request('1.0.0'), one.deps), deployTarget(request('2.0.0'), two.deps)]);
+    expect([a!.exitCode, b!.exitCode]).toEqual([0, 0]);
+    expect([...one.history.records.values()].map((r) => r.version)).toEqual(['1.0.0']);
+    expect([...two.history.records.values()].map((r) => r.version)).toEqual(['2.0.0']);
+    expect([one.locks.released, two.locks.released]).toEqual([['web_dev'], ['web_dev']]);
+    expect(one.events.some((e) => e.type === 'started' && e.version === '2.0.0')).toBe(false);
+    expect(two.events.some((e) => e.type === 'started' && e.version === '1.0.0')).toBe(false);
+  });
+});
