@@ -5,8 +5,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command, RunResult, Runner } from '../executors/types.js';
+import { findTool } from '../executors/tools.js';
 
 export interface RunnerOptions {
+  /** A dry run: see `shows`, the one place that decides what a dry run runs. */
   dryRun: boolean;
   env?: NodeJS.ProcessEnv;
   /** Bytes of combined output kept per command. */
@@ -119,9 +121,22 @@ export function createRunner(options: RunnerOptions): Runner {
     if (signal !== 'SIGKILL') setTimeout(() => killTree(pid, 'SIGKILL'), grace).unref();
   };
 
+  /**
+   * A dry run's one rule: a command that changes something is shown, not run; one that only reads
+   * (terraform plan, kubectl kustomize, docker ps) runs, unless its program is not installed here,
+   * when it is shown too (the dry run says what a real deploy would stop at).
+   */
+  const shows = (command: Command): boolean => {
+    if (!options.dryRun) return false;
+    if (command.mutates) return true;
+    return !command.shell && findTool(command.file, {}, baseEnv) === undefined;
+  };
+
   return {
+    shows,
+
     async run(command: Command, onLine): Promise<RunResult> {
-      if (options.dryRun && command.mutates) {
+      if (shows(command)) {
         return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
       }
       let dirs: string[];

@@ -63,6 +63,11 @@ export function failureReason(result: Pick<RunResult, 'exitCode' | 'durationMs'>
 }
 
 export interface Runner {
+  /**
+   * In a dry run: whether this command is only shown, not run (`run` then skips it). The runner alone
+   * decides; a runner without dry runs may leave this out.
+   */
+  shows?(command: Command): boolean;
   run(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult>;
   /** Stop every running child and its process tree (Ctrl-C, SIGTERM). */
   stopAll(signal?: NodeJS.Signals): Promise<void>;

@@ -135,3 +135,43 @@ export class FileApprovalStore implements ApprovalStore {
     return all.filter((a): a is Approval => a !== undefined && a.status === 'pending');
   }
 }
+
+/** Approvals held in memory (the in-memory backend): the same rules, the first decision wins. */
+export class MemoryApprovalStore implements ApprovalStore {
+  private readonly requests = new Map<string, ApprovalRequest>();
+  private readonly decisions = new Map<string, ApprovalDecision>();
+  constructor(private readonly onChange: () => void = () => {}) {}
+
+  async create(request: Omit<ApprovalRequest, 'id'>): Promise<Approval> {
+    const full: ApprovalRequest = { id: newApprovalId(), ...request };
+    await this.update(full);
+    return { ...structuredClone(full), status: 'pending' };
+  }
+
+  async update(request: ApprovalRequest): Promise<void> {
+    this.requests.set(request.id, structuredClone(request));
+    this.onChange();
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    const request = this.requests.get(id);
+    if (!request) return undefined;
+    const decision = this.decisions.get(id);
+    return { ...structuredClone(request), status: decision?.status ?? 'pending', ...(decision ? { decision: structuredClone(decision) } : {}) };
+  }
+
+  async decide(id: string, decision: ApprovalDecision): Promise<{ approval: Approval; won: boolean }> {
+    if (!this.requests.has(id)) throw new Error(`no approval request ${id}`);
+    const won = !this.decisions.has(id);
+    if (won) {
+      this.decisions.set(id, structuredClone(decision));
+      this.onChange();
+    }
+    return { approval: (await this.get(id))!, won };
+  }
+
+  async pending(): Promise<Approval[]> {
+    const all = await Promise.all([...this.requests.keys()].map((id) => this.get(id)));
+    return all.filter((a): a is Approval => a !== undefined && a.status === 'pending');
+  }
+}

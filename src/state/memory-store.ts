@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { formatDuration } from '../config/duration.js';
 import { InterruptedError, LockError } from '../errors.js';
 import type { AuditEntry, StateStore } from './port.js';
+import { MemoryApprovalStore } from './approvals.js';
 import { describeHolder, lockHint } from './locks.js';
 import { isPidAlive, stopProcessGroups } from './process.js';
 import { entryOf, isInFlight, newestFirst, newRecordId } from './record-files.js';
@@ -274,6 +275,7 @@ export function createMemoryState(data: MemoryStateData = createMemoryData(), pi
     location: 'memory',
     history: new MemoryHistory(data, pid),
     locks: new MemoryLocks(data, pid),
+    approvals: approvalsOf(data),
     audit: {
       append: async (entry) => {
         data.audit.push(clone(entry));
@@ -300,4 +302,16 @@ export function createMemoryState(data: MemoryStateData = createMemoryData(), pi
       listeners.clear();
     },
   };
+}
+
+const approvalStores = new WeakMap<MemoryStateData, MemoryApprovalStore>();
+
+/** One approval store per data set, shared by every store over it (another "process"). */
+function approvalsOf(data: MemoryStateData): MemoryApprovalStore {
+  let store = approvalStores.get(data);
+  if (!store) {
+    store = new MemoryApprovalStore(() => changed(data));
+    approvalStores.set(data, store);
+  }
+  return store;
 }

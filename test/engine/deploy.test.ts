@@ -8,6 +8,8 @@ import type { Command, Executor } from '../../src/executors/types.js';
 
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 const prod: EnvironmentConfig = { ...dev, name: 'prod', protected: true };
+/** What the engine's events about web in dev say outside any record (the lock, the rollback's choice). */
+const webDev = { app: 'web', env: 'dev' };
 
 function config(extra: Partial<AppConfig> = {}): AppConfig {
   return {
@@ -86,7 +88,7 @@ describe('deployTarget', () => {
     await world.history.write(lost);
     expect((await deployTarget(request('2.0.0'), world.deps)).exitCode).toBe(0);
     expect(world.history.records.get('web_dev_0000')?.status).toBe('interrupted');
-    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'record web_dev_0000 (deploy 0.9.0 by ana@ci-3, pid 77) never finished: marked interrupted' });
+    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'record web_dev_0000 (deploy 0.9.0 by ana@ci-3, pid 77) never finished: marked interrupted', target: webDev });
   });
 
   it('applies retention.keep after every deployment, failed ones too', async () => {
@@ -172,7 +174,7 @@ describe('deployTarget', () => {
     expect(outcome.record.status).toBe('failed');
     expect(outcome.record.rolledBackBy).toEqual(outcome.rollbacks.map((r) => r.id));
     expect(outcome.record.notes).toEqual(['rollback failed: tried 1.0.0, 0.9.0']);
-    expect(world.events).toContainEqual({ type: 'log', level: 'error', message: 'rollback of web in dev failed: tried 1.0.0, 0.9.0' });
+    expect(world.events).toContainEqual({ type: 'log', level: 'error', message: 'rollback of web in dev failed: tried 1.0.0, 0.9.0', target: webDev });
   });
 
   it('a candidate that cannot start (a secret no longer set) is passed over with a warning; the exit code stays the deploy\'s', async () => {
@@ -188,6 +190,7 @@ describe('deployTarget', () => {
       type: 'log',
       level: 'warn',
       message: 'not rolled back to 1.0.0: secret OLD_TOKEN is not set in the environment (export OLD_TOKEN=... before re-applying a stored deployment that uses it)',
+      target: webDev,
     });
     expect(outcome.rollbacks.map((r) => [r.version, r.status])).toEqual([['0.9.0', 'succeeded']]);
     expect(outcome.record.status).toBe('rolled_back');
@@ -201,7 +204,7 @@ describe('deployTarget', () => {
     const outcome = await deployTarget(request('1.0.0'), world.deps);
     expect(outcome.exitCode).toBe(3);
     expect(outcome.record.status).toBe('failed');
-    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'no earlier good version of web in dev to roll back to' });
+    expect(world.events).toContainEqual({ type: 'log', level: 'warn', message: 'no earlier good version of web in dev to roll back to', target: webDev });
   });
 
   it('refuses a protected environment without --yes when it cannot ask, before anything runs', async () => {
@@ -592,6 +595,7 @@ describe('a state folder that refuses a write (a full disk)', () => {
       type: 'log',
       level: 'warn',
       message: 'cannot remove the lock /h/locks/web_dev.lock: read-only file system: rm /h/locks/web_dev.lock when the disk allows it again',
+      target: webDev,
     });
   });
 });

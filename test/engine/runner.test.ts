@@ -151,4 +151,18 @@ describe('the runner', () => {
     expect(await runner.run(command('false', []))).toMatchObject({ skipped: true, exitCode: 0 });
     expect(await runner.run(command('false', [], { mutates: false }))).toMatchObject({ exitCode: 1 });
   });
+
+  it.each([
+    ['a real run runs everything', false, command('false', []), false],
+    ['a dry run shows a command that changes something', true, command('false', []), true],
+    ['a dry run runs a read-only command whose program is installed', true, command('false', [], { mutates: false }), false],
+    ['a dry run shows a read-only command whose program is not installed (a real deploy stops before it)', true, command('no-such-tool-here', ['plan'], { mutates: false }), true],
+  ])('decides alone what a dry run runs: %s', async (_name, dryRun, planned, shown) => {
+    const runner = createRunner({ dryRun });
+    expect(runner.shows?.(planned)).toBe(shown);
+    const result = await runner.run(planned);
+    expect(Boolean(result.skipped)).toBe(shown);
+    if (shown) expect(result).toMatchObject({ exitCode: 0, output: '' });
+    else expect(result.spawnError ?? result.exitCode).not.toBe(0);
+  });
 });

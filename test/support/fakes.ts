@@ -81,8 +81,11 @@ export class FakeRunner implements Runner {
     private readonly dryRun: boolean,
     private readonly outcome: (command: Command) => Partial<RunResult> = () => ({}),
   ) {}
+  shows(command: Command): boolean {
+    return this.dryRun && command.mutates;
+  }
   async run(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult> {
-    if (this.dryRun && command.mutates) return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
+    if (this.shows(command)) return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
     this.ran.push(command);
     const result = { exitCode: 0, output: '', stdout: '', durationMs: 5, timedOut: false, interrupted: false, ...this.outcome(command) };
     for (const line of result.output.split('\n').filter(Boolean)) onLine?.(line, 'stdout');

@@ -1,0 +1,269 @@
+// The phases of one attempt, one record: what a deployment does to its target, and how it is recorded.
+// Commands go through the attempt's runner, which in a dry run runs what only reads and shows the rest.
+import { ApprovalError, ExitCode, InterruptedError, StateWriteError } from '../../errors.js';
+import type { Command, Plan, Runner } from '../../executors/types.js';
+import { inFlight } from '../../state/good.js';
+import type { DeployRequest } from '../deploy.js';
+import type { AttemptContext, AttemptPhase, PhaseFailure } from '../lifecycle.js';
+import { maskText } from '../secrets.js';
+import { checkNow, FAILURE_CODES, finish, keepArtifacts, prepareInput, runStep, stepFailure, stripResult } from '../steps.js';
+import { describeAction, notRecorded, notStarted } from '../unsaved.js';
+
+/**
+ * Read-only work first: a config error found here, a refused approval or Ctrl-C leaves no record,
+ * since nothing ran; a preparation that fails is recorded, with nothing changed.
+ */
+export const preparePhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'prepare',
+  does: "the executor's read-only preparation (kubectl kustomize, docker ps, terraform workspace list), its plan and the hooks'; a step that needs approval is refused here when nobody can be asked",
+  onFailure: 'untouched',
+  dryRun: 'run',
+  async run(context) {
+    const { executor, runner, deps, request } = context;
+    // Without its tools (a dry run goes on without them) nothing of the preparation can run: the plan is made without it.
+    const ready = context.missingTools.length ? { input: context.input, notes: [] } : await prepareInput(executor, context.input, runner);
+    if (typeof ready === 'string') return { exitCode: ExitCode.deployFailed, message: ready };
+    context.input = ready.input;
+    const plan = await executor.plan(context.input);
+    context.plan = plan;
+    keepArtifacts(context, plan.artifacts);
+    context.commands.pre_deploy = deps.planHooks(context.input, 'pre_deploy');
+    context.commands.deploy = plan.commands;
+    context.commands.post_deploy = deps.planHooks(context.input, 'post_deploy');
+    context.planned.push(...context.commands.pre_deploy, ...plan.commands, ...context.commands.post_deploy);
+    context.notes.push(...ready.notes, ...plan.notes);
+    if (context.missingTools.length) context.notes.push(`${context.missingTools.join(', ')} not found on PATH: a real deploy would stop here`);
+    requireStepApproval(request, plan, runner);
+    if (deps.signal?.aborted) {
+      throw new InterruptedError(`${describeAction({ ...request.target, action: request.action })} was interrupted before anything ran: nothing was changed`);
+    }
+  },
+};
+
+/** The record opened: stored pending, the deployment announced, then running (or straight to how it failed). */
+export const startPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'start',
+  does: 'stores the record as pending and announces the deployment; then running, as commands are about to run',
+  onFailure: 'refuse',
+  dryRun: 'run',
+  always: true,
+  async run(context) {
+    const { record, deps, request } = context;
+    context.opened = true;
+    await saveBeforeRun(context);
+    deps.emit({ type: 'started', app: record.app, env: record.env, version: record.version, action: request.action, recordId: record.id, dryRun: context.dryRun, from: request.from?.env });
+    if (context.failure) return;
+    for (const note of context.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    // pending → running: from here on, commands run and checks probe.
+    record.status = 'running';
+    await saveBeforeRun(context);
+  },
+};
+
+export const preCheckPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'pre_check',
+  does: '`pre_check`: is the target reachable at all, before any hook or command',
+  onFailure: 'untouched',
+  dryRun: 'skip',
+  async run(context) {
+    const check = context.target.config.pre_check;
+    if (!check) return;
+    const { deps, record } = context;
+    deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
+    const result = await checkNow(context, check);
+    record.preCheck = result;
+    if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during the pre-deploy check' };
+    if (!result.ok) {
+      deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
+      return { exitCode: ExitCode.healthFailed, message: `pre-deploy check failed, nothing was changed: ${result.message}` };
+    }
+    deps.emit({ type: 'phase', phase: 'pre_check', status: 'done', message: result.message });
+  },
+};
+
+export const preDeployPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'pre_deploy',
+  does: 'the `pre_deploy` hooks (migrations...)',
+  onFailure: 'roll-back',
+  dryRun: 'run',
+  run: (context) => runCommands(context, 'pre_deploy', { keep: true }),
+};
+
+export const deployPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'deploy',
+  does: "the executor's commands (compose up, kubectl apply, terraform apply...); a step that needs approval is asked for in a terminal",
+  onFailure: 'roll-back',
+  dryRun: 'run',
+  async run(context) {
+    const failure = await runCommands(context, 'deploy', { keep: true });
+    if (!failure) collect(context);
+    return failure;
+  },
+};
+
+export const verifyPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'verify',
+  does: "the executor's own check that what it deployed runs (services up, rollout complete), and what to keep of it",
+  onFailure: 'roll-back',
+  dryRun: 'skip',
+  async run(context) {
+    const { executor, deps } = context;
+    if (!executor.verify) return;
+    deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
+    const verified = await executor.verify(context.input, context.runner, context.results);
+    if (verified.artifacts) keepArtifacts(context, verified.artifacts);
+    if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during verify' };
+    if (!verified.ok) {
+      deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
+      return { exitCode: ExitCode.deployFailed, message: `verify: ${verified.message}` };
+    }
+    deps.emit({ type: 'phase', phase: 'verify', status: 'done', message: verified.message });
+  },
+};
+
+export const healthPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'health',
+  does: '`health_check`, with retries until its deadline; passing it makes the record succeeded and healthy',
+  onFailure: 'roll-back',
+  dryRun: 'skip',
+  async run(context) {
+    const { deps, record } = context;
+    const check = context.target.config.health_check;
+    if (check) {
+      deps.emit({ type: 'phase', phase: 'health', status: 'start' });
+      const health = await checkNow(context, check);
+      record.health = health;
+      if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during the health check' };
+      if (!health.ok) {
+        deps.emit({ type: 'phase', phase: 'health', status: 'failed', message: health.message });
+        return { exitCode: ExitCode.healthFailed, message: `health check failed: ${health.message}` };
+      }
+      deps.emit({ type: 'phase', phase: 'health', status: 'done', message: health.message });
+    }
+    record.healthy = true;
+    record.status = 'succeeded';
+  },
+};
+
+export const postDeployPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'post_deploy',
+  does: 'the `post_deploy` hooks; the version is deployed and healthy, so a failure leaves the record succeeded and exits 3',
+  onFailure: 'warn',
+  dryRun: 'run',
+  async run(context) {
+    const failure = await runCommands(context, 'post_deploy', { keep: false, say: true });
+    if (failure) return { ...failure, message: `post_deploy hook failed: ${failure.message}` };
+  },
+};
+
+/** How it ended, stored; then told (the error, the record saved, the finished event). */
+export const recordPhase: AttemptPhase = {
+  scope: 'attempt',
+  name: 'record',
+  does: 'stores how the deployment ended: succeeded, failed (marked bad when it changed something), or interrupted',
+  onFailure: 'refuse',
+  dryRun: 'run',
+  always: true,
+  async run(context) {
+    const { record, failure, deps, target } = context;
+    if (failure) {
+      record.status = failure.exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
+      record.error = { code: FAILURE_CODES[failure.exitCode] ?? 'failed', message: maskText(failure.message, target.secretValues) };
+      if (failure.exitCode === ExitCode.deployFailed || failure.exitCode === ExitCode.healthFailed) record.bad = !failure.untouched;
+    } else if (inFlight(record.status)) {
+      record.status = 'succeeded';
+    }
+    finish(record, deps);
+    const stored = await saveEnd(context);
+    if (record.error && failure) deps.emit({ type: 'log', level: 'error', message: record.error.message });
+    if (stored) deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
+    deps.emit({ type: 'finished', record });
+  },
+};
+
+/**
+ * Run the commands planned for a phase through the attempt's runner, each a step of the record. A step
+ * that needs approval is asked for when it will really run; the first failure ends the phase.
+ */
+export async function runCommands(context: AttemptContext, phase: string, options: { keep: boolean; say?: boolean }): Promise<PhaseFailure | void> {
+  const commands: Command[] = context.commands[phase] ?? [];
+  if (commands.length === 0) return;
+  const { deps, request, target, runner, record } = context;
+  deps.emit({ type: 'phase', phase, status: 'start' });
+  for (const command of commands) {
+    if (command.needsApproval && !request.approved && !runner.shows?.(command)) {
+      const question = `Apply the plan above to ${target.app} in ${target.env}?`;
+      if (!request.interactive || !(await deps.confirm(question))) {
+        return { exitCode: ExitCode.approvalNeeded, message: `${command.label} needs approval: pass --yes, set auto_approve: true, or answer y in a terminal` };
+      }
+    }
+    const step = await runStep(context.nextIndex++, command, runner, target.secretValues, deps);
+    record.steps.push(stripResult(step));
+    if (options.keep) context.results.push(step.result);
+    if (deps.signal?.aborted || step.interrupted) {
+      if (options.keep) collect(context);
+      return { exitCode: ExitCode.interrupted, message: `interrupted during ${command.label}` };
+    }
+    if (step.exitCode !== 0) {
+      if (options.keep) collect(context);
+      deps.emit({ type: 'phase', phase, status: 'failed', message: options.say ? stepFailure(step) : undefined });
+      return { exitCode: ExitCode.deployFailed, message: stepFailure(step) };
+    }
+  }
+  deps.emit({ type: 'phase', phase, status: 'done' });
+}
+
+/** What the executor keeps from its commands' output (ansible's recap), whether they succeeded or not. */
+function collect(context: AttemptContext): void {
+  if (context.executor.collect) keepArtifacts(context, context.executor.collect(context.results));
+}
+
+/**
+ * Without a terminal (or CI) and without --yes, a step that needs approval (terraform apply) is refused
+ * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
+ * A step the runner only shows (a dry run) needs none.
+ */
+function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
+  if (request.approved || request.interactive) return;
+  const gated = plan.commands.find((c) => c.needsApproval && !runner.shows?.(c));
+  if (!gated) return;
+  throw new ApprovalError(
+    `${gated.label} for ${request.target.app} in ${request.target.env} needs approval`,
+    'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
+  );
+}
+
+/** Store the record; a dry run stores nothing. Returns whether it was stored. */
+async function save(context: AttemptContext, refused: (error: StateWriteError) => StateWriteError): Promise<boolean> {
+  if (context.dryRun) return false;
+  try {
+    await context.deps.history.write(context.record);
+    context.saved = context.record.status;
+    return true;
+  } catch (error) {
+    throw error instanceof StateWriteError ? refused(error) : error;
+  }
+}
+
+/** Before anything runs: a write the disk refuses stops it here, with nothing run (exit 2). */
+function saveBeforeRun(context: AttemptContext): Promise<boolean> {
+  return save(context, (error) => notStarted(describeAction(context.record), error));
+}
+
+/** How it ended: a write the disk refuses now says what ran and how it ended (exit 3 or its own code). */
+function saveEnd(context: AttemptContext): Promise<boolean> {
+  const { request, failure, record, saved } = context;
+  return save(context, (error) => {
+    const wouldRollBack =
+      request.autoRollback && request.action !== 'rollback' && (failure?.exitCode === ExitCode.deployFailed || failure?.exitCode === ExitCode.healthFailed);
+    return notRecorded(record, { failure: failure && { exitCode: failure.exitCode, message: record.error?.message ?? failure.message }, untouched: failure?.untouched ?? false, saved, wouldRollBack }, error);
+  });
+}
