@@ -346,7 +346,11 @@ export class FileHistoryStore implements HistoryStore {
     const before = this.problems.size;
     let index = await this.indexes.read(app, env);
     if (!index) {
-      const missing = known && before === this.problems.size;
+      const damaged = before !== this.problems.size;
+      // The summary is kept in step with the indexes: a target it does not list has no records, and
+      // no scan of the whole history folder is needed to say so (a first deploy of a new target).
+      if (!damaged && !known && !(await this.indexes.summaryLists(app, env))) return undefined;
+      const missing = known && !damaged;
       index = await this.rebuildIndex(app, env);
       if (missing && index.entries.length) this.warn(`the index of ${app} in ${env} was missing: rebuilt from the records`);
     }

@@ -184,6 +184,12 @@ export class IndexFiles {
     return heads;
   }
 
+  /** Does the summary list this target? True when there is no summary to ask (it cannot say no). */
+  async summaryLists(app: string, env: string): Promise<boolean> {
+    const heads = await this.readSummaryQuietly();
+    return !heads || heads.some((h) => h.app === app && h.env === env);
+  }
+
   private async readSummaryQuietly(): Promise<TargetHead[] | undefined> {
     try {
       const value = JSON.parse(await readFile(this.summaryPath(), 'utf8')) as Summary;
