@@ -1,6 +1,7 @@
 // Synthetic history for the benchmarks (and the test of a large history): records written straight to
 // a state folder in deployctl's format, each target's index written once at the end. Kept out of the
-// shipped code; test/state/history.test.ts checks that the store reads what this writes.
+// shipped code; test/state/history.test.ts and test/state/scale.test.ts check that the store reads what
+// this writes, the summary of every target's head included.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,12 @@ export async function generateRecords(home, count, targets = [['noop', 'dev'], [
     const index = { schemaVersion: 1, app: entries[0].app, env: entries[0].env, complete: entries.length <= INDEX_CAP, entries: entries.slice(0, INDEX_CAP) };
     writeFileSync(join(home, 'index', `${key}.json`), JSON.stringify(index), { mode: 0o600 });
   }
-  const listed = [...byTarget.values()].map((entries) => ({ app: entries[0].app, env: entries[0].env }));
-  writeFileSync(join(home, 'index', '_targets.json'), JSON.stringify({ schemaVersion: 1, targets: listed }), { mode: 0o600 });
+  // src/state/target-index.ts: every target's head (its newest entry, and the newest of each status).
+  const heads = [...byTarget.values()].map((entries) => {
+    const latest = {};
+    for (const e of entries) latest[e.status] ??= e;
+    return { app: entries[0].app, env: entries[0].env, last: entries[0], latest };
+  });
+  heads.sort((a, b) => (a.app === b.app ? (a.env < b.env ? -1 : 1) : a.app < b.app ? -1 : 1));
+  writeFileSync(join(home, 'index', '_summary.json'), JSON.stringify({ schemaVersion: 1, targets: heads }), { mode: 0o600 });
 }

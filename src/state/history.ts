@@ -38,7 +38,7 @@ export class FileHistoryStore implements HistoryStore {
   constructor(home: string) {
     const warn = (problem: string) => this.warn(problem);
     this.records = new RecordFiles(home, warn);
-    this.indexes = new IndexFiles(home, warn);
+    this.indexes = new IndexFiles(home, warn, () => this.records.targetKeys());
   }
 
   warnings(): string[] {
@@ -198,11 +198,9 @@ export class FileHistoryStore implements HistoryStore {
         settled.push(head);
         continue;
       }
-      // A record left in flight by a process that is gone: settled, and the head read again.
+      // A record left in flight by a process that is gone: settled (saved so when the disk lets it), and the head made again.
       const index = await this.targetIndex(head.app, head.env);
-      if (index) await this.settled(index.entries);
-      const fresh = (await this.indexes.read(head.app, head.env)) ?? index;
-      const again = fresh && headOf(fresh);
+      const again = index && headOf({ ...index, entries: await this.settled(index.entries) });
       if (again) settled.push(again);
     }
     return settled;
@@ -348,7 +346,11 @@ export class FileHistoryStore implements HistoryStore {
     const before = this.problems.size;
     let index = await this.indexes.read(app, env);
     if (!index) {
-      const missing = known && before === this.problems.size;
+      const damaged = before !== this.problems.size;
+      // The summary is kept in step with the indexes: a target it does not list has no records, and
+      // no scan of the whole history folder is needed to say so (a first deploy of a new target).
+      if (!damaged && !known && !(await this.indexes.summaryLists(app, env))) return undefined;
+      const missing = known && !damaged;
       index = await this.rebuildIndex(app, env);
       if (missing && index.entries.length) this.warn(`the index of ${app} in ${env} was missing: rebuilt from the records`);
     }

@@ -121,6 +121,11 @@ export class RecordFiles {
     return names.filter((n) => n.endsWith('.json') && !n.startsWith('.') && n.startsWith(prefix)).map((n) => n.slice(0, -'.json'.length));
   }
 
+  /** The `{app}_{env}` of every target with record files (names cannot hold "_"). */
+  async targetKeys(): Promise<Set<string>> {
+    return new Set((await this.ids()).map((id) => id.split('_').slice(0, 2).join('_')));
+  }
+
   /** Every record of one target, as index entries, newest first: the slow path, for rebuilding its index. */
   async scan(app: string, env: string): Promise<IndexEntry[]> {
     const entries: IndexEntry[] = [];

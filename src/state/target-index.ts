@@ -49,6 +49,8 @@ export class IndexFiles {
   constructor(
     private readonly home: string,
     private readonly warn: (problem: string) => void,
+    /** The `{app}_{env}` keys of the targets that have record files (read once, to make a first summary). */
+    private readonly recordKeys: () => Promise<Set<string>>,
   ) {}
 
   path(app: string, env: string): string {
@@ -142,8 +144,8 @@ export class IndexFiles {
     const file = this.summaryPath();
     try {
       await withFileMutex(`${file}.lock`, async () => {
-        const heads = await this.readSummaryQuietly();
-        if (!heads) return; // no summary: the next read builds one from the indexes, this one included
+        const heads = (await this.readSummaryQuietly()) ?? (await this.firstSummary(app, env));
+        if (!heads) return; // not to be made here: the next read builds one from the records
         const others = heads.filter((h) => h.app !== app || h.env !== env);
         await this.writeSummary(head ? [...others, head] : others);
       });
@@ -154,6 +156,38 @@ export class IndexFiles {
         throw failure;
       });
     }
+  }
+
+  /**
+   * The heads of the other targets, to make the summary at the first write (a new state folder, or one
+   * from before the summary): from their indexes, when every one is whole and every target with records
+   * has one; else undefined, and the next read rebuilds it from the records.
+   */
+  private async firstSummary(app: string, env: string): Promise<TargetHead[] | undefined> {
+    const mine = `${targetKey(app, env)}.json`;
+    const heads: TargetHead[] = [];
+    const keys = new Set<string>([targetKey(app, env)]);
+    for (const name of await this.indexFileNames()) {
+      if (name === mine) continue;
+      let index: TargetIndex;
+      try {
+        index = JSON.parse(await readFile(join(indexDir(this.home), name), 'utf8')) as TargetIndex;
+      } catch {
+        return undefined;
+      }
+      if (index?.schemaVersion !== 1 || !Array.isArray(index.entries) || `${targetKey(index.app, index.env)}.json` !== name) return undefined;
+      const head = headOf(index);
+      if (head) heads.push(head);
+      keys.add(name.slice(0, -'.json'.length));
+    }
+    for (const key of await this.recordKeys()) if (!keys.has(key)) return undefined;
+    return heads;
+  }
+
+  /** Does the summary list this target? True when there is no summary to ask (it cannot say no). */
+  async summaryLists(app: string, env: string): Promise<boolean> {
+    const heads = await this.readSummaryQuietly();
+    return !heads || heads.some((h) => h.app === app && h.env === env);
   }
 
   private async readSummaryQuietly(): Promise<TargetHead[] | undefined> {
