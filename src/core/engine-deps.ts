@@ -24,11 +24,13 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
   const warn = (message: string) => core.emit({ type: 'log', level: 'warn', message });
   let lastFailure = before;
   let stopped: string | undefined;
+  let stoppedAt = '';
 
   const write = async (record: DeployRecord) => {
     if (record.status === 'failed' || record.status === 'rolled_back') {
       if (record.action === 'rollback' && record.status === 'failed' && !stopped && lastFailure && failedTheSameWay(lastFailure, record)) {
-        stopped = `the rollback to ${record.version} failed the same way as ${lastFailure.version} did (${record.error?.message}): the cause is not the version, so no older version was tried and none is marked bad; fix the cause, then deploy or roll back again`;
+        stopped = `the rollback to ${record.version} failed the same way as ${lastFailure.version} did: the cause is not the version (a tool, a password, the environment), so no older version was tried and none is marked bad; fix the cause, then deploy or roll back again`;
+        stoppedAt = record.version;
         record.bad = false;
         record.notes = [...(record.notes ?? []), stopped];
         core.emit({ type: 'log', level: 'error', message: stopped });
@@ -57,7 +59,7 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
     createRunner: ({ dryRun }) => parts.createRunner({ dryRun, env: core.env }),
     getExecutor: async (type) => {
       // The next rollback candidate after one failed the same way: not tried (the engine stops here).
-      if (stopped) throw new InterruptedError('not tried: the rollback before it failed the same way as the failure before that, so the cause is not the version');
+      if (stopped) throw new InterruptedError(`not tried after the rollback to ${stoppedAt} failed the same way`);
       return parts.getExecutor(type);
     },
     planHooks: (input, phase) => parts.planHooks(input, phase),
