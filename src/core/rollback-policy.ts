@@ -72,25 +72,43 @@ export function runningRecord<T extends Outcome>(newestFirst: readonly T[]): T |
  * passed over.
  */
 export function rollbackCandidates<T extends Outcome>(newestFirst: readonly T[]): T[] {
-  const at = newestFirst.findIndex((r) => !inFlight(r.status) && !changedNothing(r));
-  const lastChange = newestFirst[at];
-  if (!lastChange || lastChange.status !== 'succeeded') return goodOnes(newestFirst);
-  const running = lastChange.version;
-  let anchor = at;
-  if (lastChange.action === 'rollback') {
-    // Where the running version was deployed (not re-applied): the walk goes on from there.
-    const deployed = newestFirst.findIndex((r, i) => i > at && r.version === running && r.action !== 'rollback' && wentWell(r));
-    if (deployed >= 0) anchor = deployed;
-  }
-  const good = new Set(goodOnes(newestFirst, new Set([running])).map((r) => r.version));
+  const from = walkStart(newestFirst);
+  if (!from) return goodOnes(newestFirst);
+  const good = new Set(goodOnes(newestFirst, new Set([from.running])).map((r) => r.version));
   const seen = new Set<string>();
   const older: T[] = [];
-  for (const r of newestFirst.slice(anchor + 1)) {
+  for (const r of newestFirst.slice(from.anchor + 1)) {
     if (!wentWell(r) || !good.has(r.version) || seen.has(r.version)) continue;
     seen.add(r.version);
     older.push(r);
   }
   return older;
+}
+
+/**
+ * Where the walk back starts, when the last change succeeded: the version running, and the index of
+ * the record that deployed it (for a running rollback, where its version was deployed, not re-applied).
+ */
+function walkStart<T extends Outcome>(newestFirst: readonly T[]): { running: string; anchor: number } | undefined {
+  const at = newestFirst.findIndex((r) => !inFlight(r.status) && !changedNothing(r));
+  const lastChange = newestFirst[at];
+  if (!lastChange || lastChange.status !== 'succeeded') return undefined;
+  const running = lastChange.version;
+  if (lastChange.action !== 'rollback') return { running, anchor: at };
+  const deployed = newestFirst.findIndex((r, i) => i > at && r.version === running && r.action !== 'rollback' && wentWell(r));
+  return { running, anchor: deployed >= 0 ? deployed : at };
+}
+
+/**
+ * The records pruning must keep for a target, of its records newest first: the newest, the one that
+ * runs, the newest good one, where the walk back starts and the record a bare rollback goes to.
+ */
+export function recordsRollbacksNeed<T extends Outcome>(newestFirst: readonly T[]): T[] {
+  const from = walkStart(newestFirst);
+  const current = runningRecord(newestFirst);
+  const previous = goodOnes(newestFirst, new Set(current ? [current.version] : []));
+  const keep = [newestFirst[0], current, goodOnes(newestFirst)[0], previous[0], from && newestFirst[from.anchor], rollbackCandidates(newestFirst)[0]];
+  return keep.filter((r): r is T => r !== undefined);
 }
 
 /** What a failed record says about why: its error, and the step that failed, if any. */

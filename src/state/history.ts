@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { StateWriteError } from '../errors.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry } from './types.js';
 import { writeFileAtomic } from './atomic.js';
-import { goodOnes, inFlight, rollbackCandidates, runningRecord } from './good.js';
+import { inFlight, recordsRollbacksNeed } from './good.js';
 import { historyDir, indexDir, targetKey } from './paths.js';
 import { isPidAlive, isSameProcessAlive, processStartTime } from './process.js';
 import { diskCause, diskErrno, guardWrite, stateWriteError } from './write-error.js';
@@ -259,11 +259,7 @@ export class FileHistoryStore implements HistoryStore {
       const index = await this.scanTarget(partial.app, partial.env);
       const entries = index.entries;
       const keep = new Set(entries.slice(0, Math.max(0, options.keep)).map((e) => e.id));
-      const current = runningRecord(entries);
-      const good = goodOnes(entries);
-      const previous = goodOnes(entries, new Set(current ? [current.version] : []));
-      // A bare rollback goes to good[0] after a failure, to previous[0] or further back otherwise (rollbackCandidates).
-      for (const e of [entries[0], current, good[0], previous[0], rollbackCandidates(entries)[0]]) if (e) keep.add(e.id);
+      for (const e of recordsRollbacksNeed(entries)) keep.add(e.id);
       const cutoff = options.olderThan?.toISOString();
       const doomed = entries.filter((e) => !keep.has(e.id) && (!cutoff || e.startedAt < cutoff) && !inFlight(e.status));
       if (doomed.length === 0) continue;

@@ -5,7 +5,7 @@ import { deploy } from '../../src/core/deploy.js';
 import { prepareRollback, rollback } from '../../src/core/rollback.js';
 import { promote } from '../../src/core/promote.js';
 import { boardData, status } from '../../src/core/status.js';
-import { history } from '../../src/core/history.js';
+import { history, prune } from '../../src/core/history.js';
 import { ApprovalError, UsageError } from '../../src/errors.js';
 import { coreWorld, type CoreWorld } from './support.js';
 
@@ -30,6 +30,17 @@ describe('rollback walks back from what runs', () => {
     await expect(none).rejects.toThrow('no good version of svc in dev older than 1.0.0, which runs now');
     expect((await rollback({ app: 'svc', env: 'dev', to: '1.2.0' }, world.core)).record).toMatchObject({ version: '1.2.0', status: 'succeeded' });
     expect(world.ran).toEqual(['1.0.0', '1.1.0', '1.2.0', '1.1.0', '1.0.0', '1.2.0']);
+  });
+
+  it('history prune keeps the record the next rollback walks back to', async () => {
+    const world = await coreWorld();
+    await deployed(world, 'dev', '0.9.0', '1.0.0', '1.1.0', '1.2.0');
+    await rollback({ app: 'svc', env: 'dev' }, world.core);
+    const { deleted } = await prune({ keep: 1, app: 'svc', env: 'dev' }, world.core);
+    // Kept: the rollback (newest, running), where 1.1.0 was deployed, and 1.0.0, where the walk goes next.
+    expect(await summary(world)).toEqual(['rollback 1.1.0 succeeded', 'deploy 1.2.0 succeeded', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+    expect(deleted.length).toBe(1);
+    expect((await rollback({ app: 'svc', env: 'dev' }, world.core)).record).toMatchObject({ version: '1.0.0', status: 'succeeded' });
   });
 
   it('the preview (what the board offers) names the version it would go back to', async () => {
