@@ -189,7 +189,7 @@ describe('a rollback that fails the same way the deploy failed', () => {
     const failed = await p.cli(['deploy', 'svc', '-e', 'dev', '--version', '1.2.0']);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toContain('the rollback to 1.1.0 failed the same way as 1.2.0 did');
-    expect(failed.stdout).toContain('the cause is not the version, so no older version was tried and none is marked bad');
+    expect(failed.stdout).toContain('the cause is not the version (a tool, a password, the environment), so no older version was tried and none is marked bad');
     // 1.0.0 was not tried.
     expect(await p.summary('svc')).toEqual(['rollback 1.1.0 failed', 'deploy 1.2.0 failed', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
     expect(p.running()).toBe('1.1.0');
