@@ -11,19 +11,8 @@ export function registerAudit(program: Command, app: CliApp): void {
     )
     .action(
       app.action(async (ctx, opts: { limit: string }) => {
-        const { UsageError } = await import('../errors.js');
-        const { openContextState } = await import('./context.js');
-        const { renderTable } = await import('../ui/table.js');
-        const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${opts.limit} is not a positive whole number`, 'for example --limit 100');
-        const entries = await (await openContextState(ctx)).audit.read({ limit });
-        const text = entries.length
-          ? renderTable(
-              ['WHEN', 'ACTION', 'APP', 'ENV', 'VERSION', 'RESULT', 'WHO'],
-              entries.map((e) => [e.at, e.action, e.app ?? '-', e.env ?? '-', e.version ?? '-', e.result, `${e.user}@${e.host}`]),
-            )
-          : 'the audit log is empty';
-        return { exitCode: 0, data: { schemaVersion: 1, entries }, text };
+        const { runAudit } = await import('./history-handler.js');
+        return runAudit(ctx, opts);
       }),
     );
 }

@@ -14,13 +14,8 @@ export function registerConfig(program: Command, app: CliApp): void {
     )
     .action(
       app.action(async (ctx, appName: string, opts: { env: string; version?: string; set: string[] }) => {
-        const { prepareTarget } = await import('./target.js');
-        const { sealSecrets, secretsByName } = await import('../engine/secrets.js');
-        const { stringify } = await import('../vendor/yaml.js');
-        const { target } = await prepareTarget(ctx, appName, opts.env, { version: opts.version, set: opts.set });
-        const { sealed } = sealSecrets(target.config, secretsByName(target.config.secrets, target.config.variables));
-        const document = { app: target.app, env: target.env, version: target.version, protected: target.environment.protected, config: sealed };
-        return { exitCode: 0, data: { schemaVersion: 1, ...document }, text: stringify(document, { sortMapEntries: false }) };
+        const { runConfig } = await import('./target-handlers.js');
+        return runConfig(ctx, appName, opts);
       }),
     );
 }

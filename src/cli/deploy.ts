@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
 
-interface DeployOptions {
+export interface DeployOptions {
   env: string;
   version?: string;
   dryRun?: boolean;
@@ -31,27 +31,8 @@ export function registerDeploy(program: Command, app: CliApp): void {
     )
     .action(
       app.action(async (ctx, appName: string, opts: DeployOptions) => {
-        const { prepareTarget, parseDurationFlag } = await import('./target.js');
-        const { runDeployment } = await import('./run-deployment.js');
-        const { deployTarget } = await import('../engine/deploy.js');
-        const { loaded, target } = await prepareTarget(ctx, appName, opts.env, { version: opts.version, set: opts.set });
-        if (opts.timeout) target.config.timeout = parseDurationFlag('--timeout', opts.timeout);
-        const waitLockMs = opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
-        return runDeployment(ctx, (deps) =>
-          deployTarget(
-            {
-              target,
-              action: 'deploy',
-              dryRun: Boolean(opts.dryRun),
-              approved: Boolean(opts.yes),
-              interactive: !ctx.nonInteractive,
-              autoRollback: opts.rollback && target.config.rollback?.auto !== false,
-              waitLockMs,
-              tools: loaded.tools,
-            },
-            deps,
-          ),
-        );
+        const { runDeploy } = await import('./deploy-handler.js');
+        return runDeploy(ctx, appName, opts);
       }),
     );
 }

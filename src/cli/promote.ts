@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import type { PromoteOptions } from './promote-work.js';
+import type { PromoteOptions } from './promote-handler.js';
 import { collect } from './deploy.js';
 
 export function registerPromote(program: Command, app: CliApp): void {
@@ -19,10 +19,8 @@ export function registerPromote(program: Command, app: CliApp): void {
     )
     .action(
       app.action(async (ctx, appName: string, opts: PromoteOptions) => {
-        const { runDeployment } = await import('./run-deployment.js');
-        const { preparePromotion } = await import('./promote-work.js');
-        const { work } = await preparePromotion(ctx, appName, opts);
-        return runDeployment(ctx, work);
+        const { runPromote } = await import('./promote-handler.js');
+        return runPromote(ctx, appName, opts);
       }),
     );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from './main.js';
-import type { RollbackOptions } from './rollback-work.js';
+import type { RollbackOptions } from './rollback-handler.js';
 
 export function registerRollback(program: Command, app: CliApp): void {
   app
@@ -16,10 +16,8 @@ export function registerRollback(program: Command, app: CliApp): void {
     )
     .action(
       app.action(async (ctx, appName: string, opts: RollbackOptions) => {
-        const { runDeployment } = await import('./run-deployment.js');
-        const { prepareRollback } = await import('./rollback-work.js');
-        const { work } = await prepareRollback(ctx, appName, opts);
-        return runDeployment(ctx, work);
+        const { runRollback } = await import('./rollback-handler.js');
+        return runRollback(ctx, appName, opts);
       }),
     );
 }

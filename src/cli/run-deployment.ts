@@ -1,54 +1,67 @@
-// What deploy, rollback and promote share: the reporter, Ctrl-C handling, and the result they print.
+// What deploy, rollback and promote share in the CLI: the core's container with the terminal's
+// approver, the reporter, Ctrl-C handling, and the outcome rendered as text or --json.
 import { logLine, type CliContext, type CommandResult } from './context.js';
-import type { DeployOutcome, EngineDeps } from '../engine/deploy.js';
+import type { CoreDeps } from '../core/deps.js';
+import type { DeploymentOutcome } from '../core/deploy.js';
 import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
+import { createCoreDeps, terminalApprover } from './core-deps.js';
 
 export interface RunDeploymentOptions {
-  /** Where engine events go instead of the terminal reporter (the `ui` board). */
-  emit?: (event: DeployEvent) => void;
-  /** Leave SIGINT to the caller (the `ui` board has its own keys). */
-  handleSignals?: boolean;
+  /** --yes: approval given up front. */
+  yes?: boolean;
 }
 
+/**
+ * `prepare` checks the request with the core (a usage error ends it here, before any live view);
+ * the deployment it returns then runs with the reporter showing its events. The first Ctrl-C stops the
+ * running commands; a second one ends the command at once with 130 (bin/ exits the process).
+ */
 export async function runDeployment(
   ctx: CliContext,
-  work: (deps: EngineDeps) => Promise<DeployOutcome>,
+  prepare: (core: CoreDeps) => Promise<{ run(): Promise<DeploymentOutcome> }>,
   options: RunDeploymentOptions = {},
 ): Promise<CommandResult> {
-  const { createEngineDeps } = await import('../engine/wiring.js');
   const abort = new AbortController();
   let interrupts = 0;
+  let quitNow: (result: CommandResult) => void = () => {};
+  const quit = new Promise<CommandResult>((resolve) => (quitNow = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    if (interrupts > 1) {
+      logLine(ctx, 'warn', 'signal', `${signal} again: quitting without waiting for the commands to stop`);
+      quitNow({ exitCode: ExitCode.interrupted });
+      return;
+    }
     logLine(ctx, 'warn', 'signal', `${signal}: stopping the running commands (press Ctrl-C again to quit at once)`);
     abort.abort();
   };
-  const handleSignals = options.handleSignals !== false;
-  if (handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    // The engine first: when it cannot be put together (an unusable state folder), no live view was
-    // started to be left behind, and the error is all that is shown. Its events go to the reporter,
-    // which exists by the time the work sends any.
+    // The core's events go to the reporter, which exists by the time the deployment sends any.
     let reporter: Reporter | undefined;
-    const deps = await createEngineDeps(ctx, {
+    const core = createCoreDeps(ctx, {
       emit: (event) => reporter?.emit(event),
       signal: abort.signal,
-      beforePrompt: () => reporter?.pause(),
-      afterPrompt: () => reporter?.resume(),
+      approver: terminalApprover(ctx, Boolean(options.yes), { before: () => reporter?.pause(), after: () => reporter?.resume() }),
     });
-    const shown = options.emit ? { emit: options.emit, pause: () => {}, resume: () => {}, finish: async () => {} } : await createReporter(ctx);
+    // An unusable state folder is said before any live view starts, as is a request the core refuses.
+    const prepared = await prepare(core);
+    const state = await core.state();
+    const shown = await createReporter(ctx);
     reporter = shown;
-    const outcome = await work(deps).finally(() => {
+    const running = prepared.run().finally(() => {
       // What the history met while the work read it (a damaged record skipped, an index rebuilt).
-      for (const message of deps.history.warnings()) shown.emit({ type: 'log', level: 'warn', message });
+      for (const message of state.history.warnings()) shown.emit({ type: 'log', level: 'warn', message });
       return shown.finish();
     });
+    const outcome = await Promise.race([running, quit]);
+    if (!('record' in outcome)) {
+      running.catch(() => undefined);
+      return outcome;
+    }
     if (!outcome.dryRun) {
       const { reportToGithub } = await import('../notify/github.js');
       await reportToGithub([outcome.record, ...outcome.rollbacks], ctx.io.env, (line) => ctx.io.stderr.write(line), outcome.previousVersion).catch((e: Error) =>
@@ -57,10 +70,8 @@ export async function runDeployment(
     }
     return { exitCode: outcome.exitCode, data: outcomeJson(outcome), text: outcomeText(outcome) };
   } finally {
-    if (handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -120,7 +131,7 @@ export function recordSummary(record: DeployRecord) {
   };
 }
 
-function outcomeJson(outcome: DeployOutcome) {
+export function outcomeJson(outcome: DeploymentOutcome) {
   if (outcome.dryRun) {
     const r = outcome.record;
     return {
@@ -142,10 +153,11 @@ function outcomeJson(outcome: DeployOutcome) {
     exitCode: outcome.exitCode,
     record: recordSummary(outcome.record),
     rollbacks: outcome.rollbacks.map(recordSummary),
+    ...(outcome.stopped ? { stopped: outcome.stopped } : {}),
   };
 }
 
-function outcomeText(outcome: DeployOutcome): string {
+export function outcomeText(outcome: DeploymentOutcome): string {
   const r = outcome.record;
   if (outcome.dryRun) {
     const what = `dry run: ${r.action} ${r.app} ${r.version} to ${r.env}`;
@@ -175,5 +187,6 @@ function outcomeText(outcome: DeployOutcome): string {
     // Why no automatic rollback ran, when one could not start.
     lines.push(...(r.notes ?? []));
   }
+  if (outcome.stopped) lines.push(outcome.stopped);
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 // `deployctl serve`: flags to options, the signals that stop it, and its log lines.
 import { logLine, openContextState, type CliContext, type CommandResult } from './context.js';
 import { loadConfig } from '../config/load.js';
-import { parseDurationFlag } from './target.js';
+import { parseDurationFlag } from './flags.js';
 import { UsageError } from '../errors.js';
 import { serve } from '../server/serve.js';
 

@@ -1,54 +1,47 @@
-// What the `ui` board can do, wired to the real config, history and engine.
-import { Writable } from 'node:stream';
+// What the `ui` board can do: the core's functions, as the CLI calls them, with the board's own emit
+// (its live view) and approver (the board asked its own y/N question before it starts one).
 import type { CliContext } from './context.js';
 import type { BoardDeps } from '../ui/board.js';
+import type { Approver, CoreDeps } from '../core/deps.js';
+import type { DeployEvent } from '../engine/events.js';
 import { UsageError } from '../errors.js';
+import { createCoreDeps } from './core-deps.js';
+import { openContextState } from './context.js';
+
+/** The board confirmed the action with its own question before starting it. */
+const confirmedOnTheBoard: Approver = { approved: true, canAsk: false, ask: async () => false };
 
 export async function createBoardDeps(ctx: CliContext): Promise<BoardDeps> {
-  const { loadConfig } = await import('../config/load.js');
-  const { openContextState } = await import('./context.js');
-  const { loadBoardData } = await import('../ui/board-data.js');
-  // The engine side loads only when a rollback or promotion is asked for: the first frame comes sooner.
-  const engine = async () => {
-    const [{ prepareRollback }, { preparePromotion }, { runDeployment }] = await Promise.all([import('./rollback-work.js'), import('./promote-work.js'), import('./run-deployment.js')]);
-    return { prepareRollback, preparePromotion, runDeployment };
-  };
   // An unusable state folder is said before the board is drawn.
   const state = await openContextState(ctx);
-  // Messages meant for a terminal line (like "promoting ...") must not scribble over the board.
-  const quiet: CliContext = { ...ctx, nonInteractive: true, io: { ...ctx.io, stderr: new Writable({ write: (_c, _e, cb) => cb() }) } };
-  const deps: BoardDeps = {
-    loadBoard: () => loadConfig({ configDir: ctx.configDir, env: ctx.io.env }).then((loaded) => loadBoardData(loaded, state.history)),
+  const core = (emit?: (event: DeployEvent) => void): CoreDeps => createCoreDeps(ctx, { emit, approver: confirmedOnTheBoard });
+  // The core's deployment side loads only when a rollback or promotion is asked for: the first frame comes sooner.
+  const rollbacks = () => import('../core/rollback.js');
+  const promotions = () => import('../core/promote.js');
+  const { boardData } = await import('../core/status.js');
+  const preview = async (work: () => Promise<string>) => {
+    try {
+      return { version: await work() };
+    } catch (error) {
+      if (error instanceof UsageError) return { reason: error.message };
+      throw error;
+    }
+  };
+  const run = async (onEvent: (e: DeployEvent) => void, start: (core: CoreDeps) => Promise<{ exitCode: number }>) => {
+    try {
+      return await start(core(onEvent));
+    } finally {
+      // What the history met while the work read it (a damaged record skipped, an index rebuilt).
+      for (const message of state.history.warnings()) onEvent({ type: 'log', level: 'warn', message });
+    }
+  };
+  return {
+    loadBoard: () => boardData(core()),
     loadHistory: (app, env) => state.history.list({ app, env, limit: 50 }),
-    async previewRollback(app, env) {
-      try {
-        const { prepareRollback } = await engine();
-        return { version: (await prepareRollback(quiet, app, { env })).target.version };
-      } catch (error) {
-        if (error instanceof UsageError) return { reason: error.message };
-        throw error;
-      }
-    },
-    async previewPromotion(app, from, to) {
-      try {
-        const { preparePromotion } = await engine();
-        return { version: (await preparePromotion(quiet, app, { from, to })).version };
-      } catch (error) {
-        if (error instanceof UsageError) return { reason: error.message };
-        throw error;
-      }
-    },
-    async rollback(app, env, onEvent) {
-      const { prepareRollback, runDeployment } = await engine();
-      const { work } = await prepareRollback(quiet, app, { env, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
-    },
-    async promote(app, from, to, onEvent) {
-      const { preparePromotion, runDeployment } = await engine();
-      const { work } = await preparePromotion(quiet, app, { from, to, yes: true });
-      return runDeployment(quiet, work, { emit: onEvent, handleSignals: false });
-    },
+    previewRollback: (app, env) => preview(async () => (await (await rollbacks()).prepareRollback({ app, env }, core())).target.version),
+    previewPromotion: (app, from, to) => preview(async () => (await (await promotions()).preparePromotion({ app, from, to }, core())).version),
+    rollback: (app, env, onEvent) => run(onEvent, async (deps) => (await rollbacks()).rollback({ app, env }, deps)),
+    promote: (app, from, to, onEvent) => run(onEvent, async (deps) => (await promotions()).promote({ app, from, to }, deps)),
     watch: (onChange) => state.watch(onChange),
   };
-  return deps;
 }

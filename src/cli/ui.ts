@@ -6,34 +6,8 @@ export function registerUi(program: Command, app: CliApp): void {
     .globals(program.command('ui').description('a live board of apps × environments: history, rollback and promotion from the keyboard'))
     .action(
       app.action(async (ctx) => {
-        const { UsageError } = await import('../errors.js');
-        if (!ctx.io.stdin.isTTY || !ctx.io.stdout.isTTY) {
-          throw new UsageError('deployctl ui needs a terminal', 'for scripts and CI, use deployctl status --json (or list --json)');
-        }
-        const { createBoardDeps } = await import('./ui-deps.js');
-        const { loadInteractive } = await import('../ui/load.js');
-        const ink = loadInteractive();
-        const deps = await createBoardDeps(ctx);
-        // The board's data loads while Ink does. Ink spaces frames ~33 ms apart, so a "loading…" frame
-        // first would hold the board back: it is drawn with its data when that comes in soon enough.
-        const first = deps.loadBoard();
-        const { runBoard } = await ink;
-        const initial = (await settledWithin(first, 250)) ?? first;
-        await runBoard({ deps, initial, stdout: ctx.io.stdout as NodeJS.WriteStream, stdin: ctx.io.stdin as NodeJS.ReadStream, color: ctx.color });
-        return { exitCode: 0 };
+        const { runUi } = await import('./ui-handler.js');
+        return runUi(ctx);
       }),
     );
-}
-
-/** The promise's value if it settles within `ms`, else undefined (and it goes on). */
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-    });
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -2,7 +2,7 @@
 // No lock is taken here and no rollback decided here (see deploy.ts).
 import type { Executor } from '../executors/types.js';
 import type { DeployRecord } from '../state/types.js';
-import { inFlight } from '../state/good.js';
+import { inFlight } from '../core/rollback-policy.js';
 import { StateWriteError } from '../errors.js';
 import type { DeployRequest, EngineDeps } from './deploy.js';
 import { forTarget } from './events.js';

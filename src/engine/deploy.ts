@@ -11,7 +11,7 @@ import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, Lock
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { unsealRecord } from './secrets.js';
-import { goodOnes, RECENT_RECORDS } from '../state/good.js';
+import { goodOnes, RECENT_RECORDS } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
 import { runTargetPhases, type Strategy, type TargetContext } from './lifecycle.js';

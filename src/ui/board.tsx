@@ -3,25 +3,15 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { DeployEvent } from '../engine/events.js';
-import type { DeployRecord, RecordStatus } from '../state/types.js';
+import type { DeployRecord } from '../state/types.js';
 import { usePaint } from './color.js';
 import { initialProgress, reduceProgress, type ProgressState } from './progress-state.js';
 import { ProgressView } from './progress-view.js';
 import { ago, elapsed } from '../config/duration.js';
 
-export interface BoardCell {
-  version: string | null;
-  status: RecordStatus | null;
-  lastVersion: string | null;
-  at: string | null;
-  by: string | null;
-}
-
-export interface BoardData {
-  apps: string[];
-  envs: Array<{ name: string; protected: boolean }>;
-  cells: Record<string, Record<string, BoardCell>>;
-}
+/** What the board shows: the core's grid of apps × environments (core/status.ts boardData). */
+export type { GridCell as BoardCell, Grid as BoardData } from '../core/status.js';
+import type { Grid as BoardData, GridCell as BoardCell } from '../core/status.js';
 
 export interface BoardDeps {
   loadBoard(): Promise<BoardData>;

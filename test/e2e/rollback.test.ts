@@ -132,3 +132,99 @@ describe('an automatic rollback that cannot start', () => {
     expect(p.running()).toBe('1.0.0');
   });
 });
+
+describe('rollbacks walk back', () => {
+  it('after 1.0.0, 1.1.0, 1.2.0: to 1.1.0, then 1.0.0, then nothing older; --to goes anywhere good', async () => {
+    const p = project(['deployments:', '  svc:', '    type: shell', `    commands: [${WRITES_VERSION}]`, ''].join('\n'));
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) expect((await p.cli(['deploy', 'svc', '-e', 'dev', '--version', version])).code).toBe(0);
+
+    const first = await p.cli(['rollback', 'svc', '-e', 'dev']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^rolled back svc 1\.1\.0 to dev/);
+    expect(p.running()).toBe('1.1.0');
+
+    const second = await p.cli(['rollback', 'svc', '-e', 'dev']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^rolled back svc 1\.0\.0 to dev/);
+    expect(p.running()).toBe('1.0.0');
+
+    const third = await p.cli(['rollback', 'svc', '-e', 'dev']);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain('error: no good version of svc in dev older than 1.0.0, which runs now: there is nothing older to roll back to');
+    expect(third.stderr).toContain('hint: roll back to any good version with --to');
+    expect(p.running()).toBe('1.0.0');
+
+    const forward = await p.cli(['rollback', 'svc', '-e', 'dev', '--to', '1.2.0']);
+    expect(forward.code, forward.stderr).toBe(0);
+    expect(p.running()).toBe('1.2.0');
+    expect(await p.summary('svc')).toEqual([
+      'rollback 1.2.0 succeeded',
+      'rollback 1.0.0 succeeded',
+      'rollback 1.1.0 succeeded',
+      'deploy 1.2.0 succeeded',
+      'deploy 1.1.0 succeeded',
+      'deploy 1.0.0 succeeded',
+    ]);
+    // From 1.2.0 put back by hand, the walk goes on from where 1.2.0 was deployed.
+    const again = await p.cli(['rollback', 'svc', '-e', 'dev', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).record).toMatchObject({ action: 'rollback', version: '1.1.0', status: 'succeeded' });
+  });
+});
+
+describe('a rollback that fails the same way the deploy failed', () => {
+  /** Every version needs the vault password; without it the command fails the same way for all. */
+  const app = [
+    'deployments:',
+    '  svc:',
+    '    type: shell',
+    `    commands: [[sh, -c, 'if [ -z "$VAULT_PASS" ]; then echo "ERROR! Attempting to decrypt but no vault secrets found"; exit 1; fi; printf %s "$DEPLOY_VERSION" > "$OUT"']]`,
+    '',
+  ].join('\n');
+
+  it('stops there, says so, marks no older version bad, and --to works once the cause is fixed', async () => {
+    const p = project(app);
+    for (const version of ['1.0.0', '1.1.0']) expect((await p.cli(['deploy', 'svc', '-e', 'dev', '--version', version], { VAULT_PASS: 'x' })).code).toBe(0);
+
+    const failed = await p.cli(['deploy', 'svc', '-e', 'dev', '--version', '1.2.0']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toContain('the rollback to 1.1.0 failed the same way as 1.2.0 did');
+    expect(failed.stdout).toContain('the cause is not the version (a tool, a password, the environment), so no older version was tried and none is marked bad');
+    // 1.0.0 was not tried.
+    expect(await p.summary('svc')).toEqual(['rollback 1.1.0 failed', 'deploy 1.2.0 failed', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+    expect(p.running()).toBe('1.1.0');
+
+    // A manual rollback without the fix fails the same way again, and stops after one attempt.
+    const manual = await p.cli(['rollback', 'svc', '-e', 'dev']);
+    expect(manual.code).toBe(3);
+    expect(manual.stdout).toContain('the rollback to 1.1.0 failed the same way as 1.1.0 did');
+    expect((await p.summary('svc'))[0]).toBe('rollback 1.1.0 failed');
+    expect((await p.summary('svc')).length).toBe(5);
+
+    // The real fix: the password is given. Neither 1.0.0 nor 1.1.0 was condemned.
+    const back = await p.cli(['rollback', 'svc', '-e', 'dev', '--to', '1.0.0'], { VAULT_PASS: 'x' });
+    expect(back.code, back.stderr).toBe(0);
+    expect(p.running()).toBe('1.0.0');
+    const bare = await p.cli(['rollback', 'svc', '-e', 'dev', '--to', '1.1.0', '--json'], { VAULT_PASS: 'x' });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(p.running()).toBe('1.1.0');
+  });
+
+  it('a rollback that fails another way goes on to the older versions, as before', async () => {
+    const p = project(
+      [
+        'deployments:',
+        '  svc:',
+        '    type: shell',
+        `    commands: [[sh, -c, 'case ",$BROKEN," in *",$DEPLOY_VERSION,"*) echo "$DEPLOY_VERSION is broken"; exit 1;; esac; printf %s "$DEPLOY_VERSION" > "$OUT"']]`,
+        '',
+      ].join('\n'),
+    );
+    for (const version of ['1.0.0', '1.1.0']) expect((await p.cli(['deploy', 'svc', '-e', 'dev', '--version', version])).code).toBe(0);
+    const failed = await p.cli(['deploy', 'svc', '-e', 'dev', '--version', '1.2.0'], { BROKEN: '1.2.0,1.1.0' });
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).toContain('rolled back automatically to 1.0.0');
+    expect(failed.stdout).not.toContain('the same way');
+    expect(p.running()).toBe('1.0.0');
+  });
+});

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileHistoryStore, INDEX_CAP } from '../../src/state/history.js';
-import { goodOnes, runningRecord } from '../../src/state/good.js';
+import { goodOnes, runningRecord } from '../../src/core/rollback-policy.js';
 import type { IndexEntry, TargetHead } from '../../src/state/types.js';
 import { processStartTime } from '../../src/state/process.js';
 import { generateRecords, INDEX_CAP as BENCH_INDEX_CAP } from '../../bench/records.mjs';

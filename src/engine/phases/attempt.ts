@@ -2,7 +2,7 @@
 // Commands go through the attempt's runner, which in a dry run runs what only reads and shows the rest.
 import { ApprovalError, ExitCode, InterruptedError, StateWriteError } from '../../errors.js';
 import type { Command, Plan, Runner } from '../../executors/types.js';
-import { inFlight } from '../../state/good.js';
+import { inFlight } from '../../core/rollback-policy.js';
 import type { DeployRequest } from '../deploy.js';
 import type { AttemptContext, AttemptPhase, PhaseFailure } from '../lifecycle.js';
 import { maskText } from '../secrets.js';

@@ -4,7 +4,7 @@
 import { ApprovalError, StateWriteError } from '../../errors.js';
 import { formatDuration } from '../../config/duration.js';
 import type { HistoryStore, IndexEntry, LockHandle, LockInfo, Takeover } from '../../state/types.js';
-import { goodOnes, RECENT_RECORDS, runningRecord } from '../../state/good.js';
+import { goodOnes, RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
 import type { DeployRequest, EngineDeps } from '../deploy.js';
 import type { TargetContext, TargetPhase } from '../lifecycle.js';
 import { maskText } from '../secrets.js';

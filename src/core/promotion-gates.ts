@@ -5,7 +5,7 @@ import type { Artifacts } from '../executors/types.js';
 import { formatDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import type { DeployRecord, HistoryStore } from '../state/types.js';
-import { inFlight } from '../state/good.js';
+import { inFlight } from './rollback-policy.js';
 
 export interface PromotionRoute {
   from: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPromotionGates, planPromotion, promotedArtifacts } from '../../src/engine/promote.js';
+import { checkPromotionGates, planPromotion, promotedArtifacts } from '../../src/core/promotion-gates.js';
 import { unifiedDiff } from '../../src/engine/text-diff.js';
 import type { EnvironmentConfig } from '../../src/config/types.js';
 import type { DeployRecord } from '../../src/state/types.js';

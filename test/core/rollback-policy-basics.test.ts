@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goodOnes, rollbackCandidates, runningRecord, type Outcome } from '../../src/state/good.js';
+import { goodOnes, rollbackCandidates, runningRecord, type Outcome } from '../../src/core/rollback-policy.js';
 
 let n = 0;
 const r = (version: string, status: Outcome['status'], extra: Partial<Outcome> = {}): Outcome => ({ id: `r${++n}`, version, status, ...extra });

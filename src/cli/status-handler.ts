@@ -1,0 +1,54 @@
+// deployctl status and list: the core's answer as a table, or --json.
+import { reportWarnings, openContextState, type CliContext, type CommandResult } from './context.js';
+import { list, status } from '../core/status.js';
+import { renderTable, statusLabel, STATUS_SYMBOL } from '../ui/table.js';
+import { ago, formatDuration } from '../config/duration.js';
+import { createCoreDeps } from './core-deps.js';
+
+export async function runStatus(ctx: CliContext, app: string | undefined, opts: { env?: string }): Promise<CommandResult> {
+  const { targets } = await status({ app, env: opts.env }, createCoreDeps(ctx));
+  reportWarnings(ctx, (await openContextState(ctx)).history);
+  const data = {
+    schemaVersion: 1,
+    targets: targets.map((t) => ({
+      app: t.app,
+      env: t.env,
+      version: t.version,
+      since: t.since,
+      by: t.by,
+      last: { id: t.last.id, action: t.last.action, version: t.last.version, status: t.last.status, startedAt: t.last.startedAt, finishedAt: t.last.finishedAt, user: t.last.user, error: t.last.error?.message },
+    })),
+  };
+  const text = targets.length
+    ? renderTable(
+        ['APP', 'ENV', 'VERSION', 'SINCE', 'BY', 'LAST DEPLOYMENT'],
+        targets.map((t) => [
+          t.app,
+          t.env,
+          t.version ?? '-',
+          t.since ? ago(t.since) : '-',
+          t.by ?? '-',
+          `${statusLabel(t.last.status)} ${t.last.action} ${t.last.version}${t.last.durationMs !== undefined ? ` in ${formatDuration(t.last.durationMs)}` : ''}${t.last.error ? `: ${t.last.error.message}` : ''}`,
+        ]),
+      )
+    : `nothing deployed${app ? ` of ${app}` : ''}${opts.env ? ` to ${opts.env}` : ''} yet: try deployctl deploy ${app ?? '<app>'} -e ${opts.env ?? '<env>'}`;
+  return { exitCode: 0, data, text };
+}
+
+export async function runList(ctx: CliContext): Promise<CommandResult> {
+  const { environments: envs, apps } = await list(createCoreDeps(ctx));
+  reportWarnings(ctx, (await openContextState(ctx)).history);
+  const text = renderTable(
+    ['APP', ...envs.map((e) => e.toUpperCase())],
+    apps.map((a) => [
+      a.app,
+      ...envs.map((e) => {
+        const c = a.environments[e]!;
+        if (!c.status) return '-';
+        const flag = c.status === 'succeeded' ? '' : ` ${STATUS_SYMBOL[c.status] ?? '?'}${c.lastVersion !== c.version ? c.lastVersion : ''}`;
+        return `${c.version ?? '-'}${flag}`;
+      }),
+    ]),
+  );
+  return { exitCode: 0, data: { schemaVersion: 1, environments: envs, apps }, text };
+}

@@ -1,0 +1,66 @@
+// deploy: the request checked, the target resolved from the config, then the engine's lifecycle.
+import { deployTarget, type DeployOutcome } from '../engine/deploy.js';
+import type { CoreDeps } from './deps.js';
+import { engineDeps } from './engine-deps.js';
+import { loadTargetConfig, resolveTarget } from './target.js';
+
+export interface DeployRequest {
+  app: string;
+  env: string;
+  /** Default: the app's version: setting, else the git short SHA of its checkout. */
+  version?: string;
+  /** --set key=value overrides. */
+  set?: string[];
+  dryRun?: boolean;
+  /** --no-rollback: no automatic rollback after a failure. */
+  noRollback?: boolean;
+  /** The time limit of each command, overriding timeout: in the config. */
+  timeoutMs?: number;
+  /** How long to wait for another deployment of the target to finish. */
+  waitLockMs?: number;
+}
+
+/** A deployment's outcome: the engine's, and why its rollbacks stopped early, if they did. */
+export interface DeploymentOutcome extends DeployOutcome {
+  stopped?: string;
+}
+
+/** A deployment checked and resolved, ready to run: what the request names is known before anything starts. */
+export interface PreparedDeployment {
+  app: string;
+  env: string;
+  version: string;
+  run(): Promise<DeploymentOutcome>;
+}
+
+export async function prepareDeploy(request: DeployRequest, core: CoreDeps): Promise<PreparedDeployment> {
+  const loaded = await loadTargetConfig(core, request.app, request.env);
+  const target = await resolveTarget(core, loaded, request.app, request.env, { version: request.version, set: request.set });
+  if (request.timeoutMs !== undefined) target.config.timeout = request.timeoutMs;
+  return {
+    app: target.app,
+    env: target.env,
+    version: target.version,
+    async run() {
+      const engine = await engineDeps(core);
+      const outcome = await deployTarget(
+        {
+          target,
+          action: 'deploy',
+          dryRun: Boolean(request.dryRun),
+          approved: core.approver.approved,
+          interactive: core.approver.canAsk,
+          autoRollback: !request.noRollback && target.config.rollback?.auto !== false,
+          waitLockMs: request.waitLockMs ?? 0,
+          tools: loaded.tools,
+        },
+        engine.deps,
+      );
+      return { ...outcome, stopped: engine.stopped() };
+    },
+  };
+}
+
+export async function deploy(request: DeployRequest, core: CoreDeps): Promise<DeploymentOutcome> {
+  return (await prepareDeploy(request, core)).run();
+}

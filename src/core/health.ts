@@ -1,0 +1,56 @@
+// health: the configured health check of a target, run now, against the version that runs there.
+import type { HealthAttempt } from '../state/types.js';
+import { HealthError, UsageError } from '../errors.js';
+import { maskText } from '../engine/secrets.js';
+import type { CoreDeps } from './deps.js';
+import { runningNow } from './running.js';
+import { loadTargetConfig } from './target.js';
+
+export interface HealthRequest {
+  app: string;
+  env: string;
+  /** The version to expect; default: the one that runs there, else the last one tried there. */
+  version?: string;
+  set?: string[];
+}
+
+export interface HealthOutcome {
+  app: string;
+  env: string;
+  version: string;
+  ok: boolean;
+  message: string;
+  attempts: HealthAttempt[];
+  exitCode: number;
+}
+
+/** Each attempt is emitted as a `health-attempt` event as it ends, secrets masked. */
+export async function health(request: HealthRequest, core: CoreDeps): Promise<HealthOutcome> {
+  const { app, env } = request;
+  const loaded = await loadTargetConfig(core, app, env);
+  const history = (await core.state()).history;
+  const deployed = request.version ? undefined : ((await runningNow(history, app, env)) ?? (await history.latest(app, env)));
+  const { resolveApp } = await import('../config/load.js');
+  const resolved = await resolveApp(loaded, app, env, { version: request.version ?? deployed?.version, set: request.set, processEnv: core.env });
+  const check = resolved.config.health_check;
+  if (!check) {
+    throw new UsageError(`${app} has no health check in ${env}`, 'add one to deployments.yaml, e.g. health_check: { url: "http://127.0.0.1:${PORT}/health" }');
+  }
+  const mask = (text: string) => maskText(text, resolved.secretValues);
+  const engine = await core.engine();
+  const result = await engine.runHealthCheck(check, {
+    runner: engine.createRunner({ dryRun: false, env: { ...core.env, ...resolved.config.variables } }),
+    cwd: resolved.config.path,
+    signal: core.signal,
+    onAttempt: (a) => core.emit({ type: 'health-attempt', attempt: { ...a, message: mask(a.message) } }),
+  });
+  return {
+    app,
+    env,
+    version: resolved.version,
+    ok: result.ok,
+    message: mask(result.message),
+    attempts: result.attempts.map((a) => ({ ...a, message: mask(a.message) })),
+    exitCode: result.ok ? 0 : new HealthError('').exitCode,
+  };
+}

@@ -1,0 +1,126 @@
+// rollback: which record it goes back to (rollback-policy.ts decides), then the engine re-applies it,
+// falling back to older good records, and stopping where a rollback fails the way the one before did.
+import { readRecords, rollbackTarget } from '../engine/deploy.js';
+import { UsageError } from '../errors.js';
+import type { DeployRecord, HistoryStore, IndexEntry } from '../state/types.js';
+import type { CoreDeps } from './deps.js';
+import type { DeploymentOutcome } from './deploy.js';
+import { engineDeps } from './engine-deps.js';
+import { goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
+import { recentEntries } from './running.js';
+import { loadTargetConfig } from './target.js';
+
+export interface RollbackRequest {
+  app: string;
+  env: string;
+  /** A record id or a version: any good one. Without it, the good version deployed before the one running. */
+  to?: string;
+  dryRun?: boolean;
+  waitLockMs?: number;
+}
+
+export interface PreparedRollback {
+  app: string;
+  env: string;
+  /** The record it goes back to first (older good ones follow if that one fails). */
+  target: DeployRecord;
+  candidates: DeployRecord[];
+  run(): Promise<DeploymentOutcome>;
+}
+
+/** Checks the request and picks the records to go back to; `run` then rolls back. */
+export async function prepareRollback(request: RollbackRequest, core: CoreDeps): Promise<PreparedRollback> {
+  const { app, env } = request;
+  const loaded = await loadTargetConfig(core, app, env);
+  const environment = loaded.environments.find((e) => e.name === env);
+  if (!environment) {
+    throw new UsageError(`unknown environment ${JSON.stringify(env)}`, `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`);
+  }
+  const history = (await core.state()).history;
+  // The index only: the records themselves are read for the candidates chosen.
+  const entries = await recentEntries(history, app, env);
+  if (!loaded.apps.includes(app) && entries.length === 0) {
+    throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
+  }
+  let candidates: DeployRecord[];
+  if (request.to) {
+    candidates = [await namedRecord(history, entries, app, env, request.to)];
+  } else {
+    candidates = await readRecords(history, rollbackCandidates(entries));
+    if (candidates.length === 0) {
+      const running = runningRecord(entries);
+      throw new UsageError(
+        running
+          ? `no good version of ${app} in ${env} older than ${running.version}, which runs now: there is nothing older to roll back to`
+          : `no earlier good deployment of ${app} in ${env} to roll back to`,
+        `roll back to any good version with --to; see them with: deployctl history ${app} -e ${env} --status succeeded`,
+      );
+    }
+  }
+  // A rollback that fails the way the last change failed (a tool, a password: not the version) stops there.
+  const lastChange = entries.find((e) => !inFlight(e.status));
+  const before = lastChange && lastChange.status !== 'succeeded' ? await history.get(lastChange.id) : undefined;
+  return {
+    app,
+    env,
+    target: candidates[0]!,
+    candidates,
+    async run() {
+      const engine = await engineDeps(core, before);
+      const outcome = await rollbackTarget(
+        candidates,
+        {
+          app,
+          env,
+          environment,
+          dryRun: Boolean(request.dryRun),
+          approved: core.approver.approved,
+          interactive: core.approver.canAsk,
+          autoRollback: false,
+          waitLockMs: request.waitLockMs ?? 0,
+          tools: loaded.tools,
+        },
+        engine.deps,
+      );
+      return { ...outcome, stopped: engine.stopped() };
+    },
+  };
+}
+
+export async function rollback(request: RollbackRequest, core: CoreDeps): Promise<DeploymentOutcome> {
+  return (await prepareRollback(request, core)).run();
+}
+
+/**
+ * `--to <id | version>`: a record of this target that succeeded, of a version not marked bad since.
+ * Anything else is refused with what happened to it, before the lock is taken.
+ */
+async function namedRecord(history: HistoryStore, entries: IndexEntry[], app: string, env: string, to: string): Promise<DeployRecord> {
+  // `entries`, the newest records the index holds, are enough to find a version to go back to, and
+  // what became of it since, without reading the whole history.
+  const found = await history.get(to);
+  const byId = found && found.app === app && found.env === env ? found : undefined;
+  const entry = entries.find((r) => r.version === to && r.status === 'succeeded') ?? entries.find((r) => r.version === to);
+  const named = byId ?? (entry && (await history.get(entry.id)));
+  const list = `deployctl history ${app} -e ${env}`;
+  if (!named) {
+    throw new UsageError(`no deployment of ${app} in ${env} has the id or version ${JSON.stringify(to)}`, `see the records with: ${list}`);
+  }
+  const why = (r: DeployRecord) => `record ${r.id} (${r.version}) ended ${r.status}${r.error ? ` (${r.error.message})` : ''}`;
+  if (named.status !== 'succeeded') {
+    throw new UsageError(
+      byId ? `${why(named)}: only a deployment that succeeded can be re-applied` : `${named.version} never succeeded in ${env}: ${why(named)}`,
+      `pick one that succeeded from: ${list} --status succeeded`,
+    );
+  }
+  const window = entries.some((r) => r.id === named.id) ? entries : [...entries, named];
+  if (!goodOnes(window).some((r) => r.version === named.version)) {
+    const since = entries.find((r) => r.version === named.version && r.status !== 'succeeded');
+    const failure = since && (await history.get(since.id));
+    throw new UsageError(
+      `${named.version} is marked bad in ${env}${failure ? `: ${why(failure)}` : ''}, so deployctl will not roll back to it`,
+      `to put it back anyway, deploy it: deployctl deploy ${app} -e ${env} --version ${named.version}`,
+    );
+  }
+  return named;
+}
