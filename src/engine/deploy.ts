@@ -23,6 +23,7 @@ export { standardStrategy, strategyOf } from './strategy.js';
 export interface EngineDeps {
   history: HistoryStore;
   locks: LockManager;
+  /** The one runner of an attempt; in a dry run it alone decides what runs (Runner.shows). */
   createRunner(options: { dryRun: boolean }): Runner;
   getExecutor(type: AppConfig['type']): Promise<Executor>;
   /** Hooks are planned the same way for every type. */
