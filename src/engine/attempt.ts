@@ -1,6 +1,6 @@
 // One attempt of a deployment, one record: the strategy's attempt phases run in order over one runner.
 // No lock is taken here and no rollback decided here (see deploy.ts).
-import type { Executor } from '../executors/types.js';
+import type { Command, Executor } from '../executors/types.js';
 import type { DeployRecord } from '../state/types.js';
 import { inFlight } from '../core/rollback-policy.js';
 import { StateWriteError } from '../errors.js';
@@ -9,7 +9,6 @@ import { forTarget } from './events.js';
 import { runAttemptPhases, splitPhases, type AttemptContext, type PhaseFailure, type Strategy } from './lifecycle.js';
 import { finish, newRecord, planInput } from './steps.js';
 import { standardStrategy } from './strategy.js';
-import type { Command } from '../executors/types.js';
 
 export interface Attempt {
   record: DeployRecord;

@@ -24,6 +24,7 @@ export { rollbackKeepers } from './phases/target.js';
 export interface EngineDeps {
   history: HistoryStore;
   locks: LockManager;
+  /** The one runner of an attempt; in a dry run it alone decides what runs (Runner.shows). Under the lock it reports the process groups it starts. */
   createRunner(options: { dryRun: boolean; onSpawn?: (pid: number, label: string) => void; onExit?: (pid: number) => void }): Runner;
   getExecutor(type: AppConfig['type']): Promise<Executor>;
   /** Hooks are planned the same way for every type. */

@@ -11,12 +11,14 @@ import type { DeployRequest, EngineDeps, Target } from './deploy.js';
 
 /**
  * What a phase's failure means:
- * - `refuse`: nothing ran; the phase throws (a missing tool exits 2, the lock 5, approval 6), no record.
+ * - `stop`: the phase throws and the deployment stops with its error: before anything ran, with no record
+ *   (a missing tool exits 2, the lock 5, approval 6, a first record the disk refuses 2), or, when the
+ *   record of how it ended cannot be stored, saying what ran (unsaved.ts).
  * - `untouched`: stopped before changing anything; recorded as failed, the version not marked bad, no rollback.
  * - `roll-back`: the target may have changed; recorded as failed, the version marked bad, rolled back automatically.
  * - `warn`: the deployment stands; the record keeps its status and says what failed (exit 3 for a hook).
  */
-export type FailurePolicy = 'refuse' | 'untouched' | 'roll-back' | 'warn';
+export type FailurePolicy = 'stop' | 'untouched' | 'roll-back' | 'warn';
 
 /** A phase that failed says so by returning this (only bugs and refusals throw). */
 export interface PhaseFailure {

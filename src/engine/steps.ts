@@ -2,13 +2,12 @@
 // keeps them (secrets masked), and the health checks it runs.
 import type { HealthCheckConfig } from '../config/types.js';
 import { ExitCode } from '../errors.js';
-import { failureReason, type Command, type Executor, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
+import { failureReason, type Artifacts, type Command, type Executor, type PlanInput, type RunResult, type Runner } from '../executors/types.js';
 import type { DeployRecord, HealthResult, StepRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { DeployRequest, EngineDeps, PlannedStep, Target } from './deploy.js';
 import type { AttemptContext } from './lifecycle.js';
 import { maskText, sealArtifacts, sealSecrets, secretsByName } from './secrets.js';
-import type { Artifacts } from '../executors/types.js';
 
 export const FAILURE_CODES: Record<number, string> = {
   [ExitCode.deployFailed]: 'deploy_failed',

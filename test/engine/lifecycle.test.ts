@@ -58,7 +58,7 @@ describe('the standard phases', () => {
     expect(phaseNames(standardStrategy, true)).toEqual(['tools', 'prepare', 'start', 'pre_deploy', 'deploy', 'post_deploy', 'record']);
     for (const phase of standardStrategy.phases) {
       expect(phase.does, phase.name).not.toBe('');
-      expect(['refuse', 'untouched', 'roll-back', 'warn']).toContain(phase.onFailure);
+      expect(['stop', 'untouched', 'roll-back', 'warn']).toContain(phase.onFailure);
     }
   });
 

@@ -46,7 +46,7 @@ export const startPhase: AttemptPhase = {
   scope: 'attempt',
   name: 'start',
   does: 'stores the record as pending and announces the deployment; then running, as commands are about to run',
-  onFailure: 'refuse',
+  onFailure: 'stop',
   dryRun: 'run',
   always: true,
   async run(context) {
@@ -169,7 +169,7 @@ export const recordPhase: AttemptPhase = {
   scope: 'attempt',
   name: 'record',
   does: 'stores how the deployment ended: succeeded, failed (marked bad when it changed something), or interrupted',
-  onFailure: 'refuse',
+  onFailure: 'stop',
   dryRun: 'run',
   always: true,
   async run(context) {

@@ -14,7 +14,7 @@ export const toolsPhase: TargetPhase = {
   scope: 'target',
   name: 'tools',
   does: "finds the executor's tools (kubectl, terraform...) on PATH or where `tools:` says",
-  onFailure: 'refuse',
+  onFailure: 'stop',
   dryRun: 'run',
   async run(context) {
     const { request, deps, executor } = context;
@@ -41,7 +41,7 @@ export const approvePhase: TargetPhase = {
   scope: 'target',
   name: 'approve',
   does: 'a protected environment needs --yes, or a yes in a terminal',
-  onFailure: 'refuse',
+  onFailure: 'stop',
   dryRun: 'skip',
   run: (context) => requireApproval(context.request, context.deps),
 };
@@ -50,7 +50,7 @@ export const lockPhase: TargetPhase = {
   scope: 'target',
   name: 'lock',
   does: 'takes the lock of the app in the environment (a stale one is taken over), settles records left in flight, and reads what runs there now',
-  onFailure: 'refuse',
+  onFailure: 'stop',
   dryRun: 'skip',
   async run(context) {
     const { request, deps } = context;
