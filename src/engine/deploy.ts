@@ -19,7 +19,6 @@ import { describe } from './steps.js';
 
 export type { AttemptPhase, FailurePolicy, LifecyclePhase, PhaseFailure, Strategy, TargetPhase } from './lifecycle.js';
 export { standardStrategy, strategyOf } from './strategy.js';
-export { rollbackKeepers } from './phases/target.js';
 
 export interface EngineDeps {
   history: HistoryStore;

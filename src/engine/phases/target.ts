@@ -4,7 +4,7 @@
 import { ApprovalError, StateWriteError } from '../../errors.js';
 import { formatDuration } from '../../config/duration.js';
 import type { HistoryStore, IndexEntry, LockHandle, LockInfo, Takeover } from '../../state/types.js';
-import { goodOnes, RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
+import { pruneProtects, RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
 import type { DeployRequest, EngineDeps } from '../deploy.js';
 import type { TargetContext, TargetPhase } from '../lifecycle.js';
 import { maskText } from '../secrets.js';
@@ -79,7 +79,7 @@ export const retentionPhase: TargetPhase = {
     const { target } = request;
     const keep = target.config.retention?.keep;
     if (!keep) return;
-    await deps.history.prune({ keep, app: target.app, env: target.env, protect: rollbackKeepers }).catch((e: Error) => {
+    await deps.history.prune({ keep, app: target.app, env: target.env, protect: pruneProtects }).catch((e: Error) => {
       deps.emit({ type: 'log', level: 'warn', message: `retention clean-up failed: ${e.message}` });
     });
   },
@@ -196,13 +196,4 @@ function takeoverNote(t: Takeover | undefined): string {
   if (!t) return '';
   const list = (ps: Takeover['stopped']) => ps.map((p) => `pid ${p.pid}${p.command ? ` ${p.command}` : ''}`).join(', ');
   return `${t.stopped.length ? `; its commands still running were stopped (${list(t.stopped)})` : ''}${t.leftRunning.length ? `; these may still be running: ${list(t.leftRunning)}` : ''}`;
-}
-
-/**
- * What retention keeps for a rollback (the store keeps the newest and the running record itself): the
- * good record a bare rollback goes to, and the one before the version that runs now.
- */
-export function rollbackKeepers(entries: readonly IndexEntry[]): string[] {
-  const running = runningRecord(entries);
-  return [goodOnes(entries)[0], goodOnes(entries, new Set(running ? [running.version] : []))[0]].flatMap((e) => (e ? [e.id] : []));
 }

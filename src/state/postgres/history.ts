@@ -2,11 +2,12 @@
 // jsonb beside it, app, env, status and started_at as indexed columns), and one row per target. Every
 // query a command makes reads a bounded number of rows through an index, whatever the history's size:
 // the newest record per target is one index probe per target (a LATERAL join on the targets table).
-import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry } from '../types.js';
-import { goodOnes, RECENT_RECORDS, runningRecord } from '../good.js';
+import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
+import { readHeads } from './heads.js';
+import { RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
 import type { Database } from './database.js';
 
-const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad'] as const;
+const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad', 'error'] as const;
 
 export function entryOf(record: DeployRecord): IndexEntry {
   const entry: Record<string, unknown> = {};
@@ -42,6 +43,11 @@ export class PgHistoryStore implements HistoryStore {
 
   warnings(): string[] {
     return [];
+  }
+
+  async heads(filter?: { app?: string; env?: string }): Promise<TargetHead[]> {
+    await this.settleAbandoned();
+    return readHeads(this.db, filter);
   }
 
   async write(record: DeployRecord): Promise<void> {
@@ -158,15 +164,14 @@ export class PgHistoryStore implements HistoryStore {
    * Old records of each target go, keeping the newest `keep`, and never: the newest record, the one
    * running now, the last good one a bare rollback goes back to, or one in flight. One DELETE per target.
    */
-  async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string }): Promise<{ deleted: string[] }> {
+  async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string; protect?: (newestFirst: readonly IndexEntry[]) => Iterable<string> }): Promise<{ deleted: string[] }> {
     const targets = (await this.targets()).filter((t) => (!options.app || t.app === options.app) && (!options.env || t.env === options.env));
     const deleted: string[] = [];
     for (const { app, env } of targets) {
       const recent = await this.entries({ app, env, limit: RECENT_RECORDS });
+      // The store keeps the newest and what runs; the caller's rollback policy names what else a rollback needs.
       const current = runningRecord(recent);
-      const good = goodOnes(recent);
-      const previous = goodOnes(recent, new Set(current ? [current.version] : []));
-      const protect = [recent[0], current, good[0], previous[0]].filter((e): e is IndexEntry => Boolean(e)).map((e) => e.id);
+      const protect = [...new Set([...[recent[0], current].filter((e): e is IndexEntry => Boolean(e)).map((e) => e.id), ...(options.protect?.(recent) ?? [])])];
       const rows = await this.db.write<{ id: string }>(
         'prune the history',
         `DELETE FROM deployctl_records d

@@ -61,6 +61,21 @@ CREATE TRIGGER deployctl_records_changed AFTER INSERT OR UPDATE OR DELETE ON dep
 CREATE TRIGGER deployctl_locks_changed AFTER INSERT OR DELETE ON deployctl_locks FOR EACH STATEMENT EXECUTE FUNCTION deployctl_notify();
 `,
   },
+  {
+    version: 2,
+    name: 'approvals; each target\'s newest record of each status by index',
+    sql: `
+CREATE INDEX deployctl_records_target_status ON deployctl_records (app, env, status, started_at DESC, id DESC);
+CREATE TABLE deployctl_approvals (
+  id text PRIMARY KEY,
+  request jsonb NOT NULL,
+  decision jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX deployctl_approvals_pending ON deployctl_approvals (created_at) WHERE decision IS NULL;
+CREATE TRIGGER deployctl_approvals_changed AFTER INSERT OR UPDATE ON deployctl_approvals FOR EACH STATEMENT EXECUTE FUNCTION deployctl_notify();
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,6 +11,7 @@ import { checkUrl, connectionConfig, loadPg, unavailable } from './connection.js
 import { Database } from './database.js';
 import { PgHistoryStore } from './history.js';
 import { PgLockManager } from './locks.js';
+import { PgApprovalStore } from './approvals.js';
 import { migrate, newerSchema, schemaVersion, SCHEMA_VERSION } from './schema.js';
 
 export interface PostgresState extends StateStore {
@@ -68,6 +69,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
     db,
     history,
     locks,
+    approvals: new PgApprovalStore(db),
     audit: {
       async append(entry: AuditEntry) {
         await db.write('write the audit log', 'INSERT INTO deployctl_audit (at, entry) VALUES ($1, $2)', [entry.at, JSON.stringify(entry)]);
