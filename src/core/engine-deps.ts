@@ -22,7 +22,7 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
   const parts = await core.engine();
   const state = await core.state();
   const warn = (message: string) => core.emit({ type: 'log', level: 'warn', message });
-  let lastFailure = before;
+  let lastFailure: FailureCause | DeployRecord | undefined = before;
   let stopped: string | undefined;
   let stoppedAt = '';
 
@@ -34,6 +34,13 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
         record.bad = false;
         record.notes = [...(record.notes ?? []), stopped];
         core.emit({ type: 'log', level: 'error', message: stopped });
+        // The attempt before, of this same run, failed for that cause too: it says nothing against its version either.
+        const earlier = lastFailure;
+        if (earlier !== before && 'action' in earlier && earlier.action === 'rollback' && earlier.bad) {
+          earlier.bad = false;
+          earlier.notes = [...(earlier.notes ?? []), `${record.version} failed the same way after it: the cause is not the version`];
+          await state.history.write(earlier).catch((e: Error) => warn(`${e.message}: record ${earlier.id} still marks ${earlier.version} bad`));
+        }
       }
       lastFailure = record;
     }

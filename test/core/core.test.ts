@@ -70,6 +70,19 @@ describe('a rollback that fails the same way as the deployment', () => {
     expect((await rollback({ app: 'svc', env: 'dev', to: '1.1.0' }, world.core)).exitCode).toBe(0);
   });
 
+  it('a manual rollback whose attempts fail the same way: stops at the second, and neither version is marked bad', async () => {
+    const world = await coreWorld();
+    await deployed(world, 'dev', '1.0.0', '1.1.0', '1.2.0');
+    world.failAll.line = 'ansible-playbook: command not found';
+    const failed = await rollback({ app: 'svc', env: 'dev' }, world.core);
+    expect(failed.exitCode).toBe(3);
+    expect(failed.stopped).toContain('the rollback to 1.0.0 failed the same way as 1.1.0 did');
+    expect((await summary(world)).slice(0, 2)).toEqual(['rollback 1.0.0 failed', 'rollback 1.1.0 failed']);
+    world.failAll.line = undefined;
+    expect((await rollback({ app: 'svc', env: 'dev', to: '1.1.0' }, world.core)).exitCode).toBe(0);
+    expect((await rollback({ app: 'svc', env: 'dev', to: '1.0.0' }, world.core)).exitCode).toBe(0);
+  });
+
   it('a rollback failing for its own version goes on to the next older one, which is then marked bad when it fails', async () => {
     const world = await coreWorld();
     await deployed(world, 'dev', '1.0.0', '1.1.0');
