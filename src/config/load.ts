@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
-import { assertVersion, isValidName } from '../names.js';
+import { assertVersion, isValidName, isValidVersion } from '../names.js';
 import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
@@ -268,10 +268,19 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   let version = options.version;
   let versionSource: ResolvedApp['versionSource'] = 'flag';
   const appPath = resolve(loaded.dir, interpolateString(String(merged.path ?? '.'), lookupWith(variables)).value);
-  if (version === undefined && merged.version !== undefined) {
-    const result = interpolateString(String(merged.version), lookupWith(variables));
-    version = result.value;
-    versionSource = 'config';
+  if (merged.version !== undefined) {
+    // Checked even when --version wins: validate names a bad one at its line.
+    const configured = interpolateString(String(merged.version), lookupWith(variables)).value;
+    if (!isValidVersion(configured)) {
+      throw new ConfigError(
+        [{ ...origin(src, app, env, type, ['version']), message: `${JSON.stringify(configured)} is not a version: 1-128 letters, digits, ".", "_", "+" and "-", starting with a letter or digit (or an image digest "@sha256:...")` }],
+        'fix version: in deployments.yaml',
+      );
+    }
+    if (version === undefined) {
+      version = configured;
+      versionSource = 'config';
+    }
   }
   if (version === undefined) {
     version = gitVersion(appPath);
