@@ -10,7 +10,7 @@ import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, type Layer } from './merge.js';
-import { setLayer } from './set.js';
+import { isReservedVariable, reservedVariableMessage, setLayer } from './set.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
 import { checkSchema } from './schema.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
@@ -219,7 +219,8 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   delete appRaw.environments;
   const type = appRaw.type as AppConfig['type'];
   const envRaw = ((src.environments.data as Raw).environments[env] ?? {}) as Raw;
-  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])]);
+  const allowEnv = [...(depData.defaults?.allow_env ?? []), ...(appRaw.allow_env ?? []), ...((overrides?.allow_env as string[] | undefined) ?? [])] as string[];
+  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])], allowEnv);
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,
@@ -239,6 +240,13 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
 
   const problems: ConfigProblem[] = [];
   const report = (path: KeyPath, message: string) => problems.push({ ...origin(src, app, env, type, path), message });
+
+  // Variables that would change how every child runs: only when allow_env names them.
+  for (const key of ['variables', 'env', 'env_vars']) {
+    for (const name of Object.keys((merged[key] ?? {}) as Raw)) {
+      if (isReservedVariable(name) && !allowEnv.includes(name)) report([key, name], reservedVariableMessage(name));
+    }
+  }
 
   // Secrets: named at the top of deployments.yaml or in the app; values only from the environment.
   const secretNames = [...new Set([...(depData.secrets ?? []), ...(merged.secrets ?? [])])] as string[];
