@@ -239,7 +239,17 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   merged.type = type;
 
   const problems: ConfigProblem[] = [];
-  const report = (path: KeyPath, message: string) => problems.push({ ...origin(src, app, env, type, path), message });
+  // A problem with a value that --set gave names that --set, the last one to touch it.
+  const setOf = (path: KeyPath) =>
+    [...(options.set ?? [])].reverse().find((assignment) => {
+      const parts = assignment.slice(0, Math.max(0, assignment.indexOf('='))).split('.');
+      const shorter = Math.min(parts.length, path.length);
+      return parts.slice(0, shorter).every((part, i) => part === String(path[i]));
+    });
+  const report = (path: KeyPath, message: string) => {
+    const assignment = setOf(path);
+    problems.push(assignment ? { message: `--set ${JSON.stringify(assignment)}: ${message}` } : { ...origin(src, app, env, type, path), message });
+  };
 
   // Variables that would change how every child runs: only when allow_env names them.
   for (const key of ['variables', 'env', 'env_vars']) {
