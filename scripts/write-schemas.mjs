@@ -142,6 +142,8 @@ const deployments = {
   type: 'object',
   additionalProperties: false,
   required: ['deployments'],
+  // x-...: free for anchors to reuse with aliases and merge keys (<<: *common), as in compose files.
+  patternProperties: { '^x-': {} },
   definitions: { ...definitions, settings: { type: 'object', additionalProperties: false, properties: settings } },
   properties: {
     defaults: { description: 'settings every app starts from', allOf: [ref('settings')] },

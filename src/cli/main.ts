@@ -72,6 +72,33 @@ function packageVersion(): string {
   return (require('../../package.json') as { version: string }).version;
 }
 
+/** What is wrong with the flags before the command, if anything: an unknown one, or --version with company. */
+export function programLevelProblem(program: Command, args: string[]): { message: string; hint: string } | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-') || arg === '-' || arg === '-h' || arg === '--help') return undefined;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    const option = program.options.find((o) => o.long === name || o.short === name || (o.negate && o.long === name));
+    if (!option) {
+      const command = args.slice(i + 1).find((a) => program.commands.some((c) => c.name() === a));
+      return {
+        message: `unknown option '${name}'${command ? ` before the command ${command}` : ''}`,
+        hint: command ? `put the command's own flags after it; see: deployctl ${command} --help` : 'see: deployctl --help',
+      };
+    }
+    if (option.long === '--version' && args.length > 1) {
+      const command = args.find((a) => program.commands.some((c) => c.name() === a));
+      return {
+        message: `${arg} prints deployctl's own version and takes nothing else`,
+        hint: command ? `for the version to ${command}, write --version after the command: deployctl ${command} ... --version V` : 'run deployctl --version alone',
+      };
+    }
+    if ((option.required || option.optional) && !arg.includes('=')) i++;
+  }
+  return undefined;
+}
+
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let result: CommandResult | undefined;
   let failure: unknown;
@@ -110,6 +137,16 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       },
   };
   for (const register of commands) register(program, app);
+
+  // Before the command, only deployctl's own flags. commander, once it meets an unknown one there,
+  // reads the rest as the program's (`deployctl --typo deploy web --version 1.2.3` printed deployctl's
+  // version and exited 0), so they are checked here first; -V/--version acts only when it is all there is.
+  const before = programLevelProblem(program, userArgs);
+  if (before) {
+    const { UsageError } = await import('../errors.js');
+    const { reportFailure } = await import('./report-failure.js');
+    return reportFailure(new UsageError(before.message, before.hint), globalsFromArgv(userArgs), io);
+  }
 
   try {
     await program.parseAsync(argv);

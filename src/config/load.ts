@@ -5,12 +5,12 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXECUTOR_SETTINGS } from '../executors/settings/index.js';
 import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
-import { assertVersion, isValidName } from '../names.js';
+import { assertVersion, isValidName, isValidVersion } from '../names.js';
 import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, type Layer } from './merge.js';
-import { setLayer } from './set.js';
+import { isReservedVariable, reservedVariableMessage, setLayer } from './set.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
 import { checkSchema } from './schema.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
@@ -220,7 +220,8 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   delete appRaw.environments;
   const type = appRaw.type as AppConfig['type'];
   const envRaw = ((src.environments.data as Raw).environments[env] ?? {}) as Raw;
-  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])]);
+  const allowEnv = [...(depData.defaults?.allow_env ?? []), ...(appRaw.allow_env ?? []), ...((overrides?.allow_env as string[] | undefined) ?? [])] as string[];
+  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])], allowEnv);
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,
@@ -239,7 +240,24 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   merged.type = type;
 
   const problems: ConfigProblem[] = [];
-  const report = (path: KeyPath, message: string) => problems.push({ ...origin(src, app, env, type, path), message });
+  // A problem with a value that --set gave names that --set, the last one to touch it.
+  const setOf = (path: KeyPath) =>
+    [...(options.set ?? [])].reverse().find((assignment) => {
+      const parts = assignment.slice(0, Math.max(0, assignment.indexOf('='))).split('.');
+      const shorter = Math.min(parts.length, path.length);
+      return parts.slice(0, shorter).every((part, i) => part === String(path[i]));
+    });
+  const report = (path: KeyPath, message: string) => {
+    const assignment = setOf(path);
+    problems.push(assignment ? { message: `--set ${JSON.stringify(assignment)}: ${message}` } : { ...origin(src, app, env, type, path), message });
+  };
+
+  // Variables that would change how every child runs: only when allow_env names them.
+  for (const key of ['variables', 'env', 'env_vars']) {
+    for (const name of Object.keys((merged[key] ?? {}) as Raw)) {
+      if (isReservedVariable(name) && !allowEnv.includes(name)) report([key, name], reservedVariableMessage(name));
+    }
+  }
 
   // Secrets: named at the top of deployments.yaml or in the app; values only from the environment.
   const secretNames = [...new Set([...(depData.secrets ?? []), ...(merged.secrets ?? [])])] as string[];
@@ -269,10 +287,19 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   let version = options.version;
   let versionSource: ResolvedApp['versionSource'] = 'flag';
   const appPath = resolve(loaded.dir, interpolateString(String(merged.path ?? '.'), lookupWith(variables)).value);
-  if (version === undefined && merged.version !== undefined) {
-    const result = interpolateString(String(merged.version), lookupWith(variables));
-    version = result.value;
-    versionSource = 'config';
+  if (merged.version !== undefined) {
+    // Checked even when --version wins: validate names a bad one at its line.
+    const configured = interpolateString(String(merged.version), lookupWith(variables)).value;
+    if (!isValidVersion(configured)) {
+      throw new ConfigError(
+        [{ ...origin(src, app, env, type, ['version']), message: `${JSON.stringify(configured)} is not a version: 1-128 letters, digits, ".", "_", "+" and "-", starting with a letter or digit (or an image digest "@sha256:...")` }],
+        'fix version: in deployments.yaml',
+      );
+    }
+    if (version === undefined) {
+      version = configured;
+      versionSource = 'config';
+    }
   }
   if (version === undefined) {
     version = gitVersion(appPath);

@@ -1,7 +1,7 @@
 // Reading a YAML file so that every later problem can name its line and column.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from '../vendor/yaml.js';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
 
 export type KeyPath = (string | number)[];
@@ -24,11 +24,73 @@ export function formatKeyPath(path: KeyPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** The largest config file deployctl reads. */
+export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
+/** Aliases a document may expand, in all: enough for any config, never an alias bomb. */
+const MAX_ALIAS_COUNT = 1000;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1. Linear. */
+export function invalidUtf8At(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= bytes.length + (need === 0 ? 1 : 0)) return i;
+    for (let k = 1; k <= need; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    const b1 = bytes[i + 1]!;
+    if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * Linear checks over the parsed tree, with positions: duplicate keys (yaml's own check is quadratic in
+ * the size of a map), keys that would reach Object.prototype, NUL characters in values, and the first alias.
+ */
+function treeProblems(doc: Document, at: (node: Node | undefined) => { line?: number; column?: number }): { problems: Array<{ node: Node | undefined; path: KeyPath; message: string }>; firstAlias?: Node } {
+  const problems: Array<{ node: Node | undefined; path: KeyPath; message: string }> = [];
+  let firstAlias: Node | undefined;
+  const stack: Array<[unknown, KeyPath]> = [[doc.contents, []]];
+  while (stack.length) {
+    const [node, path] = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const keyNode = item.key as Node | undefined;
+        const key = isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : '';
+        if (key === '<<' && isScalar(keyNode)) {
+          stack.push([item.value, path]);
+          continue;
+        }
+        if (seen.has(key)) problems.push({ node: keyNode, path: [...path, key], message: 'invalid YAML: Map keys must be unique' });
+        seen.add(key);
+        if (FORBIDDEN_KEYS.has(key)) problems.push({ node: keyNode, path: [...path, key], message: `"${key}" cannot be a key: it is no setting, and JavaScript objects treat it specially` });
+        stack.push([item.value, [...path, key]]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push([item, [...path, i]]));
+    } else if (isScalar(node)) {
+      if (typeof node.value === 'string' && node.value.includes('\0')) problems.push({ node: node as Node, path, message: 'holds a NUL character, which no command or file name can take: remove it' });
+    } else if (isAlias(node)) {
+      if (!firstAlias || ((node as Node).range?.[0] ?? 0) < (firstAlias.range?.[0] ?? 0)) firstAlias = node as Node;
+    }
+  }
+  return { problems, firstAlias };
+}
+
 export async function readYamlFile(path: string, problems: ConfigProblem[]): Promise<YamlFile | undefined> {
   const display = displayName(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    const size = (await stat(path)).size;
+    if (size > MAX_CONFIG_BYTES) {
+      problems.push({ file: display, message: `is ${(size / 1024 / 1024).toFixed(1)} MB: deployctl reads config files of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB; split it, or move generated data out of it` });
+      return undefined;
+    }
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     problems.push({
@@ -40,8 +102,18 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     });
     return undefined;
   }
+  const bad = invalidUtf8At(bytes);
+  if (bad >= 0) {
+    const before = bytes.subarray(0, bad);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const column = before.subarray(before.lastIndexOf(0x0a) + 1).toString('utf8').length + 1;
+    problems.push({ file: display, line, column, message: `is not valid UTF-8 at byte ${bad} (0x${bytes[bad]!.toString(16).padStart(2, '0')}): save the file as UTF-8` });
+    return undefined;
+  }
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
   if (doc.errors.length) {
     for (const error of doc.errors) {
       const where = syntaxErrorPlace(text, lines.linePos(error.pos[0]));
@@ -49,7 +121,53 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     }
     return undefined;
   }
-  return { display, path, data: doc.toJS() ?? {}, doc, lines };
+  const at = (node: Node | undefined) => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return {};
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const tree = treeProblems(doc, at);
+  if (tree.problems.length) {
+    for (const p of tree.problems.sort((a, b) => (at(a.node).line ?? 0) - (at(b.node).line ?? 0))) {
+      problems.push({ file: display, ...at(p.node), ...(p.path.length ? { path: formatKeyPath(p.path) } : {}), message: p.message });
+    }
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = (error as Error).message;
+    const bomb = /Excessive alias count/.test(message);
+    const unresolved = /Unresolved alias[^:]*: (.*)$/.exec(message);
+    const place = unresolved ? at(findAlias(doc, unresolved[1]!) ?? tree.firstAlias) : at(tree.firstAlias);
+    problems.push({
+      file: display,
+      ...place,
+      message: bomb
+        ? `invalid YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies (an alias bomb): write the values out, or use fewer nested aliases`
+        : unresolved
+          ? `invalid YAML: alias *${unresolved[1]} refers to no anchor before it: define &${unresolved[1]} first`
+          : `invalid YAML: ${message}`,
+    });
+    return undefined;
+  }
+  return { display, path, data: data ?? {}, doc, lines };
+}
+
+function findAlias(doc: Document, name: string): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.source === name) {
+        found = node as unknown as Node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /**

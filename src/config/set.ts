@@ -33,7 +33,16 @@ function nest(parts: string[], value: unknown): Layer {
  * a malformed assignment, a forbidden segment, a key the type does not have, a wrong type, a NUL, a
  * secret variable (named in `secrets` or by its name).
  */
-export async function setLayer(assignments: string[], type: string, secretNames: string[]): Promise<Layer> {
+/** Variables that change how every child runs (which programs, which libraries, Node's own options). */
+export function isReservedVariable(name: string): boolean {
+  return ['PATH', 'NODE_OPTIONS'].includes(name) || /^(LD_|DYLD_)/.test(name);
+}
+
+export function reservedVariableMessage(name: string): string {
+  return `${name} reaches every command deployctl runs, tools included, and changes what they load or which programs run: it is refused unless allow_env: [${name}] is set on the app or in defaults`;
+}
+
+export async function setLayer(assignments: string[], type: string, secretNames: string[], allowEnv: string[] = []): Promise<Layer> {
   const problems: ConfigProblem[] = [];
   const layers: Layer[] = [];
   for (const assignment of assignments) {
@@ -61,6 +70,11 @@ export async function setLayer(assignments: string[], type: string, secretNames:
     }
     if (parts[0] === 'variables' && parts.length === 2 && (secretNames.includes(parts[1]!) || SECRET_NAME.test(parts[1]!))) {
       refuse(`${parts[1]} is a secret: a value on the command line is seen by every local user (ps) and kept in shell history; export ${parts[1]}=... in the environment that runs deployctl${secretNames.includes(parts[1]!) ? '' : ' and list it in secrets:'}`);
+      continue;
+    }
+    const envKey = ['variables', 'env', 'env_vars'].includes(parts[0]!) && parts.length === 2 ? parts[1]! : undefined;
+    if (envKey && isReservedVariable(envKey) && !allowEnv.includes(envKey)) {
+      refuse(reservedVariableMessage(envKey));
       continue;
     }
     // Read as YAML would (a number, a boolean); when the setting is text, the text as written.

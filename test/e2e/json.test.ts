@@ -116,7 +116,7 @@ describe('--json documents and exit codes, command by command', () => {
     writeFileSync(join(bad, 'environments.yaml'), 'environments:\n  dev: {}\n');
     writeFileSync(join(bad, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    comands: []\n');
     const document = await check('validate', ['validate', '--config-dir', bad], 2);
-    expect(document).toMatchObject({ ok: false, problems: [{ line: 4, column: 5, path: 'deployments.web.comands', message: 'unknown key "comands"' }] });
+    expect(document).toMatchObject({ ok: false, problems: [{ line: 4, column: 5, path: 'deployments.web.comands', message: 'unknown key "comands" for a shell app (did you mean "commands"?)' }] });
   });
 
   it('exit 130 on Ctrl-C, still one deployment document', async () => {
