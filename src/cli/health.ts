@@ -42,6 +42,7 @@ export function registerHealth(program: Command, app: CliApp): void {
         const result = await runHealthCheck(check, {
           runner: createRunner({ dryRun: false, env: { ...ctx.io.env, ...resolved.config.variables } }),
           cwd: resolved.config.path,
+          env: { ...resolved.config.variables, DEPLOY_APP: appName, DEPLOY_ENV: opts.env, DEPLOY_VERSION: resolved.version },
           onAttempt: (a) => {
             logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${mask(a.message)} (${formatDuration(a.latencyMs)})`, {
               attempt: { ...a, message: mask(a.message) },

@@ -8,6 +8,7 @@ import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName } from '../names.js';
 import { parseDuration } from './duration.js';
 import { gitVersion } from './git-version.js';
+import { checkInlineScripts } from './inline-scripts.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, setLayer, type Layer } from './merge.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
@@ -213,6 +214,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
 
   const problems: ConfigProblem[] = [];
   const report = (path: KeyPath, message: string) => problems.push({ ...origin(src, app, env, type, path), message });
+  checkInlineScripts(merged, report);
 
   // Secrets: named at the top of deployments.yaml or in the app; values only from the environment.
   const secretNames = [...new Set([...(depData.secrets ?? []), ...(merged.secrets ?? [])])] as string[];

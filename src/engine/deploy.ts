@@ -22,7 +22,7 @@ export interface EngineDeps {
   planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
   runHealthCheck(
     check: HealthCheckConfig,
-    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string },
+    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string; env?: Record<string, string> },
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
@@ -529,6 +529,7 @@ async function runPlanned(
     const result = await deps.runHealthCheck(check, {
       runner,
       cwd: target.config.path,
+      env: typeof planned === 'string' ? undefined : planned.input.childEnv,
       signal: deps.signal,
       onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: mask(attempt.message) } }),
     });
