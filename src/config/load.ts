@@ -9,6 +9,7 @@ import { assertVersion, isValidName } from '../names.js';
 import { parseDuration } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { checkInlineScripts } from './inline-scripts.js';
+import { environmentSecrets, maskDeep, secretSetProblem } from './secret-env.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, setLayer, type Layer } from './merge.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
@@ -235,6 +236,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
       secretValues.push(value);
     }
   }
+  const secretSet = secretSetProblem(options.set ?? [], secretNames);
+  if (secretSet) throw new UsageError(secretSet.message, secretSet.hint);
+  secretValues.push(...environmentSecrets(processEnv).values());
 
   const base: Record<string, string> = { app, env };
   const lookupWith = (vars: Record<string, string>, version?: string) => (name: string) =>
@@ -345,7 +349,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
     report(['build'], 'build: of a docker-compose app is true or false (whether up builds the services); their build sections belong in the compose file');
   }
 
-  if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
+  if (problems.length) throw new ConfigError(maskDeep(problems, secretValues), `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 
   return {
     app,

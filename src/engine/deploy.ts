@@ -8,7 +8,7 @@ import { failureReason, type Artifacts, type Command, type Executor, type Plan, 
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, RecordAction, RecordStatus, StepRecord } from '../state/types.js';
 import type { EventSink } from './events.js';
 import type { Identity } from './identity.js';
-import { maskText, sealArtifacts, sealSecrets, secretsByName, unsealRecord } from './secrets.js';
+import { environmentSecrets, maskDeep, maskText, sealArtifacts, sealSecrets, secretsOfConfig, unsealRecord } from './secrets.js';
 import { goodOnes, inFlight, RECENT_RECORDS, runningRecord } from '../state/good.js';
 import { afterFailures, describeAction, failureExitCode, notRecorded, notStarted, notStartedIfRefused } from './unsaved.js';
 import { formatDuration } from '../config/duration.js';
@@ -289,8 +289,9 @@ function describe(command: Command): PlannedStep {
   };
 }
 
-async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<DeployOutcome> {
+async function dryRun(request: DeployRequest, executor: Executor, engineDeps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
+  const deps = maskingEvents(engineDeps, target.secretValues);
   const missing: string[] = [];
   for (const tool of executor.tools(target.config, request.tools)) {
     try {
@@ -341,18 +342,23 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
     exitCode: failed ? ExitCode.deployFailed : ExitCode.ok,
     record,
     rollbacks: [],
-    dryRun: { steps: commands.map(describe), notes },
+    dryRun: maskDeep({ steps: commands.map(describe), notes }, target.secretValues),
   };
 }
 
 /** The secrets of a target, by name: what a record keeps as ***. */
-function secretsOf(target: Target): Map<string, string> {
-  return secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
+function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
+  return secretsOfConfig(target.config.secrets ?? [], target.config.variables ?? {}, env);
+}
+
+/** Every event of a target's work with its secrets masked: labels, notes, messages, argv. */
+function maskingEvents(deps: EngineDeps, secretValues: string[]): EngineDeps {
+  return secretValues.length ? { ...deps, emit: (event) => deps.emit(maskDeep(event, secretValues)) } : deps;
 }
 
 function newRecord(request: DeployRequest, id: string, deps: EngineDeps): DeployRecord {
   const { target } = request;
-  const { sealed, refs } = sealSecrets(target.config, secretsOf(target));
+  const { sealed, refs } = sealSecrets(target.config, secretsOf(target, deps.processEnv));
   const record: DeployRecord = {
     schemaVersion: 1,
     id,
@@ -393,7 +399,8 @@ async function runStep(
   dryRun: boolean,
 ): Promise<StepRecord & { result?: RunResult }> {
   const argv = (command.shell ? [command.file] : [command.file, ...command.args]).map((a) => maskText(a, secretValues));
-  deps.emit({ type: 'step-start', index, label: command.label, command: argv, shell: command.shell, dryRun: dryRun && command.mutates });
+  const label = maskText(command.label, secretValues);
+  deps.emit({ type: 'step-start', index, label, command: argv, shell: command.shell, dryRun: dryRun && command.mutates });
   deps.emit({
     type: 'log',
     level: 'debug',
@@ -403,7 +410,7 @@ async function runStep(
     deps.emit({ type: 'output', index, line: maskText(line, secretValues), stream }),
   );
   const step: StepRecord = {
-    label: command.label,
+    label,
     phase: command.phase,
     command: argv,
     cwd: command.cwd,
@@ -430,8 +437,9 @@ function stepFailure(step: StepRecord): string {
  * read-only work comes first (the executor's preparation, its plan, the approval the plan needs): a
  * config error found there, a refused approval or Ctrl-C leaves no record, since nothing ran.
  */
-async function execute(request: DeployRequest, executor: Executor, deps: EngineDeps): Promise<Attempt> {
+async function execute(request: DeployRequest, executor: Executor, engineDeps: EngineDeps): Promise<Attempt> {
   const { target } = request;
+  const deps = maskingEvents(engineDeps, target.secretValues);
   const id = deps.newRecordId(target.app, target.env, deps.now());
   const runner = deps.createRunner({ dryRun: false });
   const onAbort = () => void runner.stopAll('SIGTERM');
@@ -459,7 +467,7 @@ function requireStepApproval(request: DeployRequest, plan: Plan): void {
   const gated = plan.commands.find((c) => c.needsApproval);
   if (!gated) return;
   throw new ApprovalError(
-    `${gated.label} for ${request.target.app} in ${request.target.env} needs approval`,
+    `${maskText(gated.label, request.target.secretValues)} for ${request.target.app} in ${request.target.env} needs approval`,
     'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
   );
 }
@@ -512,7 +520,7 @@ async function runPlanned(
 
   /** What the executor says to keep (rendered manifests, outputs), kept in the record with its secrets sealed. */
   let artifacts: Artifacts = {};
-  const secrets = secretsOf(target);
+  const secrets = secretsOf(target, deps.processEnv);
   const keepArtifacts = (more: Artifacts) => {
     artifacts = { ...artifacts, ...more };
     const { sealed, refs } = sealArtifacts(artifacts, secrets, record.secretRefs);
@@ -680,7 +688,7 @@ export async function readRecords(history: HistoryStore, entries: readonly Index
 /** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
 export function targetFromRecord(record: DeployRecord, environment: EnvironmentConfig, env: NodeJS.ProcessEnv): Target {
   const { config, artifacts, values } = unsealRecord<AppConfig>(record, env);
-  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: values, artifacts };
+  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: [...new Set([...values, ...environmentSecrets(env).values()])], artifacts };
 }
 
 /**
