@@ -14,7 +14,8 @@ export function registerDiff(program: Command, app: CliApp): void {
         const { assertName } = await import('../names.js');
         const { loadConfig, resolveApp } = await import('../config/load.js');
         const { openHistory } = await import('../state/open.js');
-        const { sealSecrets, secretsByName } = await import('../engine/secrets.js');
+        const { maskDeep, sealSecrets, secretsOfConfig } = await import('../engine/secrets.js');
+        const { durationsAsWritten } = await import('./duration-view.js');
         const { unifiedDiff } = await import('../engine/text-diff.js');
         const { gitCommitsBetween } = await import('../engine/git-log.js');
         const { UsageError } = await import('../errors.js');
@@ -38,7 +39,8 @@ export function registerDiff(program: Command, app: CliApp): void {
             let config: unknown;
             try {
               const resolved = await resolveApp(loaded, name, env, { version: record?.version ?? '0.0.0-undeployed', processEnv: ctx.io.env });
-              config = sealSecrets(resolved.config, secretsByName(resolved.config.secrets, resolved.config.variables)).sealed;
+              const sealed = sealSecrets(resolved.config, secretsOfConfig(resolved.config.secrets, resolved.config.variables, ctx.io.env)).sealed;
+              config = durationsAsWritten(maskDeep(sealed, resolved.secretValues) as unknown as Record<string, unknown>).config;
             } catch (error) {
               config = { error: (error as Error).message };
             }
