@@ -41,10 +41,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Replace every secret value in the text by ***. Longest first, so a secret inside another is masked whole. */
+/**
+ * Replace every secret value in the text by ***. Longest first, so a secret inside another is masked
+ * whole. A secret of several lines (a private key) is also masked line by line, since output is shown
+ * a line at a time.
+ */
 export function maskValues(text: string, values: Iterable<string>): string {
   let out = text;
-  for (const value of [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
+  const all = [...values].flatMap((v) => (v.includes('\n') ? [v, ...v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8)] : [v]));
+  for (const value of [...new Set(all)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
     if (out.includes(value)) out = out.replace(new RegExp(escapeRegExp(value), 'g'), '***');
   }
   return out;
