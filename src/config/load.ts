@@ -238,7 +238,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   }
   const secretSet = secretSetProblem(options.set ?? [], secretNames);
   if (secretSet) throw new UsageError(secretSet.message, secretSet.hint);
-  secretValues.push(...environmentSecrets(processEnv).values());
+  for (const value of environmentSecrets(processEnv).values()) if (!secretValues.includes(value)) secretValues.push(value);
 
   const base: Record<string, string> = { app, env };
   const lookupWith = (vars: Record<string, string>, version?: string) => (name: string) =>
