@@ -4,18 +4,19 @@
 /** *TOKEN*, *SECRET*, *PASSWORD*, *KEY*, *CREDENTIAL*, case-insensitive (also *PASSWD*, *PRIVATE*). */
 export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|PRIVATE/i;
 
-/** Values too common to mask: masking them would hide ordinary words in every line. */
-const ORDINARY = new Set(['true', 'false', 'yes', 'no', 'on', 'off', 'none', 'null']);
+/** Shorter values, and these, are too common to mask: masking them would hide ordinary words in every line. */
+const MIN_LENGTH = 6;
+const ORDINARY = new Set(['enabled', 'disabled', 'secret', 'password']);
 
 export function looksSecret(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** The process environment's variables whose name says they hold a secret, by name (values of 4 characters or more). */
+/** The process environment's variables whose name says they hold a secret, by name (values of 6 characters or more). */
 export function environmentSecrets(env: NodeJS.ProcessEnv): Map<string, string> {
   const found = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || value.length < 4 || ORDINARY.has(value.toLowerCase())) continue;
+    if (value === undefined || value.length < MIN_LENGTH || ORDINARY.has(value.toLowerCase())) continue;
     if (looksSecret(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) found.set(name, value);
   }
   return found;

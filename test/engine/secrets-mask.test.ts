@@ -11,7 +11,7 @@ describe('secrets', () => {
       SSH_KEY_PATH: '/home/u/.ssh/id',
       MY_CREDENTIALS: 'c-123456',
       FEATURE_KEY: 'true',
-      API_KEY: 'abc',
+      API_KEY: 'abcde',
       HOME: '/home/u',
       PORT: '8080',
     });
