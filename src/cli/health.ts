@@ -39,16 +39,22 @@ export function registerHealth(program: Command, app: CliApp): void {
           );
         }
         const mask = (text: string) => maskText(text, resolved.secretValues);
+        // The first attempt of each result as it happens; then, when some came again, one line with the counts.
+        const { addAttempt, describeTally, hasRepeats } = await import('../ui/health-tally.js');
+        let tally: import('../ui/health-tally.js').HealthTally | undefined;
         const result = await runHealthCheck(check, {
           runner: createRunner({ dryRun: false, env: { ...ctx.io.env, ...resolved.config.variables } }),
           cwd: resolved.config.path,
           env: { ...resolved.config.variables, DEPLOY_APP: appName, DEPLOY_ENV: opts.env, DEPLOY_VERSION: resolved.version },
           onAttempt: (a) => {
-            logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${mask(a.message)} (${formatDuration(a.latencyMs)})`, {
+            const added = addAttempt(tally, { ...a, message: mask(a.message) });
+            tally = added.tally;
+            if (added.first || ctx.options.logFormat === 'json') logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${mask(a.message)} (${formatDuration(a.latencyMs)})`, {
               attempt: { ...a, message: mask(a.message) },
             });
           },
         });
+        if (hasRepeats(tally) && ctx.options.logFormat !== 'json') logLine(ctx, 'info', 'health-tally', `${tally.lastOk ? '✓' : '✗'} health: ${describeTally(tally)}`);
         const data = { schemaVersion: 1, app: appName, env: opts.env, version: resolved.version, ok: result.ok, message: mask(result.message), attempts: result.attempts.map((a) => ({ ...a, message: mask(a.message) })) };
         if (!result.ok) {
           if (ctx.options.json) return { exitCode: new HealthError('').exitCode, data };
