@@ -1,6 +1,7 @@
 // The one place an error becomes a message and an exit code.
 import { isDeployctlError, ExitCode, ConfigError, StateWriteError } from '../errors.js';
 import type { GlobalOptions, Io } from './context.js';
+import { environmentSecrets, maskDeep, maskValues } from '../config/secret-env.js';
 
 const BUG = 'This is a bug in deployctl. Run again with --verbose for the stack trace and report it.';
 
@@ -8,12 +9,15 @@ export function reportFailure(error: unknown, options: GlobalOptions, io: Io): n
   const known = isDeployctlError(error);
   const code = known ? error.code : 'internal';
   const exitCode = known ? error.exitCode : ExitCode.internal;
-  const message = error instanceof Error ? error.message : String(error);
-  const hint = known ? error.hint : BUG;
+  // Where the error was built masked what it knew; the secrets of the process environment are masked here whatever the error.
+  const secrets = [...environmentSecrets(io.env).values()];
+  const mask = (text: string) => maskValues(text, secrets);
+  const message = mask(error instanceof Error ? error.message : String(error));
+  const hint = known && error.hint ? mask(error.hint) : known ? error.hint : BUG;
   // Stack traces only with --verbose.
-  const stack = options.verbose && error instanceof Error ? error.stack : undefined;
+  const stack = options.verbose && error instanceof Error && error.stack ? mask(error.stack) : undefined;
   if (options.json) {
-    const problems = error instanceof ConfigError ? error.problems : undefined;
+    const problems = error instanceof ConfigError ? maskDeep(error.problems, secrets) : undefined;
     const unsaved = error instanceof StateWriteError ? error.record : undefined;
     const state =
       error instanceof StateWriteError

@@ -6,18 +6,25 @@ import { unlock } from '../core/unlock.js';
 import { loadTargetConfig, resolveTarget } from '../core/target.js';
 import { HealthError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
-import { sealSecrets, secretsByName } from '../engine/secrets.js';
+import { maskDeep, sealSecrets, secretsOfConfig } from '../engine/secrets.js';
+import { durationsAsWritten } from '../config/duration-view.js';
+import { addAttempt, describeTally, hasRepeats, type HealthTally } from '../ui/health-tally.js';
 import { createCoreDeps } from './core-deps.js';
 
 export async function runHealth(ctx: CliContext, app: string, opts: { env: string; version?: string; set: string[] }): Promise<CommandResult> {
+  // The first attempt of each result as it happens; then, when some came again, one line with the counts.
+  let tally: HealthTally | undefined;
   const core = createCoreDeps(ctx, {
     emit: (event) => {
       if (event.type !== 'health-attempt') return;
       const a = event.attempt;
-      logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${a.message} (${formatDuration(a.latencyMs)})`, { attempt: a });
+      const added = addAttempt(tally, a);
+      tally = added.tally;
+      if (added.first || ctx.options.logFormat === 'json') logLine(ctx, 'info', 'health-attempt', `${a.ok ? '✓' : '✗'} attempt ${a.attempt}: ${a.message} (${formatDuration(a.latencyMs)})`, { attempt: a });
     },
   });
   const outcome = await health({ app, env: opts.env, version: opts.version, set: opts.set }, core);
+  if (tally && hasRepeats(tally) && ctx.options.logFormat !== 'json') logLine(ctx, 'info', 'health-tally', `${tally.lastOk ? '✓' : '✗'} health: ${describeTally(tally)}`);
   const { exitCode, ...result } = outcome;
   const data = { schemaVersion: 1, ...result };
   if (!outcome.ok) {
@@ -65,7 +72,10 @@ export async function runConfig(ctx: CliContext, app: string, opts: { env: strin
   const core = createCoreDeps(ctx);
   const loaded = await loadTargetConfig(core, app, opts.env);
   const target = await resolveTarget(core, loaded, app, opts.env, { version: opts.version, set: opts.set });
-  const { sealed } = sealSecrets(target.config, secretsByName(target.config.secrets, target.config.variables));
-  const document = { app: target.app, env: target.env, version: target.version, protected: target.environment.protected, config: sealed };
-  return { exitCode: 0, data: { schemaVersion: 1, ...document }, text: stringify(document, { sortMapEntries: false }) };
+  const { sealed } = sealSecrets(target.config, secretsOfConfig(target.config.secrets, target.config.variables, ctx.io.env));
+  const config = maskDeep(sealed, target.secretValues);
+  const document = { app: target.app, env: target.env, version: target.version, protected: target.environment.protected, config };
+  // JSON keeps durations in ms (with their text in `durations`); the text shows them as written.
+  const { config: written, durations } = durationsAsWritten(config as unknown as Record<string, unknown>);
+  return { exitCode: 0, data: { schemaVersion: 1, ...document, durations }, text: stringify({ ...document, config: written }, { sortMapEntries: false }) };
 }

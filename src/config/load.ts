@@ -8,6 +8,8 @@ import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { assertVersion, isValidName, isValidVersion } from '../names.js';
 import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
+import { checkInlineScripts } from './inline-scripts.js';
+import { environmentSecrets, maskDeep, secretSetProblem } from './secret-env.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, type Layer } from './merge.js';
 import { isReservedVariable, reservedVariableMessage, setLayer } from './set.js';
@@ -258,6 +260,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
       if (isReservedVariable(name) && !allowEnv.includes(name)) report([key, name], reservedVariableMessage(name));
     }
   }
+  checkInlineScripts(merged, report);
 
   // Secrets: named at the top of deployments.yaml or in the app; values only from the environment.
   const secretNames = [...new Set([...(depData.secrets ?? []), ...(merged.secrets ?? [])])] as string[];
@@ -278,6 +281,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
       secretValues.push(value);
     }
   }
+  const secretSet = secretSetProblem(options.set ?? [], secretNames);
+  if (secretSet) throw new UsageError(secretSet.message, secretSet.hint);
+  for (const value of environmentSecrets(processEnv).values()) if (!secretValues.includes(value)) secretValues.push(value);
 
   const base: Record<string, string> = { app, env };
   const lookupWith = (vars: Record<string, string>, version?: string) => (name: string) =>
@@ -390,7 +396,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
   else for (const [key, message] of pathProblems(interpolated as AppConfig, pathGiven)) report(key.split('.'), message);
 
-  if (problems.length) throw new ConfigError(problems, `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
+  if (problems.length) throw new ConfigError(maskDeep(problems, secretValues), `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 
   return {
     app,

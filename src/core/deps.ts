@@ -28,7 +28,7 @@ export interface EngineParts {
   planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
   runHealthCheck(
     check: HealthCheckConfig,
-    options: { onAttempt: (a: HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string },
+    options: { onAttempt: (a: HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string; env?: Record<string, string> },
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;

@@ -2,7 +2,8 @@
 // brings the second up to the first (a promotion along the order, a deploy against it).
 import { assertName } from '../names.js';
 import { UsageError } from '../errors.js';
-import { sealSecrets, secretsByName } from '../engine/secrets.js';
+import { maskDeep, sealSecrets, secretsOfConfig } from '../engine/secrets.js';
+import { durationsAsWritten } from '../config/duration-view.js';
 import { unifiedDiff } from '../engine/text-diff.js';
 import { gitCommitsBetween } from '../engine/git-log.js';
 import type { CoreDeps } from './deps.js';
@@ -52,7 +53,8 @@ export async function diff(request: DiffRequest, core: CoreDeps): Promise<{ src:
       let config: unknown;
       try {
         const resolved = await resolveApp(loaded, name, env, { version: record?.version ?? '0.0.0-undeployed', processEnv: core.env });
-        config = sealSecrets(resolved.config, secretsByName(resolved.config.secrets, resolved.config.variables)).sealed;
+        const sealed = sealSecrets(resolved.config, secretsOfConfig(resolved.config.secrets, resolved.config.variables, core.env)).sealed;
+        config = durationsAsWritten(maskDeep(sealed, resolved.secretValues) as unknown as Record<string, unknown>).config;
       } catch (error) {
         config = { error: (error as Error).message };
       }

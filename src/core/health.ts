@@ -41,6 +41,8 @@ export async function health(request: HealthRequest, core: CoreDeps): Promise<He
   const result = await engine.runHealthCheck(check, {
     runner: engine.createRunner({ dryRun: false, env: { ...core.env, ...resolved.config.variables } }),
     cwd: resolved.config.path,
+    // A command check reads the values from its environment, as every command does.
+    env: { ...resolved.config.variables, DEPLOY_APP: app, DEPLOY_ENV: env, DEPLOY_VERSION: resolved.version },
     signal: core.signal,
     onAttempt: (a) => core.emit({ type: 'health-attempt', attempt: { ...a, message: mask(a.message) } }),
   });

@@ -10,7 +10,7 @@ import type { Artifacts, Command, Executor, PlanInput, Runner } from '../executo
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockManager, RecordAction } from '../state/types.js';
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
-import { unsealRecord } from './secrets.js';
+import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
 import { goodOnes, RECENT_RECORDS } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
@@ -30,7 +30,7 @@ export interface EngineDeps {
   planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
   runHealthCheck(
     check: HealthCheckConfig,
-    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string },
+    options: { onAttempt: (a: import('../state/types.js').HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string; env?: Record<string, string> },
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
@@ -119,7 +119,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     }
     if (attempt.warnings.length) exitCode = ExitCode.deployFailed;
     const outcome: Omit<DeployOutcome, 'previousVersion'> = { exitCode, record: attempt.record, rollbacks };
-    if (request.dryRun) outcome.dryRun = { steps: attempt.planned.map(describe), notes: attempt.notes };
+    if (request.dryRun) outcome.dryRun = maskDeep({ steps: attempt.planned.map(describe), notes: attempt.notes }, request.target.secretValues);
     return outcome;
   });
 }
@@ -139,7 +139,7 @@ async function onTarget(
   const { target } = request;
   const context: TargetContext = {
     request,
-    deps: { ...deps, emit: forTarget(deps.emit, { app: target.app, env: target.env }) },
+    deps: { ...deps, emit: maskingEmit(forTarget(deps.emit, { app: target.app, env: target.env }), target.secretValues) },
     executor,
     dryRun: request.dryRun,
     what: describeAction({ ...target, action: request.action }),
@@ -168,7 +168,7 @@ export async function readRecords(history: HistoryStore, entries: readonly Index
 /** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
 export function targetFromRecord(record: DeployRecord, environment: EnvironmentConfig, env: NodeJS.ProcessEnv): Target {
   const { config, artifacts, values } = unsealRecord<AppConfig>(record, env);
-  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: values, artifacts };
+  return { app: record.app, env: record.env, version: record.version, config, environment, secretValues: [...new Set([...values, ...environmentSecrets(env).values()])], artifacts };
 }
 
 /**
@@ -300,4 +300,9 @@ export async function rollbackTarget(
     if (!record) throw new InterruptedError(`${describeAction({ ...first, action: 'rollback' })} was interrupted before it started: nothing was run`);
     return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record) };
   });
+}
+
+/** Every event of a target's work with its secrets masked: labels, notes, messages, argv. */
+function maskingEmit(emit: EventSink, secretValues: string[]): EventSink {
+  return secretValues.length ? (event) => emit(maskDeep(event, secretValues)) : emit;
 }

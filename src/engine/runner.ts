@@ -33,7 +33,8 @@ class Tail {
     this.chunks.push(text);
     this.size += text.length;
     if (this.size > this.limit) this.truncated = true;
-    while (this.size > this.limit && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+    // Drop whole chunks only while what is left still holds the limit; toString cuts the first one.
+    while (this.chunks.length > 1 && this.size - this.chunks[0]!.length >= this.limit) this.size -= this.chunks.shift()!.length;
   }
   toString() {
     const text = this.chunks.join('');

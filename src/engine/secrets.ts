@@ -2,6 +2,9 @@
 // artifacts (rendered manifests, terraform variables), the record also keeps where each secret stood
 // (`secretRefs`), by name, never by value.
 import { UsageError } from '../errors.js';
+import { environmentSecrets, maskValues } from '../config/secret-env.js';
+
+export { environmentSecrets, looksSecret, maskDeep } from '../config/secret-env.js';
 import type { DeployRecord } from '../state/types.js';
 
 export interface SecretRef {
@@ -28,11 +31,12 @@ function escapeRegExp(text: string): string {
 
 /** Replace every secret value in the text by ***. Longest first, so a secret inside another is masked whole. */
 export function maskText(text: string, values: readonly string[]): string {
-  let out = text;
-  for (const value of [...values].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
-    if (out.includes(value)) out = out.replace(new RegExp(escapeRegExp(value), 'g'), MASK);
-  }
-  return out;
+  return maskValues(text, values);
+}
+
+/** What a record seals by name: the `secrets:` of its config, and the process environment's variables named like secrets. */
+export function secretsOfConfig(names: readonly string[], variables: Record<string, string>, env: NodeJS.ProcessEnv): Map<string, string> {
+  return new Map([...environmentSecrets(env), ...secretsByName(names, variables)]);
 }
 
 /** A deep copy with secrets masked, and where they stood. */

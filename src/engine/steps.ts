@@ -7,7 +7,7 @@ import type { DeployRecord, HealthResult, StepRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { DeployRequest, EngineDeps, PlannedStep, Target } from './deploy.js';
 import type { AttemptContext } from './lifecycle.js';
-import { maskText, sealArtifacts, sealSecrets, secretsByName } from './secrets.js';
+import { maskText, sealArtifacts, sealSecrets, secretsOfConfig } from './secrets.js';
 
 export const FAILURE_CODES: Record<number, string> = {
   [ExitCode.deployFailed]: 'deploy_failed',
@@ -58,13 +58,13 @@ export function describe(command: Command): PlannedStep {
 }
 
 /** The secrets of a target, by name: what a record keeps as ***. */
-export function secretsOf(target: Target): Map<string, string> {
-  return secretsByName(target.config.secrets ?? [], target.config.variables ?? {});
+export function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
+  return secretsOfConfig(target.config.secrets ?? [], target.config.variables ?? {}, env);
 }
 
 export function newRecord(request: DeployRequest, id: string, deps: EngineDeps): DeployRecord {
   const { target } = request;
-  const { sealed, refs } = sealSecrets(target.config, secretsOf(target));
+  const { sealed, refs } = sealSecrets(target.config, secretsOf(target, deps.processEnv));
   const record: DeployRecord = {
     schemaVersion: 1,
     id,
@@ -99,7 +99,7 @@ export function finish(record: DeployRecord, deps: EngineDeps): void {
 /** What the executor says to keep (rendered manifests, outputs), kept in the record with its secrets sealed. */
 export function keepArtifacts(context: AttemptContext, more: Artifacts): void {
   const { record } = context;
-  const { sealed, refs } = sealArtifacts({ ...context.kept, ...more }, secretsOf(context.target), record.secretRefs);
+  const { sealed, refs } = sealArtifacts({ ...context.kept, ...more }, secretsOf(context.target, context.deps.processEnv), record.secretRefs);
   context.kept = { ...context.kept, ...more };
   record.artifacts = sealed;
   if (refs.length || record.secretRefs) record.secretRefs = refs;
@@ -108,7 +108,8 @@ export function keepArtifacts(context: AttemptContext, more: Artifacts): void {
 /** One command, shown as it starts (run, or in a dry run only shown: the runner says which), its output line by line, and its end. */
 export async function runStep(index: number, command: Command, runner: Runner, secretValues: string[], deps: EngineDeps): Promise<StepRecord & { result: RunResult }> {
   const argv = (command.shell ? [command.file] : [command.file, ...command.args]).map((a) => maskText(a, secretValues));
-  deps.emit({ type: 'step-start', index, label: command.label, command: argv, shell: command.shell, dryRun: runner.shows?.(command) ?? false });
+  const label = maskText(command.label, secretValues);
+  deps.emit({ type: 'step-start', index, label, command: argv, shell: command.shell, dryRun: runner.shows?.(command) ?? false });
   deps.emit({
     type: 'log',
     level: 'debug',
@@ -116,7 +117,7 @@ export async function runStep(index: number, command: Command, runner: Runner, s
   });
   const result = await runner.run(command, (line, stream) => deps.emit({ type: 'output', index, line: maskText(line, secretValues), stream }));
   const step: StepRecord = {
-    label: command.label,
+    label,
     phase: command.phase,
     command: argv,
     cwd: command.cwd,
@@ -150,6 +151,7 @@ export async function checkNow(context: AttemptContext, check: HealthCheckConfig
   const result = await deps.runHealthCheck(check, {
     runner: context.runner,
     cwd: target.config.path,
+    env: context.input.childEnv,
     signal: deps.signal,
     onAttempt: (attempt) => deps.emit({ type: 'health-attempt', attempt: { ...attempt, message: mask(attempt.message) } }),
   });

@@ -27,6 +27,8 @@ export interface HealthOptions {
   /** For `type: command` checks. */
   runner?: Runner;
   cwd?: string;
+  /** The environment of a command check, on top of the runner's: DEPLOY_APP, DEPLOY_VERSION..., the variables. */
+  env?: Record<string, string>;
   deps?: Partial<HealthDeps>;
   /** Replaces the real probes (tests of the retry logic). */
   probe?: (check: HealthCheckConfig, timeoutMs: number) => Promise<ProbeResult>;
@@ -66,7 +68,7 @@ export async function runHealthCheck(check: HealthCheckConfig, options: HealthOp
       if (c.type === 'tcp') return probeTcp(c, ms);
       if (c.type === 'command') {
         if (!options.runner) throw new Error('a command health check needs a runner');
-        return probeCommand(c, ms, options.runner, options.cwd ?? process.cwd());
+        return probeCommand(c, ms, options.runner, options.cwd ?? process.cwd(), options.env);
       }
       return probeHttp(c, ms);
     });

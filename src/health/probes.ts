@@ -128,9 +128,9 @@ export function probeTcp(check: HealthCheckConfig, timeoutMs: number): Promise<P
   });
 }
 
-export async function probeCommand(check: HealthCheckConfig, timeoutMs: number, runner: Runner, cwd: string): Promise<ProbeResult> {
+export async function probeCommand(check: HealthCheckConfig, timeoutMs: number, runner: Runner, cwd: string, env: Record<string, string> = {}): Promise<ProbeResult> {
   const [file, ...args] = check.command ?? [];
-  const result = await runner.run({ file: file!, args, cwd, env: {}, timeoutMs, mutates: false, label: 'health check command', phase: 'verify' });
+  const result = await runner.run({ file: file!, args, cwd, env, timeoutMs, mutates: false, label: 'health check command', phase: 'verify' });
   if (result.timedOut) return { ok: false, message: `timed out after ${formatDuration(timeoutMs)}` };
   if (result.spawnError) return { ok: false, message: result.spawnError };
   if (result.exitCode === 0) return { ok: true, message: 'exit code 0' };

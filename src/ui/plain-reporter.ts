@@ -3,6 +3,7 @@
 import type { DeployEvent } from '../engine/events.js';
 import { formatArgv } from '../engine/format.js';
 import { formatDuration } from '../config/duration.js';
+import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 
 export interface PlainReporterOptions {
   write: (text: string) => void;
@@ -34,8 +35,17 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
     };
   }
 
+  // A health check's attempts: the first of each result as it happens, then one line with the counts.
+  let tally: HealthTally | undefined;
+  let checking = 'health';
+  const endTally = () => {
+    if (hasRepeats(tally)) line(`  ${tally.lastOk ? SYMBOL.done : SYMBOL.failed} ${checking}: ${describeTally(tally)}`);
+    tally = undefined;
+  };
+
   return (event) => {
     if (options.quiet && !shownWhenQuiet(event)) return;
+    if (event.type !== 'health-attempt') endTally();
     switch (event.type) {
       case 'started':
         line(
@@ -43,6 +53,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
         );
         break;
       case 'phase':
+        if (event.status === 'start') checking = event.phase;
         if (event.status === 'start') line(`${SYMBOL.start} ${event.phase}${event.message ? `: ${event.message}` : ''}`);
         else line(`${SYMBOL[event.status]} ${event.phase} ${event.status}${event.message ? `: ${event.message}` : ''}`);
         break;
@@ -60,9 +71,12 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
         line(`  ${result} (${step.exitCode === 0 ? '' : `${why}, `}${formatDuration(step.durationMs)})`);
         break;
       }
-      case 'health-attempt':
-        line(`  ${event.attempt.ok ? SYMBOL.done : SYMBOL.failed} attempt ${event.attempt.attempt}: ${event.attempt.message} (${formatDuration(event.attempt.latencyMs)})`);
+      case 'health-attempt': {
+        const added = addAttempt(tally, event.attempt);
+        tally = added.tally;
+        if (added.first) line(`  ${event.attempt.ok ? SYMBOL.done : SYMBOL.failed} attempt ${event.attempt.attempt}: ${event.attempt.message} (${formatDuration(event.attempt.latencyMs)})`);
         break;
+      }
       case 'log':
         if (event.level === 'debug' && !options.verbose) break;
         line(`${event.level === 'info' ? '' : `${event.level === 'warn' ? 'warning' : event.level}: `}${event.message}`);

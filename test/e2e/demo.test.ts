@@ -184,10 +184,10 @@ describe('rollback choices on the demo app', () => {
     expect(await summary()).toEqual(['deploy 1.3.0 failed', 'deploy 1.2.0 failed', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
   });
 
-  it('health: runs the check now, each attempt on stderr; exit 4 and --json while it fails', async () => {
+  it('health: runs the check now, the first attempt of each result on stderr and then their counts; exit 4 and --json while it fails', async () => {
     const run = await cli('health', 'hello', '-e', 'dev', '--version', '1.3.0', '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=1');
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/^✗ attempt 1: status 503 \(expected 200\) \(\d+ms\)\n✗ attempt 2: status 503 \(expected 200\) \(\d+ms\)\nerror: hello in dev is unhealthy: unhealthy after 2 attempts over \S+: status 503 \(expected 200\)\n/);
+    expect(run.stderr).toMatch(/^✗ attempt 1: status 503 \(expected 200\) \(\d+ms\)\n✗ health: status 503 \(expected 200\) ×2\nerror: hello in dev is unhealthy: unhealthy after 2 attempts over \S+: status 503 \(expected 200\)\n/);
     const json = await cli('health', 'hello', '-e', 'dev', '--version', '1.3.0', '--set', `variables.PORT=${port}`, '--set', 'health_check.retries=0', '--json');
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: '1.3.0', attempts: [{ attempt: 1, ok: false, message: 'status 503 (expected 200)' }] });

@@ -37,13 +37,14 @@ function setup(app: string) {
 }
 
 describe('health checks in a deploy', () => {
-  it('shows each attempt as it happens, stores them in the record, and history show lists them', async () => {
+  it('shows the first attempt of each result as it happens and then the count of each, stores every attempt in the record, and history show lists them', async () => {
     const port = await freePort();
     const requests = await serve(port, (n) => (n < 3 ? 503 : 200));
     const { cli } = setup(`    health_check: { url: "http://127.0.0.1:${port}/health", retries: 5, interval: 10ms, max_interval: 20ms }\n`);
     const run = await cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '--json');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/✗ attempt 1: status 503 \(expected 2xx\) \([\d.]+m?s\)\n.*✗ attempt 2: status 503 \(expected 2xx\) \([\d.]+m?s\)\n.*✓ attempt 3: status 200 \([\d.]+m?s\)\n/);
+    expect(run.stderr).toMatch(/✗ attempt 1: status 503 \(expected 2xx\) \([\d.]+m?s\)\n.*✓ attempt 3: status 200 \([\d.]+m?s\)\n.*✓ health: status 503 \(expected 2xx\) ×2, status 200 ×1\n/);
+    expect(run.stderr).not.toContain('attempt 2');
     expect(requests()).toBe(3);
     const { record } = JSON.parse(run.stdout);
     expect(record.health).toEqual({ ok: true, message: 'healthy after 3 attempts', attempts: 3 });
@@ -63,7 +64,8 @@ describe('health checks in a deploy', () => {
     const run = await cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0');
     expect(run.code).toBe(4);
     expect(run.stdout).toMatch(new RegExp(`^deploy of svc 1\\.0\\.0 to dev failed: pre-deploy check failed, nothing was changed: unhealthy after 2 attempts over \\S+: connection refused \\(127\\.0\\.0\\.1:${port}\\)\\n$`));
-    expect(run.stderr).toContain(`✗ attempt 2: connection refused (127.0.0.1:${port})`);
+    expect(run.stderr).toContain(`✗ attempt 1: connection refused (127.0.0.1:${port})`);
+    expect(run.stderr).toContain(`✗ pre_check: connection refused (127.0.0.1:${port}) ×2\n`);
     expect(run.stderr).not.toContain('rolling back');
     expect(existsSync(mark)).toBe(false);
     const [record] = JSON.parse((await cli('history', 'svc', '-e', 'dev', '--json')).stdout).records;
@@ -75,5 +77,21 @@ describe('health checks in a deploy', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain(`✓ attempt 1: connected to 127.0.0.1:${port}`);
     expect(existsSync(mark)).toBe(true);
+  });
+
+  it('a failing check prints one line per distinct result with its count, not one per attempt; the record keeps each', async () => {
+    const port = await freePort();
+    const { cli } = setup(`    health_check: { url: "http://127.0.0.1:${port}/health", retries: 40, interval: 1ms, max_interval: 2ms }\n    rollback: { auto: false }\n`);
+    const run = await cli('deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '--json');
+    expect(run.code).toBe(4);
+    const lines = run.stderr.split('\n').filter((l) => l.includes('connection refused'));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(new RegExp(`✗ attempt 1: connection refused \\(127\\.0\\.0\\.1:${port}\\) \\(\\d+m?s\\)$`));
+    expect(lines[1]).toMatch(new RegExp(`✗ health: connection refused \\(127\\.0\\.0\\.1:${port}\\) ×41$`));
+    expect(lines[2]).toMatch(/✗ health failed: unhealthy after 41 attempts/);
+    expect(lines[3]).toMatch(/error: health check failed: unhealthy after 41 attempts/);
+    const { record } = JSON.parse(run.stdout);
+    const stored = JSON.parse((await cli('history', 'show', record.id, '--json')).stdout).record;
+    expect(stored.health.attempts).toHaveLength(41);
   });
 });

@@ -159,3 +159,133 @@ describe('a secret on the command line (--set)', () => {
     expect(filesHolding(home, SECRET)).toEqual([]);
   });
 });
+
+describe('the secret canary: one secret everywhere a value can go, found nowhere deployctl writes', () => {
+  const CANARY = 'cAnArY-7f3e91-s3cr3t';
+  // A name in `secrets:`, and a name only the environment rule (*TOKEN*, *SECRET*, ...) makes a secret.
+  it.each([
+    ['named in secrets:', 'SVC_PHRASE', 'secrets: [SVC_PHRASE]'],
+    ['named like a secret in the environment', 'CI_DEPLOY_TOKEN', ''],
+  ])('%s', async (_kind, NAME, secretsLine) => {
+    const { createServer } = await import('node:http');
+    const { freePort } = await import('../support/net.js');
+    const port = await freePort();
+    const received: string[] = [];
+    const seenTokens: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (url.pathname === '/hook') {
+          received.push(body);
+          seenTokens.push(String(req.headers.authorization));
+          res.end('ok');
+        } else {
+          seenTokens.push(url.searchParams.get('token') ?? '');
+          res.statusCode = url.searchParams.get('token') === CANARY ? 200 : 401;
+          res.end(`health for ${url.searchParams.get('token')}`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const { dir, home } = project(
+        [
+          secretsLine,
+          'notifications:',
+          '  webhooks:',
+          `    - url: http://127.0.0.1:${port}/hook`,
+          `      headers: { Authorization: "Bearer \${${NAME}}" }`,
+          'deployments:',
+          '  web:',
+          '    type: shell',
+          '    variables:',
+          `      FROM_ENV: "\${${NAME}}"`,
+          `      LABEL: "label-\${${NAME}}"`,
+          '    commands:',
+          `      - [echo, token, "\${${NAME}}"]`,
+          '      - \'echo "string $FROM_ENV $LABEL"; echo "$FROM_ENV" > used.txt\'',
+          `      - [sh, -c, 'echo "stderr $${NAME}" >&2']`,
+          '    hooks:',
+          `      pre_deploy: [[echo, "pre \${${NAME}}"]]`,
+          `      post_deploy: ['echo "post $${NAME}"']`,
+          '    health_check:',
+          `      url: http://127.0.0.1:${port}/health?token=\${${NAME}}`,
+          '      retries: 2',
+          '      interval: 10ms',
+          '    environments:',
+          '      qa:',
+          `        commands: [[sh, -c, 'echo "failing with $${NAME}" >&2; exit 3']]`,
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n  qa: {}\n');
+      const summary = join(tempDir(), 'summary.md');
+      const outputs = join(tempDir(), 'outputs.txt');
+      const env = cleanEnv({
+        DEPLOYCTL_HOME: home,
+        DEPLOYCTL_CONFIG_DIR: dir,
+        [NAME]: CANARY,
+        GITHUB_ACTIONS: 'true',
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_OUTPUT: outputs,
+      });
+      const runs = [
+        ['deploy', 'web', '-e', 'dev', '--version', '1.0.0'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.1.0', '--json'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.2.0', '--log-format', 'json', '-v'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.3.0', '--dry-run', '--json'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.3.0', '--dry-run'],
+        ['deploy', 'web', '-e', 'qa', '--version', '1.0.0'],
+        ['deploy', 'web', '-e', 'qa', '--version', '1.1.0', '--json'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.4.0', '--set', `timeout=${CANARY}`],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.4.0', '--set', `timeout=${CANARY}`, '--json'],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.4.0', '--set', `health_check.interval=${CANARY}`],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.4.0', '--set', `variables.${NAME}=${CANARY}`],
+        ['deploy', 'web', '-e', 'dev', '--version', '1.4.0', '--set', `variables.LABEL=x${CANARY}x`],
+        ['rollback', 'web', '-e', 'dev'],
+        ['rollback', 'web', '-e', 'dev', '--dry-run', '--json'],
+        ['health', 'web', '-e', 'dev'],
+        ['status', '--json'],
+        ['status'],
+        ['history', 'web', '-e', 'dev', '--json'],
+        ['config', 'web', '-e', 'dev'],
+        ['config', 'web', '-e', 'dev', '--json'],
+        ['validate'],
+        ['audit'],
+      ];
+      const shown: string[] = [];
+      for (const args of runs) {
+        const run = await runCli(args, { env, timeoutMs: 60_000 });
+        shown.push(`$ ${args.join(' ').replaceAll(CANARY, '<canary>')} (exit ${run.code})\n${run.stdout}\n${run.stderr}`);
+      }
+      const history = JSON.parse((await runCli(['history', 'web', '-e', 'dev', '--json'], { env })).stdout).records as Array<{ id: string }>;
+      for (const record of history) {
+        const run = await runCli(['history', 'show', record.id], { env });
+        shown.push(run.stdout + run.stderr);
+        const ids = history.map((r) => r.id);
+        if (ids.length > 1) shown.push((await runCli(['diff', ids[0]!, ids[ids.length - 1]!], { env })).stdout);
+      }
+      const all = shown.join('\n');
+      // The secret was used: the commands, the health check and the webhook got it.
+      expect(readFileSync(join(dir, 'used.txt'), 'utf8')).toBe(`${CANARY}\n`);
+      expect(seenTokens).toContain(CANARY);
+      expect(seenTokens).toContain(`Bearer ${CANARY}`);
+      expect(received.length).toBeGreaterThan(0);
+      expect(all).toContain('token ***');
+      expect(all).toContain('1.1.0');
+      // ...and it is nowhere.
+      expect(all.includes(CANARY) ? all.split('\n').filter((l) => l.includes(CANARY)) : []).toEqual([]);
+      expect(filesHolding(home, CANARY)).toEqual([]);
+      expect(readFileSync(summary, 'utf8')).not.toContain(CANARY);
+      expect(readFileSync(outputs, 'utf8')).not.toContain(CANARY);
+      expect(received.filter((body) => body.includes(CANARY))).toEqual([]);
+      // Each run did what it should: the refusals are exit 2 and say why.
+      expect(all).toMatch(/--set variables\.\w+=\.\.\. would put the secret/);
+      expect(all).toMatch(/"\*\*\*" is not a duration/);
+    } finally {
+      server.close();
+    }
+  });
+});

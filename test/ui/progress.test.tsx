@@ -52,4 +52,22 @@ describe('deploy progress', () => {
     const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
     expect(lastFrame()).toContain('deploy 1.4.2: rolled_back · rollback 1.4.1: succeeded');
   });
+
+  it('shows a failing health check as one line per distinct result with its count, not one per attempt', () => {
+    let state = events.reduce(reduceProgress, initialProgress);
+    state = reduceProgress(state, { type: 'phase', phase: 'health', status: 'start' });
+    const attempt = (n: number, message: string): DeployEvent => ({ type: 'health-attempt', attempt: { attempt: n, ok: false, message, latencyMs: 1, at: '' } });
+    for (let n = 1; n <= 120; n++) state = reduceProgress(state, attempt(n, 'connection refused (127.0.0.1:8080)'));
+    // While it runs: the counts so far, live.
+    expect(render(<ProgressView state={state} staticLines={false} animate={false} maxLines={30} />).lastFrame()).toContain('health: connection refused (127.0.0.1:8080) ×120');
+    state = reduceProgress(state, attempt(121, 'status 503 (expected 2xx)'));
+    state = reduceProgress(state, { type: 'phase', phase: 'health', status: 'failed', message: 'unhealthy after 121 attempts' });
+    const frame = render(<ProgressView state={state} staticLines={false} animate={false} maxLines={30} />).lastFrame()!;
+    expect(frame).toContain('✗ health attempt 1: connection refused (127.0.0.1:8080)');
+    expect(frame).toContain('✗ health attempt 121: status 503 (expected 2xx)');
+    expect(frame).toContain('✗ health: connection refused (127.0.0.1:8080) ×120, status 503 (expected 2xx) ×1');
+    expect(frame).not.toContain('attempt 2:');
+    expect(state.done.filter((l) => l.text.includes('connection refused'))).toHaveLength(2);
+    expect(state.attempts).toHaveLength(121);
+  });
 });

@@ -236,7 +236,7 @@ function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner)
   const gated = plan.commands.find((c) => c.needsApproval && !runner.shows?.(c));
   if (!gated) return;
   throw new ApprovalError(
-    `${gated.label} for ${request.target.app} in ${request.target.env} needs approval`,
+    `${maskText(gated.label, request.target.secretValues)} for ${request.target.app} in ${request.target.env} needs approval`,
     'pass --yes, or set auto_approve: true for this app and environment (no prompt is shown without a terminal or when CI is set)',
   );
 }
