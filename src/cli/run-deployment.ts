@@ -137,6 +137,9 @@ function outcomeJson(outcome: DeployOutcome) {
       action: r.action,
       steps: outcome.dryRun.steps,
       notes: outcome.dryRun.notes,
+      ...(outcome.dryRun.preview !== undefined ? { preview: outcome.dryRun.preview } : {}),
+      verified: outcome.exitCode === 0 && !outcome.dryRun.unverified,
+      ...(outcome.dryRun.unverified ? { unverified: outcome.dryRun.unverified } : {}),
     };
   }
   return {
@@ -157,6 +160,7 @@ function outcomeText(outcome: DeployOutcome): string {
       return `${what} failed: ${r.error?.message ?? (step ? `${step.label}: exit code ${step.exitCode}` : r.status)}; nothing was changed`;
     }
     const n = outcome.dryRun.steps.length;
+    if (outcome.dryRun.unverified) return `${what} not verified: ${outcome.dryRun.unverified}; ${n} command${n === 1 ? '' : 's'} shown, none that change anything ran`;
     return `${what} would run ${n} command${n === 1 ? '' : 's'}, and ran none that change anything`;
   }
   const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';

@@ -12,6 +12,7 @@ import { interpolateDeep, interpolateString, type InterpolationProblem } from '.
 import { deepMerge, setLayer, type Layer } from './merge.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
 import { checkSchema } from './schema.js';
+import { COMPOSE_DEFAULT_FILES } from '../executors/compose-files.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
 
 interface Sources {
@@ -131,7 +132,8 @@ export async function loadConfig(options: { configDir: string; env?: NodeJS.Proc
     deploymentsFile,
     environments,
     apps: Object.keys(depData.deployments ?? {}),
-    tools: depData.tools ?? {},
+    // A relative tool path is relative to deployments.yaml, like every path in it; a bare name is looked up on PATH.
+    tools: Object.fromEntries(Object.entries((depData.tools ?? {}) as Record<string, string>).map(([k, v]) => [k, v.includes('/') ? resolve(options.configDir, v) : v])),
     notifications: depData.notifications,
   };
   sources.set(loaded, { environments: envFile, deployments: depFile, env: options.env ?? process.env });
@@ -143,7 +145,7 @@ function stringifyValues(map: unknown): Record<string, string> {
 }
 
 const FROM_CONFIG_DIR = ['path', 'manifests', 'kustomize', 'repo'];
-const FROM_APP_PATH = ['compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
+const FROM_APP_PATH = ['compose_file', 'env_file', 'var_file', 'var_files', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file', 'destroy_playbook'];
 const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
 
@@ -321,7 +323,10 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   }
   interpolated.path ??= loaded.dir;
   for (const key of FROM_APP_PATH) {
-    if (typeof interpolated[key] === 'string') interpolated[key] = resolve(interpolated.path, interpolated[key]);
+    // An inline inventory ("web1,web2,") is a list of hosts, passed as written.
+    const inline = (v: unknown) => key === 'inventory' && typeof v === 'string' && v.includes(',');
+    if (typeof interpolated[key] === 'string' && !inline(interpolated[key])) interpolated[key] = resolve(interpolated.path, interpolated[key]);
+    if (Array.isArray(interpolated[key])) interpolated[key] = interpolated[key].map((v: unknown) => (typeof v === 'string' && !inline(v) ? resolve(interpolated.path, v) : v));
   }
   for (const check of [health, preCheck]) if (check?.ca_file) check.ca_file = resolve(interpolated.path, check.ca_file);
   if (interpolated.build && typeof interpolated.build === 'object') {
@@ -358,11 +363,25 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
 
 /** Files and folders the resolved config names, which must exist for a deploy to work. */
 function missingPaths(config: AppConfig): Array<[string, string]> {
-  const keys = ['path', 'manifests', 'kustomize', 'compose_file', 'var_file', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
+  const keys = ['path', 'manifests', 'kustomize', 'compose_file', 'env_file', 'var_file', 'var_files', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
   const out: Array<[string, string]> = [];
   for (const key of keys) {
-    const value = config[key];
-    if (typeof value === 'string' && !existsSync(value)) out.push([key, value]);
+    const values = Array.isArray(config[key]) ? (config[key] as unknown[]) : [config[key]];
+    values.forEach((value, i) => {
+      // Inline inventories are hosts, not files.
+      if (typeof value === 'string' && !(key === 'inventory' && value.includes(',')) && !existsSync(value)) out.push([Array.isArray(config[key]) ? `${key}.${i}` : key, value]);
+    });
+  }
+  // extra_vars: a list of var files (a map is the variables themselves).
+  if (Array.isArray(config.extra_vars)) {
+    config.extra_vars.forEach((f, i) => {
+      const file = resolve(config.path, String(f));
+      if (!existsSync(file)) out.push([`extra_vars.${i}`, file]);
+    });
+  }
+  // compose's own discovery: one of its default files in path, as deploy will look for it.
+  if (config.type === 'docker-compose' && config.compose_file === undefined && existsSync(config.path) && !COMPOSE_DEFAULT_FILES.some((f) => existsSync(join(config.path, f)))) {
+    out.push(['path', `${join(config.path, COMPOSE_DEFAULT_FILES[0])} (or ${COMPOSE_DEFAULT_FILES.slice(1).join(', ')}; or set compose_file:)`]);
   }
   const health = config.health_check as HealthCheckConfig | undefined;
   if (health?.ca_file && !existsSync(health.ca_file)) out.push(['health_check.ca_file', health.ca_file]);

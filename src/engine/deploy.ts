@@ -85,7 +85,7 @@ export interface DeployOutcome {
   record: DeployRecord;
   /** Rollback records made automatically after a failure (or the fall-through of a manual rollback). */
   rollbacks: DeployRecord[];
-  dryRun?: { steps: PlannedStep[]; notes: string[] };
+  dryRun?: { steps: PlannedStep[]; notes: string[]; preview?: string; unverified?: string };
   /** The version that ran there before (for "old → new" in summaries and notifications). */
   previousVersion?: string;
 }
@@ -109,7 +109,9 @@ const FAILURE_CODES: Record<number, string> = {
 export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
   const { target } = request;
   const executor = await deps.getExecutor(target.config.type);
-  if (request.dryRun) return dryRun(request, executor, deps);
+  executor.preflight?.(target.config, target.artifacts);
+  // ansible's check: true changes nothing: it runs as a dry run, and is not recorded as a deploy.
+  if (request.dryRun || executor.checkOnly?.(target.config)) return dryRun({ ...request, dryRun: true }, executor, deps);
 
   const tools = deps.resolveTools(executor.tools(target.config, request.tools), request.tools);
   if (Object.keys(tools).length) deps.emit({ type: 'log', level: 'debug', message: `tools: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}` });
@@ -267,6 +269,7 @@ function planInput(request: DeployRequest, recordId: string, dryRun: boolean): P
     tools: request.tools,
     artifacts: target.artifacts,
     dryRun,
+    action: request.action,
   };
 }
 
@@ -317,6 +320,8 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
   const plan = await executor.plan(input);
   const commands = [...deps.planHooks(input, 'pre_deploy'), ...plan.commands, ...deps.planHooks(input, 'post_deploy')];
   const notes = [...ready.notes, ...plan.notes];
+  const preview = plan.preview === undefined ? undefined : maskText(plan.preview, target.secretValues);
+  if (preview !== undefined) deps.emit({ type: 'log', level: 'info', message: preview });
   if (missing.length) notes.push(`${missing.join(', ')} not found on PATH: a real deploy would stop here`);
   for (const note of notes) deps.emit({ type: 'log', level: 'info', message: note });
   let failed = false;
@@ -326,7 +331,7 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
       const canRun = !command.mutates && missing.length === 0;
       const step = await runStep(index, canRun ? command : { ...command, mutates: true }, runner, target.secretValues, deps, true);
       record.steps.push(step);
-      if (!step.skipped && step.exitCode !== 0) {
+      if (!step.skipped && step.exitCode !== 0 && !command.informational) {
         failed = true;
         break;
       }
@@ -341,7 +346,7 @@ async function dryRun(request: DeployRequest, executor: Executor, deps: EngineDe
     exitCode: failed ? ExitCode.deployFailed : ExitCode.ok,
     record,
     rollbacks: [],
-    dryRun: { steps: commands.map(describe), notes },
+    dryRun: { steps: commands.map(describe), notes, ...(preview !== undefined ? { preview } : {}), ...(plan.unverified && !failed ? { unverified: plan.unverified } : {}) },
   };
 }
 
@@ -594,10 +599,12 @@ async function runPlanned(
     }
     keepOutput();
 
+    let hookEnv: Record<string, string> | undefined;
     if (executor.verify) {
       deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
       const verified = await executor.verify(input, runner, results);
       if (verified.artifacts) keepArtifacts(verified.artifacts);
+      hookEnv = verified.env;
       if (deps.signal?.aborted) return fail(ExitCode.interrupted, 'interrupted during verify');
       if (!verified.ok) {
         deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
@@ -621,7 +628,7 @@ async function runPlanned(
     record.healthy = true;
     record.status = 'succeeded';
 
-    const post = deps.planHooks(input, 'post_deploy');
+    const post = deps.planHooks(hookEnv ? { ...input, childEnv: { ...input.childEnv, ...hookEnv } } : input, 'post_deploy');
     let hookFailed = false;
     if (post.length) {
       deps.emit({ type: 'phase', phase: 'post_deploy', status: 'start' });
