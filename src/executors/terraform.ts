@@ -164,7 +164,7 @@ export function planTerraformDeploy(input: PlanInput): Command[] {
       label: 'terraform plan',
       ...(files ? { files } : {}),
     },
-    { ...common, env: planEnv, args: ['show', '-no-color', planFile], mutates: !readOnly, label: 'terraform show' },
+    { ...common, args: ['show', '-no-color', planFile], mutates: !readOnly, label: 'terraform show' },
     {
       ...common,
       args: ['apply', '-input=false', '-no-color', ...lock, planFile],

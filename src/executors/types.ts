@@ -59,14 +59,7 @@ const ERROR_LINE = /^(?:[│|]\s*)?(?:Error:|ERROR!|ERROR:|fatal:|error:|Error r
 export function errorLineOf(output: string): { line: string; isError: boolean } | undefined {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   const error = lines.find((l) => ERROR_LINE.test(l));
-  if (error) {
-    // terraform says what in the line after its boxed "Error: Invalid value for variable": keep the next line too when the error line is short.
-    const at = lines.indexOf(error);
-    const clean = error.replace(/^[│|]\s*/, '');
-    const next = lines[at + 1]?.replace(/^[│|]\s*/, '').trim();
-    const text = next && clean.length < 60 && !ERROR_LINE.test(lines[at + 1]!) && !/^[╵╷]/.test(lines[at + 1]!) ? `${clean} ${next}` : clean;
-    return { line: text, isError: true };
-  }
+  if (error) return { line: error.replace(/^[│|]\s*/, ''), isError: true };
   const last = lines[lines.length - 1];
   return last ? { line: last, isError: false } : undefined;
 }
