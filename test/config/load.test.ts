@@ -250,6 +250,7 @@ describe('validateConfig', () => {
         '',
       ].join('\n'),
     );
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
     expect(await problemsOf(dir)).toEqual(['deployments.yaml:8:11 deployments.worker.pull: must be one of: always, missing, never']);
     writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8').replace('pull: sometimes', 'pull: never'));
     const { problems } = await validateConfig(dir, {});
