@@ -83,7 +83,7 @@ describe.skipIf(toolMissing('terraform'))('terraform: cloudposse/terraform-null-
     const second = await runCli(['deploy', 'label', '-e', 'dev', '--version', '2.0.0'], { env, timeoutMs: 180_000 });
     expect(second.code, second.stderr).toBe(0);
     expect(output('id')).toBe('eg_dev_guestbook_blue');
-    expect(output('tags')).toMatchObject({ Version: '2.0.0', Team: 'Ops' });
+    expect(output('tags')).toMatchObject({ Version: '2.0.0', Team: 'ops' });
 
     const back = await runCli(['rollback', 'label', '-e', 'dev'], { env, timeoutMs: 180_000 });
     expect(back.code, back.stderr).toBe(0);
