@@ -115,7 +115,8 @@ export const ansibleExecutor: Executor = {
     if (bad.length) return { ok: false, message: `failed on ${bad.map(([h]) => h).join(', ')}` };
     if (Object.keys(recap).length === 0) {
       const why = output.split('\n').find((l) => NO_HOSTS.test(l))?.trim();
-      return { ok: false, message: `the playbook ran on no host${why ? ` (${why.replace(/^\[WARNING\]:\s*/, '')})` : ''}: check inventory and limit, and the hosts: of its plays` };
+      const said = why?.replace(/^\[WARNING\]:\s*/, '').split('. ')[0]?.replace(/\.$/, '');
+      return { ok: false, message: `the playbook ran on no host${said ? ` (${said})` : ''}: check inventory and limit, and the hosts: of its plays` };
     }
     return { ok: true, message: `${Object.keys(recap).length} host(s) ok` };
   },

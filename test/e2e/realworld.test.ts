@@ -106,9 +106,9 @@ describe.skipIf(toolMissing('terraform'))('terraform: cloudposse/terraform-null-
     expect(planned.find((a) => a.startsWith('-out='))).toMatch(/deployctl-tf-\w{6}\/deploy\.tfplan$/);
 
     expect(readFileSync(join(dir, 'outputs.log'), 'utf8').split('\n').filter(Boolean)).toEqual([
-      '1.0.0 eg-dev-guestbook-blue {"Attributes":"blue","Name":"guestbook","Namespace":"eg","Stage":"dev","Team":"ops","Version":"1.0.0"}',
-      '2.0.0 eg_dev_guestbook_blue {"Attributes":"blue","Name":"guestbook","Namespace":"eg","Stage":"dev","Team":"ops","Version":"2.0.0"}',
-      '1.0.0 eg-dev-guestbook-blue {"Attributes":"blue","Name":"guestbook","Namespace":"eg","Stage":"dev","Team":"ops","Version":"1.0.0"}',
+      '1.0.0 eg-dev-guestbook-blue {"Attributes":"blue","Name":"eg-dev-guestbook-blue","Namespace":"eg","Stage":"dev","Team":"ops","Version":"1.0.0"}',
+      '2.0.0 eg_dev_guestbook_blue {"Attributes":"blue","Name":"eg_dev_guestbook_blue","Namespace":"eg","Stage":"dev","Team":"ops","Version":"2.0.0"}',
+      '1.0.0 eg-dev-guestbook-blue {"Attributes":"blue","Name":"eg-dev-guestbook-blue","Namespace":"eg","Stage":"dev","Team":"ops","Version":"1.0.0"}',
     ]);
 
     if (await destroyExists(env)) {
@@ -215,14 +215,21 @@ describe.skipIf(toolMissing('ansible-playbook') || toolMissing('git'))('ansible:
     expect(vimrc()).toBe('" dotfiles 1.0.0\nset number\n');
   }, 300_000);
 
-  it('a play that matched no host is a failed deploy, not a success', async () => {
-    const run = await runCli(['deploy', 'dotfiles', '-e', 'dev', '--version', '2.0.0', '--set', 'limit=webservers', '--no-rollback'], { env, timeoutMs: 300_000 });
-    expect(run.code).toBe(3);
+  it('a play that matched no host is a failed deploy, not a success; ansible\'s ERROR! line sums up a run it refused', async () => {
+    // An empty inventory: ansible skips the play ("no hosts matched") and exits 0.
+    const run = await runCli(['deploy', 'dotfiles', '-e', 'dev', '--version', '2.0.0', '--set', 'inventory=","', '--no-rollback'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(3);
     const [failed] = await history('dotfiles');
     expect(failed).toMatchObject({ version: '2.0.0', status: 'failed' });
-    expect(failed!.error!.message).toMatch(/^verify: the playbook ran on no host/);
+    expect(failed!.error!.message).toMatch(/^verify: the playbook ran on no host \(provided hosts list is empty/);
     const status = await runCli(['status', 'dotfiles', '-e', 'dev', '--json'], { env });
-    expect(status.stdout).toContain('1.0.0');
+    // status never says 2.0.0 runs there.
+    expect(JSON.parse(status.stdout).targets[0].version).not.toBe('2.0.0');
+
+    const limited = await runCli(['deploy', 'dotfiles', '-e', 'dev', '--version', '2.0.0', '--set', 'limit=webservers', '--no-rollback'], { env, timeoutMs: 300_000 });
+    expect(limited.code).toBe(3);
+    const [refused] = await history('dotfiles');
+    expect(refused!.error!.message).toBe('ansible-playbook: exit code 1 (ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.)');
   }, 300_000);
 });
 
