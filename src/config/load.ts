@@ -404,8 +404,14 @@ export async function validateConfig(configDir: string, env: NodeJS.ProcessEnv =
     for (const environment of loaded.environments) {
       try {
         const resolved = await resolveApp(loaded, app, environment.name, { version: '0.0.0-validate', processEnv: env });
-        for (const [key, value] of missingPaths(resolved.config)) {
+        const missing = missingPaths(resolved.config);
+        for (const [key, value] of missing) {
           problems.push({ ...origin(src, app, environment.name, resolved.config.type, key.split('.')), message: `${value} does not exist` });
+        }
+        // What the executor checks before a deploy takes the lock (manifests it cannot fill in safely).
+        if (missing.length === 0 && resolved.config.type === 'kubernetes') {
+          const { getExecutor } = await import('../executors/index.js');
+          (await getExecutor('kubernetes')).preflight?.(resolved.config);
         }
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.problems);

@@ -193,7 +193,12 @@ export const kubernetesExecutor: Executor = {
   type: 'kubernetes',
   tools: () => ['kubectl'],
   preflight(config, artifacts) {
-    if (typeof artifacts?.manifests !== 'string' && config.manifests) manifestFilesOf(String(config.manifests));
+    if (typeof artifacts?.manifests === 'string' || !config.manifests) return;
+    // What deploy will find when it renders them: files missing, or a manifest no value can be filled into safely.
+    const values = { ...config.variables, app: 'app', env: 'env', version: '0.0.0', ...(config.namespace ? { namespace: String(config.namespace) } : {}) };
+    for (const file of manifestFilesOf(String(config.manifests))) {
+      if (config.interpolate !== false) fillManifest(readFileSync(file, 'utf8'), values, file);
+    }
   },
   async prepare(input, runner) {
     const config = input.config;

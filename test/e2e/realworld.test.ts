@@ -231,6 +231,14 @@ describe.skipIf(toolMissing('ansible-playbook') || toolMissing('git'))('ansible:
     const [refused] = await history('dotfiles');
     expect(refused!.error!.message).toBe('ansible-playbook: exit code 1 (ERROR! Specified inventory, host pattern and/or --limit leaves us with no hosts to target.)');
   }, 300_000);
+
+  it('a working folder that is not there says so, not "command not found"', async () => {
+    const run = await runCli(['deploy', 'dotfiles', '-e', 'dev', '--version', '3.0.0', '--set', 'path=gone', '--no-rollback'], { env, timeoutMs: 120_000 });
+    expect([2, 3]).toContain(run.code);
+    expect(run.stdout + run.stderr).toContain(join(dir, 'gone'));
+    expect(run.stdout + run.stderr).toMatch(/does not exist/);
+    expect(run.stdout + run.stderr).not.toContain('command not found');
+  }, 120_000);
 });
 
 describe('kubernetes: the guestbook, with the fake kubectl', () => {
@@ -307,6 +315,37 @@ describe('kubernetes: the guestbook, with the fake kubectl', () => {
   });
 });
 
+describe('kubernetes: validate checks what deploy checks', () => {
+  const log = join(tempDir(), 'kubectl.jsonl');
+  const { dir, env } = project('guestbook', 'guestbook', ['deployments:', '  guestbook:', '    type: kubernetes', '    manifests: guestbook', ''].join('\n'), {
+    FAKE_KUBECTL_LOG: log,
+    PATH: `${join(repoRoot, 'test/fixtures/bin')}:${process.env.PATH}`,
+    HOSTNAME: 'the-ci-runner',
+  });
+
+  it('a shell ${HOSTNAME} and ${POD_NAME:-unknown} pass validate and reach kubectl as written; a manifest no value can be filled into safely fails both', async () => {
+    writeFileSync(
+      join(dir, 'guestbook', 'probe-configmap.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  run.sh: |\n    echo "${HOSTNAME} ${POD_NAME:-unknown} ${version}"\n',
+    );
+    const valid = await runCli(['validate'], { env });
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+    const run = await runCli(['deploy', 'guestbook', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("left as written (not deployctl's names: app, env, version, namespace, variables): ${HOSTNAME}, ${POD_NAME:-unknown}");
+    const applied = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((c) => c.args.includes('apply'));
+    expect(applied.stdin).toContain('echo "${HOSTNAME} ${POD_NAME:-unknown} 1.0.0"');
+
+    writeFileSync(join(dir, 'guestbook', 'broken.yaml'), 'kind: ConfigMap\nmetadata: { name: broken }\ndata: { v: ${version} }\n');
+    const invalid = await runCli(['validate'], { env });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stdout + invalid.stderr).toContain('broken.yaml: not valid YAML, so its ${...} cannot be filled in safely');
+    const refused = await runCli(['deploy', 'guestbook', '-e', 'dev', '--version', '2.0.0'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('broken.yaml: not valid YAML, so its ${...} cannot be filled in safely');
+  });
+});
+
 const dockerMissing = toolMissing('dockerd') || toolMissing('docker') || toolMissing('busybox') || composePluginMissing();
 
 async function freePort(): Promise<number> {
@@ -358,7 +397,9 @@ describe.skipIf(dockerMissing)('docker compose: the awesome-compose flask sample
   it('a dry run checks the files with compose config -q and shows the services and the image it will tag', async () => {
     const run = await runCli(['deploy', 'flask', '-e', 'dev', '--version', '1.0.0', '--dry-run'], { env, timeoutMs: 120_000 });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/\$ docker compose -f \S+compose\.yaml -f \S+override\.yaml -p flask-dev config -q/);
+    // The files as given, then the override that names the built image after the version.
+    expect(run.stderr).toMatch(/\$ docker compose -f \S+\/flask\/compose\.yaml -f \S+\/flask\/deployctl\/override\.yaml -f \S+\/pinned-images\.yml -p flask-dev config -q\n.*✓ docker compose config -q/);
+    expect(run.stderr).toMatch(/would run docker compose .* up -d --remove-orphans --wait --build\n/);
     expect(run.stderr).toContain('compose services:\n');
     expect(run.stderr).toContain('web: flask-dev-web:1.0.0 (built)');
   }, 120_000);
