@@ -436,4 +436,44 @@ describe.skipIf(dockerMissing)('docker compose: the awesome-compose flask sample
       expect(gone.code, gone.stderr).toBe(0);
     }
   }, 900_000);
+
+  it('finds compose.yaml itself (no compose_file), reads services through include:, and pins them on a rollback', async () => {
+    const app = join(dir, 'included');
+    const includedPort = await freePort();
+    mkdirSync(join(app, 'web'), { recursive: true });
+    // validate and deploy find the same file: none yet is a config error for both.
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      readFileSync(join(dir, 'deployments.yaml'), 'utf8') + `  included:\n    type: docker-compose\n    path: included\n    env_vars: { PORT: "${includedPort}" }\n`,
+    );
+    const none = await runCli(['validate'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stdout + none.stderr).toContain(`${join(app, 'compose.yaml')} (or compose.yml, docker-compose.yaml, docker-compose.yml; or set compose_file:) does not exist`);
+    const refused = await runCli(['deploy', 'included', '-e', 'dev', '--version', '1.0.0'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${app} has none of compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml`);
+
+    writeFileSync(join(app, 'compose.yaml'), 'include:\n  - web/compose.yaml\n');
+    // A docker-compose.yml next to it is not what compose takes: compose.yaml comes first.
+    writeFileSync(join(app, 'docker-compose.yml'), 'services:\n  wrong: { image: nothing-here }\n');
+    writeFileSync(
+      join(app, 'web', 'compose.yaml'),
+      'services:\n  web:\n    build: { context: ., network: host }\n    network_mode: host\n    environment: [PORT]\n',
+    );
+    const serve = (text: string) =>
+      writeFileSync(join(app, 'web', 'Dockerfile'), `FROM deployctl-test/busybox:base\nRUN mkdir -p /www && echo ${text} > /www/version\nCMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]\n`);
+    const version = async () => (await (await fetch(`http://127.0.0.1:${includedPort}/version`)).text()).trim();
+    expect((await runCli(['validate'], { env })).code).toBe(0);
+    for (const v of ['1.0.0', '2.0.0']) {
+      serve(`code-of-${v}`);
+      const run = await runCli(['deploy', 'included', '-e', 'dev', '--version', v], { env, timeoutMs: 300_000 });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`\\$ docker compose -f ${app}/compose\\.yaml -f \\S+ -p included-dev up`));
+    }
+    expect(await version()).toBe('code-of-2.0.0');
+    const back = await runCli(['rollback', 'included', '-e', 'dev'], { env, timeoutMs: 300_000 });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).toContain('pinning the images of the record: included-dev-web:1.0.0');
+    expect(await version()).toBe('code-of-1.0.0');
+  }, 900_000);
 });
