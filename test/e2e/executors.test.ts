@@ -234,7 +234,8 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty'], { env });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: exit code 1 (error: unable to find one of 'kustomization.yaml'`);
-    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    // kubectl kustomize, then kubectl diff of the rendered text against the cluster: both read-only.
+    expect(calls().map((c) => c.args.filter((a) => ['kustomize', 'diff', 'apply'].includes(a)))).toEqual([['kustomize'], ['diff']]);
     expect((await records(env, 'catalog', 'dev')).map((r) => [r.status, r.bad])).toEqual([['failed', false]]);
     const dry = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty', '--dry-run'], { env });
     expect(dry.code).toBe(3);
@@ -248,7 +249,8 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('would run kubectl --context kind-dev -n shop-dev apply -f -');
     expect(run.stderr).toContain('would run kubectl --context kind-dev -n catalog rollout status daemonset/agent --timeout=45s');
-    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    // kubectl kustomize, then kubectl diff of the rendered text against the cluster: both read-only.
+    expect(calls().map((c) => c.args.filter((a) => ['kustomize', 'diff', 'apply'].includes(a)))).toEqual([['kustomize'], ['diff']]);
     expect(await records(env, 'catalog', 'dev')).toEqual([]);
   });
 
