@@ -145,7 +145,7 @@ function stringifyValues(map: unknown): Record<string, string> {
 }
 
 const FROM_CONFIG_DIR = ['path', 'manifests', 'kustomize', 'repo'];
-const FROM_APP_PATH = ['compose_file', 'env_file', 'var_file', 'var_files', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file', 'destroy_playbook'];
+const FROM_APP_PATH = ['compose_file', 'env_file', 'var_file', 'var_files', 'inventory', 'playbook', 'vault_password_file', 'extra_vars_file'];
 const DURATIONS = ['timeout', 'rollout_timeout', 'stop_timeout'];
 const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period', 'deadline'] as const;
 
