@@ -117,7 +117,7 @@ const typeSettings = {
     var_files: names('.tfvars files, in order, relative to path; their content is kept in the record and a rollback plans from it'),
     vars: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array', 'object'] }, description: 'terraform variables (strings, numbers, lists, maps), passed as TF_VAR_<name>' },
     version_var: {
-      anyOf: [{ type: 'string', minLength: 1, pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' }, { const: false }],
+      anyOf: [{ type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' }, { enum: [false] }],
       description: 'the variable that receives the version: terraform app_version when declared, ansible version; false for none',
     },
     targets: { type: ['string', 'array'], items: { type: 'string' }, description: 'terraform: -target addresses for this run (not carried into rollbacks)' },
