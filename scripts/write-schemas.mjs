@@ -116,10 +116,8 @@ const typeSettings = {
     var_file: { type: 'string', description: 'a .tfvars file, relative to path' },
     var_files: names('.tfvars files, in order, relative to path; their content is kept in the record and a rollback plans from it'),
     vars: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'array', 'object'] }, description: 'terraform variables (strings, numbers, lists, maps), passed as TF_VAR_<name>' },
-    version_var: {
-      anyOf: [{ type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' }, { enum: [false] }],
-      description: 'the variable that receives the version: terraform app_version when declared, ansible version; false for none',
-    },
+    // Checked by the executors (a name, or false): a schema pattern here would be reported as a duration.
+    version_var: { type: ['string', 'boolean'], description: 'the variable that receives the version: terraform app_version when declared, ansible version; false for none' },
     targets: { type: ['string', 'array'], items: { type: 'string' }, description: 'terraform: -target addresses for this run (not carried into rollbacks)' },
     backend_config: { type: ['string', 'array', 'object'], items: { type: 'string' }, additionalProperties: scalar, description: 'terraform init -backend-config: a file, a list of files or KEY=VALUE, or a map' },
     lock_timeout: { ...duration, description: 'terraform -lock-timeout for plan and apply' },

@@ -408,10 +408,16 @@ export async function validateConfig(configDir: string, env: NodeJS.ProcessEnv =
         for (const [key, value] of missing) {
           problems.push({ ...origin(src, app, environment.name, resolved.config.type, key.split('.')), message: `${value} does not exist` });
         }
-        // What the executor checks before a deploy takes the lock (manifests it cannot fill in safely).
-        if (missing.length === 0 && resolved.config.type === 'kubernetes') {
+        // What the executor checks before a deploy takes the lock (manifests it cannot fill in safely, version_var).
+        if (missing.length === 0) {
           const { getExecutor } = await import('../executors/index.js');
-          (await getExecutor('kubernetes')).preflight?.(resolved.config);
+          try {
+            (await getExecutor(resolved.config.type)).preflight?.(resolved.config);
+          } catch (error) {
+            if (!(error instanceof ConfigError)) throw error;
+            // Placed where the setting is written, when it names one.
+            problems.push(...error.problems.map((p) => (p.file || !p.path ? p : { ...origin(src, app, environment.name, resolved.config.type, p.path.split('.')), message: p.message })));
+          }
         }
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.problems);

@@ -9,6 +9,7 @@
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { AppConfig } from '../config/types.js';
+import { checkedVersionVar } from './tools.js';
 import type { Command, Executor, PlanInput, RunResult } from './types.js';
 
 const listOf = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
@@ -22,9 +23,7 @@ export function inventoriesOf(config: AppConfig): string[] {
 
 /** The extra var that receives the version: `version`, another name, or none (false). */
 export function ansibleVersionVar(config: AppConfig): string | undefined {
-  const setting = config.version_var;
-  if (setting === false) return undefined;
-  return typeof setting === 'string' && setting !== '' ? setting : 'version';
+  return config.version_var === undefined ? 'version' : checkedVersionVar(config.version_var, 'ansible');
 }
 
 /** In a folder of its own for this command, which the runner makes before it and removes after it. */
@@ -96,6 +95,9 @@ export const ansibleExecutor: Executor = {
   type: 'ansible',
   tools: () => ['ansible-playbook'],
   checkOnly: (config) => config.check === true,
+  preflight(config) {
+    ansibleVersionVar(config);
+  },
   async plan(input) {
     const c = input.config;
     const notes: string[] = [];

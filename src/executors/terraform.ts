@@ -15,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import type { AppConfig } from '../config/types.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../errors.js';
+import { checkedVersionVar } from './tools.js';
 import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type RunResult, type Runner } from './types.js';
 
 /** The private folder of each run's plan file, by record id (a dry run's too); removed by cleanup. */
@@ -61,10 +62,7 @@ export function declaredVariables(dir: string): Set<string> {
 export function versionVarOf(config: AppConfig): string | undefined {
   const setting = config.version_var;
   if (setting === false) return undefined;
-  if (typeof setting === 'string') {
-    if (setting === '') throw new ConfigError([{ path: 'version_var', message: 'version_var is empty: name the terraform variable that receives the version, or write version_var: false for none' }]);
-    return setting;
-  }
+  if (setting !== undefined) return checkedVersionVar(setting, 'terraform');
   return declaredVariables(config.path).has('app_version') ? 'app_version' : undefined;
 }
 

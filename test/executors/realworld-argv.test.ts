@@ -48,9 +48,12 @@ describe('terraform', () => {
     expect(Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('TF_VAR_')))).toEqual(expected);
   });
 
-  it('refuses version_var: "" before anything runs', () => {
-    expect(() => terraformExecutor.preflight!(tf({ version_var: '' }).config)).toThrow(ConfigError);
-    expect(() => terraformExecutor.preflight!(tf({ version_var: '' }).config)).toThrow(/version_var is empty.*version_var: false/);
+  it.each([[''], [true], ['app version']])('refuses version_var: %j before anything runs (terraform and ansible)', (setting) => {
+    expect(() => terraformExecutor.preflight!(tf({ version_var: setting }).config)).toThrow(ConfigError);
+    expect(() => terraformExecutor.preflight!(tf({ version_var: setting }).config)).toThrow(
+      `version_var: version_var ${JSON.stringify(setting)} is not a variable name: name the terraform variable that receives the version, or write version_var: false for none`,
+    );
+    expect(() => ansibleExecutor.preflight!(input({ type: 'ansible', playbook: 'site.yml', version_var: setting }).config)).toThrow(/name the ansible variable/);
   });
 
   it('vars: strings, numbers, lists and maps as TF_VAR_, never on the command line; var files in order', () => {
