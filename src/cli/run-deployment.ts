@@ -145,6 +145,9 @@ export function outcomeJson(outcome: DeploymentOutcome) {
       action: r.action,
       steps: outcome.dryRun.steps,
       notes: outcome.dryRun.notes,
+      ...(outcome.dryRun.preview !== undefined ? { preview: outcome.dryRun.preview } : {}),
+      verified: outcome.exitCode === 0 && !outcome.dryRun.unverified,
+      ...(outcome.dryRun.unverified ? { unverified: outcome.dryRun.unverified } : {}),
     };
   }
   return {
@@ -166,6 +169,7 @@ export function outcomeText(outcome: DeploymentOutcome): string {
       return `${what} failed: ${r.error?.message ?? (step ? `${step.label}: exit code ${step.exitCode}` : r.status)}; nothing was changed`;
     }
     const n = outcome.dryRun.steps.length;
+    if (outcome.dryRun.unverified) return `${what} not verified: ${outcome.dryRun.unverified}; ${n} command${n === 1 ? '' : 's'} shown, none that change anything ran`;
     return `${what} would run ${n} command${n === 1 ? '' : 's'}, and ran none that change anything`;
   }
   const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';

@@ -134,7 +134,8 @@ export async function loadConfig(options: { configDir: string; env?: NodeJS.Proc
     deploymentsFile,
     environments,
     apps: Object.keys(depData.deployments ?? {}),
-    tools: depData.tools ?? {},
+    // A relative tool path is relative to deployments.yaml, like every path in it; a bare name is looked up on PATH.
+    tools: Object.fromEntries(Object.entries((depData.tools ?? {}) as Record<string, string>).map(([k, v]) => [k, v.includes('/') ? resolve(options.configDir, v) : v])),
     notifications: depData.notifications,
     chatops: depData.chatops,
   };
@@ -386,7 +387,10 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   }
   interpolated.path ??= loaded.dir;
   for (const p of settings.paths) {
-    if (p.base === 'app' && typeof interpolated[p.key] === 'string') interpolated[p.key] = resolve(interpolated.path, interpolated[p.key]);
+    if (p.base !== 'app') continue;
+    const value = interpolated[p.key];
+    if (typeof value === 'string') interpolated[p.key] = resolve(interpolated.path, value);
+    else if (Array.isArray(value)) interpolated[p.key] = value.map((v: unknown) => (typeof v === 'string' ? resolve(interpolated.path, v) : v));
   }
   for (const check of [health, preCheck]) if (check?.ca_file) check.ca_file = resolve(interpolated.path, check.ca_file);
   settings.resolve?.(interpolated as AppConfig, (value) => resolve(interpolated.path, value), pathGiven);
@@ -395,6 +399,17 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const missing = settings.missing?.(interpolated as AppConfig);
   if (missing) problems.push({ file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: missing });
   else for (const [key, message] of pathProblems(interpolated as AppConfig, pathGiven)) report(key.split('.'), message);
+  // What the executor itself checks before a deploy (manifests it cannot fill in safely, version_var...),
+  // here so that validate, every command and the engine agree; placed where the setting is written.
+  if (!problems.length) {
+    const { getExecutor } = await import('../executors/index.js');
+    try {
+      (await getExecutor(type)).preflight?.(interpolated as AppConfig);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => (p.file || !p.path ? p : { ...origin(src, app, env, type, p.path.split('.')), message: p.message })));
+    }
+  }
 
   if (problems.length) throw new ConfigError(maskDeep(problems, secretValues), `fix the config of ${app} in ${env}; \`deployctl validate\` lists every problem`);
 
@@ -430,7 +445,9 @@ export function pathProblems(config: AppConfig, pathGiven = true): Array<[string
   const settings = EXECUTOR_SETTINGS[config.type];
   for (const p of settings.paths) {
     const value = config[p.key];
-    if (typeof value === 'string') expect(p.key, value, p.kind, `fix ${p.key}: (relative to ${p.base === 'config' ? 'deployments.yaml' : "the app's path:"})`);
+    const fix = `fix ${p.key}: (relative to ${p.base === 'config' ? 'deployments.yaml' : "the app's path:"})`;
+    if (typeof value === 'string') expect(p.key, value, p.kind, fix);
+    else if (Array.isArray(value)) value.forEach((v, i) => typeof v === 'string' && expect(`${p.key}.${i}`, v, p.kind, fix));
   }
   for (const [key, path, kind] of settings.impliedPaths?.(config) ?? []) {
     expect(key, path, kind, key === 'compose_file' ? 'create it, or set compose_file:' : `fix ${key}:`);

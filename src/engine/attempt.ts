@@ -20,6 +20,10 @@ export interface Attempt {
   /** Every command planned, in order: what a dry run lists. */
   planned: Command[];
   notes: string[];
+  /** What the executor shows of its plan (a dry run's rendered manifests). */
+  preview?: string;
+  /** Why a dry run could not check its plan (a terraform workspace that does not exist yet). */
+  unverified?: string;
 }
 
 export function strategyFor(request: DeployRequest): Strategy {
@@ -57,7 +61,17 @@ export async function runAttempt(request: DeployRequest, executor: Executor, dep
   try {
     await runAttemptPhases(splitPhases(strategyFor(request).phases).attempt, context);
     const { record, failure, warnings, planned, notes } = context;
-    return { record, failure: failure && { exitCode: failure.exitCode, message: record.error?.message ?? failure.message }, untouched: failure?.untouched, warnings, planned, notes };
+    const plan = context.plan;
+    return {
+      record,
+      failure: failure && { exitCode: failure.exitCode, message: record.error?.message ?? failure.message },
+      untouched: failure?.untouched,
+      warnings,
+      planned,
+      notes,
+      ...(plan?.preview !== undefined ? { preview: plan.preview } : {}),
+      ...(plan?.unverified && !failure ? { unverified: plan.unverified } : {}),
+    };
   } catch (error) {
     const { record } = context;
     if (context.opened && !dryRun && inFlight(record.status)) {

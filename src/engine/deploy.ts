@@ -95,13 +95,17 @@ export interface DeployOutcome {
   record: DeployRecord;
   /** Rollback records made automatically after a failure (or the fall-through of a manual rollback). */
   rollbacks: DeployRecord[];
-  dryRun?: { steps: PlannedStep[]; notes: string[] };
+  dryRun?: { steps: PlannedStep[]; notes: string[]; preview?: string; unverified?: string };
   /** The version that ran there before (for "old → new" in summaries and notifications). */
   previousVersion?: string;
 }
 
 export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
   const executor = await deps.getExecutor(request.target.config.type);
+  // What the executor checks before anything: also for a rollback's stored artifacts.
+  executor.preflight?.(request.target.config, request.target.artifacts);
+  // ansible's check: true changes nothing: it runs as a dry run, and is not recorded as a deploy.
+  if (!request.dryRun && executor.checkOnly?.(request.target.config)) return deployTarget({ ...request, dryRun: true }, deps);
   return onTarget(request, deps, executor, async (context) => {
     const attempt = await runAttempt({ ...request, tools: context.tools }, executor, context.deps, context.missingTools);
     context.finished.push(attempt.record);
@@ -119,7 +123,10 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     }
     if (attempt.warnings.length) exitCode = ExitCode.deployFailed;
     const outcome: Omit<DeployOutcome, 'previousVersion'> = { exitCode, record: attempt.record, rollbacks };
-    if (request.dryRun) outcome.dryRun = maskDeep({ steps: attempt.planned.map(describe), notes: attempt.notes }, request.target.secretValues);
+    if (request.dryRun) {
+      const { preview, unverified } = attempt;
+      outcome.dryRun = maskDeep({ steps: attempt.planned.map(describe), notes: attempt.notes, ...(preview !== undefined ? { preview } : {}), ...(unverified ? { unverified } : {}) }, request.target.secretValues);
+    }
     return outcome;
   });
 }

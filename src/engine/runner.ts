@@ -2,7 +2,7 @@
 // line, keeps a bounded tail, enforces time limits, and stops whole process trees: execa's own
 // cleanup kills the direct child only, so each child gets its own process group and we signal the group.
 // It also writes the private files a command reads, and removes them when it ends.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command, RunResult, Runner } from '../executors/types.js';
 import { findTool } from '../executors/tools.js';
@@ -224,7 +224,9 @@ export function createRunner(options: RunnerOptions): Runner {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     const code = (result as { code?: string }).code;
     let spawnError: string | undefined;
-    if (code === 'ENOENT') spawnError = `${command.file}: command not found`;
+    // execa says ENOENT for a working folder that is not there, too: say which it is.
+    if (code === 'ENOENT' && !existsSync(command.cwd)) spawnError = `working folder ${command.cwd} does not exist: create it, or fix path: in deployments.yaml`;
+    else if (code === 'ENOENT') spawnError = `${command.file}: command not found`;
     else if (code === 'EACCES') spawnError = `${command.file}: permission denied`;
     else if (result.failed && result.exitCode === undefined && !result.signal && !timedOut && !entry.interrupted) {
       spawnError = (result as { shortMessage?: string }).shortMessage ?? 'could not start';

@@ -32,6 +32,7 @@ export function planInput(request: DeployRequest, recordId: string, dryRun: bool
     recordId,
     config: target.config,
     childEnv: env,
+    action: request.action,
     tools: request.tools,
     artifacts: target.artifacts,
     dryRun,

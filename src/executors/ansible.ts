@@ -1,21 +1,59 @@
-// ansible: ansible-playbook with the version as an extra var; a dry run is a real --check --diff run.
-// The PLAY RECAP is kept in the record, also of a failed run; any failed or unreachable host fails
-// the deployment.
+// ansible: ansible-playbook with the version as an extra var (`version` unless version_var names
+// another; false for none); a dry run is a real --check --diff run, and so is every run of an app with
+// `check: true`, which is therefore never recorded as a deploy. Inventories are passed as written: a
+// path (relative to the app's folder), an inline list of hosts ("web1,web2,"), or a list of either.
+// extra_vars as a map reach ansible through a file only this user can read (never its command line),
+// or as a list of var files. tags, skip_tags and limit narrow one run: a rollback runs the whole
+// playbook. The PLAY RECAP is kept in the record, also of a failed run; any failed or unreachable host,
+// or a play that matched no host, fails the deployment.
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { AppConfig } from '../config/types.js';
+import { checkedVersionVar } from './tools.js';
 import type { Command, Executor, PlanInput, RunResult } from './types.js';
+
+const listOf = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+
+/** An inventory as ansible takes it: a comma means an inline host list, passed as written; else a path. */
+export const isInlineInventory = (inventory: string) => inventory.includes(',');
+
+export function inventoriesOf(config: AppConfig): string[] {
+  return listOf(config.inventory).map((inv) => (isInlineInventory(inv) ? inv : resolve(config.path, inv)));
+}
+
+/** The extra var that receives the version: `version`, another name, or none (false). */
+export function ansibleVersionVar(config: AppConfig): string | undefined {
+  return config.version_var === undefined ? 'version' : checkedVersionVar(config.version_var, 'ansible');
+}
+
+/** In a folder of its own for this command, which the runner makes before it and removes after it. */
+const extraVarsPath = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}-ansible`, 'extra-vars.json');
+
+const narrowing = (input: PlanInput) => input.action !== 'rollback';
 
 export function planAnsibleDeploy(input: PlanInput): Command[] {
   const c = input.config;
   const check = input.dryRun || c.check === true;
+  const versionVar = ansibleVersionVar(c);
+  const extraVars = c.extra_vars;
+  const varMap = extraVars && typeof extraVars === 'object' && !Array.isArray(extraVars) ? (extraVars as Record<string, unknown>) : undefined;
+  const varFiles = [...listOf(c.extra_vars_file), ...(Array.isArray(extraVars) ? extraVars.map(String) : [])].map((f) => resolve(c.path, f));
+  const files = varMap ? { [extraVarsPath(input)]: JSON.stringify(varMap) } : undefined;
+  const verbosity = typeof c.verbosity === 'number' && c.verbosity > 0 ? [`-${'v'.repeat(Math.min(6, c.verbosity))}`] : [];
   const args = [
-    ...(c.inventory ? ['-i', String(c.inventory)] : []),
-    String(c.playbook),
-    '-e',
-    `version=${input.version}`,
-    ...(c.extra_vars_file ? ['-e', `@${String(c.extra_vars_file)}`] : []),
+    ...inventoriesOf(c).flatMap((inv) => ['-i', inv]),
+    resolve(c.path, String(c.playbook)),
+    ...(versionVar ? ['-e', `${versionVar}=${input.version}`] : []),
+    ...varFiles.flatMap((f) => ['-e', `@${f}`]),
+    ...(files ? ['-e', `@${extraVarsPath(input)}`] : []),
     ...(c.vault_password_file ? ['--vault-password-file', String(c.vault_password_file)] : []),
-    ...(c.limit ? ['--limit', String(c.limit)] : []),
-    ...(c.tags ? ['--tags', String(c.tags)] : []),
-    ...(check ? ['--check', '--diff'] : []),
+    ...(narrowing(input) && c.limit ? ['--limit', listOf(c.limit).join(',')] : []),
+    ...(narrowing(input) && c.tags ? ['--tags', listOf(c.tags).join(',')] : []),
+    ...(narrowing(input) && c.skip_tags ? ['--skip-tags', listOf(c.skip_tags).join(',')] : []),
+    ...(c.become === true ? ['--become'] : []),
+    ...(c.become_user ? ['--become-user', String(c.become_user)] : []),
+    ...verbosity,
+    ...(check ? ['--check', '--diff'] : c.diff === true ? ['--diff'] : []),
   ];
   return [
     {
@@ -24,9 +62,10 @@ export function planAnsibleDeploy(input: PlanInput): Command[] {
       cwd: c.path,
       env: { ...input.childEnv, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0' },
       timeoutMs: c.timeout,
-      mutates: !input.dryRun,
+      mutates: !check,
       label: check ? 'ansible-playbook --check' : 'ansible-playbook',
       phase: 'deploy',
+      ...(files ? { files } : {}),
     },
   ];
 }
@@ -47,22 +86,40 @@ export function parseRecap(output: string): Recap {
   return recap;
 }
 
-const recapOf = (results: RunResult[]) => parseRecap(results.map((r) => r.output).join('\n'));
+/** ansible's warning when a play's hosts pattern matched nothing: the play was skipped. */
+const NO_HOSTS = /no hosts matched|provided hosts list is empty|Could not match supplied host pattern/i;
+
+const outputOf = (results: RunResult[]) => results.map((r) => r.output).join('\n');
 
 export const ansibleExecutor: Executor = {
   type: 'ansible',
   tools: () => ['ansible-playbook'],
+  checkOnly: (config) => config.check === true,
+  preflight(config) {
+    ansibleVersionVar(config);
+  },
   async plan(input) {
-    return { commands: planAnsibleDeploy(input), artifacts: {}, notes: input.dryRun ? ['dry run: ansible-playbook runs with --check --diff'] : [] };
+    const c = input.config;
+    const notes: string[] = [];
+    if (input.dryRun) notes.push(c.check === true ? 'check: true: ansible-playbook runs with --check --diff, changes nothing, and is not recorded as a deploy' : 'dry run: ansible-playbook runs with --check --diff');
+    const narrowed = ['limit', 'tags', 'skip_tags'].filter((k) => c[k] !== undefined && c[k] !== null);
+    if (input.action === 'rollback' && narrowed.length) notes.push(`${narrowed.join(', ')} narrowed the deploy; this rollback runs the whole playbook`);
+    return { commands: planAnsibleDeploy(input), artifacts: {}, notes };
   },
   collect(results: RunResult[]) {
-    const recap = recapOf(results);
+    const recap = parseRecap(outputOf(results));
     return Object.keys(recap).length ? { recap } : {};
   },
   async verify(_input, _runner, results: RunResult[]) {
-    const recap = recapOf(results);
+    const output = outputOf(results);
+    const recap = parseRecap(output);
     const bad = Object.entries(recap).filter(([, c]) => (c.failed ?? 0) > 0 || (c.unreachable ?? 0) > 0);
     if (bad.length) return { ok: false, message: `failed on ${bad.map(([h]) => h).join(', ')}` };
+    if (Object.keys(recap).length === 0) {
+      const why = output.split('\n').find((l) => NO_HOSTS.test(l))?.trim();
+      const said = why?.replace(/^\[WARNING\]:\s*/, '').split('. ')[0]?.replace(/\.$/, '');
+      return { ok: false, message: `the playbook ran on no host${said ? ` (${said})` : ''}: check inventory and limit, and the hosts: of its plays` };
+    }
     return { ok: true, message: `${Object.keys(recap).length} host(s) ok` };
   },
 };

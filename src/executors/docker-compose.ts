@@ -1,18 +1,27 @@
-// docker-compose: `docker compose -f FILE -p PROJECT up -d --remove-orphans --wait --build`, with
+// docker-compose: `docker compose -f FILE... -p PROJECT up -d --remove-orphans --wait --build`, with
 // env_vars and DEPLOY_VERSION in the environment so the compose file can use `image:
 // app:${DEPLOY_VERSION}`. Falls back to the `docker-compose` binary (v1) when the compose plugin is
-// missing. Services with a build section are built for each deploy (`build: false` leaves it to
-// compose), and `pull:` is compose's pull policy. The image of each service is kept in the record; a
-// rollback pins those images on top of the compose file (an override file, written for each command
-// and removed after it) and builds nothing, so it runs the same images even when the compose file changed.
+// missing. Without compose_file, compose's own discovery: the first of compose.yaml, compose.yml,
+// docker-compose.yaml, docker-compose.yml in path, with its override file (compose.override.yaml...)
+// when there is one. compose_file may be a list (-f a -f b), env_file a list (--env-file), profiles a
+// list (--profile).
+//
+// The project is read as compose resolves it (`config --format json`: include, extends, several
+// files, profiles, env files) before anything changes. A service with a build section and no image is
+// tagged with the version by deployctl (image `<project>-<service>:<version>`, through an override
+// file), so that a rollback runs the image it built then instead of rebuilding from today's code. What a
+// rollback cannot restore (bind-mounted source, images without a version) is said at deploy time.
+// The image of each service is kept in the record; a rollback pins those images on top of the compose
+// files (an override file, written for each command and removed after it) and builds nothing.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from '../vendor/yaml.js';
 import type { AppConfig } from '../config/types.js';
-import { ToolMissingError } from '../errors.js';
-import type { Command, Executor, PlanInput, Runner } from './types.js';
+import { ConfigError, ToolMissingError } from '../errors.js';
+import { COMPOSE_DEFAULT_FILES } from './compose-files.js';
+import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type Runner } from './types.js';
 
 /** True when `docker compose` (the v2 plugin) answers here. */
 export function hasComposePlugin(docker = 'docker'): boolean {
@@ -24,60 +33,100 @@ export function hasComposePlugin(docker = 'docker'): boolean {
   }
 }
 
+const OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
+
+const listOf = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
+
+/**
+ * The compose files, as compose itself would take them: compose_file (one or a list), else the first
+ * of its default names in path and its override file. Empty when there is none (compose will say so).
+ */
+export function composeFiles(config: AppConfig): string[] {
+  const named = listOf(config.compose_file);
+  if (named.length) return named.map((f) => resolve(config.path, f));
+  const found = COMPOSE_DEFAULT_FILES.map((f) => join(config.path, f)).find((f) => existsSync(f));
+  if (!found) return [];
+  const override = OVERRIDE_FILES.map((f) => join(config.path, f)).find((f) => existsSync(f));
+  return override ? [found, override] : [found];
+}
+
+/** What deployctl knows of one service, as compose resolved it. */
+export interface ResolvedService {
+  image?: string;
+  build: boolean;
+  /** Bind mounts: host paths a rollback does not restore. */
+  binds: string[];
+}
+export type ResolvedProject = Record<string, ResolvedService>;
+
 interface ComposeCli {
   file: string;
-  /** Everything before the subcommand: `compose -f FILE [-f PINS] -p PROJECT`. */
+  /** Everything before the subcommand: `compose -f FILE... [-f OVERRIDE] -p PROJECT --env-file... --profile...`. */
   prefix: string[];
   v1: boolean;
-  /** The override pinning the stored images, for the runner to write while a command runs. */
+  /** The override (pinned images, or version tags), for the runner to write while a command runs. */
   files?: Record<string, string>;
 }
 
-/** The services of the compose file as written; undefined when it cannot be read (compose will say why). */
-type ComposeServices = Record<string, { build?: unknown } | null> | undefined;
-
-function composeFile(config: AppConfig): string {
-  return String(config.compose_file ?? `${config.path}/docker-compose.yml`);
-}
-
-function readServices(config: AppConfig): ComposeServices {
-  try {
-    return ((parse(readFileSync(composeFile(config), 'utf8')) as { services?: ComposeServices } | null)?.services ?? {}) as ComposeServices;
-  } catch {
-    return undefined;
-  }
-}
-
-/** On a rollback: the stored image of each service that today's compose file still defines. */
-export function pinnedImages(input: PlanInput, services = readServices(input.config)): Record<string, string> | undefined {
-  const stored = input.artifacts?.images as Record<string, unknown> | undefined;
-  if (!stored || typeof stored !== 'object') return undefined;
-  const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || Object.hasOwn(services, e[0])));
-  return pins.length ? Object.fromEntries(pins) : undefined;
-}
-
 const isV1 = (input: PlanInput) => 'docker-compose' in input.tools && !('docker' in input.tools);
-/**
- * compose has no prepare step: artifacts in its plan input are those of a stored record, re-applied as
- * they were (a rollback, or a promotion carrying the source's images), so nothing is built.
- */
-const reappliesStored = (input: PlanInput) => input.artifacts !== undefined;
+const projectOf = (input: PlanInput) => String(input.config.project ?? `${input.app}-${input.env}`);
 const builds = (config: AppConfig) => config.build !== false;
 const pullPolicy = (config: AppConfig) => String(config.pull ?? 'missing');
 /** In a folder of its own for this run, which the runner makes before each command and removes after it. */
 const overridePath = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}`, 'pinned-images.yml');
+const resolvedOf = (input: PlanInput) => input.artifacts?.resolved as ResolvedProject | undefined;
 
-function composeCli(input: PlanInput, services = readServices(input.config)): ComposeCli {
+/** The images a stored record ran, re-applied as they were (a rollback, or a promotion carrying the source's images). */
+function storedImages(input: PlanInput): Record<string, string> | undefined {
+  const stored = input.artifacts?.images as Record<string, unknown> | undefined;
+  return stored && typeof stored === 'object' ? (stored as Record<string, string>) : undefined;
+}
+const reappliesStored = (input: PlanInput) => storedImages(input) !== undefined;
+
+/** On a rollback: the stored image of each service that today's project still defines. */
+export function pinnedImages(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
+  const stored = storedImages(input);
+  if (!stored) return undefined;
+  const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || Object.hasOwn(services, e[0])));
+  return pins.length ? Object.fromEntries(pins) : undefined;
+}
+
+/** A tag that names the version (or a digest): what a rollback can find again. */
+export function isVersioned(image: string, version: string): boolean {
+  if (image.includes('@sha256:')) return true;
+  const tag = /:([^/:]+)$/.exec(image)?.[1];
+  return tag !== undefined && tag !== 'latest' && (tag.includes(version) || /\d/.test(tag));
+}
+
+/** Built services without an image of their own: deployctl names them `<project>-<service>:<version>`. */
+export function versionTags(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
+  if (!services || reappliesStored(input) || !builds(input.config)) return undefined;
+  const project = projectOf(input).toLowerCase();
+  const tags = Object.entries(services)
+    .filter(([, s]) => s.build && !s.image)
+    .map(([name]) => [name, `${project}-${name.toLowerCase()}:${input.version}`]);
+  return tags.length ? Object.fromEntries(tags) : undefined;
+}
+
+function composeCli(input: PlanInput): ComposeCli {
   const v1 = isV1(input);
-  const project = String(input.config.project ?? `${input.app}-${input.env}`);
-  // JSON is YAML: an override that sets only the image of each pinned service. It is a file, not
-  // stdin: v1 reads `-f -` only as the one file.
-  const pins = pinnedImages(input, services);
-  const override = pins ? { [overridePath(input)]: JSON.stringify({ services: Object.fromEntries(Object.entries(pins).map(([s, image]) => [s, { image }])) }) } : undefined;
-  const files = ['-f', composeFile(input.config), ...(override ? ['-f', overridePath(input)] : []), '-p', project];
+  const config = input.config;
+  // JSON is YAML: an override that sets only the image of each service. It is a file, not stdin: v1
+  // reads `-f -` only as the one file.
+  const images = pinnedImages(input) ?? versionTags(input);
+  const override = images ? { [overridePath(input)]: JSON.stringify({ services: Object.fromEntries(Object.entries(images).map(([s, image]) => [s, { image }])) }) } : undefined;
+  const files = composeFiles(config);
+  const options = [
+    ...files.flatMap((f) => ['-f', f]),
+    ...(override && files.length ? ['-f', overridePath(input)] : []),
+    '-p',
+    projectOf(input),
+    ...listOf(config.env_file).flatMap((f) => ['--env-file', resolve(config.path, f)]),
+    ...listOf(config.profiles).flatMap((p) => ['--profile', p]),
+  ];
   return v1
-    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: files, v1, files: override }
-    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...files], v1, files: override };
+    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: options, v1, files: override }
+    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...options], v1, files: override };
 }
 
 function childEnv(input: PlanInput): Record<string, string> {
@@ -85,17 +134,20 @@ function childEnv(input: PlanInput): Record<string, string> {
   return { ...input.childEnv, ...vars };
 }
 
-export function planComposeDeploy(input: PlanInput, services = readServices(input.config)): Command[] {
+export function planComposeDeploy(input: PlanInput): Command[] {
   const config = input.config;
-  const cli = composeCli(input, services);
+  const services = resolvedOf(input);
+  const cli = composeCli(input);
   const chosen = (config.services as string[] | undefined) ?? [];
   const name = cli.v1 ? 'docker-compose' : 'docker compose';
   const base = { file: cli.file, cwd: config.path, env: childEnv(input), timeoutMs: config.timeout, mutates: true, phase: 'deploy' as const, ...(cli.files ? { files: cli.files } : {}) };
   const commands: Command[] = [];
+  // A dry run checks the files (read-only) the way compose reads them.
+  if (input.dryRun) commands.push({ ...base, args: [...cli.prefix, 'config', '-q'], mutates: false, label: `${name} config -q` });
   const pull = pullPolicy(config);
   if (cli.v1 && pull === 'always') {
     // v1's `up` has no --pull: pull first, the services that are not built here.
-    const pulled = services && Object.keys(services).filter((s) => (chosen.length === 0 || chosen.includes(s)) && !(builds(config) && services[s]?.build !== undefined));
+    const pulled = services && Object.keys(services).filter((s) => (chosen.length === 0 || chosen.includes(s)) && !(builds(config) && services[s]?.build));
     if (!pulled || pulled.length) commands.push({ ...base, args: [...cli.prefix, 'pull', ...(pulled ?? chosen)], label: `${name} pull` });
   }
   const build = reappliesStored(input) ? ['--no-build'] : builds(config) ? ['--build'] : [];
@@ -105,6 +157,64 @@ export function planComposeDeploy(input: PlanInput, services = readServices(inpu
     label: `${name} up`,
   });
   return commands;
+}
+
+/** compose's resolved project (`config --format json`, or v1's YAML) as deployctl needs it. */
+export function readResolvedProject(text: string): ResolvedProject {
+  const doc = (parse(text) ?? {}) as { services?: Record<string, { image?: string; build?: unknown; volumes?: unknown[] } | null> };
+  return Object.fromEntries(
+    Object.entries(doc.services ?? {}).map(([name, s]) => {
+      const binds = (s?.volumes ?? [])
+        .map((v) => {
+          if (typeof v === 'string') {
+            const [source, target] = v.split(':');
+            return source && target && /^[./~]/.test(source) ? `${source}:${target}` : undefined;
+          }
+          const volume = v as { type?: string; source?: string; target?: string };
+          return volume.type === 'bind' ? `${volume.source}:${volume.target}` : undefined;
+        })
+        .filter((b): b is string => Boolean(b));
+      return [name, { ...(s?.image ? { image: s.image } : {}), build: s?.build !== undefined && s?.build !== null, binds }];
+    }),
+  );
+}
+
+/** Read-only, before anything changes: the project as compose resolves it. */
+async function resolveProject(input: PlanInput, runner: Runner): Promise<PrepareResult> {
+  const v1 = isV1(input);
+  const cli = composeCli({ ...input, artifacts: undefined });
+  const result = await runner.run({
+    file: cli.file,
+    args: [...cli.prefix, 'config', ...(v1 ? [] : ['--format', 'json'])],
+    cwd: input.config.path,
+    env: childEnv(input),
+    timeoutMs: Math.min(input.config.timeout, 120_000),
+    mutates: false,
+    label: `${v1 ? 'docker-compose' : 'docker compose'} config`,
+    phase: 'deploy',
+  });
+  if (result.exitCode !== 0) return { ok: false, message: `compose could not read the project, nothing was changed: ${failureReason(result)}` };
+  try {
+    const resolved = readResolvedProject(result.stdout);
+    return { ok: true, artifacts: { resolved }, message: `compose project ${projectOf(input)}: ${Object.keys(resolved).join(', ') || 'no services'}` };
+  } catch (error) {
+    return { ok: false, message: `compose config printed what deployctl cannot read: ${(error as Error).message}` };
+  }
+}
+
+/** What a rollback to this deploy cannot restore, said now. */
+function rollbackWarnings(input: PlanInput, services: ResolvedProject, tags: Record<string, string> | undefined): string[] {
+  const warnings: string[] = [];
+  const chosen = (input.config.services as string[] | undefined) ?? [];
+  for (const [name, s] of Object.entries(services)) {
+    if (chosen.length && !chosen.includes(name)) continue;
+    const image = tags?.[name] ?? s.image;
+    if (image && !isVersioned(image, input.version)) {
+      warnings.push(`${name}: image ${image} has no version tag: a rollback runs whatever ${image} is then (put \${DEPLOY_VERSION} in its tag)`);
+    }
+    if (s.binds.length) warnings.push(`${name}: bind-mounted ${s.binds.join(', ')}: a rollback does not restore the files of the host`);
+  }
+  return warnings;
 }
 
 interface ServiceState {
@@ -118,21 +228,21 @@ interface ServiceState {
 async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceState[] | string> {
   const cli = composeCli(input);
   const services = (input.config.services as string[] | undefined) ?? [];
-  // The same files as `up`, the pinned images included.
+  // The same files as `up`, the override included.
   const run = (args: string[], label: string) =>
     runner.run({ file: cli.file, args: [...cli.prefix, ...args], cwd: input.config.path, env: childEnv(input), timeoutMs: 60_000, mutates: false, label, phase: 'verify', ...(cli.files ? { files: cli.files } : {}) });
   if (!cli.v1) {
     const ps = await run(['ps', '--all', '--format', 'json', ...services], 'compose ps');
-    if (ps.exitCode !== 0) return `compose ps failed: exit code ${ps.exitCode}`;
+    if (ps.exitCode !== 0) return `compose ps failed: ${failureReason(ps)}`;
     const text = ps.stdout.trim();
     const rows = (text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l))) as Array<{ Service: string; State: string; ExitCode?: number; Image?: string }>;
     // A one-shot service (a migration) that exited 0 is done, not down.
     return rows.map((r) => ({ service: r.Service, running: r.State === 'running' || (r.State === 'exited' && r.ExitCode === 0), state: r.State, image: r.Image }));
   }
   const running = await run(['ps', '--services', '--filter', 'status=running', ...services], 'docker-compose ps');
-  if (running.exitCode !== 0) return `docker-compose ps failed: exit code ${running.exitCode}`;
+  if (running.exitCode !== 0) return `docker-compose ps failed: ${failureReason(running)}`;
   const config = await run(['config'], 'docker-compose config');
-  if (config.exitCode !== 0) return `docker-compose config failed: exit code ${config.exitCode}`;
+  if (config.exitCode !== 0) return `docker-compose config failed: ${failureReason(config)}`;
   const up = new Set(running.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
   const defined = ((parse(config.stdout) as { services?: Record<string, { image?: string }> } | null)?.services ?? {}) as Record<string, { image?: string }>;
   return Object.entries(defined)
@@ -149,14 +259,42 @@ export const dockerComposeExecutor: Executor = {
     }
     return ['docker-compose'];
   },
+  preflight(config) {
+    const files = composeFiles(config);
+    if (files.length === 0) {
+      throw new ConfigError(
+        [{ path: 'compose_file', message: `${config.path} has none of ${COMPOSE_DEFAULT_FILES.join(', ')}` }],
+        'set compose_file: (one file or a list), or fix path:',
+      );
+    }
+    for (const file of [...files, ...listOf(config.env_file).map((f) => resolve(config.path, f))]) {
+      if (!existsSync(file)) throw new ConfigError([{ path: file.endsWith('.env') ? 'env_file' : 'compose_file', message: `${file} does not exist` }], 'fix the path (relative to path:)');
+    }
+  },
+  prepare: resolveProject,
   async plan(input) {
-    // The compose file, read once: which stored images still have a service, and what is built.
-    const services = readServices(input.config);
+    const services = resolvedOf(input);
     const pins = pinnedImages(input, services);
+    const tags = versionTags(input, services);
+    const notes: string[] = [];
+    if (pins) notes.push(`pinning the images of the record: ${Object.values(pins).join(', ')}`);
+    if (tags) notes.push(`built without an image name, tagged with the version: ${Object.values(tags).join(', ')}`);
+    if (services && !pins) for (const warning of rollbackWarnings(input, services, tags)) notes.push(`rollback cannot restore: ${warning}`);
+    const preview = services
+      ? `compose services:\n${Object.entries(services)
+          .map(([name, s]) => `  ${name}: ${pins?.[name] ?? tags?.[name] ?? s.image ?? `${projectOf(input)}-${name}`}${s.build && !pins ? ' (built)' : ''}`)
+          .join('\n')}`
+      : undefined;
     return {
-      commands: planComposeDeploy(input, services),
-      artifacts: { env_vars: input.config.env_vars ?? {}, project: input.config.project ?? `${input.app}-${input.env}`, ...(pins ? { images: pins } : {}) },
-      notes: pins ? [`pinning the images of the record: ${Object.values(pins).join(', ')}`] : [],
+      commands: planComposeDeploy(input),
+      artifacts: {
+        env_vars: input.config.env_vars ?? {},
+        project: projectOf(input),
+        ...(services ? { services: Object.keys(services) } : {}),
+        ...(pins ? { images: pins } : tags ? { images: { ...Object.fromEntries(Object.entries(services ?? {}).filter(([, s]) => s.image).map(([n, s]) => [n, s.image!])), ...tags } } : {}),
+      },
+      notes,
+      ...(input.dryRun && preview ? { preview } : {}),
     };
   },
   async verify(input, runner: Runner) {

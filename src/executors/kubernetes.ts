@@ -4,9 +4,8 @@
 // re-applies the stored rendered text, byte for byte, not today's files.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from '../vendor/yaml.js';
+import { isMap, isPair, isScalar, isSeq, parse, parseAllDocuments } from '../vendor/yaml.js';
 import { ConfigError } from '../errors.js';
-import { interpolateString } from '../config/interpolate.js';
 import { failureReason, type Command, type Executor, type PlanInput } from './types.js';
 
 /** kustomize output is kept whole: big CRDs included. */
@@ -22,26 +21,111 @@ function manifestFiles(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-/** `text` with ${version}, ${app}, ${env}, ${namespace} and the variables filled in. */
-function fillIn(text: string, input: PlanInput, file: string): string {
+/** deployctl's own names: app, env, version, namespace and the merged variables. Never the process environment. */
+function ownValues(input: PlanInput): Record<string, string> {
   const config = input.config;
-  const values: Record<string, string> = {
+  return {
     ...config.variables,
     app: input.app,
     env: input.env,
     version: input.version,
     ...(config.namespace ? { namespace: String(config.namespace) } : {}),
   };
-  const result = interpolateString(text, (name) => values[name]);
-  if (result.missing.length) {
-    throw new ConfigError([{ file, message: `${result.missing.map((n) => `\${${n}}`).join(', ')} is not defined: set it in variables, or write $\${...} for a literal` }]);
+}
+
+const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
+
+/** ${name} filled for deployctl's own names; any other ${...} (a shell's ${POD_NAME:-unknown}) left as written; $${x} is ${x}. */
+function fillText(text: string, values: Record<string, string>, left: Set<string>): string {
+  return text.replace(PLACEHOLDER, (match, name: string | undefined) => {
+    if (match === '$${') return '${';
+    if (Object.hasOwn(values, name!)) return values[name!]!;
+    left.add(match);
+    return match;
+  });
+}
+
+/** Plain YAML text that reads back as exactly this string (or scalar), and cannot start a key, a comment or another node. */
+function isSafePlain(text: string): boolean {
+  return /^[A-Za-z0-9_./@+=~-][A-Za-z0-9_./@+=~: -]*$/.test(text) && !text.includes(': ') && !text.includes(' #') && !/[: ]$/.test(text);
+}
+
+/**
+ * The manifests' text with deployctl's names filled in, scalar by scalar, so that a value can never
+ * change the YAML structure (a line break, ": " or "#" in a value stays inside its string): a value
+ * that plain YAML cannot hold as written is written as a double-quoted string. Comments are left as
+ * they are. `left` collects the ${...} left as written.
+ */
+export function fillManifest(text: string, values: Record<string, string>, file: string, left: Set<string> = new Set()): string {
+  if (!text.includes('${')) return text;
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [];
+  const broken = list.flatMap((d) => d.errors);
+  if (broken.length) {
+    throw new ConfigError([{ file, message: `not valid YAML, so its \${...} cannot be filled in safely: ${broken[0]!.message.split('\n')[0]}` }], 'fix the manifest, or set interpolate: false to apply it as written');
   }
-  return result.value;
+  const edits: Array<[number, number, string]> = [];
+  const visit = (node: unknown): void => {
+    if (isPair(node)) {
+      visit(node.key);
+      visit(node.value);
+    } else if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) visit(item);
+    } else if (isScalar(node) && node.range) {
+      const [start, end] = node.range;
+      const source = text.slice(start, end);
+      if (!source.includes('${')) return;
+      const before = String(node.value);
+      const filled = fillText(before, values, left);
+      if (filled === before && !source.includes('$${')) return;
+      if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+        // Inside a block scalar a value holds until a line break: one is refused.
+        const inBlock = fillText(source, values, new Set());
+        for (const [name, value] of Object.entries(values)) {
+          if (/[\r\n]/.test(value) && source.includes(`\${${name}`)) {
+            throw new ConfigError([{ file, message: `the value of \${${name}} has a line break, which would end the block scalar it is filled into` }], 'give it a value without line breaks, or set interpolate: false');
+          }
+        }
+        edits.push([start, end, inBlock]);
+        return;
+      }
+      const whole = /^\$\{[A-Za-z_][A-Za-z0-9_.-]*(?::-[^}]*)?\}$/.test(before) && filled !== before;
+      let replacement: string;
+      if (node.type === 'PLAIN' && isSafePlain(filled)) {
+        const read = parse(filled) as unknown;
+        // A whole ${replicas} keeps the type its value reads as (3 is a number); part of a string stays a string.
+        replacement = (whole ? read !== null && typeof read !== 'object' : typeof read === 'string' && read === filled) ? filled : JSON.stringify(filled);
+      } else {
+        replacement = JSON.stringify(filled);
+      }
+      edits.push([start, end, replacement]);
+    }
+  };
+  for (const doc of list) visit(doc.contents);
+  let out = text;
+  for (const [start, end, replacement] of edits.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + replacement + out.slice(end);
+  return out;
+}
+
+/** `text` filled in, unless interpolate: false. */
+function fillIn(text: string, input: PlanInput, file: string, left: Set<string>): string {
+  if (input.config.interpolate === false) return text;
+  return fillManifest(text, ownValues(input), file, left);
+}
+
+/** The manifest files: a file, or a folder's .yaml, .yml and .json files in name order; missing ones are a config error. */
+export function manifestFilesOf(path: string): string[] {
+  try {
+    return manifestFiles(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([{ path: 'manifests', message: code === 'ENOENT' ? `${path} does not exist` : `${path} cannot be read (${code ?? (error as Error).message})` }], 'fix manifests: in deployments.yaml (relative to its folder)');
+  }
 }
 
 /** The manifests (a file, or a folder's .yaml, .yml and .json files in name order), filled in. */
-export function renderManifests(input: PlanInput): string {
-  const parts = manifestFiles(String(input.config.manifests)).map((file) => fillIn(readFileSync(file, 'utf8'), input, file).trim());
+export function renderManifests(input: PlanInput, left: Set<string> = new Set()): string {
+  const parts = manifestFilesOf(String(input.config.manifests)).map((file) => fillIn(readFileSync(file, 'utf8'), input, file, left).trim());
   return `${parts.join('\n---\n')}\n`;
 }
 
@@ -85,9 +169,37 @@ export function planKubernetesDeploy(input: PlanInput, rendered: string | undefi
   ];
 }
 
+/**
+ * A dry run's `kubectl diff` of the rendered text against the cluster: read-only; its exit code (1 when
+ * there are differences, more when no cluster answers) does not fail the dry run.
+ */
+function diffCommand(input: PlanInput, rendered: string): Command {
+  const config = input.config;
+  return {
+    file: input.tools.kubectl ?? 'kubectl',
+    args: [...(config.context ? ['--context', String(config.context)] : []), ...(config.namespace ? ['-n', String(config.namespace)] : []), 'diff', '-f', '-'],
+    input: rendered,
+    cwd: config.path,
+    env: input.childEnv,
+    timeoutMs: Math.min(config.timeout, 120_000),
+    mutates: false,
+    informational: true,
+    label: 'kubectl diff (against the cluster, when it answers)',
+    phase: 'deploy',
+  };
+}
+
 export const kubernetesExecutor: Executor = {
   type: 'kubernetes',
   tools: () => ['kubectl'],
+  preflight(config, artifacts) {
+    if (typeof artifacts?.manifests === 'string' || !config.manifests) return;
+    // What deploy will find when it renders them: files missing, or a manifest no value can be filled into safely.
+    const values = { ...config.variables, app: 'app', env: 'env', version: '0.0.0', ...(config.namespace ? { namespace: String(config.namespace) } : {}) };
+    for (const file of manifestFilesOf(String(config.manifests))) {
+      if (config.interpolate !== false) fillManifest(readFileSync(file, 'utf8'), values, file);
+    }
+  },
   async prepare(input, runner) {
     const config = input.config;
     if (typeof input.artifacts?.manifests === 'string' || !config.kustomize) return undefined;
@@ -107,14 +219,23 @@ export const kubernetesExecutor: Executor = {
       return { ok: false, message: `kubectl kustomize ${dir} failed, nothing was applied: ${failureReason(result)}` };
     }
     if (result.stdoutTruncated) return { ok: false, message: `kubectl kustomize ${dir} printed more than ${MAX_RENDERED_BYTES / 1024 / 1024} MB` };
-    const manifests = fillIn(result.stdout, input, dir);
+    const manifests = fillIn(result.stdout, input, dir, new Set());
     return { ok: true, artifacts: { manifests }, message: `rendered ${dir} with kubectl kustomize (${workloadsOf(manifests).length} workload(s)); the text is kept in the record` };
   },
   async plan(input) {
     const stored = input.artifacts?.manifests;
-    const rendered = typeof stored === 'string' ? stored : input.config.manifests ? renderManifests(input) : undefined;
+    const left = new Set<string>();
+    const rendered = typeof stored === 'string' ? stored : input.config.manifests ? renderManifests(input, left) : undefined;
     const notes = rendered === undefined ? [`kustomize: kubectl kustomize renders ${String(input.config.kustomize)} first; the rendered text is applied and kept in the record`] : [];
-    return { commands: planKubernetesDeploy(input, rendered), artifacts: rendered === undefined ? {} : { manifests: rendered }, notes };
+    if (left.size) notes.push(`left as written (not deployctl's names: app, env, version, namespace, variables): ${[...left].join(', ')}`);
+    const commands = planKubernetesDeploy(input, rendered);
+    if (input.dryRun && rendered !== undefined) commands.unshift(diffCommand(input, rendered));
+    return {
+      commands,
+      artifacts: rendered === undefined ? {} : { manifests: rendered },
+      notes,
+      ...(input.dryRun && rendered !== undefined ? { preview: `rendered manifests:\n${rendered}` } : {}),
+    };
   },
 };
 

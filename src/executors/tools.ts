@@ -2,7 +2,7 @@
 // error (exit 2), not a failed deployment.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { ToolMissingError } from '../errors.js';
+import { ConfigError, ToolMissingError } from '../errors.js';
 
 function isExecutable(file: string): boolean {
   try {
@@ -43,4 +43,14 @@ export function resolveTools(names: string[], overrides: Record<string, string>,
     resolved[name] = overrides[name] ?? name;
   }
   return resolved;
+}
+
+/** version_var as written: a variable name, or false for none; "" and true are refused with the fix. */
+export function checkedVersionVar(setting: unknown, tool: 'terraform' | 'ansible'): string | undefined {
+  if (setting === false) return undefined;
+  if (typeof setting === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(setting)) return setting;
+  throw new ConfigError(
+    [{ path: 'version_var', message: `version_var ${JSON.stringify(setting)} is not a variable name: name the ${tool} variable that receives the version, or write version_var: false for none` }],
+    'fix version_var in deployments.yaml',
+  );
 }

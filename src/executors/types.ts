@@ -29,6 +29,8 @@ export interface Command {
   files?: Record<string, string>;
   /** Ask for approval before this step (terraform apply without auto_approve). */
   needsApproval?: boolean;
+  /** Shown in a dry run, and its exit code does not fail it (kubectl diff: 1 when there are differences). */
+  informational?: boolean;
   /** Bytes of stdout kept when its output is parsed and must be whole (rendered manifests). */
   maxStdoutBytes?: number;
 }
@@ -50,16 +52,32 @@ export interface RunResult {
   skipped?: boolean;
 }
 
+/** A line where a tool says what went wrong: terraform's `Error:`, git's `fatal:`, ansible's `ERROR!` and `fatal: [host]`, `error:`. */
+const ERROR_LINE = /^(?:[│|]\s*)?(?:Error:|ERROR!|ERROR:|fatal:|error:|Error response from daemon:|FATAL:)/;
+
+/** The tool's own error line in its output (the first one: the cause, before the consequences), or its last line. */
+export function errorLineOf(output: string): { line: string; isError: boolean } | undefined {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => ERROR_LINE.test(l));
+  if (error) return { line: error.replace(/^[│|]\s*/, ''), isError: true };
+  const last = lines[lines.length - 1];
+  return last ? { line: last, isError: false } : undefined;
+}
+
+const cut = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+
 /**
- * Why a command failed, in words: its exit code and the last line it printed (which usually says why),
- * or why it did not start, its time limit, Ctrl-C. For a run's result, or a step as the record keeps it.
+ * Why a command failed, in words: its exit code and the tool's error line (`Error:`, `fatal:`,
+ * `ERROR!`, `error:`), else the last line it printed; or why it did not start, its time limit, Ctrl-C.
+ * For a run's result, or a step as the record keeps it.
  */
 export function failureReason(result: Pick<RunResult, 'exitCode' | 'durationMs'> & Partial<Pick<RunResult, 'output' | 'timedOut' | 'interrupted' | 'spawnError'>>): string {
   if (result.interrupted) return 'interrupted';
   if (result.timedOut) return `timed out after ${Math.round(result.durationMs / 1000)}s`;
   if (result.spawnError) return result.spawnError;
-  const last = (result.output ?? '').trimEnd().split('\n').pop()?.trim();
-  return `exit code ${result.exitCode}${last ? ` (last output: ${last.length > 200 ? `${last.slice(0, 199)}…` : last})` : ''}`;
+  const found = errorLineOf(result.output ?? '');
+  if (!found) return `exit code ${result.exitCode}`;
+  return `exit code ${result.exitCode} (${found.isError ? '' : 'last output: '}${cut(found.line)})`;
 }
 
 export interface Runner {
@@ -87,6 +105,8 @@ export interface PlanInput {
   /** When rolling back, the artifacts stored by the deployment being re-applied; else what `prepare` made. */
   artifacts?: Artifacts;
   dryRun: boolean;
+  /** What this run is: a rollback leaves out settings that only narrow one run (tags, limit, targets). */
+  action?: 'deploy' | 'rollback' | 'promote';
 }
 
 /** What a deployment stored so that a rollback re-applies exactly the same thing. */
@@ -98,6 +118,10 @@ export interface Plan {
   artifacts: Artifacts;
   /** Lines to show the user about the plan (e.g. "dry run stops after terraform plan"). */
   notes: string[];
+  /** Text a dry run shows whole (the rendered manifests, compose's services and images). */
+  preview?: string;
+  /** Set when a dry run cannot check what the deploy would do (terraform: the workspace is not there yet): why. */
+  unverified?: string;
 }
 
 export interface VerifyResult {
@@ -105,6 +129,8 @@ export interface VerifyResult {
   message: string;
   /** Anything learned to keep in the record (terraform outputs, ansible recap, compose services). */
   artifacts?: Artifacts;
+  /** Environment for the post_deploy hooks (terraform's outputs as TF_OUTPUT_<name>). */
+  env?: Record<string, string>;
 }
 
 export type PrepareResult = { ok: true; artifacts: Artifacts; message: string } | { ok: false; message: string };
@@ -119,6 +145,13 @@ export interface Executor {
    * Undefined when there is nothing to do (a rollback of stored manifests).
    */
   prepare?(input: PlanInput, runner: Runner): Promise<PrepareResult | undefined>;
+  /**
+   * Before the lock, nothing run: throw a ConfigError (exit 2) for what the plan would find missing
+   * (manifests, the compose file, var files), given the artifacts a rollback re-applies.
+   */
+  preflight?(config: AppConfig, artifacts?: Artifacts): void;
+  /** A setting that makes every run a check that changes nothing (ansible's check: true): run as a dry run, not recorded as a deploy. */
+  checkOnly?(config: AppConfig): boolean;
   /** Pure except for reading the app's files (manifests). Never spawns. */
   plan(input: PlanInput): Promise<Plan>;
   /** After the run, whatever its outcome (a dry run too): remove what the commands left (terraform's plan file). */

@@ -56,14 +56,15 @@ describe('a configuration mistake: one clear message, exit 2, nothing run, no hi
     expect(readFileSync(marker, 'utf8')).toBe('world');
   });
 
-  it('an undefined ${name} in a manifest, found while planning: exit 2 and no record, with --yes or without', async () => {
+  it('a manifest whose ${version} cannot be filled in safely, found while planning: exit 2 and no record, with --yes or without', async () => {
     const { dir, home, env } = project('deployments:\n  shop:\n    type: kubernetes\n    manifests: k8s.yaml\n');
-    writeFileSync(join(dir, 'k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: shop }\ndata: { level: "${not_defined}" }\n');
+    // Not valid YAML as written (the } of ${version} closes the flow mapping): no value can be placed safely.
+    writeFileSync(join(dir, 'k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: shop }\ndata: { level: ${version} }\n');
     const kubectl = { ...env, PATH: `${join(repoRoot, 'test/fixtures/bin')}${delimiter}${process.env.PATH}`, FAKE_KUBECTL_LOG: join(tempDir(), 'kubectl.jsonl') };
     for (const flags of [['--yes'], []]) {
       const run = await runCli(['deploy', 'shop', '-e', 'dev', '--version', '1.0.0', ...flags], { env: kubectl });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('k8s.yaml: ${not_defined} is not defined');
+      expect(run.stderr).toContain('k8s.yaml: not valid YAML, so its ${...} cannot be filled in safely');
       expect(existsSync(kubectl.FAKE_KUBECTL_LOG)).toBe(false);
       expect(records(home)).toEqual([]);
       expect(locks(home)).toEqual([]);

@@ -210,7 +210,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, built for each deploy, new version, a rollback pins the stored images', async () => {
     expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
     await deployNewVersionRollBack('web', pluginEnv, /\$ docker compose -f \S+ -p web-dev up -d --remove-orphans --wait --build\n/, 'up -d --remove-orphans --wait --no-build');
-  });
+  }, 300_000);
 
   it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, built for each deploy, new version, a rollback pins the stored images', async () => {
     let plugin = true;
@@ -221,5 +221,6 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     }
     expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
     await deployNewVersionRollBack('legacy', env, /\$ docker-compose -f \S+ -p legacy-dev up -d --remove-orphans --build\n/, 'up -d --remove-orphans --no-build');
-  });
+    // Five runs of the python docker-compose, each reading the project first (config) on a shared machine.
+  }, 300_000);
 });

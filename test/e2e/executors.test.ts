@@ -24,7 +24,7 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
   const tmp = tempDir();
   const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '', TMPDIR: tmp });
   /** Plan files hold the variables' values: none outlives its run. */
-  const planFilesLeft = () => readdirSync(tmp).filter((f) => f.endsWith('.tfplan'));
+  const planFilesLeft = () => readdirSync(tmp).filter((f) => f.endsWith('.tfplan') || f.startsWith('deployctl-tf-'));
 
   it('deploys, deploys a new version, rolls back, with the outputs in each record', async () => {
     for (const version of ['1.0.0', '1.1.0']) {
@@ -56,7 +56,8 @@ describe.skipIf(toolMissing('terraform'))('terraform, for real and offline', () 
     const dry = await runCli(['deploy', 'infra', '-e', 'qa', '--version', '2.0.0', '--dry-run'], { env, timeoutMs: 120_000 });
     expect(dry.code, dry.stderr).toBe(0);
     expect(workspaces()).toBe(before);
-    expect(dry.stderr).toContain('dry run: workspace qa does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state');
+    expect(dry.stderr).toContain('dry run: could not plan: workspace qa does not exist yet, and planning it would create it; only terraform init ran. A real deploy creates it (workspace select -or-create) and plans from its empty state');
+    expect(dry.stdout).toContain('not verified: could not plan: workspace qa does not exist yet');
     expect(dry.stderr).toMatch(/would run terraform workspace select -no-color -or-create qa/);
     expect(dry.stderr).toMatch(/would run terraform plan/);
     expect(planFilesLeft()).toEqual([]);
@@ -232,12 +233,12 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     mkdirSync(join(dir, 'empty'));
     const run = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty'], { env });
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: exit code 1 (last output: error: unable to find one of 'kustomization.yaml'`);
+    expect(run.stderr).toContain(`kubectl kustomize ${join(dir, 'empty')} failed, nothing was applied: exit code 1 (error: unable to find one of 'kustomization.yaml'`);
     expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
     expect((await records(env, 'catalog', 'dev')).map((r) => [r.status, r.bad])).toEqual([['failed', false]]);
     const dry = await runCli(['deploy', 'catalog', '-e', 'dev', '--version', '1.0.0', '--set', 'kustomize=empty', '--dry-run'], { env });
     expect(dry.code).toBe(3);
-    expect(dry.stdout).toMatch(/^dry run: deploy catalog 1\.0\.0 to dev failed: kubectl kustomize \S+ failed, nothing was applied: exit code 1 \(last output: error: unable to find .*\); nothing was changed\n$/);
+    expect(dry.stdout).toMatch(/^dry run: deploy catalog 1\.0\.0 to dev failed: kubectl kustomize \S+ failed, nothing was applied: exit code 1 \(error: unable to find .*\); nothing was changed\n$/);
   });
 
   it('kustomize: a dry run renders (read-only) and shows the apply and every rollout it would run', async () => {
@@ -247,7 +248,8 @@ describe('kubernetes with a fake kubectl first on PATH', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('would run kubectl --context kind-dev -n shop-dev apply -f -');
     expect(run.stderr).toContain('would run kubectl --context kind-dev -n catalog rollout status daemonset/agent --timeout=45s');
-    expect(calls().map((c) => c.args[0])).toEqual(['kustomize']);
+    // kubectl kustomize, then kubectl diff of the rendered text against the cluster: both read-only.
+    expect(calls().map((c) => c.args.filter((a) => ['kustomize', 'diff', 'apply'].includes(a)))).toEqual([['kustomize'], ['diff']]);
     expect(await records(env, 'catalog', 'dev')).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { planKubernetesDeploy, renderManifests, kubernetesExecutor } from '../..
 import { planTerraformDeploy, terraformExecutor } from '../../src/executors/terraform.js';
 import { planAnsibleDeploy, parseRecap } from '../../src/executors/ansible.js';
 import { dockerExecutor, planDockerDeploy, imageReference } from '../../src/executors/docker.js';
-import { dockerComposeExecutor, planComposeDeploy } from '../../src/executors/docker-compose.js';
+import { dockerComposeExecutor, planComposeDeploy, readResolvedProject } from '../../src/executors/docker-compose.js';
 import type { Command, Runner, RunResult } from '../../src/executors/types.js';
 import { ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
@@ -78,24 +78,27 @@ describe('kubernetes', () => {
     expect(plan.notes).toEqual(['kustomize: kubectl kustomize renders /k/overlays/my prod first; the rendered text is applied and kept in the record']);
   });
 
-  it('names an undefined ${name} in a manifest', () => {
-    const bad = tempDir();
-    writeFileSync(join(bad, 'x.yaml'), 'image: ${IMAGE_REPO}/shop\n');
-    expect(() => renderManifests(input({ type: 'kubernetes', manifests: join(bad, 'x.yaml') }))).toThrow('${IMAGE_REPO} is not defined');
+  it('leaves a ${name} that is not one of its own as written (the process environment is never read)', () => {
+    const other = tempDir();
+    writeFileSync(join(other, 'x.yaml'), 'image: ${IMAGE_REPO}/shop\nhost: ${HOSTNAME}\n');
+    expect(renderManifests(input({ type: 'kubernetes', manifests: join(other, 'x.yaml') }))).toBe('image: ${IMAGE_REPO}/shop\nhost: ${HOSTNAME}\n');
   });
 });
 
 describe('terraform', () => {
+  const tf = tempDir();
+  writeFileSync(join(tf, 'variables.tf'), 'variable "app_version" {}\nvariable "replicas" {}\n');
   it.each([
     [
-      'seed 004 config: var file, version variable, approval needed',
+      'seed 004 config: var file, version variable (declared), approval needed',
       { var_file: '/tf/terraform.tfvars.prod', auto_approve: false },
-      ['-var-file=/tf/terraform.tfvars.prod', '-var', 'app_version=1.4.2'],
+      ['-var-file=/tf/terraform.tfvars.prod'],
+      { TF_VAR_app_version: '1.4.2' },
       true,
     ],
-    ['no var file, renamed version variable, extra vars, auto approve', { version_var: 'release', vars: { replicas: 3 }, auto_approve: true }, ['-var', 'release=1.4.2', '-var', 'replicas=3'], false],
-  ])('%s', (_name, config, planVars, approval) => {
-    const commands = planTerraformDeploy(input({ type: 'terraform', ...config }));
+    ['no var file, renamed version variable, extra vars, auto approve', { version_var: 'release', vars: { replicas: 3 }, auto_approve: true }, [], { TF_VAR_release: '1.4.2', TF_VAR_replicas: '3' }, false],
+  ])('%s: values through TF_VAR_, never on the command line', (_name, config, planVars, env, approval) => {
+    const commands = planTerraformDeploy(input({ type: 'terraform', path: tf, ...config }));
     const plan = commands.find((c) => c.label === 'terraform plan')!;
     expect(argv(commands).map((a) => a.slice(0, 2))).toEqual([
       ['terraform', 'init'],
@@ -104,13 +107,15 @@ describe('terraform', () => {
       ['terraform', 'apply'],
     ]);
     expect(plan.args.slice(0, 3)).toEqual(['plan', '-input=false', '-no-color']);
-    expect(plan.args[3]).toMatch(new RegExp(`^-out=.*deployctl-web_prod_1-${process.pid}\\.tfplan$`));
+    // A private folder of its own (mkdtemp), not a name another user could plant first.
+    expect(plan.args[3]).toMatch(/^-out=.*\/deployctl-tf-[A-Za-z0-9]{6}\/deploy\.tfplan$/);
     expect(plan.args.slice(4)).toEqual(planVars);
+    expect(commands.every((c) => !c.args.some((a) => a.includes('1.4.2')))).toBe(true);
     expect(commands.map((c) => c.mutates)).toEqual([false, false, false, true]);
     expect(commands[3]!.args).toEqual(['apply', '-input=false', '-no-color', plan.args[3]!.slice(5)]);
     expect(Boolean(commands[3]!.needsApproval)).toBe(approval);
-    expect(plan.env).toMatchObject({ TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' });
-    expect(plan.cwd).toBe('/srv/my app');
+    expect(plan.env).toMatchObject({ TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...env });
+    expect(plan.cwd).toBe(tf);
   });
 
   it('selects the workspace first, creating it when it is not there', () => {
@@ -129,7 +134,7 @@ describe('terraform', () => {
         'not there: planning it would create it, so only init runs',
         false,
         [false, true, true, true, true],
-        'dry run: workspace prod does not exist, and planning it would create it: only terraform init runs. A real deploy creates it (workspace select -or-create) and plans from its empty state',
+        'dry run: could not plan: workspace prod does not exist yet, and planning it would create it; only terraform init ran. A real deploy creates it (workspace select -or-create) and plans from its empty state',
       ],
     ])('%s', async (_name, exists, mutates, note) => {
       const plan = await terraformExecutor.plan(dryRun(exists));
@@ -137,7 +142,8 @@ describe('terraform', () => {
       // In a dry run, what mutates is shown and skipped.
       expect(plan.commands.map((c) => c.mutates)).toEqual(mutates);
       expect(plan.commands.map((c) => c.env.TF_WORKSPACE)).toEqual([undefined, undefined, 'prod', undefined, undefined]);
-      expect(plan.notes).toEqual([note]);
+      expect(plan.notes[0]).toEqual(note);
+      expect(plan.unverified).toBe(exists === false ? 'could not plan: workspace prod does not exist yet' : undefined);
     });
 
     const answering = (answers: Array<Partial<RunResult>>): Runner & { calls: Command[] } => {
@@ -166,7 +172,7 @@ describe('terraform', () => {
     it('prepare: says why init failed; looks for nothing outside a dry run or without a workspace', async () => {
       expect(await terraformExecutor.prepare!(dryRun(undefined), answering([{ exitCode: 1, output: 'Error: Backend initialization required\n' }]))).toEqual({
         ok: false,
-        message: 'terraform init failed: exit code 1 (last output: Error: Backend initialization required)',
+        message: 'terraform init failed: exit code 1 (Error: Backend initialization required)',
       });
       const runner = answering([]);
       expect(await terraformExecutor.prepare!(input({ type: 'terraform', workspace: 'prod' }), runner)).toBeUndefined();
@@ -188,7 +194,7 @@ describe('ansible', () => {
       'extra vars file, limit, tags, and a dry run with --check --diff',
       { playbook: 'site.yml', extra_vars_file: '/a/vars.yml', limit: 'web*', tags: 'deploy' },
       true,
-      ['ansible-playbook', 'site.yml', '-e', 'version=1.4.2', '-e', '@/a/vars.yml', '--limit', 'web*', '--tags', 'deploy', '--check', '--diff'],
+      ['ansible-playbook', '/srv/my app/site.yml', '-e', 'version=1.4.2', '-e', '@/a/vars.yml', '--limit', 'web*', '--tags', 'deploy', '--check', '--diff'],
     ],
   ])('%s', (_name, config, dryRun, expected) => {
     const [command] = planAnsibleDeploy(input({ type: 'ansible', ...config }, { dryRun }));
@@ -323,12 +329,15 @@ describe('docker compose', () => {
 
   it('falls back to docker-compose v1, which has no --wait', () => {
     const [up] = planComposeDeploy(input({ type: 'docker-compose', project: 'mon', services: ['api'] }, { tools: { 'docker-compose': '/usr/bin/docker-compose' } }));
-    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'mon', 'up', '-d', '--remove-orphans', '--build', 'api']);
+    // No compose file in path: compose's own discovery, which says what is missing (a deploy stops before, in preflight).
+    expect([up!.file, ...up!.args]).toEqual(['/usr/bin/docker-compose', '-p', 'mon', 'up', '-d', '--remove-orphans', '--build', 'api']);
   });
 
   describe('build: and pull:', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:${DEPLOY_VERSION}", build: . }\n  cache: { image: "redis:7" }\n  worker:\n');
+    // What `compose config` printed in prepare.
+    const resolved = readResolvedProject('services:\n  web: { image: "shop:1.4.2", build: { context: . } }\n  cache: { image: "redis:7" }\n  worker: { image: "worker:2" }\n');
     const plugin = { docker: 'docker' };
     const v1 = { 'docker-compose': 'docker-compose' };
     const up = ['up', '-d', '--remove-orphans'];
@@ -343,7 +352,7 @@ describe('docker compose', () => {
       ['v1, pull: always, of chosen services', v1, { pull: 'always', services: ['web', 'cache'] }, [['pull', 'cache'], [...up, '--build', 'web', 'cache']]],
       ['v1, pull: always, of services all built here: nothing to pull', v1, { pull: 'always', services: ['web'] }, [[...up, '--build', 'web']]],
     ])('%s', (_name, tools, config, expected) => {
-      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, ...config }, { tools }));
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, ...config }, { tools, artifacts: { resolved } }));
       const prefix = [...('docker' in tools ? ['compose'] : []), '-f', `${dir}/docker-compose.yml`, '-p', 'web-prod'];
       expect(commands.map((c) => c.args)).toEqual(expected.map((args) => [...prefix, ...args]));
       expect(commands.map((c) => c.label)).toEqual(expected.map((args) => `${'docker' in tools ? 'docker compose' : 'docker-compose'} ${args[0]}`));
@@ -354,7 +363,7 @@ describe('docker compose', () => {
       ['the plugin', plugin, [['compose', '-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--wait', '--no-build', '--pull', 'always']]],
       ['v1', v1, [['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', 'pull', 'cache', 'worker'], ['-f', `${dir}/docker-compose.yml`, '-f', 'PINS', '-p', 'web-prod', ...up, '--no-build']]],
     ])('a rollback with %s builds nothing, and pulls as configured', (_name, tools, expected) => {
-      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, pull: 'always' }, { tools, artifacts: { images: { web: 'shop:1.0.0', cache: 'redis:7' } } }));
+      const commands = planComposeDeploy(input({ type: 'docker-compose', path: dir, pull: 'always' }, { tools, artifacts: { resolved, images: { web: 'shop:1.0.0', cache: 'redis:7' } } }));
       expect(commands.map((c) => c.args.map((a) => (a.endsWith('pinned-images.yml') ? 'PINS' : a)))).toEqual(expected);
       expect(commands.every((c) => c.files !== undefined)).toBe(true);
     });
@@ -374,7 +383,7 @@ describe('docker compose', () => {
   ])('pins the images of the record on a rollback with %s, through an override file, for the services the compose file still has', async (_name, tools, cli, wait) => {
     const dir = tempDir();
     writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web: { image: "shop:latest" }\n  worker: { build: . }\n');
-    const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' } };
+    const stored = { images: { web: 'shop:1.0.0', worker: 'web-prod-worker', gone: 'old:1' }, resolved: readResolvedProject('{"services": {"web": {"image": "shop:latest"}, "worker": {"build": {"context": "."}}}}') };
     const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir }, { tools, artifacts: stored }));
     const [up] = plan.commands;
     const override = join(tmpdir(), `deployctl-web_prod_1-${process.pid}`, 'pinned-images.yml');
@@ -419,7 +428,7 @@ describe('docker compose', () => {
         ]),
       });
       const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { docker: 'docker' } }), runner, []);
-      expect(runner.calls).toEqual([['compose', '-f', '/srv/my app/docker-compose.yml', '-p', 'web-prod', 'ps', '--all', '--format', 'json']]);
+      expect(runner.calls).toEqual([['compose', '-p', 'web-prod', 'ps', '--all', '--format', 'json']]);
       expect(result).toEqual({ ok: true, message: '2 service(s) running', artifacts: { services: ['web', 'migrate'], images: { web: 'shop:1.4.2', migrate: 'shop-migrate:1.4.2' } } });
     });
 
@@ -442,7 +451,7 @@ describe('docker compose', () => {
         config: 'services:\n  web:\n    image: shop:1.4.2\n  worker:\n    image: shop-worker:1.4.2\n',
       });
       const result = await dockerComposeExecutor.verify!(input({ type: 'docker-compose' }, { tools: { 'docker-compose': 'docker-compose' } }), runner, []);
-      expect(runner.calls.map((a) => a.slice(4))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
+      expect(runner.calls.map((a) => a.slice(2))).toEqual([['ps', '--services', '--filter', 'status=running'], ['config']]);
       expect(result).toMatchObject({ ok: false, message: 'not running: worker (not running)', artifacts: { images: { web: 'shop:1.4.2', worker: 'shop-worker:1.4.2' } } });
     });
 

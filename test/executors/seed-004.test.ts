@@ -105,16 +105,20 @@ describe('seed 004 configs, loaded and planned', () => {
   });
 
   it('terraform: the var file and app_version; apply of that plan needs approval', async () => {
+    writeFileSync(join(root, 'terraform-aws-demo/terraform.tfvars.prod'), 'instance_type = "t3.micro"\n');
+    writeFileSync(join(root, 'terraform-aws-demo/variables.tf'), 'variable "app_version" {}\nvariable "instance_type" {}\n');
     const commands = await planOf('aws', {});
     const planFile = commands[1]!.args.find((a) => a.startsWith('-out='))!.slice('-out='.length);
     expect(argv(commands)).toEqual([
       ['terraform', 'init', '-input=false', '-no-color'],
-      ['terraform', 'plan', '-input=false', '-no-color', `-out=${planFile}`, `-var-file=${join(root, 'terraform-aws-demo/terraform.tfvars.prod')}`, '-var', 'app_version=1.4.2'],
+      ['terraform', 'plan', '-input=false', '-no-color', `-out=${planFile}`, `-var-file=${join(root, 'terraform-aws-demo/terraform.tfvars.prod')}`],
       ['terraform', 'show', '-no-color', planFile],
       ['terraform', 'apply', '-input=false', '-no-color', planFile],
     ]);
     expect(commands.map((c) => Boolean(c.needsApproval))).toEqual([false, false, false, true]);
     expect(commands[0]!.cwd).toBe(join(root, 'terraform-aws-demo'));
+    // The version reaches terraform through the environment, as TF_VAR_app_version.
+    expect(commands[1]!.env.TF_VAR_app_version).toBe('1.4.2');
   });
 
   it('ansible: inventory, playbook and vault password file, relative to path', async () => {

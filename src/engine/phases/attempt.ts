@@ -27,6 +27,8 @@ export const preparePhase: AttemptPhase = {
     context.input = ready.input;
     const plan = await executor.plan(context.input);
     context.plan = plan;
+    // What the executor shows of its plan (rendered manifests, the services and images compose will run).
+    if (plan.preview !== undefined) deps.emit({ type: 'log', level: 'info', message: maskText(plan.preview, context.target.secretValues) });
     keepArtifacts(context, plan.artifacts);
     context.commands.pre_deploy = deps.planHooks(context.input, 'pre_deploy');
     context.commands.deploy = plan.commands;
@@ -124,6 +126,8 @@ export const verifyPhase: AttemptPhase = {
       return { exitCode: ExitCode.deployFailed, message: `verify: ${verified.message}` };
     }
     deps.emit({ type: 'phase', phase: 'verify', status: 'done', message: verified.message });
+    // What verify found (terraform's outputs) reaches the post_deploy hooks through their environment.
+    if (verified.env) for (const hook of context.commands.post_deploy ?? []) hook.env = { ...hook.env, ...verified.env };
   },
 };
 
@@ -212,7 +216,8 @@ export async function runCommands(context: AttemptContext, phase: string, option
       if (options.keep) collect(context);
       return { exitCode: ExitCode.interrupted, message: `interrupted during ${command.label}` };
     }
-    if (step.exitCode !== 0) {
+    // An informational command (kubectl diff: exit 1 means it found differences) does not fail the phase.
+    if (step.exitCode !== 0 && !command.informational) {
       if (options.keep) collect(context);
       deps.emit({ type: 'phase', phase, status: 'failed', message: options.say ? stepFailure(step) : undefined });
       return { exitCode: ExitCode.deployFailed, message: stepFailure(step) };

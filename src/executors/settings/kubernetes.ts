@@ -10,6 +10,8 @@ export interface KubernetesSettings {
   namespace?: string;
   /** Milliseconds once loaded. */
   rollout_timeout?: number;
+  /** false: the manifests are applied as written, nothing filled in. */
+  interpolate?: boolean;
 }
 
 export const kubernetesSettings: ExecutorSettings = {
@@ -20,6 +22,7 @@ export const kubernetesSettings: ExecutorSettings = {
     context: { type: 'string', description: 'kube context' },
     namespace: { type: 'string', description: 'namespace' },
     rollout_timeout: duration,
+    interpolate: { type: 'boolean', description: "fill ${app}, ${env}, ${version}, ${namespace} and the variables into the manifests (true); false applies them as written" },
   },
   paths: [
     { key: 'manifests', kind: 'file or folder', base: 'config' },
