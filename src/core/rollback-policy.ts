@@ -111,13 +111,18 @@ function walkStart<T extends Outcome>(newestFirst: readonly T[]): { running: str
 
 /**
  * The records pruning must keep for a target, of its records newest first: the newest, the one that
- * runs, the newest good one, where the walk back starts and the record a bare rollback goes to.
+ * runs, the newest good one, the record a bare rollback goes to, and where the walk back starts when
+ * the way back depends on it.
  */
 export function recordsRollbacksNeed<T extends Outcome>(newestFirst: readonly T[]): T[] {
   const from = walkStart(newestFirst);
   const current = runningRecord(newestFirst);
   const previous = goodOnes(newestFirst, new Set(current ? [current.version] : []));
-  const keep = [newestFirst[0], current, goodOnes(newestFirst)[0], previous[0], from && newestFirst[from.anchor], rollbackCandidates(newestFirst)[0]];
+  const next = rollbackCandidates(newestFirst)[0];
+  const keep = [newestFirst[0], current, goodOnes(newestFirst)[0], previous[0], next];
+  // Where the walk starts, when the way back would change without it (a newer version deployed after it).
+  const anchor = from && newestFirst[from.anchor];
+  if (anchor && rollbackCandidates(newestFirst.filter((r) => r !== anchor))[0]?.id !== next?.id) keep.push(anchor);
   return keep.filter((r): r is T => r !== undefined);
 }
 
