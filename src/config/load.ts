@@ -14,7 +14,7 @@ import { interpolateDeep, interpolateString, type InterpolationProblem } from '.
 import { deepMerge, type Layer } from './merge.js';
 import { isReservedVariable, reservedVariableMessage, setLayer } from './set.js';
 import { has, locate, readYamlFile, formatKeyPath, type KeyPath, type YamlFile } from './read.js';
-import { checkSchema } from './schema.js';
+import { checkSchema, closestName } from './schema.js';
 import { APP_TYPES, type AppConfig, type EnvironmentConfig, type HealthCheckConfig, type LoadedConfig, type ResolveOptions, type ResolvedApp } from './types.js';
 
 interface Sources {
@@ -37,19 +37,6 @@ type Raw = Record<string, any>;
 
 function problemAt(file: YamlFile, path: KeyPath, message: string, key = false): ConfigProblem {
   return { file: file.display, ...locate(file, path, { key }), path: formatKeyPath(path), message };
-}
-
-function closest(name: string, known: string[]): string | undefined {
-  const distance = (a: string, b: string) => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++)
-        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return d[a.length]![b.length]!;
-  };
-  const best = known.map((k) => [k, distance(name, k)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? best[0] : undefined;
 }
 
 function semanticProblems(envFile: YamlFile, depFile: YamlFile): ConfigProblem[] {
@@ -207,13 +194,13 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   if (!src) throw new Error('resolveApp needs a config from loadConfig');
   const processEnv = options.processEnv ?? src.env;
   if (!loaded.apps.includes(app)) {
-    const near = closest(app, loaded.apps);
+    const near = closestName(app, loaded.apps);
     throw new UsageError(`unknown app "${app}"${near ? ` (did you mean "${near}"?)` : ''}`, `deployments.yaml defines: ${loaded.apps.join(', ') || 'no apps'}`);
   }
   const environment = loaded.environments.find((e) => e.name === env);
   if (!environment) {
     const names = loaded.environments.map((e) => e.name);
-    const near = closest(env, names);
+    const near = closestName(env, names);
     throw new UsageError(`unknown environment "${env}"${near ? ` (did you mean "${near}"?)` : ''}`, `environments.yaml defines: ${names.join(', ')}`);
   }
 
@@ -296,8 +283,9 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const appPath = resolve(loaded.dir, interpolateString(String(merged.path ?? '.'), lookupWith(variables)).value);
   if (merged.version !== undefined) {
     // Checked even when --version wins: validate names a bad one at its line.
-    const configured = interpolateString(String(merged.version), lookupWith(variables)).value;
-    if (!isValidVersion(configured)) {
+    const { value: configured, missing } = interpolateString(String(merged.version), lookupWith(variables));
+    // A version: filled from a variable that is not set here is only an error when it is the one used.
+    if (!isValidVersion(configured) && !(missing.length && version !== undefined)) {
       throw new ConfigError(
         [{ ...origin(src, app, env, type, ['version']), message: `${JSON.stringify(configured)} is not a version: 1-128 letters, digits, ".", "_", "+" and "-", starting with a letter or digit (or an image digest "@sha256:...")` }],
         'fix version: in deployments.yaml',

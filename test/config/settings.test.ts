@@ -83,3 +83,28 @@ describe('each type resolves and checks its own paths', () => {
     await expect(resolveApp(loaded, 'api', 'dev', { version: '1' })).rejects.toThrow(/deployments\.yaml:8:11 deployments\.api\.path: .*gone does not exist/);
   });
 });
+
+describe('YAML as compose users write it, and version:', () => {
+  it('supports anchors, merge keys and x- keys for them', async () => {
+    const dir = configDir('x-base: &base\n  type: shell\n  timeout: 5m\n  commands: [[echo, base]]\ndeployments:\n  web:\n    <<: *base\n    commands: [[echo, web]]\n');
+    expect(await problemsOf(dir)).toEqual([]);
+    const { config } = await resolveApp(await loadConfig({ configDir: dir, env: {} }), 'web', 'dev', { version: '1' });
+    expect(config).toMatchObject({ type: 'shell', timeout: 300_000, commands: [['echo', 'web']] });
+    expect(config).not.toHaveProperty('<<');
+  });
+
+  it('finds a duplicate key in a map of 40,000 keys, at its line', async () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `      V${i}: x`);
+    const dir = configDir(`deployments:\n  web:\n    type: shell\n    commands: [[echo]]\n    variables:\n${keys.join('\n')}\n      V9: y\n`);
+    await expect(loadConfig({ configDir: dir, env: {} })).rejects.toThrow(`deployments.yaml:${40_006}:7 deployments.web.variables.V9: invalid YAML: Map keys must be unique`);
+  });
+
+  it('checks version: at its line, also when --version is given', async () => {
+    const bad = configDir('deployments:\n  web:\n    type: shell\n    version: "1.0; rm -rf /"\n    commands: [[echo]]\n');
+    await expect(resolveApp(await loadConfig({ configDir: bad, env: {} }), 'web', 'dev', { version: '1', processEnv: {} })).rejects.toThrow(/deployments\.yaml:4:14 deployments\.web\.version: "1\.0; rm -rf \/" is not a version/);
+    const fromCi = configDir('deployments:\n  web:\n    type: shell\n    version: "${CI_TAG:-dev}"\n    commands: [[echo]]\n');
+    const loaded = await loadConfig({ configDir: fromCi, env: {} });
+    expect((await resolveApp(loaded, 'web', 'dev', { version: '2.0.0', processEnv: {} })).version).toBe('2.0.0');
+    expect((await resolveApp(loaded, 'web', 'dev', { processEnv: { CI_TAG: 'v3' } })).version).toBe('v3');
+  });
+});
