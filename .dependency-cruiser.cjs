@@ -14,10 +14,6 @@ module.exports = {
         'Pass what the core needs (an approver, a reporter, the state store) in its request instead.',
       from: {
         path: '^src/(core|engine)/',
-        // TEMPORARY EXCEPTION (issue 16): engine/wiring.ts still takes the CLI's context
-        // (import type { CliContext } from '../cli/context.js'). The CORE stream removes that import;
-        // the integrator then deletes this pathNot line, so that the rule holds for every file.
-        pathNot: '^src/engine/wiring\\.ts$',
       },
       to: { path: '^src/(cli|ui)/' },
     },
@@ -43,10 +39,6 @@ module.exports = {
         'An executor never imports execa, node:child_process or the runner.',
       from: {
         path: '^src/executors/',
-        // TEMPORARY EXCEPTION (issue 16): docker-compose.ts probes `docker compose version` with
-        // execFileSync when it picks between compose v2 and v1. That probe belongs to the runner (or the
-        // core, through the runner); whoever moves it deletes this pathNot line.
-        pathNot: '^src/executors/docker-compose\\.ts$',
       },
       to: { path: ['^(node:)?child_process$', '(^|/)execa(/|\\.|$)', '^src/engine/runner\\.ts$'] },
     },

@@ -32,6 +32,8 @@ export interface EngineParts {
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
+  /** Whether a read-only command succeeds here (`docker compose version`), for the executors' tools. */
+  probeTool?(file: string, args: string[]): boolean;
   /** Send the notifications of a finished record; returns what was sent (never throws). */
   notify?(
     record: DeployRecord,

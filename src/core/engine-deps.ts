@@ -72,6 +72,7 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
     planHooks: (input, phase) => parts.planHooks(input, phase),
     runHealthCheck: (check, options) => parts.runHealthCheck(check, options),
     resolveTools: (names, overrides) => parts.resolveTools(names, overrides),
+    probeTool: parts.probeTool,
     newRecordId: (app, env, at) => state.newRecordId(app, env, at),
     confirm: (question) => core.approver.ask(question),
     emit: core.emit,

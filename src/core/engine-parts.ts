@@ -17,6 +17,7 @@ export async function loadEngineParts(env: NodeJS.ProcessEnv): Promise<EnginePar
     planHooks: (input, phase) => shell.planHooks(input, phase),
     runHealthCheck: (check, options) => health.runHealthCheck(check, options),
     resolveTools: (names, overrides) => tools.resolveTools(names, overrides, env),
+    probeTool: (file, args) => runner.probeTool(file, args, env),
     notify: (record, config, options) => notify.sendNotifications(record, config as Parameters<typeof notify.sendNotifications>[1], options),
   };
 }

@@ -6,7 +6,7 @@
 // and the runner runs only the commands that read.
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
-import type { Artifacts, Command, Executor, PlanInput, Runner } from '../executors/types.js';
+import type { Artifacts, Command, Executor, PlanInput, Runner, ToolProbe } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockManager, RecordAction } from '../state/types.js';
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
@@ -34,6 +34,8 @@ export interface EngineDeps {
   ): Promise<HealthResult>;
   /** Resolve tool names to executables; throws ToolMissingError. */
   resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
+  /** Whether a read-only command succeeds here (`docker compose version`); none: nothing answers. */
+  probeTool?: ToolProbe;
   newRecordId(app: string, env: string, at: Date): string;
   /** Ask a yes/no question; only called when interactive. */
   confirm(question: string): Promise<boolean>;
@@ -263,7 +265,7 @@ export async function rollBackThrough(
     try {
       const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
       const executor = await deps.getExecutor(rollbackTarget.config.type);
-      const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools), request.tools);
+      const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools, deps.probeTool ?? (() => false)), request.tools);
       const rollbackRequest: DeployRequest = { ...request, target: rollbackTarget, action: 'rollback', rollbackOf: candidate.id, triggeredBy: options.triggeredBy, from: undefined, tools };
       attempt = await runAttempt(rollbackRequest, executor, deps);
     } catch (error) {

@@ -2,6 +2,7 @@
 // line, keeps a bounded tail, enforces time limits, and stops whole process trees: execa's own
 // cleanup kills the direct child only, so each child gets its own process group and we signal the group.
 // It also writes the private files a command reads, and removes them when it ends.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command, RunResult, Runner } from '../executors/types.js';
@@ -242,4 +243,9 @@ export function createRunner(options: RunnerOptions): Runner {
       ...(spawnError ? { spawnError } : {}),
     };
   }
+}
+
+/** Whether a quick read-only command (`docker compose version`) runs and exits 0: the executors' probe. */
+export function probeTool(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return spawnSync(file, args, { stdio: 'ignore', timeout: 10_000, env }).status === 0;
 }

@@ -13,7 +13,6 @@
 // rollback cannot restore (bind-mounted source, images without a version) is said at deploy time.
 // The image of each service is kept in the record; a rollback pins those images on top of the compose
 // files (an override file, written for each command and removed after it) and builds nothing.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,16 +21,6 @@ import type { AppConfig } from '../config/types.js';
 import { ConfigError, ToolMissingError } from '../errors.js';
 import { COMPOSE_DEFAULT_FILES } from './compose-files.js';
 import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type Runner } from './types.js';
-
-/** True when `docker compose` (the v2 plugin) answers here. */
-export function hasComposePlugin(docker = 'docker'): boolean {
-  try {
-    execFileSync(docker, ['compose', 'version'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 
@@ -252,8 +241,9 @@ async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceS
 
 export const dockerComposeExecutor: Executor = {
   type: 'docker-compose',
-  tools(config, overrides) {
-    if (hasComposePlugin(overrides.docker ?? 'docker')) return ['docker'];
+  tools(config, overrides, probe) {
+    // `docker compose` (the v2 plugin) when it answers here, else docker-compose v1.
+    if (probe(overrides.docker ?? 'docker', ['compose', 'version'])) return ['docker'];
     if (pullPolicy(config) === 'never') {
       throw new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing');
     }

@@ -133,12 +133,18 @@ export interface VerifyResult {
   env?: Record<string, string>;
 }
 
+/** Whether `file args...` runs and exits 0 here (read-only, quick). */
+export type ToolProbe = (file: string, args: string[]) => boolean;
+
 export type PrepareResult = { ok: true; artifacts: Artifacts; message: string } | { ok: false; message: string };
 
 export interface Executor {
   type: AppType;
-  /** Tool names this executor needs on PATH (checked before anything runs); `overrides` is `tools:`. */
-  tools(config: AppConfig, overrides: Record<string, string>): string[];
+  /**
+   * Tool names this executor needs on PATH (checked before anything runs); `overrides` is `tools:`.
+   * `probe` asks whether a command succeeds (`docker compose version`): executors never spawn themselves.
+   */
+  tools(config: AppConfig, overrides: Record<string, string>, probe: ToolProbe): string[];
   /**
    * Read-only work the plan needs, through the runner (`kubectl kustomize DIR`), before anything changes
    * (in a dry run too, when the tools are there). Its artifacts are added to the plan input's.

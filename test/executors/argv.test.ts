@@ -1,4 +1,5 @@
 // The argv each executor plans, as tables: what deployctl would run, exactly.
+import { probeTool } from '../../src/engine/runner.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -370,10 +371,10 @@ describe('docker compose', () => {
 
     it('pull: never needs the plugin: docker-compose v1 would pull a missing image anyway', () => {
       const config = input({ type: 'docker-compose', pull: 'never' }).config;
-      expect(() => dockerComposeExecutor.tools(config, { docker: '/nonexistent/docker' })).toThrow(
+      expect(() => dockerComposeExecutor.tools(config, { docker: '/nonexistent/docker' }, probeTool)).toThrow(
         new ToolMissingError('pull: never needs the docker compose plugin: docker-compose v1 pulls missing images itself', 'install the compose plugin (see `docker compose version`), or set pull: missing'),
       );
-      expect(dockerComposeExecutor.tools({ ...config, pull: 'missing' }, { docker: '/nonexistent/docker' })).toEqual(['docker-compose']);
+      expect(dockerComposeExecutor.tools({ ...config, pull: 'missing' }, { docker: '/nonexistent/docker' }, probeTool)).toEqual(['docker-compose']);
     });
   });
 
@@ -398,8 +399,8 @@ describe('docker compose', () => {
   it('looks for the compose plugin with the docker of tools.docker, and falls back to docker-compose without it', () => {
     const bin = tempDir();
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\n[ "$1 $2" = "compose version" ]\n', { mode: 0o755 });
-    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'docker') })).toEqual(['docker']);
-    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'nonexistent') })).toEqual(['docker-compose']);
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'docker') }, probeTool)).toEqual(['docker']);
+    expect(dockerComposeExecutor.tools(input({}).config, { docker: join(bin, 'nonexistent') }, probeTool)).toEqual(['docker-compose']);
   });
 
   describe('verify', () => {

@@ -8,7 +8,6 @@ import { repoRoot } from '../support/cli.js';
 
 // TEMPORARY EXCEPTION (issue 16): on a second Ctrl-C the deployment exits at once. The CORE stream moves
 // that exit to bin/; the integrator then empties this list.
-const KNOWN_EXCEPTIONS = ['src/cli/run-deployment.ts'];
 
 const EXIT_CALL = /\bprocess\s*\.\s*(exit|reallyExit|abort)\s*\(/;
 
@@ -34,13 +33,9 @@ describe('only bin/ exits the process', () => {
   const calls = sourceFiles(join(repoRoot, 'src')).flatMap(exitCalls);
 
   it('no file in src/ calls process.exit, beyond the known exceptions', () => {
-    const unexpected = calls.filter((call) => !KNOWN_EXCEPTIONS.some((file) => call.startsWith(`${file}:`)));
-    expect(unexpected, 'return an exit code to bin/ (cli/main.ts main() resolves to it) instead').toEqual([]);
+    expect(calls, 'return an exit code to bin/ (cli/main.ts main() resolves to it) instead').toEqual([]);
   });
 
-  it('every known exception still calls it (else delete it from KNOWN_EXCEPTIONS)', () => {
-    for (const file of KNOWN_EXCEPTIONS) expect(calls.some((call) => call.startsWith(`${file}:`)), file).toBe(true);
-  });
 
   it('finds a call where there is one', () => {
     expect(EXIT_CALL.test('if (x) process.exit(2);')).toBe(true);

@@ -18,7 +18,7 @@ export const toolsPhase: TargetPhase = {
   dryRun: 'run',
   async run(context) {
     const { request, deps, executor } = context;
-    const names = executor.tools(request.target.config, request.tools);
+    const names = executor.tools(request.target.config, request.tools, deps.probeTool ?? (() => false));
     if (context.dryRun) {
       // A dry run goes on without them, and says where a real deploy would stop.
       for (const tool of names) {

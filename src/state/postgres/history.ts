@@ -4,7 +4,6 @@
 // the newest record per target is one index probe per target (a LATERAL join on the targets table).
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
 import { readHeads } from './heads.js';
-import { RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
 import type { Database } from './database.js';
 
 const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad', 'error'] as const;
@@ -33,6 +32,9 @@ ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.s
 export function upsertValues(record: DeployRecord): unknown[] {
   return [record.id, record.app, record.env, record.status, record.startedAt, JSON.stringify(entryOf(record)), JSON.stringify(record)];
 }
+
+/** How many of a target's newest records the rollback policy sees when pruning. */
+const PROTECT_WINDOW = 500;
 
 export class PgHistoryStore implements HistoryStore {
   constructor(
@@ -168,10 +170,9 @@ export class PgHistoryStore implements HistoryStore {
     const targets = (await this.targets()).filter((t) => (!options.app || t.app === options.app) && (!options.env || t.env === options.env));
     const deleted: string[] = [];
     for (const { app, env } of targets) {
-      const recent = await this.entries({ app, env, limit: RECENT_RECORDS });
-      // The store keeps the newest and what runs; the caller's rollback policy names what else a rollback needs.
-      const current = runningRecord(recent);
-      const protect = [...new Set([...[recent[0], current].filter((e): e is IndexEntry => Boolean(e)).map((e) => e.id), ...(options.protect?.(recent) ?? [])])];
+      const recent = await this.entries({ app, env, limit: PROTECT_WINDOW });
+      // The store keeps the newest; the caller's rollback policy names what else a rollback needs.
+      const protect = [...new Set([...(recent[0] ? [recent[0].id] : []), ...(options.protect?.(recent) ?? [])])];
       const rows = await this.db.write<{ id: string }>(
         'prune the history',
         `DELETE FROM deployctl_records d
