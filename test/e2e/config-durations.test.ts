@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, tempDir } from '../support/cli.js';
-import { durationText } from '../../src/cli/duration-view.js';
+import { durationText } from '../../src/config/duration-view.js';
 import { parseDuration } from '../../src/config/duration.js';
 
 function project() {

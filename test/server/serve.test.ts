@@ -216,7 +216,7 @@ describe('deployctl serve', () => {
     const status = await (await fetch(`${served.url}/api/v1/status`, { headers: auth })).json();
     const cli = JSON.parse((await runCli(['status', '--json', '--config-dir', dir, '--home', home], { env })).stdout);
     expect(status).toEqual(cli);
-    const history = await (await fetch(`${served.url}/api/v1/history?app=web&env=dev&limit=2`, { headers: auth })).json();
+    const history = (await (await fetch(`${served.url}/api/v1/history?app=web&env=dev&limit=2`, { headers: auth })).json()) as { records: unknown[] };
     expect(history.records).toHaveLength(2);
     expect((await fetch(`${served.url}/api/v1/history?limit=abc`, { headers: auth })).status).toBe(400);
     expect((await fetch(`${served.url}/api/v1/history?app=../x`, { headers: auth })).status).toBe(400);

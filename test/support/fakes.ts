@@ -4,6 +4,8 @@ import type { DeployEvent } from '../../src/engine/events.js';
 import type { Command, Executor, PlanInput, RunResult, Runner } from '../../src/executors/types.js';
 import type { DeployRecord, HealthResult, HistoryQuery, HistoryStore, LockInfo, LockManager } from '../../src/state/types.js';
 import { LockError } from '../../src/errors.js';
+import { entryOf } from '../../src/state/record-files.js';
+import { headOf } from '../../src/state/target-index.js';
 
 export class MemoryHistory implements HistoryStore {
   records = new Map<string, DeployRecord>();
@@ -27,6 +29,15 @@ export class MemoryHistory implements HistoryStore {
   }
   async current() {
     return [];
+  }
+  async heads(filter: { app?: string; env?: string } = {}) {
+    const heads = [];
+    for (const { app, env } of await this.targets()) {
+      if ((filter.app && app !== filter.app) || (filter.env && env !== filter.env)) continue;
+      const head = headOf({ app, env, entries: (await this.list({ app, env })).map(entryOf) });
+      if (head) heads.push(head);
+    }
+    return heads;
   }
   async targets() {
     return [...new Map([...this.records.values()].map((r) => [`${r.app}/${r.env}`, { app: r.app, env: r.env }])).values()];
