@@ -10,6 +10,8 @@ export interface DeployOptions {
   set: string[];
   timeout?: string;
   waitLock?: string;
+  approval?: string;
+  waitApproval?: string;
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -27,7 +29,9 @@ export function registerDeploy(program: Command, app: CliApp): void {
         .option('--no-rollback', 'do not roll back automatically when the deploy or its health check fails')
         .option('--set <key=value>', 'override a config value, e.g. --set variables.PORT=9000 (repeatable)', collect, [])
         .option('--timeout <duration>', 'time limit of each command, e.g. 90s or 5m (overrides timeout:)')
-        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish'),
+        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish')
+        .option('--approval <how>', 'approve a protected environment elsewhere: slack (a request in chatops.channel that deployctl serve takes the click of)')
+        .option('--wait-approval <duration>', 'with --approval slack: how long to wait for the decision (30m)'),
     )
     .action(
       app.action(async (ctx, appName: string, opts: DeployOptions) => {

@@ -11,3 +11,13 @@ export function parseDurationFlag(flag: string, value: string): number {
   }
   return limit.ms;
 }
+
+/** --approval slack [--wait-approval D]: how long to wait for the decision; undefined without --approval. */
+export function slackApprovalMs(opts: { approval?: string; waitApproval?: string }): number | undefined {
+  if (opts.approval === undefined) {
+    if (opts.waitApproval !== undefined) throw new UsageError('--wait-approval goes with --approval slack', 'add --approval slack, or drop --wait-approval');
+    return undefined;
+  }
+  if (opts.approval !== 'slack') throw new UsageError(`--approval ${JSON.stringify(opts.approval)}: the one way to approve elsewhere is slack`, 'pass --approval slack (or --yes to approve here)');
+  return parseDurationFlag('--wait-approval', opts.waitApproval ?? '30m');
+}

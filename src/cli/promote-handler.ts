@@ -1,7 +1,7 @@
 // deployctl promote: flags -> request -> core (route, gates, what it carries) -> rendered outcome.
 import { logLine, type CliContext, type CommandResult } from './context.js';
 import { preparePromotion } from '../core/promote.js';
-import { parseDurationFlag } from './flags.js';
+import { parseDurationFlag, slackApprovalMs } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
 export interface PromoteOptions {
@@ -12,6 +12,8 @@ export interface PromoteOptions {
   dryRun?: boolean;
   waitLock?: string;
   set?: string[];
+  approval?: string;
+  waitApproval?: string;
 }
 
 export function runPromote(ctx: CliContext, app: string, opts: PromoteOptions): Promise<CommandResult> {
@@ -32,6 +34,6 @@ export function runPromote(ctx: CliContext, app: string, opts: PromoteOptions): 
       logLine(ctx, 'info', 'promotion', `promoting ${app} ${version} from ${route.from} to ${route.to}`, { app, version, from: route.from, to: route.to });
       return prepared;
     },
-    { yes: opts.yes },
+    { yes: opts.yes, slackApprovalMs: slackApprovalMs(opts) },
   );
 }

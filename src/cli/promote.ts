@@ -15,7 +15,9 @@ export function registerPromote(program: Command, app: CliApp): void {
         .option('--force', 'promote even when the target already runs that version')
         .option('--dry-run', 'print every command with its arguments and run none that change anything')
         .option('--set <key=value>', "override a config value of the target environment, e.g. --set variables.PORT=9000 (repeatable)", collect, [])
-        .option('--wait-lock <duration>', 'wait this long for another deployment of the target to finish'),
+        .option('--wait-lock <duration>', 'wait this long for another deployment of the target to finish')
+        .option('--approval <how>', 'approve a protected environment elsewhere: slack (a request in chatops.channel that deployctl serve takes the click of)')
+        .option('--wait-approval <duration>', 'with --approval slack: how long to wait for the decision (30m)'),
     )
     .action(
       app.action(async (ctx, appName: string, opts: PromoteOptions) => {

@@ -7,10 +7,13 @@ import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
 import { createCoreDeps, terminalApprover } from './core-deps.js';
+import { slackApprover } from './slack-approver.js';
 
 export interface RunDeploymentOptions {
   /** --yes: approval given up front. */
   yes?: boolean;
+  /** --approval slack: a protected environment is approved in Slack; wait this long for the decision. */
+  slackApprovalMs?: number;
 }
 
 /**
@@ -45,7 +48,10 @@ export async function runDeployment(
     const core = createCoreDeps(ctx, {
       emit: (event) => reporter?.emit(event),
       signal: abort.signal,
-      approver: terminalApprover(ctx, Boolean(options.yes), { before: () => reporter?.pause(), after: () => reporter?.resume() }),
+      approver:
+        options.slackApprovalMs !== undefined && !options.yes
+          ? slackApprover(ctx, options.slackApprovalMs, abort.signal)
+          : terminalApprover(ctx, Boolean(options.yes), { before: () => reporter?.pause(), after: () => reporter?.resume() }),
     });
     // An unusable state folder is said before any live view starts, as is a request the core refuses.
     const prepared = await prepare(core);

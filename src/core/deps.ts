@@ -1,5 +1,6 @@
 // What the application core needs from the world, in one small container. The CLI builds one per
 // command (cli/core-deps.ts), the board one per action; tests hand in fakes. Never a CLI context.
+import type { ApprovalSubject } from '../engine/deploy.js';
 import type { AppConfig, HealthCheckConfig } from '../config/types.js';
 import type { EventSink } from '../engine/events.js';
 import type { Identity } from '../engine/identity.js';
@@ -17,8 +18,8 @@ export interface Approver {
   readonly approved: boolean;
   /** Someone can be asked now; when false, a deployment that needs approval is refused (exit 6). */
   readonly canAsk: boolean;
-  /** Ask a yes/no question; only called when canAsk. */
-  ask(question: string): Promise<boolean>;
+  /** Ask a yes/no question (about what, when the engine says); only called when canAsk. */
+  ask(question: string, about?: ApprovalSubject): Promise<boolean>;
 }
 
 /** The moving parts of a deployment, loaded only by the commands that run something. */

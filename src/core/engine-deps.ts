@@ -74,7 +74,7 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
     resolveTools: (names, overrides) => parts.resolveTools(names, overrides),
     probeTool: parts.probeTool,
     newRecordId: (app, env, at) => state.newRecordId(app, env, at),
-    confirm: (question) => core.approver.ask(question),
+    confirm: (question, about) => core.approver.ask(question, about),
     emit: core.emit,
     now: core.clock,
     identity: core.identity,

@@ -20,6 +20,14 @@ import { describe } from './steps.js';
 export type { AttemptPhase, FailurePolicy, LifecyclePhase, PhaseFailure, Strategy, TargetPhase } from './lifecycle.js';
 export { standardStrategy, strategyOf } from './strategy.js';
 
+/** What an approval is asked for: an approver that is not a terminal (a Slack request) shows it. */
+export interface ApprovalSubject {
+  action: RecordAction;
+  app: string;
+  env: string;
+  version: string;
+}
+
 export interface EngineDeps {
   history: HistoryStore;
   locks: LockManager;
@@ -38,7 +46,7 @@ export interface EngineDeps {
   probeTool?: ToolProbe;
   newRecordId(app: string, env: string, at: Date): string;
   /** Ask a yes/no question; only called when interactive. */
-  confirm(question: string): Promise<boolean>;
+  confirm(question: string, about?: ApprovalSubject): Promise<boolean>;
   emit: EventSink;
   now(): Date;
   identity: Identity;

@@ -5,6 +5,7 @@
 // the CLI; the user is named in the record, and every action goes to the audit log.
 import { formatDuration } from '../config/duration.js';
 import { approvalMessage } from '../notify/slack-approval.js';
+import type { ChatopsConfig } from '../notify/chatops-config.js';
 import type { Approval, ApprovalRequest } from '../state/approvals.js';
 import type { StateStore } from '../state/port.js';
 import type { Job, JobOptions } from './jobs.js';
@@ -12,14 +13,6 @@ import type { Metrics } from './metrics.js';
 import type { SlackClient, SlackMessage } from '../notify/slack-client.js';
 import { argvOf, describe, isMutating, parseSlash, SlashError, USAGE, type MutatingCommand, type SlashCommand } from './slash.js';
 
-export interface ChatopsConfig {
-  channel?: string;
-  /** Slack user ids allowed to deploy, promote and roll back, by environment; "*" for any environment without its own list. */
-  allow: Record<string, string[]>;
-  /** Who may approve, by protected environment ("*": any without its own list). */
-  approvers: Record<string, string[]>;
-  approvalTimeoutMs: number;
-}
 
 export interface TargetFacts {
   chatops: ChatopsConfig;

@@ -2,10 +2,10 @@
 // server; listens, and on SIGTERM/SIGINT stops taking work, lets running deployments finish within the
 // grace period (then interrupts them: they record it), and resolves.
 import type { AddressInfo } from 'node:net';
-import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import type { StateStore } from '../state/port.js';
-import { Chatops, type ChatopsConfig, type TargetFacts } from './chatops.js';
+import { Chatops, type TargetFacts } from './chatops.js';
+import { chatopsConfig } from '../notify/chatops-config.js';
 import { createHttpServer } from './http.js';
 import { deployctlEntry, startJob } from './jobs.js';
 import { Metrics } from './metrics.js';
@@ -31,12 +31,6 @@ export interface ServeOptions {
   onListening?(address: { host: string; port: number }): void;
 }
 
-export function chatopsConfig(raw: unknown): ChatopsConfig {
-  const c = (raw ?? {}) as { channel?: string; allow?: Record<string, string[]>; approvers?: Record<string, string[]>; approval_timeout?: string | number };
-  const timeout = c.approval_timeout === undefined ? 3_600_000 : parseDuration(c.approval_timeout);
-  if (timeout === undefined || timeout <= 0) throw new UsageError(`chatops.approval_timeout ${JSON.stringify(c.approval_timeout)} is not a duration`, 'for example approval_timeout: 1h');
-  return { channel: c.channel, allow: c.allow ?? {}, approvers: c.approvers ?? {}, approvalTimeoutMs: timeout };
-}
 
 export async function serve(options: ServeOptions): Promise<void> {
   const warn = (message: string) => options.log('warn', 'serve', message);

@@ -205,7 +205,7 @@ describe('deployctl serve', () => {
     await slash(served, cmd('U2', 'deploy web dev 3.0.1'));
     const refused = await slack.waitFor((c) => c.method === 'chat.update' && /❌ deploy web 3\.0\.1 to dev/.test(c.body.text));
     expect(refused.body.text).toContain('refused (locked)');
-    expect(refused.body.text).toMatch(/Lock held by .* deploy web -e dev --version 3\.0\.0/);
+    expect(refused.body.text).toMatch(/Lock held by u1 \(slack U1\)@.* deploy web -e dev --version 3\.0\.0/);
     writeFileSync(hold, '');
     await slack.waitFor((c) => c.method === 'chat.update' && /✅ deploy web 3\.0\.0 to dev: succeeded/.test(c.body.text));
   });

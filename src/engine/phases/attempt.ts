@@ -205,7 +205,7 @@ export async function runCommands(context: AttemptContext, phase: string, option
   for (const command of commands) {
     if (command.needsApproval && !request.approved && !runner.shows?.(command)) {
       const question = `Apply the plan above to ${target.app} in ${target.env}?`;
-      if (!request.interactive || !(await deps.confirm(question))) {
+      if (!request.interactive || !(await deps.confirm(question, { action: request.action, app: target.app, env: target.env, version: target.version }))) {
         return { exitCode: ExitCode.approvalNeeded, message: `${command.label} needs approval: pass --yes, set auto_approve: true, or answer y in a terminal` };
       }
     }

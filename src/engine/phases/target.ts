@@ -182,7 +182,7 @@ async function requireApproval(request: DeployRequest, deps: EngineDeps): Promis
       'pass --yes to approve (no prompt is shown without a terminal or when CI is set)',
     );
   }
-  const ok = await deps.confirm(`${target.env} is protected. ${what[0]!.toUpperCase()}${what.slice(1)}?`);
+  const ok = await deps.confirm(`${target.env} is protected. ${what[0]!.toUpperCase()}${what.slice(1)}?`, { action: request.action, app: target.app, env: target.env, version: target.version });
   if (!ok) throw new ApprovalError(`${what}: not approved`, 'answer y to approve, or pass --yes');
 }
 
