@@ -234,8 +234,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const setOf = (path: KeyPath) =>
     [...(options.set ?? [])].reverse().find((assignment) => {
       const parts = assignment.slice(0, Math.max(0, assignment.indexOf('='))).split('.');
-      const shorter = Math.min(parts.length, path.length);
-      return parts.slice(0, shorter).every((part, i) => part === String(path[i]));
+      return parts.length <= path.length && parts.every((part, i) => part === String(path[i]));
     });
   const report = (path: KeyPath, message: string) => {
     const assignment = setOf(path);
