@@ -1,6 +1,6 @@
 // The state files on a real full disk (a small tmpfs filled up): every write either happens whole or
 // fails with a StateWriteError naming the file and the cause, and leaves no temp file and no half line.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateWriteError } from '../../src/errors.js';
