@@ -1,10 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError, LockError } from '../../src/errors.js';
 import { FileLockManager } from '../../src/state/locks.js';
-import type { LockInfo } from '../../src/state/types.js';
+import type { LockInfo, Takeover } from '../../src/state/types.js';
+import { isPidAlive, processStartTime } from '../../src/state/process.js';
+import { tempDir } from '../support/cli.js';
 import { stateHome } from '../support/records.js';
 
 const lockFile = (home: string, key = 'web_dev') => join(home, 'locks', `${key}.lock`);
@@ -141,5 +144,54 @@ describe('FileLockManager', () => {
     await (await manager.acquire('web', 'dev', { command: 'x' })).release();
     writeFileSync(lockFile(home), '');
     await expect(manager.acquire('web', 'dev', { command: 'y' })).rejects.toThrow(/damaged lock file/);
+  });
+});
+
+describe('taking over a stale lock stops what its holder left running', () => {
+  /** A stale lock of a dead pid on this host, recording the given process groups. */
+  const staleLockWith = async (home: string, processes: Array<{ pid: number; start?: string; command?: string }>) => {
+    const pid = deadPid();
+    await new FileLockManager(home, { pid, user: 'old' }).acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
+    writeFileSync(lockFile(home), JSON.stringify({ ...readLock(home), processes }));
+  };
+  /** `sleep 300` in a process group of its own, as the runner starts commands. */
+  const group = async () => {
+    const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+    await once(child, 'spawn');
+    child.unref();
+    return child.pid!;
+  };
+
+  it('never signals a pid that another process has now (its start time differs)', async () => {
+    const home = await stateHome();
+    const other = await group();
+    try {
+      await staleLockWith(home, [{ pid: other, start: String(Number(processStartTime(other)) - 1), command: 'old command' }]);
+      const seen: Takeover[] = [];
+      const handle = await new FileLockManager(home).acquire('web', 'dev', { command: 'x', onStale: (_old, t) => seen.push(t) });
+      expect(seen).toEqual([{ stopped: [], leftRunning: [] }]);
+      expect(isPidAlive(other)).toBe(true);
+      await handle.release();
+    } finally {
+      process.kill(-other, 'SIGKILL');
+    }
+  });
+
+  it('stops a group whose leader is gone but whose members still run', async () => {
+    const home = await stateHome();
+    const pidFile = join(tempDir(), 'pid');
+    // The leader (sh) starts sleep in its group, writes its pid, and exits.
+    const leader = spawn('sh', ['-c', `sleep 300 & echo $! > "${pidFile}"`], { detached: true, stdio: 'ignore' });
+    await once(leader, 'spawn');
+    const start = processStartTime(leader.pid!);
+    await once(leader, 'exit');
+    const member = Number(readFileSync(pidFile, 'utf8'));
+    expect(isPidAlive(member)).toBe(true);
+    await staleLockWith(home, [{ pid: leader.pid!, start, command: 'sh -c ...' }]);
+    const seen: Takeover[] = [];
+    const handle = await new FileLockManager(home).acquire('web', 'dev', { command: 'x', onStale: (_old, t) => seen.push(t) });
+    expect(seen.map((t) => t.stopped.map((p) => p.pid))).toEqual([[leader.pid]]);
+    expect(isPidAlive(member)).toBe(false);
+    await handle.release();
   });
 });
