@@ -70,7 +70,7 @@ export async function runUnlock(ctx: CliContext, app: string, opts: { env: strin
 export async function runConfig(ctx: CliContext, app: string, opts: { env: string; version?: string; set: string[] }): Promise<CommandResult> {
   const { stringify } = await import('../vendor/yaml.js');
   const core = createCoreDeps(ctx);
-  const loaded = await loadTargetConfig(core, app, opts.env);
+  const loaded = await loadTargetConfig(core, app, opts.env, opts.set);
   const target = await resolveTarget(core, loaded, app, opts.env, { version: opts.version, set: opts.set });
   const { sealed } = sealSecrets(target.config, secretsOfConfig(target.config.secrets, target.config.variables, ctx.io.env));
   const config = maskDeep(sealed, target.secretValues);

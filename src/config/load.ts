@@ -9,7 +9,7 @@ import { assertVersion, isValidName, isValidVersion } from '../names.js';
 import { parseDuration, parseTimeLimit } from './duration.js';
 import { gitVersion } from './git-version.js';
 import { checkInlineScripts } from './inline-scripts.js';
-import { environmentSecrets, maskDeep, secretSetProblem } from './secret-env.js';
+import { environmentSecrets, maskDeep } from './secret-env.js';
 import { interpolateDeep, interpolateString, type InterpolationProblem } from './interpolate.js';
 import { deepMerge, type Layer } from './merge.js';
 import { isReservedVariable, reservedVariableMessage, setLayer } from './set.js';
@@ -211,7 +211,13 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const type = appRaw.type as AppConfig['type'];
   const envRaw = ((src.environments.data as Raw).environments[env] ?? {}) as Raw;
   const allowEnv = [...(depData.defaults?.allow_env ?? []), ...(appRaw.allow_env ?? []), ...((overrides?.allow_env as string[] | undefined) ?? [])] as string[];
-  const setValues = await setLayer(options.set ?? [], type, [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])], allowEnv);
+  const declaredSecrets = [...(depData.secrets ?? []), ...(depData.defaults?.secrets ?? []), ...(appRaw.secrets ?? [])] as string[];
+  // A refused --set may hold a secret's value: its message is masked like every other.
+  const setValues = await setLayer(options.set ?? [], type, declaredSecrets, allowEnv).catch((error: unknown) => {
+    if (!(error instanceof ConfigError)) throw error;
+    const known = [...declaredSecrets.map((n) => processEnv[n]).filter((v): v is string => Boolean(v)), ...environmentSecrets(processEnv).values()];
+    throw new ConfigError(maskDeep(error.problems, known), error.hint);
+  });
 
   const merged = deepMerge(
     BUILT_IN_DEFAULTS,
@@ -268,8 +274,6 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
       secretValues.push(value);
     }
   }
-  const secretSet = secretSetProblem(options.set ?? [], secretNames);
-  if (secretSet) throw new UsageError(secretSet.message, secretSet.hint);
   for (const value of environmentSecrets(processEnv).values()) if (!secretValues.includes(value)) secretValues.push(value);
 
   const base: Record<string, string> = { app, env };
@@ -451,9 +455,9 @@ export function pathProblems(config: AppConfig, pathGiven = true): Array<[string
  * (rollback re-applies a stored config): the same checks as validate for that app in that environment,
  * before the lock. An app that is no longer in the config is left to the history.
  */
-export async function checkTarget(loaded: LoadedConfig, app: string, env: string, processEnv?: NodeJS.ProcessEnv): Promise<void> {
+export async function checkTarget(loaded: LoadedConfig, app: string, env: string, processEnv?: NodeJS.ProcessEnv, set?: string[]): Promise<void> {
   if (!loaded.apps.includes(app) || !loaded.environments.some((e) => e.name === env)) return;
-  await resolveApp(loaded, app, env, { version: '0.0.0-check', processEnv });
+  await resolveApp(loaded, app, env, { version: '0.0.0-check', processEnv, set });
 }
 
 /** Every problem of the config: structure, names, and each app resolved in each environment. */

@@ -30,7 +30,7 @@ export function secretSetProblem(sets: readonly string[], secretNames: readonly 
     const name = match?.[1];
     if (name && (secretNames.includes(name) || looksSecret(name))) {
       return {
-        message: `--set ${key}=... would put the secret ${name} on the command line (shell history, ps, the lock file)`,
+        message: `--set "${key}=...": would put the secret ${name} on the command line (shell history, ps, the lock file)`,
         hint: `export ${name}=... in the environment that runs deployctl${secretNames.includes(name) ? '' : ` and name it in secrets: [${name}]`} (or refer to it as \${${name}})`,
       };
     }

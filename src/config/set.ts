@@ -1,6 +1,7 @@
 // `--set key.path=value`: each assignment read and checked like the same setting in deployments.yaml
 // (the app's type decides which keys exist), before anything runs. Nothing here can reach
 // Object.prototype: a `__proto__`, `constructor` or `prototype` segment is refused before any object is built.
+import { secretSetProblem } from './secret-env.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { parse as parseYaml } from '../vendor/yaml.js';
 import { deepMerge, type Layer } from './merge.js';
@@ -9,7 +10,6 @@ import { formatKeyPath } from './read.js';
 
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** A variable whose name says it holds a secret: its value belongs in the environment, never on a command line. */
-export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY|CREDENTIAL/i;
 const KEY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const EXAMPLE = 'for example: --set variables.PORT=9000 --set health_check.retries=3';
 
@@ -68,8 +68,10 @@ export async function setLayer(assignments: string[], type: string, secretNames:
       refuse(`${parts[0]} cannot be set from the command line: change it in deployments.yaml`);
       continue;
     }
-    if (parts[0] === 'variables' && parts.length === 2 && (secretNames.includes(parts[1]!) || SECRET_NAME.test(parts[1]!))) {
-      refuse(`${parts[1]} is a secret: a value on the command line is seen by every local user (ps) and kept in shell history; export ${parts[1]}=... in the environment that runs deployctl${secretNames.includes(parts[1]!) ? '' : ' and list it in secrets:'}`);
+    // A secret's value on the command line is seen by every local user (ps) and kept in shell history.
+    const secret = secretSetProblem([assignment], secretNames);
+    if (secret) {
+      problems.push({ message: `${secret.message}: ${secret.hint}` });
       continue;
     }
     const envKey = ['variables', 'env', 'env_vars'].includes(parts[0]!) && parts.length === 2 ? parts[1]! : undefined;

@@ -3,6 +3,7 @@ import { deployTarget, type DeployOutcome } from '../engine/deploy.js';
 import type { CoreDeps } from './deps.js';
 import { engineDeps } from './engine-deps.js';
 import { loadTargetConfig, resolveTarget } from './target.js';
+import { assertVersion } from '../names.js';
 
 export interface DeployRequest {
   app: string;
@@ -34,7 +35,9 @@ export interface PreparedDeployment {
 }
 
 export async function prepareDeploy(request: DeployRequest, core: CoreDeps): Promise<PreparedDeployment> {
-  const loaded = await loadTargetConfig(core, request.app, request.env);
+  // A version given is checked first: a hostile one is refused as such, whatever else is wrong.
+  if (request.version !== undefined) assertVersion(request.version);
+  const loaded = await loadTargetConfig(core, request.app, request.env, request.set);
   const target = await resolveTarget(core, loaded, request.app, request.env, { version: request.version, set: request.set });
   if (request.timeoutMs !== undefined) target.config.timeout = request.timeoutMs;
   return {

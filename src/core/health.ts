@@ -27,7 +27,7 @@ export interface HealthOutcome {
 /** Each attempt is emitted as a `health-attempt` event as it ends, secrets masked. */
 export async function health(request: HealthRequest, core: CoreDeps): Promise<HealthOutcome> {
   const { app, env } = request;
-  const loaded = await loadTargetConfig(core, app, env);
+  const loaded = await loadTargetConfig(core, app, env, request.set);
   const history = (await core.state()).history;
   const deployed = request.version ? undefined : ((await runningNow(history, app, env)) ?? (await history.latest(app, env)));
   const { resolveApp } = await import('../config/load.js');

@@ -16,13 +16,14 @@ export async function loadConfigFor(source: ConfigSource): Promise<LoadedConfig>
 }
 
 /** For a request about one target: its names checked, then the config loaded. */
-export async function loadTargetConfig(source: ConfigSource, app: string, env: string): Promise<LoadedConfig> {
+/** `set`: the request's --set, which the check must see as the deployment will. */
+export async function loadTargetConfig(source: ConfigSource, app: string, env: string, set?: string[]): Promise<LoadedConfig> {
   assertName('app', app);
   assertName('environment', env);
   const loaded = await loadConfigFor(source);
   // Everything validate checks about this target, before any lock (rollback re-applies a stored config).
   const { checkTarget } = await import('../config/load.js');
-  await checkTarget(loaded, app, env, source.env);
+  await checkTarget(loaded, app, env, source.env, set);
   return loaded;
 }
 

@@ -29,7 +29,7 @@ describe('--set', () => {
     [['hooks.pre_deploy=x'], '--set "hooks.pre_deploy=x": must be a list'],
     [['image=nginx'], '--set "image=nginx": "image" is a setting of docker apps, not of a shell app'],
     [['variables.9X=1'], '--set "variables.9X=1": "9X" is not an environment variable name'],
-    [['variables.API_TOKEN=s3cr3t'], 'API_TOKEN is a secret'],
+    [['variables.API_TOKEN=s3cr3t'], 'would put the secret API_TOKEN on the command line'],
     [['variables.DB_PW=x'], 'export DB_PW=... in the environment that runs deployctl'],
     [['variables.X=a\0b'], 'NUL'],
     [['type=docker'], 'type cannot be set from the command line'],

@@ -39,7 +39,7 @@ describe('the app schema is discriminated by type', () => {
   it('checks an app\'s per-environment override against its type too', async () => {
     const dir = configDir('deployments:\n  web:\n    type: terraform\n    environments:\n      dev:\n        namespace: x\n        workspace: dev\n');
     expect(await problemsOf(dir)).toEqual([
-      'deployments.yaml:6:9 deployments.web.environments.dev.namespace: "namespace" is a setting of kubernetes apps, not of a terraform app: a terraform app takes var_file, vars, version_var, auto_approve, workspace, besides the settings every app has (path, variables, hooks, health_check, ...)',
+      'deployments.yaml:6:9 deployments.web.environments.dev.namespace: "namespace" is a setting of kubernetes apps, not of a terraform app: a terraform app takes var_file, var_files, vars, version_var, targets, backend_config, lock_timeout, auto_approve, workspace, besides the settings every app has (path, variables, hooks, health_check, ...)',
     ]);
   });
 
@@ -68,7 +68,7 @@ describe('each type resolves and checks its own paths', () => {
     ['a playbook that is a folder', 'type: ansible\n    playbook: site', { 'site/': '' }, "deployments.yaml:4:15 deployments.web.playbook: DIR/site is a folder, not a file: fix playbook: (relative to the app's path:)"],
     ['a missing inventory', 'type: ansible\n    playbook: site.yml\n    inventory: hosts', { 'site.yml': '[]' }, 'deployments.yaml:5:16 deployments.web.inventory: DIR/hosts does not exist: fix inventory:'],
     ['a missing compose file', 'type: docker-compose\n    compose_file: compose.yaml', {}, "deployments.yaml:4:19 deployments.web.compose_file: DIR/compose.yaml does not exist: fix compose_file: (relative to the app's path:)"],
-    ['no docker-compose.yml in path', 'type: docker-compose', {}, 'deployments.yaml:3:5 deployments.web.compose_file: DIR/docker-compose.yml does not exist: create it, or set compose_file:'],
+    ['no docker-compose.yml in path', 'type: docker-compose', {}, 'deployments.yaml:3:5 deployments.web.compose_file: DIR/compose.yaml (or compose.yml, docker-compose.yaml, docker-compose.yml) does not exist: create it, or set compose_file:'],
     ['a missing build context', 'type: docker\n    build: { context: ctx }', {}, 'deployments.yaml:4:23 deployments.web.build.context: DIR/ctx does not exist: fix build.context:'],
   ])('refuses %s, at its line', async (_what, app, files, expected) => {
     const dir = configDir(`deployments:\n  web:\n    ${app}\n`, files);

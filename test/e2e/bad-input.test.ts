@@ -40,6 +40,8 @@ interface Case {
 const DEPLOY = ['deploy', 'web', '-e', 'dev', '--version', '1.0.0'];
 const deployApi = ['deploy', 'api', '-e', 'dev', '--version', '1.0.0'];
 const set = (assignment: string, hint: string | RegExp, args = DEPLOY): [string, Case] => [`--set ${assignment}`, { args: [...args, '--set', assignment], where: `--set "${assignment}"`, hint }];
+/** A secret's --set: named without its value, which never appears in any output. */
+const secretSet = (assignment: string, hint: string | RegExp, args = DEPLOY): [string, Case] => [`--set ${assignment}`, { args: [...args, '--set', assignment], where: `--set "${assignment.split('=')[0]}=..."`, hint }];
 
 const cases: Array<[string, Case]> = [
   // --set: validated like the files, for the app's type.
@@ -55,11 +57,11 @@ const cases: Array<[string, Case]> = [
   set('prototype=1', '"prototype" is not a setting'),
   set('variables.__proto__=1', '"__proto__" is not a setting'),
   set('health_check.constructor=1', '"constructor" is not a setting'),
-  set('variables.API_TOKEN=s3cr3t', 'export API_TOKEN=... in the environment'),
-  set('variables.my_secret=x', 'export my_secret=...'),
-  set('variables.DB_PASSWORD=x', 'export DB_PASSWORD=...'),
-  set('variables.AWS_ACCESS_KEY_ID=x', 'export AWS_ACCESS_KEY_ID=...'),
-  set('variables.GH_CREDENTIALS=x', 'export GH_CREDENTIALS=...'),
+  secretSet('variables.API_TOKEN=s3cr3t', 'export API_TOKEN=... in the environment'),
+  secretSet('variables.my_secret=x', 'export my_secret=...'),
+  secretSet('variables.DB_PASSWORD=x', 'export DB_PASSWORD=...'),
+  secretSet('variables.AWS_ACCESS_KEY_ID=x', 'export AWS_ACCESS_KEY_ID=...'),
+  secretSet('variables.GH_CREDENTIALS=x', 'export GH_CREDENTIALS=...'),
   set('variables.PATH=/tmp/evil', 'allow_env: [PATH]'),
   set('variables.LD_PRELOAD=/tmp/x.so', 'allow_env: [LD_PRELOAD]'),
   set('variables.LD_LIBRARY_PATH=/tmp', 'allow_env: [LD_LIBRARY_PATH]'),
@@ -88,8 +90,8 @@ const cases: Array<[string, Case]> = [
   ...[set('comands=x', 'did you mean "commands"', ['config', 'web', '-e', 'dev', '--version', '1.0.0'])].map(([n, c]): [string, Case] => [`config ${n}`, c]),
   ...[set('__proto__.x=1', '"__proto__" is not a setting', ['config', 'web', '-e', 'dev', '--version', '1.0.0'])].map(([n, c]): [string, Case] => [`config ${n}`, c]),
   ...[set('health_check.retries=abc', 'must be integer', ['health', 'web', '-e', 'dev'])].map(([n, c]): [string, Case] => [`health ${n}`, c]),
-  set('variables.SECRET_KEY=x', 'export SECRET_KEY=...', ['promote', 'web', '--to', 'prod', '--yes']),
-  ['--set of a name listed in secrets:', { dep: `secrets: [DB_URL]\n${web()}`, processEnv: { DB_URL: 'postgres://x' }, args: [...DEPLOY, '--set', 'variables.DB_URL=x'], where: '--set "variables.DB_URL=x"', hint: 'export DB_URL=...' }],
+  secretSet('variables.SECRET_KEY=x', 'export SECRET_KEY=...', ['promote', 'web', '--to', 'prod', '--yes']),
+  ['--set of a name listed in secrets:', { dep: `secrets: [DB_URL]\n${web()}`, processEnv: { DB_URL: 'postgres://x' }, args: [...DEPLOY, '--set', 'variables.DB_URL=x'], where: '--set "variables.DB_URL=..."', hint: 'export DB_URL=...' }],
 
   // The app schema, discriminated by type.
   ['a shell app with playbook:', { dep: web(['playbook: site.yml #HERE']), where: 'deployments.yaml:HERE', hint: '"playbook" is a setting of ansible apps, not of a shell app' }],

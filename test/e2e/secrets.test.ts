@@ -282,8 +282,8 @@ describe('the secret canary: one secret everywhere a value can go, found nowhere
       expect(readFileSync(outputs, 'utf8')).not.toContain(CANARY);
       expect(received.filter((body) => body.includes(CANARY))).toEqual([]);
       // Each run did what it should: the refusals are exit 2 and say why.
-      expect(all).toMatch(/--set variables\.\w+=\.\.\. would put the secret/);
-      expect(all).toMatch(/"\*\*\*" is not a duration/);
+      expect(all).toMatch(/--set "variables\.\w+=\.\.\.": would put the secret/);
+      expect(all).toMatch(/--set "timeout=\*\*\*": must be a duration/);
     } finally {
       server.close();
     }
