@@ -195,6 +195,12 @@ const deployments = {
     secrets: names('variables read from the process environment and shown as *** everywhere'),
     tools: { type: 'object', additionalProperties: { type: 'string' }, description: 'paths of the tools: { kubectl: /opt/bin/kubectl }' },
     notifications: ref('notifications'),
+    state: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { url: { type: 'string', minLength: 1, description: 'postgres://USER@HOST/DB (a team) or file:DIR; ${VAR} is read from the environment' } },
+      description: 'where history, locks and the audit log live (after --state and DEPLOYCTL_STATE; default file:~/.deployctl)',
+    },
     deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
   },
 };

@@ -14,6 +14,7 @@ import { registerPromote } from './promote.js';
 import { registerDiff } from './diff.js';
 import { registerUi } from './ui.js';
 import { registerAudit } from './audit.js';
+import { registerState } from './state.js';
 
 export const commands: Array<(program: Command, app: CliApp) => void> = [
   registerDeploy,
@@ -29,4 +30,5 @@ export const commands: Array<(program: Command, app: CliApp) => void> = [
   registerUnlock,
   registerAudit,
   registerUi,
+  registerState,
 ];
