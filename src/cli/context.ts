@@ -61,6 +61,8 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
   const nonInteractive = !io.stdin.isTTY || isCi(env);
   const color = options.color !== false && !env.NO_COLOR && env.TERM !== 'dumb';
   const chosen = options.state || env.DEPLOYCTL_STATE || undefined;
+  // A password in a --state URL never reaches a record, a lock or the audit log.
+  commandLine = commandLine.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@/\s]*@/gi, '$1***@').replace(/([?&]password=)[^&\s]*/gi, '$1***');
   return { options, io, home, stateUrl: chosen ?? `file:${home}`, stateFromConfig: !chosen, stateCache: {}, configDir, nonInteractive, color, commandLine };
 }
 
