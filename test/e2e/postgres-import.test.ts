@@ -25,7 +25,9 @@ describe.skipIf(skip)('state import of a file history', () => {
     for (const version of ['1.0.0', '2.0.0']) expect((await runCli(['deploy', 'svc', '-e', 'dev', '--version', version, '-q'], { env: fileEnv })).code).toBe(0);
     const imported = await runCli(['state', 'import', '--from', `file:${home}`, '--state', url, '--json'], { env: a.env });
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ records: { found: 10_002, imported: 10_002 }, audit: { found: 2, imported: 2 } });
+    const document = JSON.parse(imported.stdout);
+    expect(Object.keys(document).sort()).toEqual(['audit', 'from', 'records', 'schemaVersion', 'to']);
+    expect(document).toMatchObject({ records: { found: 10_002, imported: 10_002 }, audit: { found: 2, imported: 2 } });
     const status = JSON.parse((await runCli(['status', 'svc', '--json'], { env: a.env })).stdout);
     expect(status.targets[0].last.version).toBe('2.0.0');
     const history = JSON.parse((await runCli(['history', 'noop', '-e', 'prod', '--limit', '3', '--json'], { env: a.env })).stdout);

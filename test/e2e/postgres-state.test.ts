@@ -1,13 +1,22 @@
 // Choosing the state backend (--state, DEPLOYCTL_STATE, state.url, the folder), no password anywhere,
 // and `deployctl state info|migrate|export` on a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../support/cli.js';
+import { repoRoot, runCli, tempDir } from '../support/cli.js';
 import { rows, team } from '../support/postgres-team.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
 
 const skip = postgresMissing();
+const ajv = new Ajv.default({ allErrors: true, strict: false });
+/** The --json document, checked against its schema in docs/json/. */
+function documented(name: string, stdout: string): Record<string, unknown> {
+  const validate = ajv.compile(JSON.parse(readFileSync(join(repoRoot, 'docs/json', `${name}.schema.json`), 'utf8')));
+  const document = JSON.parse(stdout) as Record<string, unknown>;
+  expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+  return document;
+}
 let server: PostgresServer;
 
 beforeAll(async () => {
@@ -56,11 +65,13 @@ describe.skipIf(skip)('choosing the backend, and the state command', () => {
     expect((await runCli(['deploy', 'svc', '-e', 'dev', '-q'], { env: a.env })).code).toBe(0);
     const info = await runCli(['state', 'info'], { env: a.env });
     expect(info.stdout).toMatch(/^backend: postgres\nlocation: postgres:\/\/postgres@127\.0\.0\.1:\d+\/e2e_\d+_\d+\nschema version: 1\ntargets: 1\nrecords: 1\naudit entries: 1\nlocks: none held\n$/);
+    const infoJson = documented('state-info', (await runCli(['state', 'info', '--json'], { env: a.env })).stdout);
+    expect(infoJson).toMatchObject({ backend: 'postgres', stateSchemaVersion: 1, targets: 1, records: 1, locks: [] });
     const migrate = await runCli(['state', 'migrate', '--json'], { env: a.env });
-    expect(JSON.parse(migrate.stdout)).toEqual({ schemaVersion: 1, backend: 'postgres', from: 1, to: 1, applied: [] });
+    expect(documented('state-migrate', migrate.stdout)).toEqual({ schemaVersion: 1, backend: 'postgres', from: 1, to: 1, applied: [] });
     const folder = tempDir('deployctl-export-');
     const exported = await runCli(['state', 'export', '--to', `file:${folder}`, '--json'], { env: a.env });
-    expect(JSON.parse(exported.stdout)).toMatchObject({ records: { found: 1, exported: 1 }, audit: { found: 1, exported: 1 } });
+    expect(documented('state-export', exported.stdout)).toMatchObject({ records: { found: 1, exported: 1 }, audit: { found: 1, exported: 1 } });
     const again = await runCli(['state', 'export', '--to', `file:${folder}`, '--json'], { env: a.env });
     expect(JSON.parse(again.stdout)).toMatchObject({ records: { exported: 0 }, audit: { exported: 0 } });
     const fromFolder = JSON.parse((await runCli(['history', '--json', '--state', `file:${folder}`], { env: a.env })).stdout);
@@ -68,5 +79,9 @@ describe.skipIf(skip)('choosing the backend, and the state command', () => {
     const wrong = await runCli(['state', 'import', '--from', `file:${folder}`, '--state', `file:${folder}`], { env: a.env });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('hint: pass --state postgres://USER@HOST/DB');
+    const refused = await runCli(['status', '--json', '--state', 'postgres://ana:s3cret@127.0.0.1:1/nope'], { env: a.env });
+    expect(refused.code).toBe(2);
+    expect(documented('error', refused.stdout)).toMatchObject({ error: { code: 'state_unavailable', exitCode: 2 } });
+    expect(refused.stdout + refused.stderr).not.toContain('s3cret');
   }, 60_000);
 });
