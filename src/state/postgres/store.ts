@@ -157,15 +157,18 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
 }
 
 /**
- * LISTEN for the notifications the tables' triggers send, on a connection of its own; debounced. When
+ * LISTEN for the notifications the tables' triggers send, on a connection of its own; throttled. When
  * listening fails (a pooler in transaction mode, a lost connection) it polls every 2 s instead.
  */
 function watchChanges(url: string, onChange: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // At most one call per 100 ms, and never held back by a steady stream of changes.
   const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => !stopped && onChange(), 100);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (!stopped) onChange();
+    }, 100);
   };
   let poll: NodeJS.Timeout | undefined;
   const fallBack = () => {
