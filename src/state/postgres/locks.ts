@@ -51,8 +51,11 @@ export class PgLockManager implements LockManager {
     private readonly url: string,
     private readonly pool: Pg.Pool,
     private readonly identity: { user?: string; host?: string } = {},
-    /** Told when a held lock is lost, with why (the history then refuses that target's records). */
-    private readonly onLost: (app: string, env: string, reason: string) => void = () => undefined,
+    /**
+     * Told when a held lock is lost, with why (the history then refuses that target's records), and
+     * with undefined when this process takes the target's lock again.
+     */
+    private readonly onLost: (app: string, env: string, reason: string | undefined) => void = () => undefined,
   ) {}
 
   private async row(app: string, env: string): Promise<LockRow> {
@@ -157,6 +160,7 @@ export class PgLockManager implements LockManager {
       const backendPid = taken.rows[0]!.backend_pid;
       // The holder before us never released: its session ended without it (killed, machine gone).
       if (old) options.onStale?.(old);
+      this.onLost(app, env, undefined);
       return this.handle(client, info, backendPid);
     } catch (error) {
       await end();

@@ -50,7 +50,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   }
   try {
     if (version > SCHEMA_VERSION) throw newerSchema(version, db.shown);
-    if (version === 0 && options.migrate !== 'never') await migrate(db.pool, db.shown);
+    if (version === 0 && options.migrate !== 'never') await migrateOn(db);
     else if (version < SCHEMA_VERSION && options.migrate !== 'never') {
       throw new UsageError(
         `the state database ${db.shown} has schema version ${version}; this deployctl needs ${SCHEMA_VERSION}`,
@@ -65,7 +65,9 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
   const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
-  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => lostTargets.set(key(app, env), reason));
+  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) =>
+    reason === undefined ? lostTargets.delete(key(app, env)) : lostTargets.set(key(app, env), reason),
+  );
   const stops = new Set<() => void>();
 
   const store: PostgresState = {
@@ -147,13 +149,23 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
     },
     async migrate() {
       try {
-        return await migrate(db.pool, db.shown);
+        return await migrateOn(db);
       } catch (error) {
         throw error instanceof UsageError ? error : unavailable(error, url);
       }
     },
   };
   return store;
+}
+
+/** Migrations run in one transaction: on one connection of the pool, held for the whole of it. */
+async function migrateOn(db: Database): Promise<{ from: number; to: number; applied: number[] }> {
+  const client = await db.pool.connect();
+  try {
+    return await migrate(client, db.shown);
+  } finally {
+    client.release();
+  }
 }
 
 /**
