@@ -79,5 +79,23 @@ describe.skipIf(skip)('two machines, one database', () => {
     expect(records.map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
     expect(records[0]!.error).toContain('stopped before this deployment finished');
   }, 90_000);
-});
 
+  it('unlock from the other machine: refused while the holder lives, --force ends its session, and the holder does not report success', async () => {
+    const { a, b, db, gate } = await team(server);
+    const holder = start(a, ['deploy', 'svc', '-e', 'dev']);
+    await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+    const refused = await runCli(['unlock', 'svc', '-e', 'dev'], { env: b.env });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/error: the lock of svc in dev is held by a deployment that looks alive: ana@\S+ \(pid \d+\) since \d\d:\d\d.*: deployctl deploy svc -e dev, database session \d+/);
+    const forced = await runCli(['unlock', 'svc', '-e', 'dev', '--force', '--json'], { env: b.env });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).removed).toMatchObject({ user: 'ana', command: 'deployctl deploy svc -e dev' });
+    expect(await lockRows(server, db)).toEqual([]);
+    writeFileSync(gate, '');
+    const ended = await holder.done;
+    expect(ended.code).toBe(3);
+    expect(ended.stderr).toContain('lost the lock of svc in dev');
+    const audit = JSON.parse((await runCli(['audit', '--json'], { env: b.env })).stdout);
+    expect(audit.entries.map((e: { action: string; user: string }) => `${e.action} ${e.user}`)).toContain('unlock bo');
+  }, 90_000);
+});
