@@ -198,7 +198,7 @@ const deployments = {
     state: {
       type: 'object',
       additionalProperties: false,
-      properties: { url: { type: 'string', minLength: 1, description: 'postgres://USER@HOST/DB (a team) or file:DIR; ${VAR} is read from the environment' } },
+      properties: { url: { type: 'string', description: 'postgres://USER@HOST/DB (a team) or file:DIR; ${VAR} is read from the environment' } },
       description: 'where history, locks and the audit log live (after --state and DEPLOYCTL_STATE; default file:~/.deployctl)',
     },
     deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
