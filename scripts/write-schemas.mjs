@@ -161,6 +161,12 @@ const deployments = {
         approval_timeout: { ...duration, description: 'how long an approval request waits for a decision (1h)' },
       },
     },
+    state: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { url: { type: 'string', description: 'postgres://USER@HOST/DB (a team) or file:DIR; ${VAR} is read from the environment' } },
+      description: 'where history, locks and the audit log live (after --state and DEPLOYCTL_STATE; default file:~/.deployctl)',
+    },
     deployments: { type: 'object', additionalProperties: app, description: 'the apps, by name' },
   },
 };

@@ -15,6 +15,7 @@ import { registerDiff } from './diff.js';
 import { registerUi } from './ui.js';
 import { registerAudit } from './audit.js';
 import { registerServe } from './serve.js';
+import { registerState } from './state.js';
 
 export const commands: Array<(program: Command, app: CliApp) => void> = [
   registerDeploy,
@@ -31,4 +32,5 @@ export const commands: Array<(program: Command, app: CliApp) => void> = [
   registerAudit,
   registerUi,
   registerServe,
+  registerState,
 ];

@@ -9,6 +9,8 @@ export interface GlobalOptions {
   json?: boolean;
   configDir?: string;
   home?: string;
+  /** --state URL: where history, locks and the audit log live. */
+  state?: string;
   quiet?: boolean;
   verbose?: boolean;
   logFormat?: 'text' | 'json';
@@ -28,8 +30,10 @@ export interface CliContext {
   io: Io;
   /** The state folder: --home, DEPLOYCTL_HOME, or ~/.deployctl. */
   home: string;
-  /** Where the state lives, as a state URL (state/open.ts): `file:` + home today. */
+  /** Where the state lives, as a state URL (state/open.ts): --state, DEPLOYCTL_STATE, else `file:` + home. */
   stateUrl: string;
+  /** True when neither --state nor DEPLOYCTL_STATE chose: `state.url` in deployments.yaml may (openContextState). */
+  stateFromConfig?: boolean;
   /** The store once opened (openContextState). */
   stateCache: { opening?: Promise<StateStore> };
   /** The config folder: --config-dir, DEPLOYCTL_CONFIG_DIR, or the current directory. */
@@ -56,7 +60,10 @@ export function createContext(options: GlobalOptions, io: Io, commandLine: strin
   const configDir = resolve(io.cwd, options.configDir ?? env.DEPLOYCTL_CONFIG_DIR ?? '.');
   const nonInteractive = !io.stdin.isTTY || isCi(env);
   const color = options.color !== false && !env.NO_COLOR && env.TERM !== 'dumb';
-  return { options, io, home, stateUrl: `file:${home}`, stateCache: {}, configDir, nonInteractive, color, commandLine };
+  const chosen = options.state || env.DEPLOYCTL_STATE || undefined;
+  // A password in a --state URL never reaches a record, a lock or the audit log.
+  commandLine = commandLine.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@/\s]*@/gi, '$1***@').replace(/([?&]password=)[^&\s]*/gi, '$1***');
+  return { options, io, home, stateUrl: chosen ?? `file:${home}`, stateFromConfig: !chosen, stateCache: {}, configDir, nonInteractive, color, commandLine };
 }
 
 /**
@@ -90,7 +97,9 @@ export function isCi(env: NodeJS.ProcessEnv): boolean {
 export function openContextState(ctx: CliContext): Promise<StateStore> {
   const cache = ctx.stateCache;
   if (!cache.opening) {
-    const opening = import('../state/open.js').then(({ openState }) => openState(ctx.stateUrl, ctx.io.cwd));
+    const opening = import('./state-url.js')
+      .then(({ chooseStateUrl }) => chooseStateUrl(ctx))
+      .then(async ({ url, cwd }) => (await import('../state/open.js')).openState(url, cwd));
     cache.opening = opening;
     opening.catch(() => {
       if (cache.opening === opening) cache.opening = undefined;

@@ -19,6 +19,7 @@ function addGlobalOptions(command: Command): Command {
     .option('--json', 'print one JSON document on stdout; human text goes to stderr')
     .option('--config-dir <dir>', 'folder holding environments.yaml and deployments.yaml (env: DEPLOYCTL_CONFIG_DIR)')
     .option('--home <dir>', 'state folder for history and locks (env: DEPLOYCTL_HOME, default ~/.deployctl)')
+    .option('--state <url>', 'where history, locks and the audit log live: postgres://USER@HOST/DB or file:DIR (env: DEPLOYCTL_STATE)')
     .option('-q, --quiet', 'print only the result, warnings and errors (no progress)')
     .option('-v, --verbose', 'print debug output and stack traces')
     .addOption(new Option('--log-format <format>', 'format of the lines on stderr').choices(['text', 'json']).default('text'))
@@ -134,6 +135,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         } catch (error) {
           failure = error;
         }
+        // A database backend holds connections: let them go, so the process ends now.
+        await ctx.stateCache.opening?.then((store) => store.close()).catch(() => undefined);
       },
   };
   for (const register of commands) register(program, app);

@@ -18,10 +18,10 @@ function project(deployments: string, environments = 'environments:\n  dev: {}\n
 }
 
 const records = (home: string) =>
-  readdirSync(join(home, 'history'))
+  (existsSync(join(home, 'history')) ? readdirSync(join(home, 'history')) : [])
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(home, 'history', f), 'utf8')) as { status: string; version: string; error?: { message: string } });
-const locks = (home: string) => readdirSync(join(home, 'locks')).filter((f) => f.endsWith('.lock'));
+const locks = (home: string) => (existsSync(join(home, 'locks')) ? readdirSync(join(home, 'locks')) : []).filter((f) => f.endsWith('.lock'));
 
 describe('a configuration mistake: one clear message, exit 2, nothing run, no history', () => {
   it.each([

@@ -1,13 +1,14 @@
 // examples/ci/github-actions.yml: a well-formed workflow whose deployctl lines run as written. The
 // staging job's and then the prod job's `run:` lines are executed by bash with `npx` answering for the
-// built CLI, the ${{ }} expressions filled in as GitHub would, and the state folder kept between the
-// jobs as the cache steps keep it.
+// built CLI, the ${{ }} expressions filled in as GitHub would, and the state in a real PostgreSQL (the
+// DEPLOYCTL_DATABASE_URL secret), shared by the two jobs as by two runners.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanEnv, cliPath, repoRoot, tempDir } from '../support/cli.js';
+import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
 
 interface Step {
   id?: string;
@@ -20,7 +21,6 @@ interface Step {
 interface Workflow {
   on: Record<string, unknown>;
   env: Record<string, string>;
-  concurrency: { group: string };
   jobs: Record<string, { 'runs-on': string; if?: string; steps: Step[] }>;
 }
 
@@ -43,15 +43,28 @@ describe('the example GitHub Actions workflow', () => {
           expect(['version', 'status', 'record_id']).toContain(output);
         }
       }
-      // The state outlives the job: restored before deployctl runs, saved after it whatever happened.
-      const uses = job.steps.map((s) => s.uses ?? 'run');
-      expect(uses.indexOf('actions/cache/restore@v4')).toBeLessThan(uses.findIndex((u, i) => u === 'run' && job.steps[i]!.run!.includes('deployctl')));
-      expect(job.steps.at(-1)).toMatchObject({ if: 'always()', uses: 'actions/cache/save@v4', with: { path: '.deployctl-state' } });
+      // The state outlives the job in the database: no cache to restore or save, and every deployctl
+      // line queues for its target's lock rather than failing when another pipeline holds it.
+      expect(job.steps.filter((s) => s.uses?.startsWith('actions/cache'))).toEqual([]);
+      for (const step of job.steps.filter((s) => /deployctl (deploy|promote|rollback)/.test(s.run ?? ''))) expect(step.run).toContain('--wait-lock');
     }
-    expect(workflow.env.DEPLOYCTL_HOME).toBe('${{ github.workspace }}/.deployctl-state');
+    expect(workflow.env).toEqual({ DEPLOYCTL_STATE: '${{ secrets.DEPLOYCTL_DATABASE_URL }}' });
+    // Per-target locks in the database replace one global concurrency group.
+    expect(Object.keys(workflow)).not.toContain('concurrency');
+  });
+});
+
+describe.skipIf(postgresMissing())('the example GitHub Actions workflow, run', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
   });
 
-  it("runs its deployctl lines as written: staging on push, then prod by promotion from the saved state", () => {
+  it("runs its deployctl lines as written: staging on push, then prod by promotion, on two runners sharing the database", async () => {
+    const databaseUrl = server.url(await server.createDatabase('actions'));
     const workspace = tempDir('deployctl-workspace-');
     writeFileSync(join(workspace, 'environments.yaml'), 'environments:\n  staging: {}\n  prod: { protected: true }\n');
     writeFileSync(join(workspace, 'deployments.yaml'), 'deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.log(process.env.DEPLOY_VERSION)"]]\n');
@@ -61,12 +74,14 @@ describe('the example GitHub Actions workflow', () => {
     chmodSync(join(bin, 'npx'), 0o755);
     const sha = 'f3a1c9e0b7d24c5e8a6f1b2c3d4e5f60718293a4';
 
+    // Each job runs on a fresh runner: nothing on its disk from the job before.
     const runJob = (name: string) => {
+      const runnerHome = tempDir('deployctl-runner-');
       const outputs = join(tempDir(), 'outputs');
       const summary = join(tempDir(), 'summary');
       writeFileSync(outputs, '');
       const stepOutputs: Record<string, Record<string, string>> = {};
-      const context: Record<string, string> = { 'github.sha': sha, 'github.workspace': workspace, 'github.run_id': '7', 'github.run_attempt': '1', 'secrets.SLACK_WEBHOOK': '' };
+      const context: Record<string, string> = { 'github.sha': sha, 'github.workspace': workspace, 'github.run_id': '7', 'github.run_attempt': '1', 'secrets.SLACK_WEBHOOK': '', 'secrets.DEPLOYCTL_DATABASE_URL': databaseUrl };
       const fill = (text: string) =>
         text.replace(/\$\{\{ ([a-z_.]+) \}\}/g, (_m, expr: string) => {
           const step = /^steps\.([a-z]+)\.outputs\.([a-z_]+)$/.exec(expr);
@@ -83,7 +98,7 @@ describe('the example GitHub Actions workflow', () => {
           execFileSync('bash', ['-e', '-c', fill(step.run)], {
             cwd: workspace,
             encoding: 'utf8',
-            env: cleanEnv({ ...stepEnv, PATH: `${bin}:${process.env.PATH}`, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputs, GITHUB_STEP_SUMMARY: summary }),
+            env: cleanEnv({ ...stepEnv, HOME: runnerHome, PATH: `${bin}:${process.env.PATH}`, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputs, GITHUB_STEP_SUMMARY: summary }),
           }),
         );
         if (step.id) stepOutputs[step.id] = Object.fromEntries(readFileSync(outputs, 'utf8').slice(before.length).trim().split('\n').map((l) => l.split('=') as [string, string]));

@@ -51,6 +51,11 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     // Two more openings at once find it made.
     const again = await Promise.all([openState(url), openState(url)]);
     stores.push(...again);
+    // Twenty first uses of another empty database at once: one creates the schema, the others wait and find it.
+    const empty = server.url(await server.createDatabase('race'));
+    const racing = await Promise.all(Array.from({ length: 20 }, () => openState(empty)));
+    stores.push(...racing);
+    expect(await Promise.all(racing.map(async (s) => (await (s as PostgresState).info()).schemaVersion))).toEqual(Array(20).fill(SCHEMA_VERSION));
     expect(await store.migrate()).toMatchObject({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
   });
 
@@ -176,6 +181,12 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     expect(saved?.status).toBe('interrupted');
     expect(saved?.error?.code).toBe('lock_lost');
     await held.release();
+    // Taking the lock again, the process may record that target again.
+    const again = await store.locks.acquire('web', 'prod', { command: 'deploy' });
+    const next = record('web', 'prod', '1.1');
+    await store.history.write(next);
+    expect((await store.history.get(next.id))?.status).toBe('succeeded');
+    await again.release();
   });
 
   it('unlock ends the holder session (pg_terminate_backend) and removes its row', async () => {

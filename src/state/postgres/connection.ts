@@ -57,7 +57,7 @@ function target(config: Pg.ClientConfig): string {
 }
 
 export function connectionConfig(url: string, extra: Pg.ClientConfig = {}): Pg.ClientConfig {
-  return { connectionString: url, application_name: 'deployctl', connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 5_000, ...extra };
+  return { connectionString: url, application_name: 'deployctl', connectionTimeoutMillis: 20_000, keepAlive: true, keepAliveInitialDelayMillis: 5_000, ...extra };
 }
 
 /** The parsed pieces (user, host, port, database), for messages. */

@@ -51,8 +51,11 @@ export class PgLockManager implements LockManager {
     private readonly url: string,
     private readonly pool: Pg.Pool,
     private readonly identity: { user?: string; host?: string } = {},
-    /** Told when a held lock is lost, with why (the history then refuses that target's records). */
-    private readonly onLost: (app: string, env: string, reason: string) => void = () => undefined,
+    /**
+     * Told when a held lock is lost, with why (the history then refuses that target's records), and
+     * with undefined when this process takes the target's lock again.
+     */
+    private readonly onLost: (app: string, env: string, reason: string | undefined) => void = () => undefined,
   ) {}
 
   private async row(app: string, env: string): Promise<LockRow> {
@@ -68,6 +71,19 @@ export class PgLockManager implements LockManager {
     }
   }
 
+  /**
+   * The row of the session holding the lock: one that took it a moment ago writes its row just after,
+   * so a row missing or left by an earlier holder is read again for a moment before being shown.
+   */
+  private async holderRow(app: string, env: string): Promise<LockRow> {
+    let row = await this.row(app, env);
+    for (let i = 0; i < 40 && row.lock_pid && (!row.holder || row.backend_pid !== row.lock_pid); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await this.row(app, env);
+    }
+    return row;
+  }
+
   private describe(row: LockRow): { holder: LockInfo; description: string } {
     const now = new Date().toISOString();
     const holder: LockInfo =
@@ -77,7 +93,7 @@ export class PgLockManager implements LockManager {
   }
 
   async inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined> {
-    const row = await this.row(app, env);
+    const row = await this.holderRow(app, env);
     if (!row.holder && !row.lock_pid) return undefined;
     const { holder, description } = this.describe(row);
     const state: LockState = row.lock_pid ? 'alive' : 'stale';
@@ -114,7 +130,7 @@ export class PgLockManager implements LockManager {
       const waitMs = options.waitMs ?? 0;
       if (!got && waitMs > 0) got = await this.queue(client, key, waitMs, options.signal);
       if (!got) {
-        const found = this.describe(await this.row(app, env));
+        const found = this.describe(await this.holderRow(app, env));
         await end();
         if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
         const waited = waitMs ? ` after waiting ${formatDuration(waitMs)}` : '';
@@ -144,6 +160,7 @@ export class PgLockManager implements LockManager {
       const backendPid = taken.rows[0]!.backend_pid;
       // The holder before us never released: its session ended without it (killed, machine gone).
       if (old) options.onStale?.(old);
+      this.onLost(app, env, undefined);
       return this.handle(client, info, backendPid);
     } catch (error) {
       await end();

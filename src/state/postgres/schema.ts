@@ -84,7 +84,12 @@ type Queryable = Pick<Pg.PoolClient, 'query'>;
 
 /** The schema version of the database: 0 when deployctl has never used it. */
 export async function schemaVersion(db: Queryable): Promise<number> {
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('deployctl_meta')::text AS t`);
+  // pg_class read through a fresh snapshot: to_regclass() may answer from a stale cache, and miss the
+  // table another deployctl has just created while this one waited for the migration lock.
+  const exists = await db.query<{ t: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname = 'deployctl_meta' AND n.nspname = ANY (current_schemas(false))) AS t`,
+  );
   if (!exists.rows[0]?.t) return 0;
   const row = await db.query<{ value: string }>(`SELECT value FROM deployctl_meta WHERE key = 'schema_version'`);
   return Number(row.rows[0]?.value ?? 0);

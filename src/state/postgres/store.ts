@@ -7,9 +7,11 @@ import { UsageError } from '../../errors.js';
 import type { AuditEntry } from '../audit.js';
 import { newRecordId } from '../history.js';
 import type { StateStore } from '../port.js';
+import type { DeployRecord } from '../types.js';
+import { createHash } from 'node:crypto';
 import { checkUrl, connectionConfig, loadPg, unavailable } from './connection.js';
 import { Database } from './database.js';
-import { PgHistoryStore } from './history.js';
+import { PgHistoryStore, upsertValues } from './history.js';
 import { PgLockManager } from './locks.js';
 import { PgApprovalStore } from './approvals.js';
 import { migrate, newerSchema, schemaVersion, SCHEMA_VERSION } from './schema.js';
@@ -19,6 +21,10 @@ export interface PostgresState extends StateStore {
   readonly db: Database;
   /** What `state info` shows. */
   info(): Promise<{ schemaVersion: number; targets: number; records: number; auditEntries: number; locks: Array<{ app: string; env: string; holder: unknown; backendPid: number | null; alive: boolean }> }>;
+  /** Records not in the database yet (by id) are added, in batches; how many were. */
+  importRecords(records: DeployRecord[]): Promise<number>;
+  /** Audit entries not imported before (by their content) are added, oldest first; how many were. */
+  importAudit(entries: AuditEntry[]): Promise<number>;
   /** `state migrate`: bring the schema up to date; what was applied. */
   migrate(): Promise<{ from: number; to: number; applied: number[] }>;
 }
@@ -45,7 +51,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   }
   try {
     if (version > SCHEMA_VERSION) throw newerSchema(version, db.shown);
-    if (version === 0 && options.migrate !== 'never') await migrate(db.pool, db.shown);
+    if (version === 0 && options.migrate !== 'never') await migrateOn(db);
     else if (version < SCHEMA_VERSION && options.migrate !== 'never') {
       throw new UsageError(
         `the state database ${db.shown} has schema version ${version}; this deployctl needs ${SCHEMA_VERSION}`,
@@ -60,7 +66,9 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
   const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
-  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => lostTargets.set(key(app, env), reason));
+  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) =>
+    reason === undefined ? lostTargets.delete(key(app, env)) : lostTargets.set(key(app, env), reason),
+  );
   const stops = new Set<() => void>();
 
   const store: PostgresState = {
@@ -108,9 +116,42 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
         locks: held.map((l) => ({ app: l.app, env: l.env, holder: l.holder, backendPid: l.lock_pid ?? l.backend_pid, alive: l.lock_pid !== null })),
       };
     },
+    async importRecords(records) {
+      let added = 0;
+      for (let at = 0; at < records.length; at += 500) {
+        const batch = records.slice(at, at + 500).map(upsertValues);
+        const column = (i: number) => batch.map((v) => v[i]);
+        const rows = await db.write<{ id: string }>(
+          'import records',
+          `WITH added AS (
+             INSERT INTO deployctl_records (id, app, env, status, started_at, entry, record)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[])
+             ON CONFLICT (id) DO NOTHING RETURNING id, app, env),
+           targets AS (INSERT INTO deployctl_targets (app, env) SELECT DISTINCT app, env FROM added ON CONFLICT DO NOTHING)
+           SELECT id FROM added`,
+          [0, 1, 2, 3, 4, 5, 6].map(column),
+        );
+        added += rows.length;
+      }
+      return added;
+    },
+    async importAudit(entries) {
+      let added = 0;
+      for (let at = 0; at < entries.length; at += 500) {
+        const batch = entries.slice(at, at + 500);
+        const rows = await db.write<{ seq: number }>(
+          'import the audit log',
+          `INSERT INTO deployctl_audit (at, entry, import_key)
+           SELECT * FROM unnest($1::timestamptz[], $2::jsonb[], $3::text[]) ON CONFLICT (import_key) DO NOTHING RETURNING seq`,
+          [batch.map((e) => e.at), batch.map((e) => JSON.stringify(e)), batch.map((e) => createHash('sha256').update(JSON.stringify(e)).digest('hex'))],
+        );
+        added += rows.length;
+      }
+      return added;
+    },
     async migrate() {
       try {
-        return await migrate(db.pool, db.shown);
+        return await migrateOn(db);
       } catch (error) {
         throw error instanceof UsageError ? error : unavailable(error, url);
       }
@@ -119,16 +160,29 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   return store;
 }
 
+/** Migrations run in one transaction: on one connection of the pool, held for the whole of it. */
+async function migrateOn(db: Database): Promise<{ from: number; to: number; applied: number[] }> {
+  const client = await db.pool.connect();
+  try {
+    return await migrate(client, db.shown);
+  } finally {
+    client.release();
+  }
+}
+
 /**
- * LISTEN for the notifications the tables' triggers send, on a connection of its own; debounced. When
+ * LISTEN for the notifications the tables' triggers send, on a connection of its own; throttled. When
  * listening fails (a pooler in transaction mode, a lost connection) it polls every 2 s instead.
  */
 function watchChanges(url: string, onChange: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // At most one call per 100 ms, and never held back by a steady stream of changes.
   const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => !stopped && onChange(), 100);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (!stopped) onChange();
+    }, 100);
   };
   let poll: NodeJS.Timeout | undefined;
   const fallBack = () => {

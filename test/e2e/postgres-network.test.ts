@@ -1,0 +1,89 @@
+// A holder whose network to the database is cut silently (a proxy on loopback that stops forwarding):
+// the lock is freed within the documented bound, and the cut-off holder does not report success.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { LOCK_SESSION_TIMEOUT_MS } from '../../src/state/postgres/locks.js';
+import { rows, start, team, until } from '../support/postgres-team.js';
+import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+
+const skip = postgresMissing();
+let server: PostgresServer;
+
+beforeAll(async () => {
+  if (!skip) server = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A TCP proxy on loopback to the database that can stop forwarding (a silently cut network). */
+async function cuttableProxy(port: number): Promise<{ port: number; cut: () => void; close: () => void }> {
+  const sockets: Socket[] = [];
+  let cut = false;
+  const proxy = createServer((client) => {
+    const upstream = new Socket();
+    upstream.connect(port, '127.0.0.1');
+    sockets.push(client, upstream);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      from.on('data', (d) => {
+        if (!cut) to.write(d);
+      });
+      from.on('error', () => undefined);
+    }
+    // Nothing is closed when cut: the two sides see silence, as on a cut cable.
+    client.on('close', () => !cut && upstream.destroy());
+    upstream.on('close', () => !cut && client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as { port: number }).port,
+    cut: () => {
+      cut = true;
+    },
+    close: () => {
+      proxy.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+describe.skipIf(skip)('a network cut between a holder and the database', () => {
+  it('frees the lock within the documented bound, and the cut-off holder does not report success', async () => {
+    const proxy = await cuttableProxy(server.port);
+    try {
+      const { b, db, gate, machine } = await team(server);
+      const cutOff = machine('machine-a', `postgres://postgres@127.0.0.1:${proxy.port}/${db}`);
+      cutOff.env = { ...cutOff.env, GATE: gate };
+      const holder = start(cutOff, ['deploy', 'svc', '-e', 'dev']);
+      await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+      proxy.cut();
+      const cutAt = Date.now();
+      const waiter = start(b, ['deploy', 'svc', '-e', 'dev', '--wait-lock', '2m', '--log-format', 'json']);
+      const lockLine = () =>
+        waiter
+          .stderr()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { time: string; phase?: string; status?: string })
+          .find((l) => l.phase === 'lock' && l.status === 'done');
+      await until(() => lockLine() !== undefined, 60_000);
+      const locked = lockLine();
+      // The documented bound (README, Team state): the lock session's idle_session_timeout.
+      expect(Date.parse(locked!.time) - cutAt).toBeLessThan(LOCK_SESSION_TIMEOUT_MS + 5_000);
+      writeFileSync(gate, '');
+      const next = await waiter.done;
+      expect(next.code, next.stderr).toBe(0);
+      const cut = await holder.done;
+      // Its commands ran, but it cannot vouch for the target any more: an error, exit 3, never a success.
+      expect(cut.code).toBe(3);
+      expect(cut.stderr).toMatch(/^error: .*lost the lock of svc in dev: the database did not answer its heartbeat .*deployctl cannot vouch for how deploy 1\.0\.0 of svc in dev ended$/m);
+      expect(cut.stderr).not.toContain('✓ deploy svc 1.0.0 to dev: succeeded');
+      const records = await rows(server, db);
+      expect(records.map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
+    } finally {
+      proxy.close();
+    }
+  }, 150_000);
+});
+

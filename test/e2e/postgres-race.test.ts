@@ -1,0 +1,101 @@
+// Team state on a real PostgreSQL: two "machines" (processes with their own --home and hostname, one
+// database) racing for a target, queueing with --wait-lock, and a holder killed with SIGKILL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
+import { canRename, lockRows, rows, start, team, until } from '../support/postgres-team.js';
+import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+
+const skip = postgresMissing();
+let server: PostgresServer;
+
+beforeAll(async () => {
+  if (!skip) server = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe.skipIf(skip)('two machines, one database', () => {
+  it('20 concurrent deploys of one target: 1 runs, 19 exit 5 naming the holder; no record lost or doubled', async () => {
+    const { a, b, db, gate } = await team(server);
+    const runs = Array.from({ length: 20 }, (_, i) => start(i % 2 ? b : a, ['deploy', 'svc', '-e', 'dev']));
+    const results: Array<{ code: number | null; stderr: string }> = [];
+    for (const run of runs) void run.done.then((r) => results.push(r));
+    await until(() => results.length === 19, 90_000);
+    writeFileSync(gate, '');
+    await Promise.all(runs.map((r) => r.done));
+    const odd = results.filter((r) => r.code !== 0 && r.code !== 5).map((r) => r.stderr);
+    expect(results.map((r) => r.code).sort(), odd.join('\n')).toEqual([0, ...Array(19).fill(5)]);
+    const host = canRename ? '(machine-a|machine-b)' : '\\S+';
+    for (const r of results.filter((r) => r.code === 5)) {
+      expect(r.stderr).toMatch(new RegExp(`Lock held by (ana|bo)@${host} \\\(pid \\d+\\) since \\d\\d:\\d\\d(, last refreshed [^:]+)?: deployctl deploy svc -e dev, database session \\d+\\.`));
+    }
+    expect((await rows(server, db)).map((r) => r.status)).toEqual(['succeeded']);
+    expect(await lockRows(server, db)).toEqual([]);
+  }, 120_000);
+
+  it('with --wait-lock: all 20 run one at a time, every record there once', async () => {
+    const { a, b, db, gate } = await team(server, ['node', '-e', '0']);
+    writeFileSync(gate, '');
+    const runs = Array.from({ length: 20 }, (_, i) => start(i % 2 ? b : a, ['deploy', 'svc', '-e', 'dev', '--wait-lock', '3m', '-q']));
+    const results = await Promise.all(runs.map((r) => r.done));
+    expect(results.map((r) => r.code), results.map((r) => r.stderr).join('\n')).toEqual(Array(20).fill(0));
+    const records = await rows(server, db);
+    expect(records).toHaveLength(20);
+    expect(new Set(records.map((r) => r.id)).size).toBe(20);
+    expect(records.every((r) => r.status === 'succeeded')).toBe(true);
+    if (canRename) expect(new Set(records.map((r) => r.host))).toEqual(new Set(['machine-a', 'machine-b']));
+    // One at a time: each record started after the one before it finished.
+    const full = await server.query<{ s: string; f: string }>(`SELECT record->>'startedAt' AS s, record->>'finishedAt' AS f FROM deployctl_records ORDER BY started_at`, [], db);
+    for (let i = 1; i < full.length; i++) expect(full[i]!.s >= full[i - 1]!.f).toBe(true);
+    const history = JSON.parse((await runCli(['history', 'svc', '-e', 'dev', '--limit', '50', '--json'], { env: a.env })).stdout);
+    expect(history.records).toHaveLength(20);
+    expect(await lockRows(server, db)).toEqual([]);
+  }, 180_000);
+
+  it('kill -9 of the holder: the other machine, queued, gets the lock within 1 s; the killed record reads interrupted', async () => {
+    const { a, b, db, gate } = await team(server);
+    const holder = start(a, ['deploy', 'svc', '-e', 'dev']);
+    await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+    const waiter = start(b, ['deploy', 'svc', '-e', 'dev', '--wait-lock', '1m', '--log-format', 'json']);
+    // The waiter is queued in PostgreSQL (its lock connection waits on the advisory lock).
+    await until(async () => (await server.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND application_name = 'deployctl lock svc/dev'`, [db])).length === 1);
+    const killedAt = Date.now();
+    holder.child.kill('SIGKILL');
+    await holder.done;
+    writeFileSync(gate, '');
+    const next = await waiter.done;
+    expect(next.code, next.stderr).toBe(0);
+    const locked = next.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { time: string; event: string; message: string; phase?: string; status?: string })
+      .find((l) => l.phase === 'lock' && l.status === 'done');
+    expect(locked, next.stderr).toBeDefined();
+    expect(Date.parse(locked!.time) - killedAt).toBeLessThan(1000);
+    expect(next.stderr).toMatch(/took over a stale lock of ana@\S+ \(pid \d+, since .*\): that process is gone/);
+    const records = await rows(server, db);
+    expect(records.map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
+    expect(records[0]!.error).toContain('stopped before this deployment finished');
+  }, 90_000);
+
+  it('unlock from the other machine: refused while the holder lives, --force ends its session, and the holder does not report success', async () => {
+    const { a, b, db, gate } = await team(server);
+    const holder = start(a, ['deploy', 'svc', '-e', 'dev']);
+    await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+    const refused = await runCli(['unlock', 'svc', '-e', 'dev'], { env: b.env });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/error: the lock of svc in dev is held by a deployment that looks alive: ana@\S+ \(pid \d+\) since \d\d:\d\d.*: deployctl deploy svc -e dev, database session \d+/);
+    const forced = await runCli(['unlock', 'svc', '-e', 'dev', '--force', '--json'], { env: b.env });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).removed).toMatchObject({ user: 'ana', command: 'deployctl deploy svc -e dev' });
+    expect(await lockRows(server, db)).toEqual([]);
+    writeFileSync(gate, '');
+    const ended = await holder.done;
+    expect(ended.code).toBe(3);
+    expect(ended.stderr).toContain('lost the lock of svc in dev');
+    const audit = JSON.parse((await runCli(['audit', '--json'], { env: b.env })).stdout);
+    expect(audit.entries.map((e: { action: string; user: string }) => `${e.action} ${e.user}`)).toContain('unlock bo');
+  }, 90_000);
+});
