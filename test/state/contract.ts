@@ -46,8 +46,9 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 
 const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
 
-export function stateContract(backend: string, create: () => Promise<ContractWorld>): void {
-  describe(`the state contract: ${backend}`, () => {
+/** `skip`: why this backend cannot run here (a missing PostgreSQL), if so. */
+export function stateContract(backend: string, create: () => Promise<ContractWorld>, options: { skip?: string | false } = {}): void {
+  describe.skipIf(Boolean(options.skip))(`the state contract: ${backend}`, () => {
     let world: ContractWorld | undefined;
     const fresh = async () => (world = await create());
     afterEach(async () => {
