@@ -6,7 +6,7 @@
 //   npm run bench -- --quick           fewer pairs (for a look, not for the record)
 //   npm run bench -- --write           also write the table into BENCHMARKS.md
 //   npm run bench -- --only startup    groups, comma-separated: startup, cache, records, health, ui, queue,
-//                                      memory
+//                                      memory, serve
 //
 // Honest by construction:
 // - Every child runs without NODE_EXTRA_CA_CERTS (this machine sets it; it makes every Node start read
@@ -353,6 +353,50 @@ if (wanted('memory')) {
     row('peak RSS of a no-op deploy', { clone: `${Math.round(median(rss))} MB` }, undefined, 'target ≤ 80 MB');
     rows.at(-1).pass = median(rss) <= 80;
   } else console.log('(peak RSS not measured: /usr/bin/time is missing)');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 7. deployctl serve: time to acknowledge a slash command, and its memory while idle
+
+if (wanted('serve')) {
+  const { createHmac } = await import('node:crypto');
+  const secret = 'bench-signing-secret';
+  const env = { ...noopEnv('serve-home'), SLACK_SIGNING_SECRET: secret, SLACK_BOT_TOKEN: 'xoxb-bench', DEPLOYCTL_SLACK_API_URL: 'http://127.0.0.1:9/' };
+  const child = spawn(process.execPath, [join(root, 'bin', 'deployctl.cjs'), 'serve', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      err += d;
+      const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)?.[1];
+      if (port) resolve(`http://127.0.0.1:${port}`);
+    });
+    child.on('close', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  const idleBefore = rssMb();
+  const ack = async (text) => {
+    const body = new URLSearchParams({ user_id: 'U1', user_name: 'bench', text, channel_id: 'C1', response_url: 'http://127.0.0.1:9/response' }).toString();
+    const ts = String(Math.floor(Date.now() / 1000));
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const start = performance.now();
+    const response = await fetch(`${url}/slack/commands`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature } });
+    await response.text();
+    if (response.status !== 200) throw new Error(`slash command answered ${response.status}`);
+    return performance.now() - start;
+  };
+  const p99 = (values) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
+  const help = [];
+  for (let i = 0; i < 200; i++) help.push(await ack('help'));
+  // A read is acknowledged at once; its deployctl process runs after the answer (one at a time here).
+  const reads = [];
+  for (let i = 0; i < 20; i++) reads.push(await ack('status'));
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('close', resolve));
+  row('`serve`: acknowledge a slash command, p99 of 200 (`help`) on loopback', { clone: `${p99(help).toFixed(1)} ms` }, undefined, 'target ≤ 100 ms');
+  rows.at(-1).pass = p99(help) <= 100;
+  row('`serve`: acknowledge a read (`status`, which starts a deployctl process), p99 of 20', { clone: `${p99(reads).toFixed(1)} ms` }, undefined, 'target ≤ 100 ms');
+  rows.at(-1).pass = p99(reads) <= 100;
+  row('`serve`: RSS while idle', { clone: `${Math.round(idleBefore)} MB` }, undefined, '');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ export async function runHealth(ctx: CliContext, app: string, opts: { env: strin
     if (ctx.options.json) return { exitCode, data };
     throw new HealthError(`${app} in ${opts.env} is unhealthy: ${outcome.message}`, `see the attempts above; deployctl history ${app} -e ${opts.env} shows what was deployed`);
   }
-  return { exitCode: 0, data, text: `${app} ${outcome.version} in ${opts.env} is healthy: ${outcome.message}` };
+  return { exitCode: 0, data, text: `${app}${outcome.version === null ? '' : ` ${outcome.version}`} in ${opts.env} is healthy: ${outcome.message}` };
 }
 
 export async function runDiff(ctx: CliContext, src: string, dst: string, app: string | undefined, opts: { exitCode?: boolean }): Promise<CommandResult> {

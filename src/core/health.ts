@@ -1,6 +1,6 @@
 // health: the configured health check of a target, run now, against the version that runs there.
 import type { HealthAttempt } from '../state/types.js';
-import { HealthError, UsageError } from '../errors.js';
+import { ConfigError, HealthError, UsageError } from '../errors.js';
 import { maskText } from '../engine/secrets.js';
 import type { CoreDeps } from './deps.js';
 import { runningNow } from './running.js';
@@ -17,7 +17,8 @@ export interface HealthRequest {
 export interface HealthOutcome {
   app: string;
   env: string;
-  version: string;
+  /** null: nothing deployed there, and the check does not use ${version}. */
+  version: string | null;
   ok: boolean;
   message: string;
   attempts: HealthAttempt[];
@@ -31,7 +32,18 @@ export async function health(request: HealthRequest, core: CoreDeps): Promise<He
   const history = (await core.state()).history;
   const deployed = request.version ? undefined : ((await runningNow(history, app, env)) ?? (await history.latest(app, env)));
   const { resolveApp } = await import('../config/load.js');
-  const resolved = await resolveApp(loaded, app, env, { version: request.version ?? deployed?.version, set: request.set, processEnv: core.env });
+  const version = request.version ?? deployed?.version;
+  const resolve = (v: string | undefined) => resolveApp(loaded, app, env, { version: v, set: request.set, processEnv: core.env });
+  const resolved = await resolve(version).catch(async (error: unknown) => {
+    // Nothing deployed there and no version anywhere: a check that does not use ${version} runs all
+    // the same (it reads the same with any version); one that does needs --version.
+    if (version !== undefined || !(error instanceof UsageError) || error instanceof ConfigError) throw error;
+    const [a, b] = await Promise.all([resolve('0.0.0-health-a'), resolve('0.0.0-health-b')]);
+    if (JSON.stringify(a.config.health_check) !== JSON.stringify(b.config.health_check)) {
+      throw new UsageError(`the health check of ${app} uses \${version}, and no version of ${app} was ever deployed to ${env}`, `pass the version to expect: deployctl health ${app} -e ${env} --version V`);
+    }
+    return { ...a, version: null };
+  });
   const check = resolved.config.health_check;
   if (!check) {
     throw new UsageError(`${app} has no health check in ${env}`, 'add one to deployments.yaml, e.g. health_check: { url: "http://127.0.0.1:${PORT}/health" }');
@@ -42,7 +54,7 @@ export async function health(request: HealthRequest, core: CoreDeps): Promise<He
     runner: engine.createRunner({ dryRun: false, env: { ...core.env, ...resolved.config.variables } }),
     cwd: resolved.config.path,
     // A command check reads the values from its environment, as every command does.
-    env: { ...resolved.config.variables, DEPLOY_APP: app, DEPLOY_ENV: env, DEPLOY_VERSION: resolved.version },
+    env: { ...resolved.config.variables, DEPLOY_APP: app, DEPLOY_ENV: env, DEPLOY_VERSION: resolved.version ?? '' },
     signal: core.signal,
     onAttempt: (a) => core.emit({ type: 'health-attempt', attempt: { ...a, message: mask(a.message) } }),
   });

@@ -95,3 +95,20 @@ describe('health checks in a deploy', () => {
     expect(stored.health.attempts).toHaveLength(41);
   });
 });
+
+describe('deployctl health before anything was deployed', () => {
+  it('runs a check that does not use ${version} without --version, and asks for one when the check uses it', async () => {
+    const port = await freePort();
+    await serve(port, () => 200);
+    const plain = setup(`    health_check: { url: "http://127.0.0.1:${port}/health", retries: 0 }\n`);
+    const ok = await plain.cli('health', 'svc', '-e', 'dev');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('svc in dev is healthy');
+    const versioned = setup(`    health_check: { url: "http://127.0.0.1:${port}/health?v=\${version}", retries: 0 }\n`);
+    const refused = await versioned.cli('health', 'svc', '-e', 'dev');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the health check of svc uses ${version}, and no version of svc was ever deployed to dev');
+    expect(refused.stderr).toContain('--version V');
+    expect((await versioned.cli('health', 'svc', '-e', 'dev', '--version', '1.0.0')).code).toBe(0);
+  });
+});
