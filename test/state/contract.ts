@@ -270,6 +270,41 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
       });
     });
 
+    describe('approvals', () => {
+      it('keeps a request, shows it pending to another instance, and takes the first decision only', async () => {
+        const w = await fresh();
+        const other = await w.open();
+        const request = {
+          action: 'deploy' as const,
+          app: 'web',
+          env: 'prod',
+          version: '1.0.0',
+          origin: 'cli' as const,
+          requestedBy: { name: 'ci-bot' },
+          requestedAt: '2026-11-24T10:00:00.000Z',
+          expiresAt: '2026-11-24T10:30:00.000Z',
+        };
+        const created = await w.store.approvals.create(request);
+        expect(created).toMatchObject({ ...request, status: 'pending' });
+        expect((await other.approvals.pending()).map((a) => a.id)).toEqual([created.id]);
+        await w.store.approvals.update({ ...request, id: created.id, message: { channel: 'C1', ts: '1.2' } });
+        expect(await other.approvals.get(created.id)).toMatchObject({ message: { channel: 'C1', ts: '1.2' }, status: 'pending' });
+        // Two deciders at once, on two instances: one wins, and both see its decision.
+        const [a, b] = await Promise.all([
+          w.store.approvals.decide(created.id, { status: 'approved', at: '2026-11-24T10:01:00.000Z', by: { name: 'carol', slackId: 'U3' } }),
+          other.approvals.decide(created.id, { status: 'rejected', at: '2026-11-24T10:01:00.000Z', by: { name: 'dan', slackId: 'U4' } }),
+        ]);
+        expect([a.won, b.won].sort()).toEqual([false, true]);
+        const winner = a.won ? 'approved' : 'rejected';
+        expect(a.approval.status).toBe(winner);
+        expect(b.approval.status).toBe(winner);
+        expect((await w.store.approvals.decide(created.id, { status: 'expired', at: '2026-11-24T10:31:00.000Z' })).won).toBe(false);
+        expect(await other.approvals.get(created.id)).toMatchObject({ status: winner });
+        expect(await other.approvals.pending()).toEqual([]);
+        expect(await w.store.approvals.get('apr_0000000000000000')).toBeUndefined();
+      });
+    });
+
     describe('races and crashes', () => {
       it('20 concurrent takers of one target on two instances: exactly one holds at a time, each gets it once', async () => {
         const w = await fresh();
