@@ -146,7 +146,7 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     await held.release();
   });
 
-  it('a holder whose session ends is stale: the next one takes over with onStale, and its running record reads interrupted', async () => {
+  it('a holder whose session ends is stale: the next one takes over with onStale, and settles its running record as interrupted under the lock', async () => {
     const { store, second } = await fresh();
     const other = await second();
     const held = (await store.locks.acquire('web', 'prod', { command: 'dies' })) as PgLockHandle;
@@ -157,12 +157,16 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     await server.query('SELECT pg_terminate_backend($1)', [held.backendPid]);
     await until(() => held.lost.aborted);
     expect((await other.locks.inspect('web', 'prod'))?.state).toBe('stale');
-    const after = await other.history.get(running.id);
-    expect(after?.status).toBe('interrupted');
-    expect(after?.error?.message).toContain('pid 4242 on laptop-a');
+    // Another host's record: a reader cannot tell it is gone (as with the file store); the next taker can.
+    expect((await other.history.get(running.id))?.status).toBe('running');
     const stale: LockInfo[] = [];
     const next = await other.locks.acquire('web', 'prod', { command: 'next', onStale: (old) => stale.push(old) });
     expect(stale.map((s) => s.command)).toEqual(['dies']);
+    const settled = await other.history.interruptInFlight('web', 'prod', (r) => `deployctl (pid ${r.pid} on ${r.host}) stopped`);
+    expect(settled.map((r) => r.id)).toEqual([running.id]);
+    const after = await store.history.get(running.id);
+    expect(after?.status).toBe('interrupted');
+    expect(after?.error?.message).toContain('pid 4242 on laptop-a');
     await next.release();
   });
 
