@@ -66,7 +66,7 @@ describe.skipIf(skip)('choosing the backend, and the state command', () => {
     const info = await runCli(['state', 'info'], { env: a.env });
     expect(info.stdout).toMatch(/^backend: postgres\nlocation: postgres:\/\/postgres@127\.0\.0\.1:\d+\/e2e_\d+_\d+\nschema version: 2\ntargets: 1\nrecords: 1\naudit entries: 1\nlocks: none held\n$/);
     const infoJson = documented('state-info', (await runCli(['state', 'info', '--json'], { env: a.env })).stdout);
-    expect(infoJson).toMatchObject({ backend: 'postgres', stateSchemaVersion: 1, targets: 1, records: 1, locks: [] });
+    expect(infoJson).toMatchObject({ backend: 'postgres', stateSchemaVersion: 2, targets: 1, records: 1, locks: [] });
     const migrate = await runCli(['state', 'migrate', '--json'], { env: a.env });
     expect(documented('state-migrate', migrate.stdout)).toEqual({ schemaVersion: 1, backend: 'postgres', from: 2, to: 2, applied: [] });
     const folder = tempDir('deployctl-export-');

@@ -1,6 +1,7 @@
 // The PostgreSQL backend against a real server started for this file: history, audit log, locks,
 // migrations, and each way of failing to reach the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneProtects } from '../../src/core/rollback-policy.js';
 import { LockError, StateWriteError, UsageError } from '../../src/errors.js';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/port.js';
@@ -99,7 +100,9 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     const runs = record('web', 'prod', '1.1');
     const failed = record('web', 'prod', '1.2', { status: 'failed', bad: true });
     for (const r of [...older, good, runs, failed]) await store.history.write(r);
-    const { deleted } = await store.history.prune({ keep: 1 });
+    // The store keeps the newest N, the newest and what runs (1.1); the way back (1.0) is the rollback
+    // policy's to name, as every caller of prune passes it.
+    const { deleted } = await store.history.prune({ keep: 1, protect: pruneProtects });
     expect(deleted.sort()).toEqual(older.map((r) => r.id).sort());
     expect((await store.history.list({})).map((r) => r.version)).toEqual(['1.2', '1.1', '1.0']);
   });
