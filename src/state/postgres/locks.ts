@@ -249,11 +249,13 @@ export class PgLockManager implements LockManager {
         .then(async () => {
           if (released || lost.signal.aborted) return;
           change();
-          await client.query(
-            `UPDATE deployctl_locks SET holder = CASE WHEN $3::jsonb = '[]'::jsonb THEN holder - 'processes' ELSE jsonb_set(holder, '{processes}', $3::jsonb) END
-             WHERE app = $1 AND env = $2 AND holder->>'token' = $4`,
-            [info.app, info.env, JSON.stringify(info.processes ?? []), info.token],
-          );
+          // Bounded as the heartbeat is: a connection that hangs must not hold up release.
+          await client.query({
+            text: `UPDATE deployctl_locks SET holder = CASE WHEN $3::jsonb = '[]'::jsonb THEN holder - 'processes' ELSE jsonb_set(holder, '{processes}', $3::jsonb) END
+                   WHERE app = $1 AND env = $2 AND holder->>'token' = $4`,
+            values: [info.app, info.env, JSON.stringify(info.processes ?? []), info.token],
+            query_timeout: HEARTBEAT_TIMEOUT_MS,
+          } as Pg.QueryConfig);
         })
         .catch(() => undefined));
     return {
