@@ -1,6 +1,7 @@
 // The PostgreSQL backend against a real server started for this file: history, audit log, locks,
 // migrations, and each way of failing to reach the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneProtects } from '../../src/core/rollback-policy.js';
 import { LockError, StateWriteError, UsageError } from '../../src/errors.js';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/port.js';
@@ -99,7 +100,9 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     const runs = record('web', 'prod', '1.1');
     const failed = record('web', 'prod', '1.2', { status: 'failed', bad: true });
     for (const r of [...older, good, runs, failed]) await store.history.write(r);
-    const { deleted } = await store.history.prune({ keep: 1 });
+    // The store keeps the newest N, the newest and what runs (1.1); the way back (1.0) is the rollback
+    // policy's to name, as every caller of prune passes it.
+    const { deleted } = await store.history.prune({ keep: 1, protect: pruneProtects });
     expect(deleted.sort()).toEqual(older.map((r) => r.id).sort());
     expect((await store.history.list({})).map((r) => r.version)).toEqual(['1.2', '1.1', '1.0']);
   });
@@ -146,7 +149,7 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     await held.release();
   });
 
-  it('a holder whose session ends is stale: the next one takes over with onStale, and its running record reads interrupted', async () => {
+  it('a holder whose session ends is stale: the next one takes over with onStale, and settles its running record as interrupted under the lock', async () => {
     const { store, second } = await fresh();
     const other = await second();
     const held = (await store.locks.acquire('web', 'prod', { command: 'dies' })) as PgLockHandle;
@@ -157,12 +160,16 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     await server.query('SELECT pg_terminate_backend($1)', [held.backendPid]);
     await until(() => held.lost.aborted);
     expect((await other.locks.inspect('web', 'prod'))?.state).toBe('stale');
-    const after = await other.history.get(running.id);
-    expect(after?.status).toBe('interrupted');
-    expect(after?.error?.message).toContain('pid 4242 on laptop-a');
+    // Another host's record: a reader cannot tell it is gone (as with the file store); the next taker can.
+    expect((await other.history.get(running.id))?.status).toBe('running');
     const stale: LockInfo[] = [];
     const next = await other.locks.acquire('web', 'prod', { command: 'next', onStale: (old) => stale.push(old) });
     expect(stale.map((s) => s.command)).toEqual(['dies']);
+    const settled = await other.history.interruptInFlight('web', 'prod', (r) => `deployctl (pid ${r.pid} on ${r.host}) stopped`);
+    expect(settled.map((r) => r.id)).toEqual([running.id]);
+    const after = await store.history.get(running.id);
+    expect(after?.status).toBe('interrupted');
+    expect(after?.error?.message).toContain('pid 4242 on laptop-a');
     await next.release();
   });
 

@@ -2,6 +2,8 @@
 // jsonb beside it, app, env, status and started_at as indexed columns), and one row per target. Every
 // query a command makes reads a bounded number of rows through an index, whatever the history's size:
 // the newest record per target is one index probe per target (a LATERAL join on the targets table).
+import { hostname } from 'node:os';
+import { isPidAlive } from '../process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
 import { readHeads } from './heads.js';
 import type { Database } from './database.js';
@@ -37,6 +39,8 @@ export function upsertValues(record: DeployRecord): unknown[] {
 const PROTECT_WINDOW = 500;
 
 export class PgHistoryStore implements HistoryStore {
+  private readonly host = hostname();
+
   constructor(
     private readonly db: Database,
     /** Why this process may no longer write a target's records (its lock was lost), if so. */
@@ -132,30 +136,34 @@ export class PgHistoryStore implements HistoryStore {
   }
 
   /**
-   * Records left pending or running whose target lock no session holds: their deployctl died (kill -9,
-   * machine gone, network cut) or lost its lock. Read as interrupted, and saved so. One probe of a
-   * partial index when nothing is in flight.
+   * Records left pending or running by a deployctl that is gone from this host (its pid no longer
+   * runs): read as interrupted, and saved so, as the file store does. A record in flight of another
+   * host, or of a process still running here, is left as it is: only the next taker of the target's
+   * lock settles it (interruptInFlight, under the lock), since a reader cannot tell a remote holder
+   * whose session died from one that has not taken its lock yet. One probe of a partial index when
+   * nothing is in flight.
    */
   private async settleAbandoned(filter: { app?: string; env?: string } = {}): Promise<void> {
-    const values: unknown[] = [];
+    const values: unknown[] = [this.host];
     let narrow = '';
     if (filter.app) narrow += ` AND app = $${values.push(filter.app)}`;
     if (filter.env) narrow += ` AND env = $${values.push(filter.env)}`;
     const rows = await this.db.read<{ record: DeployRecord }>(
-      `SELECT record FROM deployctl_records WHERE status IN ('pending', 'running')${narrow} AND deployctl_lock_pid(app, env) IS NULL`,
+      `SELECT record FROM deployctl_records WHERE status IN ('pending', 'running')${narrow} AND entry->>'host' = $1`,
       values,
     );
     for (const { record } of rows) {
+      if (record.pid === process.pid || isPidAlive(record.pid)) continue;
       settle(
         record,
-        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: its session with the database ended (killed, the machine gone, or the network cut) and with it its lock`,
+        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
       );
-      // Only if it is still in flight and still unlocked: a reader never overwrites a live deployment.
+      // Only if it is still in flight: a reader never overwrites how a deployment ended.
       await this.db
         .write(
           `write the record ${record.id}`,
           `UPDATE deployctl_records SET status = $2, entry = $3, record = $4, written_at = now()
-           WHERE id = $1 AND status IN ('pending', 'running') AND deployctl_lock_pid(app, env) IS NULL`,
+           WHERE id = $1 AND status IN ('pending', 'running')`,
           [record.id, record.status, JSON.stringify(entryOf(record)), JSON.stringify(record)],
         )
         .catch(() => undefined);
@@ -164,7 +172,9 @@ export class PgHistoryStore implements HistoryStore {
 
   /**
    * Old records of each target go, keeping the newest `keep`, and never: the newest record, the one
-   * running now, the last good one a bare rollback goes back to, or one in flight. One DELETE per target.
+   * running now (the newest that succeeded), one in flight, or one `protect` names (the rollback
+   * policy: the last good one). The newest and the newest that succeeded are chosen by the DELETE
+   * itself, so a deployment racing the prune loses nothing. One DELETE per target.
    */
   async prune(options: { keep: number; olderThan?: Date; app?: string; env?: string; protect?: (newestFirst: readonly IndexEntry[]) => Iterable<string> }): Promise<{ deleted: string[] }> {
     const targets = (await this.targets()).filter((t) => (!options.app || t.app === options.app) && (!options.env || t.env === options.env));
@@ -178,7 +188,8 @@ export class PgHistoryStore implements HistoryStore {
         `DELETE FROM deployctl_records d
          WHERE d.app = $1 AND d.env = $2 AND d.status NOT IN ('pending', 'running') AND NOT (d.id = ANY($3))
            AND ($5::timestamptz IS NULL OR d.started_at < $5)
-           AND d.id NOT IN (SELECT id FROM deployctl_records WHERE app = $1 AND env = $2 ORDER BY started_at DESC, id DESC LIMIT $4)
+           AND d.id NOT IN (SELECT id FROM deployctl_records WHERE app = $1 AND env = $2 ORDER BY started_at DESC, id DESC LIMIT greatest($4, 1))
+           AND d.id IS DISTINCT FROM (SELECT id FROM deployctl_records WHERE app = $1 AND env = $2 AND status = 'succeeded' ORDER BY started_at DESC, id DESC LIMIT 1)
          RETURNING d.id`,
         [app, env, protect, Math.max(0, options.keep), options.olderThan?.toISOString() ?? null],
       );

@@ -14,7 +14,8 @@ import type * as Pg from 'pg';
 import { formatDuration } from '../../config/duration.js';
 import { InterruptedError, LockError } from '../../errors.js';
 import { describeHolder, lockHint } from '../locks.js';
-import type { LockHandle, LockInfo, LockManager, LockState } from '../types.js';
+import { processStartTime, stopProcessGroups } from '../process.js';
+import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
 import { connectionConfig, loadPg, unavailable } from './connection.js';
 import { LOCK_NAMESPACE } from './schema.js';
 
@@ -56,6 +57,8 @@ export class PgLockManager implements LockManager {
      * with undefined when this process takes the target's lock again.
      */
     private readonly onLost: (app: string, env: string, reason: string | undefined) => void = () => undefined,
+    /** Between SIGTERM and SIGKILL when a takeover stops the commands a stale holder left running. */
+    private readonly stopGraceMs?: number,
   ) {}
 
   private async row(app: string, env: string): Promise<LockRow> {
@@ -103,7 +106,7 @@ export class PgLockManager implements LockManager {
   async acquire(
     app: string,
     env: string,
-    options: { command: string; waitMs?: number; onStale?: (old: LockInfo) => void; signal?: AbortSignal },
+    options: { command: string; user?: string; waitMs?: number; onStale?: (old: LockInfo, takeover: Takeover) => void; signal?: AbortSignal },
   ): Promise<PgLockHandle> {
     const pg = loadPg();
     const client = new pg.Client(connectionConfig(this.url, { keepAliveInitialDelayMillis: 1_000, application_name: `deployctl lock ${app}/${env}` }));
@@ -142,7 +145,7 @@ export class PgLockManager implements LockManager {
         env,
         pid: process.pid,
         host: this.identity.host ?? this.host,
-        user: this.identity.user ?? whoAmI(),
+        user: options.user ?? this.identity.user ?? whoAmI(),
         command: options.command,
         startedAt: now,
         refreshedAt: now,
@@ -150,16 +153,26 @@ export class PgLockManager implements LockManager {
       };
       // Under the advisory lock nobody else writes this row: read the one left behind, then replace it.
       const left = await client.query<{ holder: LockInfo }>('SELECT holder FROM deployctl_locks WHERE app = $1 AND env = $2', [app, env]);
+      const old = left.rows[0]?.holder;
+      // The holder before us never released: its session ended without it (killed, machine gone). What
+      // it left running on this host goes first (checked by start time, as the file store does): the
+      // next deployment must not run beside it. Another host's commands cannot be reached from here.
+      let takeover: Takeover | undefined;
+      if (old) {
+        takeover = old.host === this.host ? await stopProcessGroups(old.processes ?? [], this.stopGraceMs) : { stopped: [], leftRunning: [...(old.processes ?? [])] };
+      }
       const taken = await client.query<{ backend_pid: number }>(
         `INSERT INTO deployctl_locks (app, env, holder, backend_pid) VALUES ($1, $2, $3, pg_backend_pid())
          ON CONFLICT (app, env) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, refreshed_at = now()
          RETURNING backend_pid`,
         [app, env, JSON.stringify(info)],
       );
-      const old = left.rows[0]?.holder;
       const backendPid = taken.rows[0]!.backend_pid;
-      // The holder before us never released: its session ended without it (killed, machine gone).
-      if (old) options.onStale?.(old);
+      if (old) {
+        // Replacing a row is an UPDATE, which the table's trigger does not announce: watchers are told here.
+        await client.query(`SELECT pg_notify('deployctl_changes', 'deployctl_locks')`).catch(() => undefined);
+        options.onStale?.(old, takeover!);
+      }
       this.onLost(app, env, undefined);
       return this.handle(client, info, backendPid);
     } catch (error) {
@@ -228,14 +241,41 @@ export class PgLockManager implements LockManager {
       }
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    // The commands running (process groups) written into the holder row, one rewrite after another, and
+    // only while the lock is ours; a failure is ignored (the lock's loss is seen by the heartbeat).
+    let rewriting: Promise<void> = Promise.resolve();
+    const rewrite = (change: () => void) =>
+      (rewriting = rewriting
+        .then(async () => {
+          if (released || lost.signal.aborted) return;
+          change();
+          // Bounded as the heartbeat is: a connection that hangs must not hold up release.
+          await client.query({
+            text: `UPDATE deployctl_locks SET holder = CASE WHEN $3::jsonb = '[]'::jsonb THEN holder - 'processes' ELSE jsonb_set(holder, '{processes}', $3::jsonb) END
+                   WHERE app = $1 AND env = $2 AND holder->>'token' = $4`,
+            values: [info.app, info.env, JSON.stringify(info.processes ?? []), info.token],
+            query_timeout: HEARTBEAT_TIMEOUT_MS,
+          } as Pg.QueryConfig);
+        })
+        .catch(() => undefined));
     return {
       info,
       lost: lost.signal,
       backendPid,
+      track: (pid, command) =>
+        rewrite(() => {
+          info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
+        }),
+      untrack: (pid) =>
+        rewrite(() => {
+          info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
+          if (info.processes.length === 0) delete info.processes;
+        }),
       release: async () => {
         if (released) return;
         released = true;
         clearInterval(heartbeat);
+        await rewriting;
         if (!lost.signal.aborted) {
           // The row first, then the lock; ending the session frees the lock anyway.
           await client

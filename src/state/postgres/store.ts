@@ -196,6 +196,8 @@ function watchChanges(url: string, onChange: () => void): () => void {
   client
     .connect()
     .then(() => client.query('LISTEN deployctl_changes'))
+    // A change made while it connected was not heard: once listening, the watcher is told to look once.
+    .then(changed)
     .catch(fallBack);
   return () => {
     stopped = true;
