@@ -77,7 +77,7 @@ describe('promote and diff', () => {
 
     const tooSoon = await cli('promote', 'svc', '--to', 'prod', '--yes');
     expect(tooSoon.code).toBe(2);
-    expect(tooSoon.stderr).toMatch(/error: prod needs svc 1\.1\.0 to have run in staging for 1h; it has run for \S+\nhint: try again in 1h\n/);
+    expect(tooSoon.stderr).toMatch(/error: prod needs svc 1\.1\.0 to have run in staging for 1h; it has run for \S+\nhint: try again in (1h|59m\d+s)\n/);
     writeEnvironments('soak: 0s');
 
     const unapproved = await cli('promote', 'svc', '--to', 'prod');
