@@ -448,10 +448,12 @@ describe.skipIf(dockerMissing)('docker compose: the awesome-compose flask sample
     );
     const none = await runCli(['validate'], { env });
     expect(none.code).toBe(2);
-    expect(none.stdout + none.stderr).toContain(`${join(app, 'compose.yaml')} (or compose.yml, docker-compose.yaml, docker-compose.yml; or set compose_file:) does not exist`);
+    const missing = `deployments.included.compose_file: ${join(app, 'compose.yaml')} (or compose.yml, docker-compose.yaml, docker-compose.yml) does not exist: create it, or set compose_file:`;
+    expect(none.stdout + none.stderr).toContain(missing);
     const refused = await runCli(['deploy', 'included', '-e', 'dev', '--version', '1.0.0'], { env });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`${app} has none of compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml`);
+    // The same words from validate and deploy, at the same line, before the lock.
+    expect(refused.stderr).toContain(missing);
 
     writeFileSync(join(app, 'compose.yaml'), 'include:\n  - web/compose.yaml\n');
     // A docker-compose.yml next to it is not what compose takes: compose.yaml comes first.
