@@ -17,8 +17,11 @@ export async function runStatus(ctx: CliContext, app: string | undefined, opts: 
       since: t.since,
       by: t.by,
       last: { id: t.last.id, action: t.last.action, version: t.last.version, status: t.last.status, startedAt: t.last.startedAt, finishedAt: t.last.finishedAt, user: t.last.user, error: t.last.error?.message },
+      ...(t.lock ? { lock: t.lock } : {}),
     })),
   };
+  // Who holds a lock now, under the table: the same words a refused deployment shows.
+  const locked = targets.filter((t) => t.lock).map((t) => `${t.app} in ${t.env} is locked by ${t.lock!.description}${t.lock!.state === 'stale' ? ' (its process is gone)' : ''}`);
   const text = targets.length
     ? renderTable(
         ['APP', 'ENV', 'VERSION', 'SINCE', 'BY', 'LAST DEPLOYMENT'],
@@ -32,7 +35,7 @@ export async function runStatus(ctx: CliContext, app: string | undefined, opts: 
         ]),
       )
     : `nothing deployed${app ? ` of ${app}` : ''}${opts.env ? ` to ${opts.env}` : ''} yet: try deployctl deploy ${app ?? '<app>'} -e ${opts.env ?? '<env>'}`;
-  return { exitCode: 0, data, text };
+  return { exitCode: 0, data, text: locked.length ? `${text}\n\n${locked.join('\n')}` : text };
 }
 
 export async function runList(ctx: CliContext): Promise<CommandResult> {

@@ -2,7 +2,7 @@
 // store's history and locks (the lock taken in the core's identity), the approver as the engine's
 // question, the audit log and notifications after each record, and the rollback guard below.
 import type { EngineDeps } from '../engine/deploy.js';
-import type { DeployRecord, LockManager } from '../state/types.js';
+import type { DeployRecord } from '../state/types.js';
 import { InterruptedError } from '../errors.js';
 import type { CoreDeps } from './deps.js';
 import { failedTheSameWay, type FailureCause } from './rollback-policy.js';
@@ -54,11 +54,8 @@ export async function engineDeps(core: CoreDeps, before?: FailureCause): Promise
     },
   });
 
-  const locks: LockManager = {
-    acquire: (app, env, options) => state.locks.acquire(app, env, { ...options, identity: core.identity } as typeof options),
-    inspect: (app, env) => state.locks.inspect(app, env),
-    remove: (app, env, token) => state.locks.remove(app, env, token),
-  };
+  // The lock is taken as the core's user: the engine passes deps.identity.user to acquire.
+  const locks = state.locks;
 
   const deps: EngineDeps = {
     history,

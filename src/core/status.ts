@@ -1,6 +1,6 @@
 // status and list: what runs where (running.ts, the one definition), since when, by whom, and how the
 // last deployment of each target ended.
-import type { IndexEntry, RecordStatus } from '../state/types.js';
+import type { IndexEntry, LockState, RecordStatus } from '../state/types.js';
 import { assertName } from '../names.js';
 import type { CoreDeps } from './deps.js';
 import { runningOfHead } from './rollback-policy.js';
@@ -20,6 +20,8 @@ export interface TargetStatus {
   by: string | null;
   /** The newest record of the target, whatever its status (its index entry). */
   last: IndexEntry;
+  /** Who holds the target's lock now (a deployment in flight, or one that left it behind). */
+  lock?: { user: string; host: string; pid: number; command: string; startedAt: string; state: LockState; description: string };
 }
 
 export async function status(request: StatusRequest, core: CoreDeps): Promise<{ targets: TargetStatus[] }> {
@@ -30,9 +32,13 @@ export async function status(request: StatusRequest, core: CoreDeps): Promise<{ 
   // Every target's head in one read: what runs there and its newest record, whatever the size of the history.
   const heads = await history.heads({ app: request.app, env: request.env });
   if (heads.length === 0) await assertKnownTarget({ ...core, stateLocation: state.location }, history, request);
+  // One read of every lock held, whatever the number of targets.
+  const locks = new Map((await state.locks.holders()).map((l) => [`${l.holder.app}\0${l.holder.env}`, l]));
   const targets: TargetStatus[] = heads.map((head) => {
     const running = runningOfHead(head);
-    return { app: head.app, env: head.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last: head.last };
+    const held = locks.get(`${head.app}\0${head.env}`);
+    const lock = held && { user: held.holder.user, host: held.holder.host, pid: held.holder.pid, command: held.holder.command, startedAt: held.holder.startedAt, state: held.state, description: held.description };
+    return { app: head.app, env: head.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last: head.last, ...(lock ? { lock } : {}) };
   });
   return { targets };
 }

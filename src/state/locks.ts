@@ -5,7 +5,7 @@
 // no temp file behind.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, watch } from 'node:fs';
-import { readFile, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ago, formatDuration } from '../config/duration.js';
@@ -111,6 +111,19 @@ export class FileLockManager implements LockManager {
     const holder = await this.readFile(this.path(app, env));
     if (!holder) return undefined;
     return { holder, state: this.state(holder), local: holder.host === this.host, description: describeHolder(holder, this.host) };
+  }
+
+  async holders(): Promise<Array<{ holder: LockInfo; state: LockState; local: boolean; description: string }>> {
+    let names: string[];
+    try {
+      names = await readdir(locksDir(this.home));
+    } catch {
+      return [];
+    }
+    const found = await Promise.all(names.filter((n) => n.endsWith('.lock')).map((n) => this.readFile(join(locksDir(this.home), n))));
+    return found
+      .filter((holder): holder is StoredLock => holder !== undefined)
+      .map((holder) => ({ holder, state: this.state(holder), local: holder.host === this.host, description: describeHolder(holder, this.host) }));
   }
 
   async acquire(

@@ -182,6 +182,10 @@ class MemoryLocks implements LockManager {
     return lock.host === HOST && !isAlive(this.data, lock.pid) ? 'stale' : 'alive';
   }
 
+  async holders() {
+    return [...this.data.locks.values()].map((holder) => ({ holder: clone(holder), state: this.state(holder), local: holder.host === HOST, description: describeHolder(holder, HOST) }));
+  }
+
   async inspect(app: string, env: string) {
     const holder = this.data.locks.get(`${app}_${env}`);
     if (!holder) return undefined;

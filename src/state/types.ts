@@ -228,6 +228,8 @@ export interface LockManager {
   ): Promise<LockHandle>;
   /** The holder, whether it is alive, whether it is on this host, and a one-line description for messages. */
   inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined>;
+  /** Every lock held now (or left behind), as inspect describes it: for status and state info. */
+  holders(): Promise<Array<{ holder: LockInfo; state: LockState; local: boolean; description: string }>>;
   /** Remove a lock by hand (only the one with `token`, when given); returns what was removed. */
   remove(app: string, env: string, token?: string): Promise<LockInfo | undefined>;
 }

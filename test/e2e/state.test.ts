@@ -147,6 +147,23 @@ describe('the lock while a deployment runs', () => {
   });
 });
 
+describe('status while a deployment runs', () => {
+  it('names who holds the lock, in text and --json, and not once it is released', async () => {
+    const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
+    const holder = start(['deploy', 'svc', '-e', 'dev'], env);
+    await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    const text = await runCli(['status'], { env });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`svc in dev is locked by \\S+@\\S+ \\(pid ${holder.child.pid}\\) since \\d\\d:\\d\\d: deployctl deploy svc -e dev`));
+    const json = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
+    expect(json.targets[0].lock).toMatchObject({ pid: holder.child.pid, command: 'deployctl deploy svc -e dev', state: 'alive' });
+    writeFileSync(gate, '');
+    expect((await holder.done).code).toBe(0);
+    const after = await runCli(['status', '--json'], { env });
+    expect(JSON.parse(after.stdout).targets[0].lock).toBeUndefined();
+  });
+});
+
 describe('deployctl unlock', () => {
   const lockOf = (home: string, lock: Record<string, unknown>) =>
     writeFileSync(

@@ -270,6 +270,22 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
       });
     });
 
+    describe('lock holders', () => {
+      it('lists every lock held, to another instance, and none once released', async () => {
+        const w = await fresh();
+        const other = await w.open();
+        expect(await other.locks.holders()).toEqual([]);
+        const a = await w.store.locks.acquire('web', 'prod', { command: 'deployctl deploy web -e prod', user: 'ana' });
+        const b = await w.store.locks.acquire('api', 'dev', { command: 'deployctl deploy api -e dev', user: 'bo' });
+        const held = await other.locks.holders();
+        expect(held.map((h) => `${h.holder.app}/${h.holder.env} ${h.holder.user} ${h.state}`).sort()).toEqual(['api/dev bo alive', 'web/prod ana alive']);
+        expect(held.every((h) => h.description.includes(h.holder.user))).toBe(true);
+        await a.release();
+        await b.release();
+        expect(await other.locks.holders()).toEqual([]);
+      });
+    });
+
     describe('approvals', () => {
       it('keeps a request, shows it pending to another instance, and takes the first decision only', async () => {
         const w = await fresh();

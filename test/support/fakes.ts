@@ -80,6 +80,9 @@ export class MemoryLocks implements LockManager {
     const holder = this.held.get(`${app}_${env}`);
     return holder && { holder, state: 'alive' as const, local: true, description: `${holder.user}@${holder.host}` };
   }
+  async holders() {
+    return [...this.held.values()].map((holder) => ({ holder, state: 'alive' as const, local: true, description: `${holder.user}@${holder.host}` }));
+  }
   async remove() {
     return undefined;
   }

@@ -103,6 +103,20 @@ export class PgLockManager implements LockManager {
     return { holder, state, local: holder.host === this.host, description };
   }
 
+  async holders(): Promise<Array<{ holder: LockInfo; state: LockState; local: boolean; description: string }>> {
+    let rows: LockRow[];
+    try {
+      rows = (await this.pool.query<LockRow>(`SELECT holder, backend_pid, deployctl_lock_pid(app, env) AS lock_pid FROM deployctl_locks ORDER BY app, env`)).rows;
+    } catch (error) {
+      throw unavailable(error, this.url);
+    }
+    return rows.map((row) => {
+      const { holder, description } = this.describe(row);
+      const state: LockState = row.lock_pid ? 'alive' : 'stale';
+      return { holder, state, local: holder.host === this.host, description };
+    });
+  }
+
   async acquire(
     app: string,
     env: string,
