@@ -1,7 +1,7 @@
 // deploy: the request checked, the target resolved from the config, then the engine's lifecycle.
 import { deployTarget, type DeployOutcome } from '../engine/deploy.js';
 import type { CoreDeps } from './deps.js';
-import { engineDeps } from './engine-deps.js';
+import { engineRequest, runEngine } from './engine-request.js';
 import { loadTargetConfig, resolveTarget } from './target.js';
 import { assertVersion } from '../names.js';
 
@@ -21,10 +21,8 @@ export interface DeployRequest {
   waitLockMs?: number;
 }
 
-/** A deployment's outcome: the engine's, and why its rollbacks stopped early, if they did. */
-export interface DeploymentOutcome extends DeployOutcome {
-  stopped?: string;
-}
+/** A deployment's outcome: the engine's, with why its rollbacks stopped early, if they did. */
+export type DeploymentOutcome = DeployOutcome;
 
 /** A deployment checked and resolved, ready to run: what the request names is known before anything starts. */
 export interface PreparedDeployment {
@@ -44,23 +42,18 @@ export async function prepareDeploy(request: DeployRequest, core: CoreDeps): Pro
     app: target.app,
     env: target.env,
     version: target.version,
-    async run() {
-      const engine = await engineDeps(core);
-      const outcome = await deployTarget(
-        {
-          target,
-          action: 'deploy',
-          dryRun: Boolean(request.dryRun),
-          approved: core.approver.approved,
-          interactive: core.approver.canAsk,
-          autoRollback: !request.noRollback && target.config.rollback?.auto !== false,
-          waitLockMs: request.waitLockMs ?? 0,
-          tools: loaded.tools,
-        },
-        engine.deps,
-      );
-      return { ...outcome, stopped: engine.stopped() };
-    },
+    run: () =>
+      runEngine(core, (deps) =>
+        deployTarget(
+          engineRequest(core, request, {
+            target,
+            action: 'deploy' as const,
+            autoRollback: !request.noRollback && target.config.rollback?.auto !== false,
+            tools: loaded.tools,
+          }),
+          deps,
+        ),
+      ),
   };
 }
 

@@ -3,7 +3,7 @@ import { deployTarget } from '../engine/deploy.js';
 import { assertName } from '../names.js';
 import type { CoreDeps } from './deps.js';
 import type { DeploymentOutcome } from './deploy.js';
-import { engineDeps } from './engine-deps.js';
+import { engineRequest, runEngine } from './engine-request.js';
 import { checkPromotionGates, planPromotion, promotedArtifacts, type PromotionRoute } from './promotion-gates.js';
 import { runningEntry } from './running.js';
 import { loadConfigFor, resolveTarget } from './target.js';
@@ -56,24 +56,19 @@ export async function preparePromotion(request: PromoteRequest, core: CoreDeps):
     app,
     route,
     version: source.version,
-    async run() {
-      const engine = await engineDeps(core);
-      const outcome = await deployTarget(
-        {
-          target,
-          action: 'promote',
-          dryRun: Boolean(request.dryRun),
-          approved: core.approver.approved,
-          interactive: core.approver.canAsk,
-          autoRollback: target.config.rollback?.auto !== false,
-          waitLockMs: request.waitLockMs ?? 0,
-          tools: loaded.tools,
-          from: { env: route.from, recordId: source.id },
-        },
-        engine.deps,
-      );
-      return { ...outcome, stopped: engine.stopped() };
-    },
+    run: () =>
+      runEngine(core, (deps) =>
+        deployTarget(
+          engineRequest(core, request, {
+            target,
+            action: 'promote' as const,
+            autoRollback: target.config.rollback?.auto !== false,
+            tools: loaded.tools,
+            from: { env: route.from, recordId: source.id },
+          }),
+          deps,
+        ),
+      ),
   };
 }
 

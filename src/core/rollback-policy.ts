@@ -148,3 +148,14 @@ export function failedTheSameWay(before: FailureCause, attempt: FailureCause): b
   const message = (r: FailureCause) => r.error!.message.trim();
   return message(before) === message(attempt) && !message(attempt).includes(attempt.version);
 }
+
+/**
+ * The core's rollback policy, which the engine asks after each failed rollback attempt: one that failed
+ * the same way as the failure before it stops the rollbacks there, saying why.
+ */
+export const stopWhenFailedTheSameWay = {
+  onAttemptFailed(attempt: FailureCause, before: FailureCause): string | undefined {
+    if (!failedTheSameWay(before, attempt)) return undefined;
+    return `the rollback to ${attempt.version} failed the same way as ${before.version} did: the cause is not the version (a tool, a password, the environment), so no older version was tried and none is marked bad; fix the cause, then deploy or roll back again`;
+  },
+};

@@ -1,11 +1,11 @@
 // rollback: which record it goes back to (rollback-policy.ts decides), then the engine re-applies it,
 // falling back to older good records, and stopping where a rollback fails the way the one before did.
-import { readRecords, rollbackTarget } from '../engine/deploy.js';
+import { firstCandidate, recordsOf, rollbackTarget, type Candidates } from '../engine/deploy.js';
 import { UsageError } from '../errors.js';
 import type { DeployRecord, HistoryStore, IndexEntry } from '../state/types.js';
 import type { CoreDeps } from './deps.js';
 import type { DeploymentOutcome } from './deploy.js';
-import { engineDeps } from './engine-deps.js';
+import { engineRequest, runEngine } from './engine-request.js';
 import { goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
 import { recentEntries } from './running.js';
 import { loadTargetConfig } from './target.js';
@@ -22,9 +22,8 @@ export interface RollbackRequest {
 export interface PreparedRollback {
   app: string;
   env: string;
-  /** The record it goes back to first (older good ones follow if that one fails). */
+  /** The record it goes back to first (older good ones follow if that one fails, each read when its turn comes). */
   target: DeployRecord;
-  candidates: DeployRecord[];
   run(): Promise<DeploymentOutcome>;
 }
 
@@ -42,12 +41,15 @@ export async function prepareRollback(request: RollbackRequest, core: CoreDeps):
   if (!loaded.apps.includes(app) && entries.length === 0) {
     throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
   }
-  let candidates: DeployRecord[];
+  let candidates: Candidates;
+  let target: DeployRecord | undefined;
   if (request.to) {
-    candidates = [await namedRecord(history, entries, app, env, request.to)];
+    target = await namedRecord(history, entries, app, env, request.to);
+    candidates = [target];
   } else {
-    candidates = await readRecords(history, rollbackCandidates(entries));
-    if (candidates.length === 0) {
+    // Chosen from the index; only the first is read now, the next ones if it fails.
+    ({ first: target, all: candidates } = await firstCandidate(recordsOf(history, app, env, rollbackCandidates(entries))));
+    if (!target) {
       const running = runningRecord(entries);
       throw new UsageError(
         running
@@ -63,27 +65,11 @@ export async function prepareRollback(request: RollbackRequest, core: CoreDeps):
   return {
     app,
     env,
-    target: candidates[0]!,
-    candidates,
-    async run() {
-      const engine = await engineDeps(core, before);
-      const outcome = await rollbackTarget(
-        candidates,
-        {
-          app,
-          env,
-          environment,
-          dryRun: Boolean(request.dryRun),
-          approved: core.approver.approved,
-          interactive: core.approver.canAsk,
-          autoRollback: false,
-          waitLockMs: request.waitLockMs ?? 0,
-          tools: loaded.tools,
-        },
-        engine.deps,
-      );
-      return { ...outcome, stopped: engine.stopped() };
-    },
+    target,
+    run: () =>
+      runEngine(core, (deps) =>
+        rollbackTarget(candidates, engineRequest(core, request, { app, env, environment, autoRollback: false, tools: loaded.tools, after: before }), deps),
+      ),
   };
 }
 

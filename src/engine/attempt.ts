@@ -17,6 +17,8 @@ export interface Attempt {
   warnings: PhaseFailure[];
   /** Stopped before changing anything (a failed pre-deploy check): no rollback needed. */
   untouched?: boolean;
+  /** A failed rollback attempt after which the rollback policy stops the rollbacks: why. */
+  stopped?: string;
   /** Every command planned, in order: what a dry run lists. */
   planned: Command[];
   notes: string[];
@@ -66,6 +68,7 @@ export async function runAttempt(request: DeployRequest, executor: Executor, dep
       record,
       failure: failure && { exitCode: failure.exitCode, message: record.error?.message ?? failure.message },
       untouched: failure?.untouched,
+      ...(context.stopped ? { stopped: context.stopped } : {}),
       warnings,
       planned,
       notes,

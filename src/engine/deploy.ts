@@ -5,13 +5,13 @@
 // A dry run goes through the same phases: those that write state or probe the target are left out,
 // and the runner runs only the commands that read.
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
-import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, type ExitCodeValue } from '../errors.js';
+import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, UsageError, type ExitCodeValue } from '../errors.js';
 import type { Artifacts, Command, Executor, PlanInput, Runner, ToolProbe } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockManager, RecordAction } from '../state/types.js';
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
-import { goodOnes, RECENT_RECORDS } from '../core/rollback-policy.js';
+import { goodOnes, RECENT_RECORDS, type FailureCause } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
 import { runTargetPhases, type Strategy, type TargetContext } from './lifecycle.js';
@@ -88,7 +88,24 @@ export interface DeployRequest {
   from?: { env: string; recordId: string };
   /** How to deploy: the phases to run (default: strategy.ts's standard list). Rollbacks use it too. */
   strategy?: Strategy;
+  /** Whether the rollbacks stop after a failed attempt (none: they go on to older candidates). */
+  rollbackPolicy?: RollbackPolicy;
+  /** For a rollback: the failure it follows (the deployment's, the attempt's before it, or what a manual rollback starts from). */
+  after?: FailureCause;
 }
+
+/**
+ * What the engine asks when a rollback attempt failed, before its record is stored: whether the
+ * rollbacks stop there. Stopping leaves the attempt not marked bad (and the attempt before it, when
+ * that is the failure it followed) and tries no older candidate.
+ */
+export interface RollbackPolicy {
+  /** Why the rollbacks stop after `attempt`, which failed after `before`; nothing to go on. */
+  onAttemptFailed(attempt: DeployRecord, before: FailureCause): string | undefined;
+}
+
+/** Rollback candidates, best first. An async iterable is read one record at a time, as the fall-through reaches each. */
+export type Candidates = Iterable<DeployRecord> | AsyncIterable<DeployRecord>;
 
 export interface PlannedStep {
   phase: string;
@@ -108,6 +125,8 @@ export interface DeployOutcome {
   dryRun?: { steps: PlannedStep[]; notes: string[]; preview?: string; unverified?: string };
   /** The version that ran there before (for "old → new" in summaries and notifications). */
   previousVersion?: string;
+  /** Why the rollbacks stopped early (the rollback policy said so), if they did. */
+  stopped?: string;
 }
 
 export async function deployTarget(request: DeployRequest, deps: EngineDeps): Promise<DeployOutcome> {
@@ -120,19 +139,20 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     const attempt = await runAttempt({ ...request, tools: context.tools }, executor, context.deps, context.missingTools);
     context.finished.push(attempt.record);
     let rollbacks: DeployRecord[] = [];
+    let stopped: string | undefined;
     let exitCode: number = ExitCode.ok;
     if (attempt.failure) {
       exitCode = attempt.failure.exitCode;
       const canRollBack =
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
-        rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, context.deps, context.finished);
+        ({ attempts: rollbacks, stopped } = await rollBackAfterFailure(attempt.record, exitCode, request, context.deps, context.finished));
       } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted && !request.dryRun) {
         context.deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
       }
     }
     if (attempt.warnings.length) exitCode = ExitCode.deployFailed;
-    const outcome: Omit<DeployOutcome, 'previousVersion'> = { exitCode, record: attempt.record, rollbacks };
+    const outcome: Omit<DeployOutcome, 'previousVersion'> = { exitCode, record: attempt.record, rollbacks, ...(stopped ? { stopped } : {}) };
     if (request.dryRun) {
       const { preview, unverified } = attempt;
       outcome.dryRun = maskDeep({ steps: attempt.planned.map(describe), notes: attempt.notes, ...(preview !== undefined ? { preview } : {}), ...(unverified ? { unverified } : {}) }, request.target.secretValues);
@@ -170,16 +190,55 @@ async function onTarget(
 
 /**
  * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`:
- * chosen from the index, and only those read.
+ * chosen from the index, and each read only when the fall-through reaches it.
  */
-export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  return readRecords(history, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
+export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<AsyncIterable<DeployRecord>> {
+  return recordsOf(history, app, env, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
 }
 
-/** The records of index entries, in their order; one that cannot be read any more is left out (the store warns). */
-export async function readRecords(history: HistoryStore, entries: readonly IndexEntry[]): Promise<DeployRecord[]> {
-  const records = await Promise.all(entries.map((e) => history.get(e.id)));
-  return records.filter((r): r is DeployRecord => r !== undefined);
+/**
+ * The records of a target's index entries chosen among its newest RECENT_RECORDS, in the history's
+ * order (newest first), read one at a time through the store's walk; one that cannot be read any more
+ * is left out (the store warns). Each iteration walks again.
+ */
+export function recordsOf(history: HistoryStore, app: string, env: string, chosen: readonly IndexEntry[]): AsyncIterable<DeployRecord> {
+  const ids = new Set(chosen.map((e) => e.id));
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (ids.size === 0) return;
+      let left = ids.size;
+      for await (const record of history.walk(app, env, { pick: (e) => ids.has(e.id), limit: RECENT_RECORDS })) {
+        yield record;
+        if (--left === 0) return;
+      }
+    },
+  };
+}
+
+function iteratorOf(candidates: Candidates): AsyncIterator<DeployRecord> {
+  if (Symbol.asyncIterator in candidates) return candidates[Symbol.asyncIterator]();
+  const sync = candidates[Symbol.iterator]();
+  return { next: async () => sync.next() };
+}
+
+/**
+ * The first of the candidates (read now), and all of them from it: the first not read again, the rest
+ * read as the iteration reaches them.
+ */
+export async function firstCandidate(candidates: Candidates): Promise<{ first?: DeployRecord; all: AsyncIterable<DeployRecord> }> {
+  const iterator = iteratorOf(candidates);
+  const head = await iterator.next();
+  const first = head.done ? undefined : head.value;
+  return {
+    first,
+    all: {
+      async *[Symbol.asyncIterator]() {
+        if (head.done) return;
+        yield head.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      },
+    },
+  };
 }
 
 /** Rebuild a target from a stored record, with the secrets of its config and artifacts taken from the environment again. */
@@ -199,12 +258,12 @@ async function rollBackAfterFailure(
   request: DeployRequest,
   deps: EngineDeps,
   finished: DeployRecord[],
-): Promise<DeployRecord[]> {
+): Promise<{ attempts: DeployRecord[]; stopped?: string }> {
   const { target } = request;
   const candidates = await goodRecords(deps.history, target.app, target.env, new Set([failed.version]));
   let fallThrough: FallThrough;
   try {
-    fallThrough = await rollBackThrough(candidates, request, deps, { triggeredBy: failed.id, onAttempt: (r) => finished.push(r) });
+    fallThrough = await rollBackThrough(candidates, { ...request, after: failed }, deps, { triggeredBy: failed.id, onAttempt: (r) => finished.push(r) });
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     // The deployment failed and is recorded so; the rollback was stopped by the disk: the exit code is the deployment's.
@@ -213,10 +272,10 @@ async function rollBackAfterFailure(
       next: error.code === 'record_not_saved' ? undefined : `roll back with \`deployctl rollback ${target.app} -e ${target.env}\``,
     });
   }
-  const { attempts, passedOver } = fallThrough;
+  const { attempts, passedOver, stopped } = fallThrough;
   if (attempts.length === 0 && passedOver.length === 0) {
     deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
-    return [];
+    return { attempts };
   }
   const landed = attempts.find((r) => r.status === 'succeeded');
   if (landed) failed.status = 'rolled_back';
@@ -225,6 +284,7 @@ async function rollBackAfterFailure(
     ...(failed.notes ?? []),
     ...passedOver.map((why) => `not rolled back to ${why}`),
     ...(landed ? [`rolled back to ${landed.version} (${landed.id})`] : attempts.length ? [`rollback failed: tried ${attempts.map((r) => r.version).join(', ')}`] : []),
+    ...(stopped ? [stopped] : []),
   ];
   // The rollback's own record says what it did; this link back is what a full disk may cost.
   await deps.history.write(failed).catch((error: unknown) => {
@@ -240,7 +300,7 @@ async function rollBackAfterFailure(
         : `rollback of ${target.app} in ${target.env} failed: tried ${attempts.map((r) => r.version).join(', ')}`,
     });
   }
-  return attempts;
+  return { attempts, stopped };
 }
 
 interface FallThrough {
@@ -248,16 +308,19 @@ interface FallThrough {
   attempts: DeployRecord[];
   /** Candidates that could not start, each as "1.0.0: why". */
   passedOver: string[];
+  /** Why the rollback policy stopped the fall-through, if it did. */
+  stopped?: string;
 }
 
 /**
- * Try each candidate in turn until one deploys and passes its health check, up to rollback.max_attempts.
- * One that cannot start (a secret it needs no longer set, a tool gone, its stored config refused) is
- * passed over with a warning, for the next; approval not given, or Ctrl-C, ends the fall-through. A
- * manual rollback stopped so before its first attempt throws that error instead: nothing was run.
+ * Try each candidate in turn until one deploys and passes its health check, up to rollback.max_attempts,
+ * reading each only when its turn comes. One that cannot start (a secret it needs no longer set, a tool
+ * gone, its stored config refused) is passed over with a warning, for the next; approval not given,
+ * Ctrl-C, or the rollback policy (request.rollbackPolicy) ends the fall-through. A manual rollback
+ * stopped so before its first attempt throws that error instead: nothing was run.
  */
 export async function rollBackThrough(
-  candidates: DeployRecord[],
+  candidates: Candidates,
   request: DeployRequest,
   deps: EngineDeps,
   options: { triggeredBy?: string; onAttempt?: (record: DeployRecord) => void } = {},
@@ -266,15 +329,19 @@ export async function rollBackThrough(
   const max = Math.max(1, target.config.rollback?.max_attempts ?? 3);
   const attempts: DeployRecord[] = [];
   const passedOver: string[] = [];
-  for (const candidate of candidates.slice(0, max)) {
-    if (deps.signal?.aborted) break;
+  let after = request.after;
+  const next = iteratorOf(candidates);
+  for (let tried = 0; tried < max && !deps.signal?.aborted; tried++) {
+    const read = await next.next();
+    if (read.done) break;
+    const candidate = read.value;
     deps.emit({ type: 'phase', phase: 'rollback', status: 'start', message: `rolling back to ${candidate.version} (${candidate.id})` });
     let attempt: Awaited<ReturnType<typeof runAttempt>>;
     try {
       const rollbackTarget = targetFromRecord(candidate, target.environment, deps.processEnv);
       const executor = await deps.getExecutor(rollbackTarget.config.type);
       const tools = deps.resolveTools(executor.tools(rollbackTarget.config, request.tools, deps.probeTool ?? (() => false)), request.tools);
-      const rollbackRequest: DeployRequest = { ...request, target: rollbackTarget, action: 'rollback', rollbackOf: candidate.id, triggeredBy: options.triggeredBy, from: undefined, tools };
+      const rollbackRequest: DeployRequest = { ...request, target: rollbackTarget, action: 'rollback', rollbackOf: candidate.id, triggeredBy: options.triggeredBy, from: undefined, tools, after };
       attempt = await runAttempt(rollbackRequest, executor, deps);
     } catch (error) {
       if (error instanceof StateWriteError) {
@@ -292,30 +359,46 @@ export async function rollBackThrough(
     attempts.push(attempt.record);
     options.onAttempt?.(attempt.record);
     deps.emit({ type: 'phase', phase: 'rollback', status: attempt.failure ? 'failed' : 'done', message: attempt.failure?.message });
+    if (attempt.stopped) {
+      // The attempt before, of this same run, failed for that cause too: it says nothing against its version either.
+      const earlier = attempts[attempts.length - 2];
+      if (earlier && earlier === after) await acquit(earlier, attempt.record, deps);
+      return { attempts, passedOver, stopped: attempt.stopped };
+    }
     if (!attempt.failure) break;
     if (attempt.failure.exitCode === ExitCode.interrupted || attempt.failure.exitCode === ExitCode.approvalNeeded) break;
+    if (attempt.record.status === 'failed') after = attempt.record;
   }
   return { attempts, passedOver };
 }
 
-/** A manual rollback: the first candidate, falling back to older good ones when it fails. */
+/** A rollback attempt marked bad, which the policy found failed for the cause `stoppedAt` failed for: unmarked. */
+async function acquit(record: DeployRecord, stoppedAt: DeployRecord, deps: EngineDeps): Promise<void> {
+  if (!record.bad) return;
+  record.bad = false;
+  record.notes = [...(record.notes ?? []), `${stoppedAt.version} failed the same way after it: the cause is not the version`];
+  await deps.history.write(record).catch((e: Error) => deps.emit({ type: 'log', level: 'warn', message: `${e.message}: record ${record.id} still marks ${record.version} bad` }));
+}
+
+/** A manual rollback: the first candidate, falling back to older good ones when it fails (each read when its turn comes). */
 export async function rollbackTarget(
-  candidates: DeployRecord[],
+  candidates: Candidates,
   request: Omit<DeployRequest, 'target' | 'action'> & { environment: EnvironmentConfig; app: string; env: string },
   deps: EngineDeps,
 ): Promise<DeployOutcome> {
-  const first = candidates[0]!;
+  const { first, all } = await firstCandidate(candidates);
+  if (!first) throw new UsageError(`no earlier good deployment of ${request.app} in ${request.env} to roll back to`, `see the records with: deployctl history ${request.app} -e ${request.env}`);
   const target = targetFromRecord(first, request.environment, deps.processEnv);
   const base: DeployRequest = { ...request, target, action: 'rollback', rollbackOf: first.id };
   if (request.dryRun) return deployTarget(base, deps);
   const executor = await deps.getExecutor(target.config.type);
   return onTarget(base, deps, executor, async (context) => {
-    const { attempts } = await rollBackThrough(candidates, base, context.deps, { onAttempt: (r) => context.finished.push(r) });
+    const { attempts, stopped } = await rollBackThrough(all, base, context.deps, { onAttempt: (r) => context.finished.push(r) });
     const landed = attempts.find((r) => r.status === 'succeeded');
     const record = landed ?? attempts[attempts.length - 1];
     // Ctrl-C after the lock was taken, before the first attempt started.
     if (!record) throw new InterruptedError(`${describeAction({ ...first, action: 'rollback' })} was interrupted before it started: nothing was run`);
-    return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record) };
+    return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record), ...(stopped ? { stopped } : {}) };
   });
 }
 

@@ -104,6 +104,8 @@ export interface AttemptContext {
   failure?: PhaseFailure & { untouched: boolean };
   /** Failures of `warn` phases: the deployment stands, the exit code says it. */
   warnings: PhaseFailure[];
+  /** A failed rollback attempt after which the request's rollback policy stops the rollbacks: why. */
+  stopped?: string;
   /** The record's first write was tried: from then on the history has to hear how it ended. */
   opened: boolean;
   /** The status the history holds for this record. */

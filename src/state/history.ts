@@ -164,6 +164,14 @@ export class FileHistoryStore implements HistoryStore {
     return Promise.all(entries.map((e) => this.reconcile(e)));
   }
 
+  async *walk(app: string, env: string, options: { pick?: (entry: IndexEntry) => boolean; limit?: number } = {}): AsyncGenerator<DeployRecord> {
+    for (const entry of await this.entries({ app, env, limit: options.limit })) {
+      if (options.pick && !options.pick(entry)) continue;
+      const record = await this.get(entry.id);
+      if (record) yield record;
+    }
+  }
+
   async latest(app: string, env: string): Promise<DeployRecord | undefined> {
     return (await this.list({ app, env, limit: 1 }))[0];
   }

@@ -127,6 +127,13 @@ export interface HistoryStore {
   list(query: HistoryQuery): Promise<DeployRecord[]>;
   /** As list, the index entries only: reads no record for a target whose index holds the newest `limit`. */
   entries(query: HistoryQuery): Promise<IndexEntry[]>;
+  /**
+   * The records of one target, newest first, among its newest `limit` entries (all, without it) those
+   * `pick` accepts (all, without it): each record is read only when the iteration reaches it, so a
+   * caller that stops early (a rollback whose first candidate works) reads no more. One that cannot be
+   * read any more is left out (the store warns).
+   */
+  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncIterable<DeployRecord>;
   /** The newest record of one target, whatever its status. */
   latest(app: string, env: string): Promise<DeployRecord | undefined>;
   /** Every target (app, env) with its newest record, for status and list. */

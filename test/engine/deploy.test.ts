@@ -6,6 +6,12 @@ import type { DeployRecord } from '../../src/state/types.js';
 import { echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 const prod: EnvironmentConfig = { ...dev, name: 'prod', protected: true };
 /** What the engine's events about web in dev say outside any record (the lock, the rollback's choice). */
@@ -157,7 +163,7 @@ describe('deployTarget', () => {
     expect(outcome.record.notes).toContain(`rolled back to 0.9.0 (${outcome.rollbacks[1]!.id})`);
     // 1.0.0 and 2.0.0 failed last time they were tried: a bare rollback never picks them.
     const good = await goodRecords(world.history, 'web', 'dev', new Set(['0.9.0']));
-    expect(good.map((r) => r.version)).toEqual([]);
+    expect((await collect(good)).map((r) => r.version)).toEqual([]);
   });
 
   it('tries no more than rollback.max_attempts older versions, recording each', async () => {
@@ -450,7 +456,7 @@ describe('rollbackTarget', () => {
       world.deps,
     );
     expect(outcome.exitCode).toBe(0);
-    expect(outcome.record).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', rollbackOf: candidates[0]!.id });
+    expect(outcome.record).toMatchObject({ action: 'rollback', version: '1.0.0', status: 'succeeded', rollbackOf: (await collect(candidates))[0]!.id });
     expect(world.locks.held.size).toBe(0);
   });
 });

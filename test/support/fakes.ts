@@ -2,7 +2,7 @@
 import type { EngineDeps } from '../../src/engine/deploy.js';
 import type { DeployEvent } from '../../src/engine/events.js';
 import type { Command, Executor, PlanInput, RunResult, Runner } from '../../src/executors/types.js';
-import type { DeployRecord, HealthResult, HistoryQuery, HistoryStore, LockInfo, LockManager } from '../../src/state/types.js';
+import type { DeployRecord, HealthResult, HistoryQuery, HistoryStore, IndexEntry, LockInfo, LockManager } from '../../src/state/types.js';
 import { LockError } from '../../src/errors.js';
 import { entryOf } from '../../src/state/record-files.js';
 import { headOf } from '../../src/state/target-index.js';
@@ -23,6 +23,13 @@ export class MemoryHistory implements HistoryStore {
   }
   async entries(query: HistoryQuery) {
     return this.list(query);
+  }
+  async *walk(app: string, env: string, options: { pick?: (entry: IndexEntry) => boolean; limit?: number } = {}) {
+    for (const entry of await this.entries({ app, env, limit: options.limit })) {
+      if (options.pick && !options.pick(entry)) continue;
+      const record = await this.get(entry.id);
+      if (record) yield record;
+    }
   }
   async latest(app: string, env: string) {
     return (await this.list({ app, env, limit: 1 }))[0];

@@ -182,6 +182,7 @@ export const recordPhase: AttemptPhase = {
       record.status = failure.exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
       record.error = { code: FAILURE_CODES[failure.exitCode] ?? 'failed', message: maskText(failure.message, target.secretValues) };
       if (failure.exitCode === ExitCode.deployFailed || failure.exitCode === ExitCode.healthFailed) record.bad = !failure.untouched;
+      askRollbackPolicy(context);
     } else if (inFlight(record.status)) {
       record.status = 'succeeded';
     }
@@ -192,6 +193,21 @@ export const recordPhase: AttemptPhase = {
     deps.emit({ type: 'finished', record });
   },
 };
+
+/**
+ * A failed rollback attempt: the request's rollback policy says whether the rollbacks stop here (it
+ * failed the way the failure before it did). Then the record is not marked bad, and says why.
+ */
+function askRollbackPolicy(context: AttemptContext): void {
+  const { request, record, deps } = context;
+  if (request.action !== 'rollback' || record.status !== 'failed' || !request.after || !request.rollbackPolicy || context.dryRun) return;
+  const stopped = request.rollbackPolicy.onAttemptFailed(record, request.after);
+  if (!stopped) return;
+  context.stopped = stopped;
+  record.bad = false;
+  record.notes = [...(record.notes ?? []), stopped];
+  deps.emit({ type: 'log', level: 'error', message: stopped });
+}
 
 /**
  * Run the commands planned for a phase through the attempt's runner, each a step of the record. A step

@@ -101,6 +101,14 @@ export class PgHistoryStore implements HistoryStore {
     return (await this.db.read<{ entry: IndexEntry }>(`SELECT entry FROM deployctl_records ${sql}`, values)).map((r) => r.entry);
   }
 
+  async *walk(app: string, env: string, options: { pick?: (entry: IndexEntry) => boolean; limit?: number } = {}): AsyncGenerator<DeployRecord> {
+    for (const entry of await this.entries({ app, env, limit: options.limit })) {
+      if (options.pick && !options.pick(entry)) continue;
+      const record = await this.get(entry.id);
+      if (record) yield record;
+    }
+  }
+
   async latest(app: string, env: string): Promise<DeployRecord | undefined> {
     return (await this.list({ app, env, limit: 1 }))[0];
   }
