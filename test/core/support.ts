@@ -7,6 +7,7 @@ import type { DeployEvent } from '../../src/engine/events.js';
 import type { Command, RunResult } from '../../src/executors/types.js';
 import type { HealthResult } from '../../src/state/types.js';
 import { openState } from '../../src/state/open.js';
+import type { StateStore } from '../../src/state/port.js';
 import { echoExecutor, FakeRunner } from '../support/fakes.js';
 import { tempDir } from '../support/cli.js';
 
@@ -27,12 +28,14 @@ export interface CoreWorld {
 
 export const SHELL_APP = ['deployments:', '  svc:', '    type: shell', '    commands: [[deploy-tool, up]]', ''].join('\n');
 
-export async function coreWorld(options: { deployments?: string; environments?: string; approver?: Partial<Approver> & { answer?: boolean } } = {}): Promise<CoreWorld> {
+export async function coreWorld(
+  options: { deployments?: string; environments?: string; approver?: Partial<Approver> & { answer?: boolean }; /** Default: the file store in `home`. */ state?: StateStore } = {},
+): Promise<CoreWorld> {
   const configDir = tempDir('deployctl-core-');
   writeFileSync(join(configDir, 'environments.yaml'), options.environments ?? 'environments:\n  dev: {}\n  prod: {}\n');
   writeFileSync(join(configDir, 'deployments.yaml'), options.deployments ?? SHELL_APP);
   const home = tempDir('deployctl-core-home-');
-  const state = await openState(`file:${home}`);
+  const state = options.state ?? (await openState(`file:${home}`));
   const events: DeployEvent[] = [];
   const ran: string[] = [];
   const broken = new Set<string>();

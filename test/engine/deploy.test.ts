@@ -403,6 +403,38 @@ describe('pre-deploy check', () => {
   });
 });
 
+describe('the rollback policy in the request', () => {
+  it('is asked after each failed rollback attempt with the failure before it; when it stops, that attempt is not marked bad and no older one is tried', async () => {
+    const world = fakeWorld();
+    await deployed(world, '0.8.0', '0.9.0', '1.0.0');
+    for (const v of ['2.0.0', '1.0.0', '0.9.0']) world.unhealthy.add(v);
+    const asked: string[] = [];
+    const rollbackPolicy = {
+      onAttemptFailed: (attempt: { version: string }, before: { version: string }) => {
+        asked.push(`${attempt.version} after ${before.version}`);
+        return attempt.version === '0.9.0' ? 'stopped at 0.9.0' : undefined;
+      },
+    };
+    const outcome = await deployTarget(request('2.0.0', { rollbackPolicy }), world.deps);
+    expect(asked).toEqual(['1.0.0 after 2.0.0', '0.9.0 after 1.0.0']);
+    expect(outcome.stopped).toBe('stopped at 0.9.0');
+    expect(outcome.rollbacks.map((r) => [r.version, r.status, r.bad ?? false])).toEqual([
+      ['1.0.0', 'failed', false],
+      ['0.9.0', 'failed', false],
+    ]);
+    expect(world.history.records.get(outcome.rollbacks[1]!.id)).toMatchObject({ bad: false, notes: ['stopped at 0.9.0'] });
+    // The attempt before it, of this run, failed for that cause too: not marked bad either.
+    expect(world.history.records.get(outcome.rollbacks[0]!.id)).toMatchObject({ bad: false, notes: ['0.9.0 failed the same way after it: the cause is not the version'] });
+    expect(outcome.record.notes).toContain('stopped at 0.9.0');
+    // 0.8.0 was never tried; without a policy, it is.
+    expect([...world.history.records.values()].filter((r) => r.action === 'rollback').map((r) => r.version)).toEqual(['1.0.0', '0.9.0']);
+    const again = fakeWorld();
+    await deployed(again, '0.8.0', '0.9.0', '1.0.0');
+    for (const v of ['2.0.0', '1.0.0', '0.9.0']) again.unhealthy.add(v);
+    expect((await deployTarget(request('2.0.0'), again.deps)).rollbacks.map((r) => r.version)).toEqual(['1.0.0', '0.9.0', '0.8.0']);
+  });
+});
+
 describe('rollbackTarget', () => {
   const manual = { app: 'web', env: 'dev', environment: dev, dryRun: false, approved: false, interactive: false, autoRollback: false, waitLockMs: 0, tools: {} };
 

@@ -116,6 +116,30 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         expect(await h.heads({ env: 'qa' })).toEqual([]);
       });
 
+      it('walks one target newest first, reading each record only when the walk reaches it', async () => {
+        const { store } = await fresh();
+        const h = store.history;
+        const [a, b, c, d] = ['1', '2', '3', '4'].map((v) => record('web', 'dev', v));
+        const other = record('api', 'dev', '9');
+        for (const r of [a!, b!, c!, other, d!]) await h.write(r);
+        const walked = async (options?: Parameters<typeof h.walk>[2]) => {
+          const seen: string[] = [];
+          for await (const r of h.walk('web', 'dev', options)) seen.push(r.version);
+          return seen;
+        };
+        expect(await walked()).toEqual(['4', '3', '2', '1']);
+        expect(await walked({ pick: (e) => e.version !== '3' })).toEqual(['4', '2', '1']);
+        expect(await walked({ limit: 2 })).toEqual(['4', '3']);
+        expect(await walked({ pick: (e) => e.version === '1', limit: 3 })).toEqual([]);
+        // Lazy: a record changed after the walk started, before it got there, is read as it is then.
+        const walk = h.walk('web', 'dev')[Symbol.asyncIterator]();
+        expect((await walk.next()).value).toMatchObject({ version: '4' });
+        await h.write({ ...b!, notes: ['changed while walking'] });
+        expect((await walk.next()).value).toMatchObject({ version: '3' });
+        expect((await walk.next()).value).toMatchObject({ version: '2', notes: ['changed while walking'] });
+        await walk.return?.();
+      });
+
       it('settles the records still in flight of one target as interrupted, under its lock', async () => {
         const { store } = await fresh();
         const remote = record('web', 'dev', '1', { status: 'running', host: 'another-host', pid: 4242, finishedAt: undefined });
