@@ -45,11 +45,13 @@ function escapeRegExp(text: string): string {
 /**
  * Replace every secret value in the text by ***. Longest first, so a secret inside another is masked
  * whole. A secret of several lines (a private key) is also masked line by line, since output is shown
- * a line at a time.
+ * a line at a time. A secret with a quote is also masked as a command shown quoted for a shell holds
+ * it (`it's` as `it'\''s`).
  */
 export function maskValues(text: string, values: Iterable<string>): string {
   let out = text;
-  const all = [...values].flatMap((v) => (v.includes('\n') ? [v, ...v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8)] : [v]));
+  const forms = (v: string) => (v.includes("'") ? [v, v.replace(/'/g, `'\\''`)] : [v]);
+  const all = [...values].flatMap((v) => (v.includes('\n') ? [v, ...v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8)] : [v])).flatMap(forms);
   for (const value of [...new Set(all)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length)) {
     if (out.includes(value)) out = out.replace(new RegExp(escapeRegExp(value), 'g'), '***');
   }

@@ -111,6 +111,8 @@ export interface PlannedStep {
   phase: string;
   label: string;
   argv: string[];
+  /** The argv as deployctl shows it everywhere: quoted for a shell to copy, secrets masked. */
+  command: string;
   shell: boolean;
   cwd: string;
   mutates: boolean;
@@ -155,7 +157,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
     const outcome: Omit<DeployOutcome, 'previousVersion'> = { exitCode, record: attempt.record, rollbacks, ...(stopped ? { stopped } : {}) };
     if (request.dryRun) {
       const { preview, unverified } = attempt;
-      outcome.dryRun = maskDeep({ steps: attempt.planned.map(describe), notes: attempt.notes, ...(preview !== undefined ? { preview } : {}), ...(unverified ? { unverified } : {}) }, request.target.secretValues);
+      outcome.dryRun = maskDeep({ steps: attempt.planned.map((c) => describe(c, request.target.secretValues)), notes: attempt.notes, ...(preview !== undefined ? { preview } : {}), ...(unverified ? { unverified } : {}) }, request.target.secretValues);
     }
     return outcome;
   });

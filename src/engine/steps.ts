@@ -7,6 +7,7 @@ import type { DeployRecord, HealthResult, StepRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { DeployRequest, EngineDeps, PlannedStep, Target } from './deploy.js';
 import type { AttemptContext } from './lifecycle.js';
+import { formatCommand } from './format.js';
 import { maskText, sealArtifacts, sealSecrets, secretsOfConfig } from './secrets.js';
 
 export const FAILURE_CODES: Record<number, string> = {
@@ -47,11 +48,14 @@ export async function prepareInput(executor: Executor, input: PlanInput, runner:
   return { input: { ...input, artifacts: { ...input.artifacts, ...result.artifacts } }, notes: [result.message] };
 }
 
-export function describe(command: Command): PlannedStep {
+/** A planned command as a dry run lists it: its argv, and the same as deployctl shows it (formatCommand), secrets masked. */
+export function describe(command: Command, secretValues: readonly string[] = []): PlannedStep {
+  const argv = command.shell ? [command.file] : [command.file, ...command.args];
   return {
     phase: command.phase,
     label: command.label,
-    argv: command.shell ? [command.file] : [command.file, ...command.args],
+    argv,
+    command: formatCommand(argv, { shell: command.shell, secretValues }),
     shell: Boolean(command.shell),
     cwd: command.cwd,
     mutates: command.mutates,

@@ -2,6 +2,7 @@
 // string is the user's own script and runs through the system shell as written (values reach it
 // through the environment: $DEPLOY_VERSION, $PORT...). Hooks use the same rules for every type.
 import type { CommandSpec } from '../config/types.js';
+import { formatArgv } from '../engine/format.js';
 import type { Command, Executor, Phase, PlanInput } from './types.js';
 
 export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phase, label: string): Command {
@@ -12,7 +13,7 @@ export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phas
 }
 
 function describeSpec(spec: CommandSpec): string {
-  return typeof spec === 'string' ? spec.split('\n')[0]!.slice(0, 60) : spec.join(' ').slice(0, 60);
+  return typeof spec === 'string' ? spec.split('\n')[0]!.slice(0, 60) : formatArgv(spec).slice(0, 60);
 }
 
 export function planShellDeploy(input: PlanInput): Command[] {

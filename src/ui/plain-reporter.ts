@@ -1,7 +1,7 @@
 // The reporter for pipes, CI and --json: plain timestamped lines on stderr, or JSON lines with
 // --log-format json. No control codes. It only displays engine events.
 import type { DeployEvent } from '../engine/events.js';
-import { formatArgv } from '../engine/format.js';
+import { formatCommand } from '../engine/format.js';
 import { formatDuration } from '../config/duration.js';
 import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 
@@ -58,7 +58,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
         else line(`${SYMBOL[event.status]} ${event.phase} ${event.status}${event.message ? `: ${event.message}` : ''}`);
         break;
       case 'step-start':
-        line(`  ${event.dryRun ? 'would run' : '$'} ${event.shell ? `sh -c ${formatArgv(event.command)}` : formatArgv(event.command)}`);
+        line(`  ${event.dryRun ? 'would run' : '$'} ${formatCommand(event.command, { shell: event.shell })}`);
         break;
       case 'output':
         line(`  │ ${event.line}`);

@@ -1,5 +1,6 @@
 // The deploy progress as a pure reduction of engine events: what the Ink view shows.
 import type { DeployEvent } from '../engine/events.js';
+import { formatCommand } from '../engine/format.js';
 import type { DeployRecord, HealthAttempt } from '../state/types.js';
 import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 
@@ -45,11 +46,11 @@ export function reduceProgress(previous: ProgressState, event: DeployEvent): Pro
       if (event.status === 'start') return { ...state, checking: event.phase, running: `${event.phase}${event.message ? `: ${event.message}` : ''}` };
       return { ...line(event.status === 'done' ? 'done' : event.status === 'skipped' ? 'skipped' : 'failed', `${event.phase}${event.message ? `: ${event.message}` : ''}`), running: undefined };
     case 'step-start':
-      return { ...state, running: `${event.dryRun ? 'would run ' : ''}${event.command.join(' ')}`, tail: [] };
+      return { ...state, running: `${event.dryRun ? 'would run ' : ''}${formatCommand(event.command, { shell: event.shell })}`, tail: [] };
     case 'output':
       return { ...state, tail: [...state.tail, event.line].slice(-TAIL) };
     case 'step-end': {
-      if (event.step.skipped) return line('skipped', `would run ${event.step.command.join(' ')}`);
+      if (event.step.skipped) return line('skipped', `would run ${formatCommand(event.step.command, { shell: event.step.shell })}`);
       const ok = event.step.exitCode === 0;
       const why = event.step.timedOut ? 'timed out' : event.step.interrupted ? 'interrupted' : event.step.spawnError ?? `exit ${event.step.exitCode}`;
       const next = line(ok ? 'done' : 'failed', `${event.step.label}${ok ? '' : ` (${why})`}`);

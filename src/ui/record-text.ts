@@ -1,6 +1,7 @@
 // One record, as `history show` prints it.
 import type { DeployRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
+import { formatCommand } from '../engine/format.js';
 import { STATUS_SYMBOL } from './table.js';
 
 export function showRecord(r: DeployRecord): string {
@@ -20,7 +21,7 @@ export function showRecord(r: DeployRecord): string {
   for (const s of r.steps) {
     const result = s.skipped ? 'skipped' : s.timedOut ? 'timed out' : s.interrupted ? 'interrupted' : `exit ${s.exitCode}`;
     lines.push(`    ${s.exitCode === 0 ? '✓' : '✗'} ${s.label} (${result}, ${formatDuration(s.durationMs)})`);
-    lines.push(`      $ ${s.command.join(' ')}`);
+    lines.push(`      $ ${formatCommand(s.command, { shell: s.shell })}`);
   }
   for (const [name, check] of [['pre-check', r.preCheck], ['health', r.health]] as const) {
     if (!check) continue;

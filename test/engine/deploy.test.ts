@@ -258,7 +258,7 @@ describe('deployTarget', () => {
     const outcome = await deployTarget(request('1.0.0', { dryRun: true }, { env: 'prod', environment: prod }), world.deps);
     expect(outcome.exitCode).toBe(0);
     expect(outcome.dryRun?.steps).toEqual([
-      { phase: 'deploy', label: 'deploy-tool up', argv: ['deploy-tool', 'up', '1.0.0'], shell: false, cwd: '/srv/web', mutates: true },
+      { phase: 'deploy', label: 'deploy-tool up', argv: ['deploy-tool', 'up', '1.0.0'], command: 'deploy-tool up 1.0.0', shell: false, cwd: '/srv/web', mutates: true },
     ]);
     expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
     expect(world.history.records.size).toBe(0);

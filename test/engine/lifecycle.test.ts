@@ -118,10 +118,10 @@ describe('the standard phases', () => {
     expect(outcome.exitCode).toBe(0);
     expect(outcome.dryRun).toEqual({
       steps: [
-        { phase: 'pre_deploy', label: 'pre_deploy hook 1', argv: ['migrate', 'up'], shell: false, cwd: '/srv/web', mutates: true },
-        { phase: 'deploy', label: 'deploy-tool plan', argv: ['deploy-tool', 'plan', '2.0.0'], shell: false, cwd: '/srv/web', mutates: false },
-        { phase: 'deploy', label: 'deploy-tool up', argv: ['deploy-tool', 'up', '2.0.0'], shell: false, cwd: '/srv/web', mutates: true },
-        { phase: 'post_deploy', label: 'post_deploy hook 1', argv: ['announce', 'done'], shell: false, cwd: '/srv/web', mutates: true },
+        { phase: 'pre_deploy', label: 'pre_deploy hook 1', argv: ['migrate', 'up'], command: 'migrate up', shell: false, cwd: '/srv/web', mutates: true },
+        { phase: 'deploy', label: 'deploy-tool plan', argv: ['deploy-tool', 'plan', '2.0.0'], command: 'deploy-tool plan 2.0.0', shell: false, cwd: '/srv/web', mutates: false },
+        { phase: 'deploy', label: 'deploy-tool up', argv: ['deploy-tool', 'up', '2.0.0'], command: 'deploy-tool up 2.0.0', shell: false, cwd: '/srv/web', mutates: true },
+        { phase: 'post_deploy', label: 'post_deploy hook 1', argv: ['announce', 'done'], command: 'announce done', shell: false, cwd: '/srv/web', mutates: true },
       ],
       notes: ['a note'],
     });
