@@ -114,6 +114,9 @@ function removeDirs(dirs: string[]): void {
 
 export function createRunner(options: RunnerOptions): Runner {
   const running = new Set<Running>();
+  // Once stopped (Ctrl-C), a command about to start is not started: the signal may come between two.
+  let stopped = false;
+  const notStarted = (): RunResult => ({ exitCode: null, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: true });
   const grace = options.killGraceMs ?? 3000;
   const baseEnv = options.env ?? process.env;
 
@@ -141,6 +144,7 @@ export function createRunner(options: RunnerOptions): Runner {
       if (shows(command)) {
         return { exitCode: 0, output: '', stdout: '', durationMs: 0, timedOut: false, interrupted: false, skipped: true };
       }
+      if (stopped) return notStarted();
       let dirs: string[];
       try {
         dirs = writeFiles(command.files ?? {});
@@ -156,6 +160,7 @@ export function createRunner(options: RunnerOptions): Runner {
     },
 
     async stopAll(signal: NodeJS.Signals = 'SIGTERM') {
+      stopped = true;
       for (const entry of running) {
         entry.interrupted = true;
         entry.stop(signal);
@@ -165,6 +170,7 @@ export function createRunner(options: RunnerOptions): Runner {
 
   async function spawnCommand(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult> {
     const { execa } = await import('../vendor/execa.js');
+    if (stopped) return notStarted();
     const started = process.hrtime.bigint();
     const output = new Tail(options.maxOutputBytes ?? 64 * 1024);
     const stdout = new Tail(command.maxStdoutBytes ?? options.maxStdoutBytes ?? 1024 * 1024);

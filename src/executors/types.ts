@@ -87,7 +87,7 @@ export interface Runner {
    */
   shows?(command: Command): boolean;
   run(command: Command, onLine?: (line: string, stream: 'stdout' | 'stderr') => void): Promise<RunResult>;
-  /** Stop every running child and its process tree (Ctrl-C, SIGTERM). */
+  /** Stop every running child and its process tree (Ctrl-C, SIGTERM); a command asked to run after it is not started (interrupted). */
   stopAll(signal?: NodeJS.Signals): Promise<void>;
 }
 

@@ -98,7 +98,7 @@ describe('a command that fails or hangs', () => {
     const { home, env } = project(`deployments:\n  web:\n    type: shell\n    commands: [[node, -e, "console.error('disk full'); process.exit(7)"]]\n`);
     const run = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env });
     expect(run.code).toBe(3);
-    expect(run.stdout).toContain("deploy of web 1.0.0 to dev failed: command 1/1: node -e console.error('disk full'); process.exit(7): exit code 7 (last output: disk full)");
+    expect(run.stdout).toContain("deploy of web 1.0.0 to dev failed: command 1/1: node -e 'console.error('\\''disk full'\\''); process.exit(7)': exit code 7 (last output: disk full)");
     expect(records(home)).toMatchObject([{ status: 'failed', version: '1.0.0' }]);
     expect(locks(home)).toEqual([]);
   });

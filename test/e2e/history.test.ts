@@ -75,7 +75,7 @@ describe('status, list and history', () => {
     expect(show.stdout).toContain(`${failed.id}\n  deploy svc 2.0.0-bad to dev: ↺ rolled_back\n`);
     expect(show.stdout).toContain(`  rolled back by ${rollback.id}\n`);
     expect(show.stdout).toContain('  error: command 1/1: sh -c');
-    expect(show.stdout).toMatch(/ {4}✗ command 1\/1: .* \(exit 1, \d+ms\)\n {6}\$ sh -c case "\$DEPLOY_VERSION" in \*bad\*\) echo broken; exit 1;; esac/);
+    expect(show.stdout).toMatch(/ {4}✗ command 1\/1: .* \(exit 1, \d+ms\)\n {6}\$ sh -c 'case "\$DEPLOY_VERSION" in \*bad\*\) echo broken; exit 1;; esac'/);
     expect((await s.json('history', 'show', rollback.id)).record).toMatchObject({ action: 'rollback', version: '1.1.0', triggeredBy: failed.id });
   });
 

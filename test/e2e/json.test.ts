@@ -2,7 +2,7 @@
 // codes of the SPEC hold command by command: 0, 1, 2, 3, 4, 5, 6 and 130.
 import Ajv from 'ajv';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -123,9 +123,12 @@ describe('--json documents and exit codes, command by command', () => {
     const child = spawn(process.execPath, [cliPath, 'deploy', 'slow', '-e', 'dev', '--version', '1.0.0', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    const history = join(env.DEPLOYCTL_HOME!, 'history');
-    const running = () => readdirSync(history).some((f) => f.startsWith('slow_dev_') && JSON.parse(readFileSync(join(history, f), 'utf8')).status === 'running');
-    for (let i = 0; i < 200 && !running(); i++) await new Promise((r) => setTimeout(r, 50));
+    // The progress on stderr says the command starts: Ctrl-C then (the runner starts nothing after it).
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d) => ((stderr += d), stderr.includes('$ sleep 30') && resolve()));
+      child.once('close', () => reject(new Error(`ended before its command started: ${stderr}`)));
+    });
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(130);

@@ -124,7 +124,7 @@ describe.skipIf(toolMissing('tmux'))('deployctl in a terminal', () => {
     expect(shown).toContain('EXIT=0');
     expect(shown).toContain('✓ lock: web in dev');
     expect(shown).toContain('• deploy web 1.0.0 to dev');
-    expect(shown).toContain("✓ command 1/1: node -e console.log('migrating');");
+    expect(shown).toContain("✓ command 1/1: node -e 'console.log('\\''migrating'\\'');");
     expect(shown).toMatch(/✓ record: saved web_dev_\S+ \(succeeded\)/);
     expect(shown).toMatch(/deployed web 1\.0\.0 to dev \(record web_dev_\S+\)/);
     // Ink's view, not the plain lines: no timestamps.

@@ -81,6 +81,17 @@ describe('the runner', () => {
     expect(result.exitCode).not.toBe(0);
   });
 
+  it('after stopAll, a command asked to run is not started, even one already on its way (Ctrl-C between two commands)', async () => {
+    const dir = tempDir();
+    const runner = createRunner({ dryRun: false });
+    // Asked, then stopped before it could spawn (the runner was still loading what runs it).
+    const onItsWay = runner.run(command('touch', [join(dir, 'first')]));
+    await runner.stopAll('SIGTERM');
+    const later = await runner.run(command('touch', [join(dir, 'second')]));
+    for (const result of [await onItsWay, later]) expect(result).toMatchObject({ interrupted: true, exitCode: null });
+    expect([existsSync(join(dir, 'first')), existsSync(join(dir, 'second'))]).toEqual([false, false]);
+  });
+
   describe('the files a command reads', () => {
     const fileIn = (dir: string) => join(dir, 'private', 'pins.yml');
     /** Prints the file's text and the modes of the file and its folder, then exits with `code`. */
