@@ -1,7 +1,7 @@
 // diff: the versions and resolved config that differ between two environments, and the command that
 // brings the second up to the first (a promotion along the order, a deploy against it).
 import { assertName } from '../names.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, formatProblem, UsageError, type ConfigProblem } from '../errors.js';
 import { maskDeep, sealSecrets, secretsOfConfig } from '../engine/secrets.js';
 import { durationsAsWritten } from '../config/duration-view.js';
 import { unifiedDiff } from '../engine/text-diff.js';
@@ -47,6 +47,8 @@ export async function diff(request: DiffRequest, core: CoreDeps): Promise<{ src:
         ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]))
         : value;
   const apps: AppDiff[] = [];
+  // A target whose config cannot be resolved is a config error (exit 2), not a difference to show.
+  const unresolved: Array<{ app: string; env: string; problems: ConfigProblem[] }> = [];
   for (const name of request.app ? [request.app] : loaded.apps) {
     const side = async (env: string) => {
       const record = await runningNow(history, name, env);
@@ -56,12 +58,14 @@ export async function diff(request: DiffRequest, core: CoreDeps): Promise<{ src:
         const sealed = sealSecrets(resolved.config, secretsOfConfig(resolved.config.secrets, resolved.config.variables, core.env)).sealed;
         config = durationsAsWritten(maskDeep(sealed, resolved.secretValues) as unknown as Record<string, unknown>).config;
       } catch (error) {
-        config = { error: (error as Error).message };
+        if (!(error instanceof ConfigError)) throw error;
+        unresolved.push({ app: name, env, problems: error.problems });
       }
       return { version: record?.version ?? null, at: record?.finishedAt ?? null, by: record?.user ?? null, config };
     };
     const a = await side(src);
     const b = await side(dst);
+    if (unresolved.length) continue;
     const configDiff = unifiedDiff(stringify(sortKeys(b.config)), stringify(sortKeys(a.config)), { fromLabel: `${name} in ${dst}`, toLabel: `${name} in ${src}` });
     const repo = (await resolveApp(loaded, name, src, { version: a.version ?? '0.0.0', processEnv: core.env }).catch(() => undefined))?.config.repo;
     const commits = repo && a.version && b.version && a.version !== b.version ? gitCommitsBetween(String(repo), b.version, a.version) : undefined;
@@ -81,6 +85,11 @@ export async function diff(request: DiffRequest, core: CoreDeps): Promise<{ src:
             : `deployctl deploy ${name} -e ${dst} --version ${a.version}`
           : null,
     });
+  }
+  if (unresolved.length) {
+    const problems = new Map(unresolved.flatMap((u) => u.problems).map((p) => [formatProblem(p), p]));
+    const targets = unresolved.map((u) => `${u.app} in ${u.env}`).join(', ');
+    throw new ConfigError([...problems.values()], `the config of ${targets} cannot be resolved, so there is nothing to compare: fix it (deployctl validate lists every problem), then run diff again`);
   }
   return { src, dst, differs: apps.some((a) => !a.sameVersion), apps };
 }

@@ -187,6 +187,23 @@ describe('promotion order, secrets in diff, and the exact image', () => {
     expect(text.stdout + text.stderr + json.stdout).not.toContain('tok-9f8e7d6c');
   });
 
+  it('diff of a target whose config cannot be resolved in one environment: exit 2 with the config error, no diff shown', async () => {
+    const env = setup(
+      'environments:\n  dev: {}\n  prod: {}\n',
+      'deployments:\n  svc:\n    type: shell\n    commands: [[echo, "${NEEDED}"]]\n    environments:\n      dev: { variables: { NEEDED: x } }\n  api:\n    type: shell\n    commands: [[echo, hi]]\n',
+    );
+    const text = await runCli(['diff', 'dev', 'prod'], { env });
+    expect(text.code).toBe(2);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toContain('deployments.yaml:4:23 deployments.svc.commands[0][1]: ${NEEDED} is not defined');
+    expect(text.stderr).toContain('hint: the config of svc in prod cannot be resolved, so there is nothing to compare');
+    const json = await runCli(['diff', 'dev', 'prod', '--json'], { env });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'config', exitCode: 2, problems: [{ path: 'deployments.svc.commands[0][1]' }] });
+    // Another app, whose config resolves in both, still diffs.
+    expect((await runCli(['diff', 'dev', 'prod', 'api'], { env })).code).toBe(0);
+  });
+
   it('promotes the exact image that ran in the source: no new build or pull', async () => {
     const image = `registry.example/api@sha256:${'c'.repeat(64)}`;
     const env = setup(
