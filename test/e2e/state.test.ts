@@ -164,6 +164,25 @@ describe('status while a deployment runs', () => {
   });
 });
 
+describe('who holds a lock: the same user as the record (DEPLOYCTL_USER)', () => {
+  it('in status (text and --json), in the refusal of another deploy, and in the record', async () => {
+    const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
+    const holder = start(['deploy', 'svc', '-e', 'dev'], { ...env, DEPLOYCTL_USER: 'ana-ci' });
+    await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    const running = recordsIn(home).find((r) => r.status === 'running')!;
+    expect(running.user).toBe('ana-ci');
+    const text = await runCli(['status'], { env: { ...env, DEPLOYCTL_USER: 'bo' } });
+    expect(text.stdout).toMatch(new RegExp(`svc in dev is locked by ana-ci@${running.host} \\(pid ${holder.child.pid}\\)`));
+    const json = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
+    expect(json.targets[0].lock).toMatchObject({ user: 'ana-ci', host: running.host, pid: holder.child.pid });
+    const refused = await runCli(['deploy', 'svc', '-e', 'dev'], { env: { ...env, DEPLOYCTL_USER: 'bo' } });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(new RegExp(`Lock held by ana-ci@${running.host} \\(pid ${holder.child.pid}\\)`));
+    writeFileSync(gate, '');
+    expect((await holder.done).code).toBe(0);
+  });
+});
+
 describe('deployctl unlock', () => {
   const lockOf = (home: string, lock: Record<string, unknown>) =>
     writeFileSync(
