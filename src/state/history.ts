@@ -7,23 +7,15 @@
 // What to keep for a rollback is not decided here: prune takes it as an argument.
 import { hostname } from 'node:os';
 import { StateWriteError } from '../errors.js';
-import { entryOf, isInFlight, newestFirst, RecordFiles } from './record-files.js';
+import { entryOf, isInFlight, newestFirst, RecordFiles, settle } from './record-files.js';
 import { headOf, IndexFiles, type TargetIndex } from './target-index.js';
 import { isPidAlive } from './process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from './types.js';
 import { diskCause, diskErrno, stateWriteError } from './write-error.js';
+import { walkEntries } from './walk.js';
 
 export { newRecordId } from './record-files.js';
 export { INDEX_CAP } from './target-index.js';
-
-/** A record left pending or running, as interrupted (changed in place). */
-function settle(record: DeployRecord, message: string): DeployRecord {
-  record.status = 'interrupted';
-  record.finishedAt ??= new Date().toISOString();
-  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
-  record.error ??= { code: 'interrupted', message };
-  return record;
-}
 
 const byTarget = (a: { app: string; env: string }, b: { app: string; env: string }) =>
   a.app === b.app ? (a.env < b.env ? -1 : a.env > b.env ? 1 : 0) : a.app < b.app ? -1 : 1;
@@ -164,12 +156,8 @@ export class FileHistoryStore implements HistoryStore {
     return Promise.all(entries.map((e) => this.reconcile(e)));
   }
 
-  async *walk(app: string, env: string, options: { pick?: (entry: IndexEntry) => boolean; limit?: number } = {}): AsyncGenerator<DeployRecord> {
-    for (const entry of await this.entries({ app, env, limit: options.limit })) {
-      if (options.pick && !options.pick(entry)) continue;
-      const record = await this.get(entry.id);
-      if (record) yield record;
-    }
+  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
+    return walkEntries(this, app, env, options);
   }
 
   async latest(app: string, env: string): Promise<DeployRecord | undefined> {

@@ -12,9 +12,10 @@ import type { AuditEntry, StateStore } from './port.js';
 import { MemoryApprovalStore } from './approvals.js';
 import { describeHolder, lockHint } from './locks.js';
 import { isPidAlive, stopProcessGroups } from './process.js';
-import { entryOf, isInFlight, newestFirst, newRecordId } from './record-files.js';
+import { entryOf, isInFlight, newestFirst, newRecordId, settle } from './record-files.js';
 import { headOf } from './target-index.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, LockState, TargetHead } from './types.js';
+import { walkEntries } from './walk.js';
 
 export interface MemoryStateData {
   records: Map<string, DeployRecord>;
@@ -56,14 +57,6 @@ function isAlive(data: MemoryStateData, pid: number): boolean {
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
-
-function settle(record: DeployRecord, message: string): DeployRecord {
-  record.status = 'interrupted';
-  record.finishedAt ??= new Date().toISOString();
-  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
-  record.error ??= { code: 'interrupted', message };
-  return record;
-}
 
 class MemoryHistory implements HistoryStore {
   constructor(
@@ -113,12 +106,8 @@ class MemoryHistory implements HistoryStore {
       .map(entryOf);
   }
 
-  async *walk(app: string, env: string, options: { pick?: (entry: IndexEntry) => boolean; limit?: number } = {}): AsyncGenerator<DeployRecord> {
-    for (const entry of await this.entries({ app, env, limit: options.limit })) {
-      if (options.pick && !options.pick(entry)) continue;
-      const record = await this.get(entry.id);
-      if (record) yield record;
-    }
+  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
+    return walkEntries(this, app, env, options);
   }
 
   async latest(app: string, env: string): Promise<DeployRecord | undefined> {

@@ -22,6 +22,15 @@ export function isInFlight(status: RecordStatus): boolean {
   return status === 'pending' || status === 'running';
 }
 
+/** A record left pending or running, as interrupted (changed in place). */
+export function settle(record: DeployRecord, message: string): DeployRecord {
+  record.status = 'interrupted';
+  record.finishedAt ??= new Date().toISOString();
+  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
+  record.error ??= { code: 'interrupted', message };
+  return record;
+}
+
 /** What the index holds of a record. */
 export function entryOf(record: DeployRecord): IndexEntry {
   const entry: IndexEntry = {

@@ -45,7 +45,7 @@ function recordsIn(home: string) {
   const dir = join(home, 'history');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { status: string; id: string; error?: { message: string } });
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { status: string; id: string; user: string; host: string; error?: { message: string } });
 }
 
 describe('concurrent deploys of one target', () => {
