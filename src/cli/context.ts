@@ -2,6 +2,7 @@
 // Handlers return a CommandResult; only cli/main.ts prints it and turns it into an exit code.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { formatArgv } from '../engine/format.js';
 import { detectCi } from '../notify/ci.js';
 import type { StateStore } from '../state/port.js';
 
@@ -54,7 +55,9 @@ export interface CommandResult {
   text?: string;
 }
 
-export function createContext(options: GlobalOptions, io: Io, commandLine: string): CliContext {
+/** `commandLine`: the argv deployctl was run with, shown (in locks, records) as formatCommand shows any command. */
+export function createContext(options: GlobalOptions, io: Io, argv: string | readonly string[]): CliContext {
+  let commandLine = typeof argv === 'string' ? argv : formatArgv(argv);
   const env = io.env;
   const home = resolve(io.cwd, options.home ?? env.DEPLOYCTL_HOME ?? join(homedir(), '.deployctl'));
   const configDir = resolve(io.cwd, options.configDir ?? env.DEPLOYCTL_CONFIG_DIR ?? '.');

@@ -129,7 +129,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         const options = globalOptions(command);
         globalsSeen = options;
         const { createContext } = await import('./context.js');
-        const ctx = createContext(options, io, ['deployctl', ...userArgs].join(' '));
+        const ctx = createContext(options, io, ['deployctl', ...userArgs]);
         try {
           result = await handler(ctx, ...args.slice(0, -1));
         } catch (error) {
