@@ -66,9 +66,11 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
   const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
-  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) =>
-    reason === undefined ? lostTargets.delete(key(app, env)) : lostTargets.set(key(app, env), reason),
-  );
+  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => {
+    if (reason === undefined) lostTargets.delete(key(app, env));
+    else lostTargets.set(key(app, env), reason);
+    db.hurried = lostTargets.size > 0;
+  });
   const stops = new Set<() => void>();
 
   const store: PostgresState = {
