@@ -16,7 +16,8 @@ import { InterruptedError, LockError } from '../../errors.js';
 import { describeHolder, lockHint } from '../locks.js';
 import { processStartTime, stopProcessGroups } from '../process.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
-import { connectionConfig, loadPg, unavailable } from './connection.js';
+import { connectionConfig, loadPg, maskUrl, unavailable } from './connection.js';
+import { poolerVerdict, transactionPoolerError } from './pooler.js';
 import { LOCK_NAMESPACE } from './schema.js';
 
 /** The server ends a lock session silent for this long, freeing its lock. */
@@ -142,6 +143,7 @@ export class PgLockManager implements LockManager {
         // Older servers lack some (idle_session_timeout is PostgreSQL 14+); a unix socket has no TCP.
         await client.query(setting).catch(() => undefined);
       }
+      await this.refuseTransactionPooler(client, app, env);
       const key = [LOCK_NAMESPACE, app, env];
       let got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, deployctl_lock_key($2, $3)) AS ok', key)).rows[0]!.ok;
       const waitMs = options.waitMs ?? 0;
@@ -194,6 +196,15 @@ export class PgLockManager implements LockManager {
       if (error instanceof LockError || error instanceof InterruptedError) throw error;
       throw unavailable(error, this.url);
     }
+  }
+
+  /** A pooler in transaction mode between this connection and the server cannot hold a session lock: exit 2 (pooler.ts). */
+  private async refuseTransactionPooler(client: Pg.Client, app: string, env: string): Promise<void> {
+    const keyPid = (client as unknown as { processID?: number }).processID;
+    const sessionPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    if (keyPid === sessionPid) return;
+    const otherPid = (await this.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    if (poolerVerdict({ keyPid, sessionPid, otherPid }) === 'transaction-pooler') throw transactionPoolerError(maskUrl(this.url), app, env);
   }
 
   /** Wait in PostgreSQL's queue for the lock, up to waitMs; false when the time is up or on abort. */
