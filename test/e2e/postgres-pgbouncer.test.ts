@@ -3,7 +3,9 @@
 // work; in session mode everything works as on a direct connection.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rows, start, team } from '../support/postgres-team.js';
+import { rows, start, team, until } from '../support/postgres-team.js';
+import { openState } from '../../src/state/open.js';
+import { record } from '../support/records.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
 import { pgbouncerMissing, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 
@@ -38,6 +40,27 @@ describe.skipIf(skip)('PgBouncer between deployctl and the database', () => {
     const history = await start(pooled, ['history', '--json']).done;
     expect(history.code, history.stderr).toBe(0);
     expect(JSON.parse(history.stdout).records).toEqual([]);
+  }, 60_000);
+
+  it('in transaction mode: a watcher (the board) still hears of a change made elsewhere', async () => {
+    const bouncer = await startPgBouncer(server, 'transaction');
+    bouncers.push(bouncer);
+    const db = await server.createDatabase('watch');
+    const direct = await openState(server.url(db));
+    const pooled = await openState(bouncer.url(db));
+    try {
+      let calls = 0;
+      const stop = pooled.watch(() => (calls += 1));
+      await until(() => calls > 0);
+      const seen = calls;
+      await direct.history.write(record('web', 'dev', '1.0.0'));
+      await until(() => calls > seen);
+      expect((await pooled.history.list({})).map((r) => r.version)).toEqual(['1.0.0']);
+      stop();
+    } finally {
+      await direct.close();
+      await pooled.close();
+    }
   }, 60_000);
 
   it('in session mode: deploy works as on a direct connection', async () => {
