@@ -6,7 +6,7 @@
 //   npm run bench -- --quick           fewer pairs (for a look, not for the record)
 //   npm run bench -- --write           also write the table into BENCHMARKS.md
 //   npm run bench -- --only startup    groups, comma-separated: startup, cache, records, health, ui, queue,
-//                                      memory, serve
+//                                      memory, serve, pg
 //
 // Honest by construction:
 // - Every child runs without NODE_EXTRA_CA_CERTS (this machine sets it; it makes every Node start read
@@ -18,6 +18,8 @@
 // - A deploy is measured with -q and as a person sees it: in a pseudo-terminal (`script`), live view on.
 // - status, list and history at 100 records and at 1,000,000 records over 1,000 targets (the generated
 //   state folders are cached under .cache/bench-records/, keyed by the generator's source).
+// - pg: a throwaway PostgreSQL started here (bench/postgres.mjs), its records loaded in SQL; skipped,
+//   saying so, where the PostgreSQL binaries are missing.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -404,6 +406,52 @@ if (wanted('serve')) {
   row('`serve`: acknowledge a read (`status`, which starts a deployctl process), p99 of 20', { clone: `${p99(reads).toFixed(1)} ms` }, undefined, 'target ≤ 100 ms');
   rows.at(-1).pass = p99(reads) <= 100;
   row('`serve`: RSS while idle', { clone: `${Math.round(idleBefore)} MB` }, undefined, '');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 8. Team state on PostgreSQL (a throwaway server on loopback): a deploy's overhead against the file
+// backend, and status, list and history at 1,000,000 records over 1,000 targets against 100 records.
+
+if (wanted('pg')) {
+  const { loadRecords, postgresBinDir, startThrowawayPostgres } = await import('./postgres.mjs');
+  if (!postgresBinDir()) {
+    console.log('(pg figures skipped: PostgreSQL is not installed here: no initdb and postgres in /usr/local/bin, /usr/lib/postgresql/*/bin or on PATH)');
+  } else {
+    const server = await startThrowawayPostgres();
+    try {
+      const deployDb = await server.createDatabase('bench_deploy');
+      const deploy = ['deploy', 'noop', '-e', 'dev', '-q'];
+      const onFiles = clone.bin(deploy, { env: noopEnv('pg-file-home') });
+      const onPg = clone.bin(deploy, { env: { ...noopEnv('pg-pg-home'), DEPLOYCTL_STATE: server.url(deployDb) } });
+      row('no-op deploy `-q`, `--state postgres://` (a server on loopback) / the file backend', { clone: paired(onFiles, onPg) }, undefined, 'no target');
+
+      const apps = manyTargets.filter(([, env]) => env === 'dev').map(([app]) => `  ${app}:\n    type: shell\n    version: "1.0.0"\n    commands: [["true"]]\n`);
+      const configDir = writeConfig(join(work, 'pg-many'), `deployments:\n${apps.join('')}`);
+      const env = (db) => ({ ...baseEnv, DEPLOYCTL_STATE: server.url(db), DEPLOYCTL_HOME: join(work, 'pg-records-home'), DEPLOYCTL_CONFIG_DIR: configDir });
+      const databases = {};
+      for (const [name, count] of [['small', 100], ['one', manyTargets.length], ['large', 1_000_000]]) {
+        const db = await server.createDatabase(`bench_${name}`);
+        timeOnce(clone.bin(['state', 'info'], { env: env(db) })); // deployctl makes its tables
+        const t0 = Date.now();
+        await loadRecords(server, db, count, manyTargets);
+        console.log(`(loaded ${count.toLocaleString('en')} records over ${manyTargets.length} targets into PostgreSQL in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        databases[name] = db;
+      }
+      for (const [label, cliArgs] of [
+        ['`status`', ['status']],
+        ['`list`', ['list']],
+        ['`history --limit 20`', ['history', '--limit', '20']],
+      ]) {
+        const result = pairedOrOver(clone.bin(cliArgs, { env: env(databases.small) }), clone.bin(cliArgs, { env: env(databases.large) }), RECORD_PAIRS);
+        row(`${label} on PostgreSQL, 1,000,000 records / 100 records (1,000 targets)`, { clone: result }, 1.2);
+      }
+      // 100 records touch 100 targets: the same 1,000 targets with one record each, to tell records from targets.
+      const perTarget = pairedOrOver(clone.bin(['status'], { env: env(databases.one) }), clone.bin(['status'], { env: env(databases.large) }), RECORD_PAIRS);
+      row('`status` on PostgreSQL, 1,000,000 records / 1,000 records (one per target, 1,000 targets)', { clone: perTarget }, 1.2);
+    } finally {
+      await server.stop();
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 # Installs, from Debian's packages, the tools the tests run for real when they are missing:
 # ansible-playbook (ansible-core), openssl (HTTPS health check tests), tmux (the terminal UI test), and a Docker engine (docker.io) with
 # busybox-static (test images are built from it), docker-compose (v1, the fallback) and postgresql
-# (initdb, pg_ctl, postgres: the PostgreSQL state tests start their own server). terraform comes
+# (initdb, pg_ctl, postgres: the PostgreSQL state tests start their own server) and pgbouncer. terraform comes
 # with the machine. The compose v2 plugin is not installed for the machine (the fallback test needs a
 # docker without it): its one binary is taken from Debian trixie's docker-compose package and put in
 # $DEPLOYCTL_TEST_TOOLS/cli-plugins (default .cache/test-tools), where the plugin test finds it.
@@ -20,6 +20,8 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 # PostgreSQL (the team state backend's tests start a throwaway server): initdb, pg_ctl and postgres.
 pg_bin() { command -v "$1" >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/"$1" >/dev/null 2>&1; }
 pg_bin initdb && pg_bin pg_ctl && pg_bin postgres || missing+=(postgresql)
+# PgBouncer (the tests check that a pooler in transaction mode is refused, and session mode works).
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-tools: need root to install ${missing[*]}" >&2

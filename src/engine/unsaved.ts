@@ -3,6 +3,7 @@
 // history shows instead, and what to run once the disk is fixed.
 import { ExitCode, StateWriteError, type ExitCodeValue } from '../errors.js';
 import type { DeployRecord, RecordStatus, StepRecord } from '../state/types.js';
+import { afterLockLost } from './lock-lost.js';
 
 /** "deploy of web 1.4.2 to prod", "rollback of web 1.4.1 to prod". */
 export function describeAction(r: Pick<DeployRecord, 'action' | 'app' | 'version' | 'env'>): string {
@@ -47,8 +48,11 @@ export function notRecorded(record: DeployRecord, context: UnsavedContext, error
   const { failure } = context;
   const what = describeAction(record);
   const ran = record.steps.filter((s) => !s.skipped);
+  const lostLock = record.error?.code === 'lock_lost';
   const lines = [
-    failure
+    lostLock
+      ? `${record.error!.message}; and its record could not be written either: ${error.message}`
+      : failure
       ? `${what} failed (${failure.message}), and its record could not be saved: ${error.message}`
       : `${what} succeeded, but its record could not be saved: ${error.message}`,
   ];
@@ -56,7 +60,9 @@ export function notRecorded(record: DeployRecord, context: UnsavedContext, error
   lines.push(ran.length ? `ran: ${ran.map((s) => `${s.label} (${stepResult(s)})`).join(', ')}${health}` : 'nothing was run');
   lines.push(`as far as deployctl knows, ${targetState(record, context, ran.length > 0)}`);
   lines.push(
-    `the history still shows this ${record.action} as ${context.saved} (read as interrupted once deployctl has exited)${failure ? '' : ', and status the version before it'}`,
+    lostLock
+      ? `the history still shows this ${record.action} as ${context.saved}, until the next deployment of ${record.app} in ${record.env} marks it interrupted`
+      : `the history still shows this ${record.action} as ${context.saved} (read as interrupted once deployctl has exited)${failure ? '' : ', and status the version before it'}`,
   );
   if (failure && context.wouldRollBack && ran.length && !context.untouched) {
     lines.push('not rolled back automatically: what a rollback did could not be recorded either');
@@ -82,6 +88,7 @@ function targetState(record: DeployRecord, context: UnsavedContext, ran: boolean
 
 function nextStep(record: DeployRecord, context: UnsavedContext, ran: boolean): string {
   const { app, env, version } = record;
+  if (record.error?.code === 'lock_lost') return afterLockLost(record);
   const rollback = `deployctl rollback ${app} -e ${env}`;
   if (!context.failure) {
     const again = record.action === 'rollback' ? `${rollback} --to ${version}` : record.command;

@@ -238,8 +238,11 @@ class MemoryLocks implements LockManager {
 
   private handle(key: string, info: LockInfo): LockHandle {
     const ours = () => this.data.locks.get(key)?.token === info.token;
+    const lost = new AbortController();
+    heldOf(this.data).set(info.token, lost);
     return {
       info,
+      lost: lost.signal,
       track: async (pid, command) => {
         if (!ours()) return;
         const { processStartTime } = await import('./process.js');
@@ -251,6 +254,7 @@ class MemoryLocks implements LockManager {
         if (info.processes.length === 0) delete info.processes;
       },
       release: async () => {
+        heldOf(this.data).delete(info.token);
         if (!ours()) return;
         this.data.locks.delete(key);
         changed(this.data);
@@ -258,12 +262,14 @@ class MemoryLocks implements LockManager {
     };
   }
 
+  /** By hand (`unlock --force`): a holder still alive loses its lock, as a PostgreSQL holder whose session is ended. */
   async remove(app: string, env: string, token?: string): Promise<LockInfo | undefined> {
     const key = `${app}_${env}`;
     const lock = this.data.locks.get(key);
     if (!lock || (token !== undefined && lock.token !== token)) return undefined;
     this.data.locks.delete(key);
     changed(this.data);
+    loseHandle(this.data, lock.token, 'its lock was removed (`deployctl unlock --force`)');
     return clone(lock);
   }
 }
@@ -303,6 +309,31 @@ export function createMemoryState(data: MemoryStateData = createMemoryData(), pi
       listeners.clear();
     },
   };
+}
+
+/** The lost signals of the locks held now, by token, per data set. */
+const heldLocks = new WeakMap<MemoryStateData, Map<string, AbortController>>();
+
+function heldOf(data: MemoryStateData): Map<string, AbortController> {
+  let held = heldLocks.get(data);
+  if (!held) heldLocks.set(data, (held = new Map()));
+  return held;
+}
+
+function loseHandle(data: MemoryStateData, token: string, why: string): void {
+  const held = heldOf(data);
+  const lost = held.get(token);
+  held.delete(token);
+  lost?.abort(new Error(why));
+}
+
+/**
+ * For tests: the holder of app/env loses its lock as it would on a cut network (the lock stays taken
+ * until removed, as a server keeps a silent session for a while); its handle's lost signal fires with `why`.
+ */
+export function loseLock(data: MemoryStateData, app: string, env: string, why: string): void {
+  const lock = data.locks.get(`${app}_${env}`);
+  if (lock) loseHandle(data, lock.token, why);
 }
 
 const approvalStores = new WeakMap<MemoryStateData, MemoryApprovalStore>();

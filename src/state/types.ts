@@ -201,6 +201,14 @@ export type LockState = 'stale' | 'silent' | 'alive';
 export interface LockHandle {
   info: LockInfo;
   /**
+   * Aborted when this process no longer holds the lock although it never released it (its database
+   * session was ended by `unlock --force`, the network to the database was cut): the reason is an
+   * Error saying why, in a clause ("its database session was ended ..."). The engine then stops the
+   * running commands and records the deployment as interrupted (lock_lost). The file backend never
+   * fires it; a backend without it is assumed never to lose a lock it holds.
+   */
+  lost?: AbortSignal;
+  /**
    * Record a command's process group in the lock (the runner calls it when it starts one; the group is
    * the command's pid), so a takeover after a kill -9 of this process can stop it. Never throws.
    */

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { runCli } from '../support/cli.js';
-import { canRename, lockRows, rows, start, team, until } from '../support/postgres-team.js';
+import { isPidAlive } from '../../src/state/process.js';
+import { canRename, lockRows, rows, start, team, until, within } from '../support/postgres-team.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
 
 const skip = postgresMissing();
@@ -80,21 +81,42 @@ describe.skipIf(skip)('two machines, one database', () => {
     expect(records[0]!.error).toContain('stopped before this deployment finished');
   }, 90_000);
 
-  it('unlock from the other machine: refused while the holder lives, --force ends its session, and the holder does not report success', async () => {
+  it('unlock from the other machine: refused while the holder lives; --force ends its session, and the holder stops its commands, records interrupted (lock_lost) and exits 130', async () => {
     const { a, b, db, gate } = await team(server);
     const holder = start(a, ['deploy', 'svc', '-e', 'dev']);
     await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+    // The command it runs (which waits for a gate the test never opens), as its lock row names it.
+    let command = 0;
+    await until(async () => {
+      const [row] = await server.query<{ pid: number | null }>(`SELECT (holder->'processes'->0->>'pid')::int AS pid FROM deployctl_locks`, [], db);
+      command = row?.pid ?? 0;
+      return command > 0;
+    });
+    expect(isPidAlive(command)).toBe(true);
     const refused = await runCli(['unlock', 'svc', '-e', 'dev'], { env: b.env });
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/error: the lock of svc in dev is held by a deployment that looks alive: ana@\S+ \(pid \d+\) since \d\d:\d\d.*: deployctl deploy svc -e dev, database session \d+/);
     const forced = await runCli(['unlock', 'svc', '-e', 'dev', '--force', '--json'], { env: b.env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout).removed).toMatchObject({ user: 'ana', command: 'deployctl deploy svc -e dev' });
+    // The gate stays shut: only the lost lock can end the holder, and it does, stopping its command.
+    const ended = await within(holder.done, 30_000, 'the holder stopping once its session was ended');
+    expect(ended.code, ended.stderr).toBe(130);
+    expect(isPidAlive(command)).toBe(false);
+    expect(ended.stderr).toMatch(
+      /error: lost the lock of svc in dev: its database session was ended \(`deployctl unlock --force` from another machine, pg_terminate_backend, or the server shutting down\); its commands were stopped \(interrupted during .*\), and deployctl cannot vouch for how deploy 1\.0\.0 of svc in dev ended/,
+    );
+    expect(ended.stdout).toContain('deploy of svc 1.0.0 to dev was interrupted: lost the lock of svc in dev');
+    expect(ended.stdout).toContain('check what runs in dev and who holds its lock now (deployctl status svc -e dev)');
+    expect(ended.stdout + ended.stderr).not.toMatch(/deployed svc|succeeded/);
+    const [saved] = await server.query<{ status: string; code: string }>(`SELECT status, record->'error'->>'code' AS code FROM deployctl_records`, [], db);
+    expect(saved).toEqual({ status: 'interrupted', code: 'lock_lost' });
     expect(await lockRows(server, db)).toEqual([]);
+    // The next deployment gets the lock at once, and finds nothing left in flight.
     writeFileSync(gate, '');
-    const ended = await holder.done;
-    expect(ended.code).toBe(3);
-    expect(ended.stderr).toContain('lost the lock of svc in dev');
+    const next = await start(b, ['deploy', 'svc', '-e', 'dev']).done;
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('never finished');
     const audit = JSON.parse((await runCli(['audit', '--json'], { env: b.env })).stdout);
     expect(audit.entries.map((e: { action: string; user: string }) => `${e.action} ${e.user}`)).toContain('unlock bo');
   }, 90_000);

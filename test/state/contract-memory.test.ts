@@ -31,4 +31,4 @@ stateContract('memory', async () => {
       for (const pid of commands) if (isPidAlive(pid)) process.kill(-pid, 'SIGKILL');
     },
   };
-});
+}, { losesLocks: true });

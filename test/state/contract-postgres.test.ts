@@ -34,5 +34,5 @@ stateContract(
       },
     };
   },
-  { skip },
+  { skip, losesLocks: true },
 );

@@ -46,8 +46,11 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 
 const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
 
-/** `skip`: why this backend cannot run here (a missing PostgreSQL), if so. */
-export function stateContract(backend: string, create: () => Promise<ContractWorld>, options: { skip?: string | false } = {}): void {
+/**
+ * `skip`: why this backend cannot run here (a missing PostgreSQL), if so. `losesLocks`: the backend
+ * tells a holder whose lock was taken from it (its handle's `lost` fires); the file backend cannot.
+ */
+export function stateContract(backend: string, create: () => Promise<ContractWorld>, options: { skip?: string | false; losesLocks?: boolean } = {}): void {
   describe.skipIf(Boolean(options.skip))(`the state contract: ${backend}`, () => {
     let world: ContractWorld | undefined;
     const fresh = async () => (world = await create());
@@ -242,6 +245,23 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         const next = await other.locks.acquire('web', 'dev', { command: 'y', user: 'bo' });
         await held.release();
         expect((await w.store.locks.inspect('web', 'dev'))?.holder.token).toBe(next.info.token);
+        await next.release();
+      });
+
+      it(options.losesLocks ? 'tells a holder that its lock was removed by hand (unlock --force): its lost signal fires, saying why' : 'never tells a holder it lost its lock (no lost signal fires)', async () => {
+        const w = await fresh();
+        const held = await w.store.locks.acquire('web', 'dev', { command: 'x', user: 'ana' });
+        expect(held.lost?.aborted ?? false).toBe(false);
+        expect((await (await w.open()).locks.remove('web', 'dev'))?.command).toBe('x');
+        if (options.losesLocks) {
+          await until(() => held.lost?.aborted === true, 'the lost signal');
+          // A clause the engine puts after "lost the lock of web in dev: ".
+          expect((held.lost!.reason as Error).message).toMatch(/^its .*unlock --force/);
+        } else {
+          expect(held.lost?.aborted ?? false).toBe(false);
+        }
+        await held.release();
+        const next = await (await w.open()).locks.acquire('web', 'dev', { command: 'y', user: 'bo' });
         await next.release();
       });
 

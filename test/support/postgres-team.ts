@@ -58,3 +58,13 @@ export const rows = (server: PostgresServer, db: string) =>
     .catch(() => []);
 export const lockRows = (server: PostgresServer, db: string) => server.query(`SELECT app, env FROM deployctl_locks`, [], db);
 
+/** `promise`, or a failure naming `what` when it has not settled within `ms` (a generous bound, not a timing). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

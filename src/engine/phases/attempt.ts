@@ -8,6 +8,7 @@ import type { AttemptContext, AttemptPhase, PhaseFailure } from '../lifecycle.js
 import { maskText } from '../secrets.js';
 import { checkNow, FAILURE_CODES, finish, keepArtifacts, prepareInput, runStep, stepFailure, stripResult } from '../steps.js';
 import { describeAction, notRecorded, notStarted } from '../unsaved.js';
+import { lockLost, markLockLost } from '../lock-lost.js';
 
 /**
  * Read-only work first: a config error found here, a refused approval or Ctrl-C leaves no record,
@@ -38,7 +39,9 @@ export const preparePhase: AttemptPhase = {
     if (context.missingTools.length) context.notes.push(`${context.missingTools.join(', ')} not found on PATH: a real deploy would stop here`);
     requireStepApproval(request, plan, runner);
     if (deps.signal?.aborted) {
-      throw new InterruptedError(`${describeAction({ ...request.target, action: request.action })} was interrupted before anything ran: nothing was changed`);
+      const lost = lockLost(deps.signal);
+      const what = describeAction({ ...request.target, action: request.action });
+      throw new InterruptedError(lost ? `${lost.message}; ${what} did not start: nothing was changed` : `${what} was interrupted before anything ran: nothing was changed`);
     }
   },
 };
@@ -178,7 +181,14 @@ export const recordPhase: AttemptPhase = {
   always: true,
   async run(context) {
     const { record, failure, deps, target } = context;
-    if (failure) {
+    const lost = context.dryRun ? undefined : lockLost(deps.signal);
+    if (lost) {
+      // Another deployment may run there now: however the commands ended, this one cannot say how the target did.
+      markLockLost(record, lost, { interrupted: failure?.exitCode === ExitCode.interrupted || context.warnings.length > 0, message: failure?.message ?? context.warnings[0]?.message });
+      record.error!.message = maskText(record.error!.message, target.secretValues);
+      context.failure = { exitCode: ExitCode.interrupted, message: record.error!.message, untouched: failure?.untouched ?? false };
+      context.warnings = [];
+    } else if (failure) {
       record.status = failure.exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
       record.error = { code: FAILURE_CODES[failure.exitCode] ?? 'failed', message: maskText(failure.message, target.secretValues) };
       if (failure.exitCode === ExitCode.deployFailed || failure.exitCode === ExitCode.healthFailed) record.bad = !failure.untouched;
@@ -188,7 +198,7 @@ export const recordPhase: AttemptPhase = {
     }
     finish(record, deps);
     const stored = await saveEnd(context);
-    if (record.error && failure) deps.emit({ type: 'log', level: 'error', message: record.error.message });
+    if (record.error && context.failure) deps.emit({ type: 'log', level: 'error', message: record.error.message });
     if (stored) deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
   },

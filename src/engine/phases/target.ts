@@ -6,6 +6,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { HistoryStore, IndexEntry, LockHandle, LockInfo, Takeover } from '../../state/types.js';
 import { pruneProtects, RECENT_RECORDS, runningRecord } from '../../core/rollback-policy.js';
 import type { DeployRequest, EngineDeps } from '../deploy.js';
+import { underLock } from '../lock-lost.js';
 import type { TargetContext, TargetPhase } from '../lifecycle.js';
 import { maskText } from '../secrets.js';
 import { notStartedIfRefused } from '../unsaved.js';
@@ -60,8 +61,10 @@ export const lockPhase: TargetPhase = {
     context.lock = lock;
     // The lock records the process groups of the commands run under it: after a kill -9, the next run stops them.
     const secrets = request.target.secretValues;
+    // A lock lost while held (unlock --force, a cut network) aborts the deployment as Ctrl-C does (lock-lost.ts).
     context.deps = {
       ...deps,
+      signal: underLock(app, env, lock.lost, deps.signal),
       createRunner: (o) => deps.createRunner({ ...o, onSpawn: (pid, label) => void lock.track?.(pid, maskText(label, secrets)), onExit: (pid) => void lock.untrack?.(pid) }),
     };
     await settleOrphans(deps, app, env, context.what, takeover);

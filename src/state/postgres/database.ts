@@ -6,6 +6,9 @@ import { StateWriteError } from '../../errors.js';
 import type { DeployRecord } from '../types.js';
 import { connectionConfig, loadPg, maskUrl, unavailable, writeRefused } from './connection.js';
 
+/** How long a write waits once a lock of this process was lost (see Database.hurried). */
+export const HURRIED_WRITE_MS = 5_000;
+
 export class Database {
   readonly pool: Pg.Pool;
   readonly shown: string;
@@ -27,11 +30,27 @@ export class Database {
     }
   }
 
+  /**
+   * Set while a lock of this process is lost (the database stopped answering, or ended its session):
+   * the writes that follow (the interrupted record, the audit log) give up after HURRIED_WRITE_MS
+   * instead of the driver's 20 s per connection, so a cut-off deployment says so soon.
+   */
+  hurried = false;
+
   async write<T extends Pg.QueryResultRow>(action: string, sql: string, values: unknown[] = []): Promise<T[]> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return (await this.pool.query<T>(sql, values)).rows;
+      const query = this.pool.query<T>(sql, values);
+      if (!this.hurried) return (await query).rows;
+      query.catch(() => undefined);
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timeout: no answer in ${HURRIED_WRITE_MS / 1000} s`)), HURRIED_WRITE_MS);
+      });
+      return (await Promise.race([query, late])).rows;
     } catch (error) {
       throw writeRefused(error, this.url, action);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -16,7 +16,8 @@ import { InterruptedError, LockError } from '../../errors.js';
 import { describeHolder, lockHint } from '../locks.js';
 import { processStartTime, stopProcessGroups } from '../process.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
-import { connectionConfig, loadPg, unavailable } from './connection.js';
+import { connectionConfig, loadPg, maskUrl, unavailable } from './connection.js';
+import { poolerVerdict, transactionPoolerError } from './pooler.js';
 import { LOCK_NAMESPACE } from './schema.js';
 
 /** The server ends a lock session silent for this long, freeing its lock. */
@@ -142,6 +143,7 @@ export class PgLockManager implements LockManager {
         // Older servers lack some (idle_session_timeout is PostgreSQL 14+); a unix socket has no TCP.
         await client.query(setting).catch(() => undefined);
       }
+      await this.refuseTransactionPooler(client, app, env);
       const key = [LOCK_NAMESPACE, app, env];
       let got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, deployctl_lock_key($2, $3)) AS ok', key)).rows[0]!.ok;
       const waitMs = options.waitMs ?? 0;
@@ -196,6 +198,15 @@ export class PgLockManager implements LockManager {
     }
   }
 
+  /** A pooler in transaction mode between this connection and the server cannot hold a session lock: exit 2 (pooler.ts). */
+  private async refuseTransactionPooler(client: Pg.Client, app: string, env: string): Promise<void> {
+    const keyPid = (client as unknown as { processID?: number }).processID;
+    const sessionPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    if (keyPid === sessionPid) return;
+    const otherPid = (await this.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    if (poolerVerdict({ keyPid, sessionPid, otherPid }) === 'transaction-pooler') throw transactionPoolerError(maskUrl(this.url), app, env);
+  }
+
   /** Wait in PostgreSQL's queue for the lock, up to waitMs; false when the time is up or on abort. */
   private async queue(client: Pg.Client, key: unknown[], waitMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return false;
@@ -222,17 +233,17 @@ export class PgLockManager implements LockManager {
   private handle(client: Pg.Client, info: LockInfo, backendPid: number): PgLockHandle {
     const lost = new AbortController();
     let released = false;
-    const lose = (reason: string) => {
+    /** `why` is a clause: the handle's lost signal carries it; the history's refusal says it whole. */
+    const lose = (why: string) => {
       if (released || lost.signal.aborted) return;
       clearInterval(heartbeat);
-      lost.abort(new Error(reason));
-      this.onLost(info.app, info.env, reason);
+      // The history first: by the time the engine hears of it, a write of success is already refused.
+      this.onLost(info.app, info.env, `lost the lock of ${info.app} in ${info.env}: ${why}; another deployment may take it now`);
+      lost.abort(new Error(why));
       client.end().catch(() => undefined);
     };
-    const broken = (why: string) =>
-      `lost the lock of ${info.app} in ${info.env}: ${why}; another deployment may take it now`;
-    client.on('error', (error) => lose(broken(`the connection to the database broke (${error.message})`)));
-    client.on('end', () => lose(broken('the connection to the database ended')));
+    client.on('error', (error) => lose(sessionEnded(error) ?? `the connection to the database broke (${error.message})`));
+    client.on('end', () => lose('the connection to the database ended'));
     let beating = false;
     const heartbeat = setInterval(async () => {
       if (beating) return;
@@ -244,12 +255,12 @@ export class PgLockManager implements LockManager {
           values: [info.app, info.env, new Date().toISOString(), info.token],
           query_timeout: HEARTBEAT_TIMEOUT_MS,
         } as Pg.QueryConfig);
-        if (r.rowCount === 0) lose(broken('its holder row was removed (deployctl unlock --force)'));
+        if (r.rowCount === 0) lose('its holder row was removed (`deployctl unlock --force`)');
         else if (r.rows[0]!.pid !== backendPid) {
-          lose(broken(`the database session changed under it (${backendPid} → ${r.rows[0]!.pid}): a pooler in transaction mode (PgBouncer) sits in between; use a direct or session-pooled connection`));
+          lose(`the database session changed under it (${backendPid} → ${r.rows[0]!.pid}): a pooler in transaction mode (PgBouncer) sits in between; use a direct or session-pooled connection`);
         }
       } catch (error) {
-        lose(broken(`the database did not answer its heartbeat (${(error as Error).message})`));
+        lose(`the database did not answer its heartbeat in ${HEARTBEAT_TIMEOUT_MS / 1000} s (${(error as Error).message}): the network to it may be cut`);
       } finally {
         beating = false;
       }
@@ -332,4 +343,13 @@ export class PgLockManager implements LockManager {
     }
     return holder;
   }
+}
+
+/** The server ended the lock's session on purpose (pg_terminate_backend, as `unlock --force` does, or a shutdown): said so. */
+function sessionEnded(error: Error): string | undefined {
+  const code = (error as { code?: string }).code;
+  if (code === '57P01') {
+    return 'its database session was ended (`deployctl unlock --force` from another machine, pg_terminate_backend, or the server shutting down)';
+  }
+  return undefined;
 }

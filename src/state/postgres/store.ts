@@ -66,9 +66,11 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
   const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
-  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) =>
-    reason === undefined ? lostTargets.delete(key(app, env)) : lostTargets.set(key(app, env), reason),
-  );
+  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => {
+    if (reason === undefined) lostTargets.delete(key(app, env));
+    else lostTargets.set(key(app, env), reason);
+    db.hurried = lostTargets.size > 0;
+  });
   const stops = new Set<() => void>();
 
   const store: PostgresState = {
@@ -172,7 +174,7 @@ async function migrateOn(db: Database): Promise<{ from: number; to: number; appl
 
 /**
  * LISTEN for the notifications the tables' triggers send, on a connection of its own; throttled. When
- * listening fails (a pooler in transaction mode, a lost connection) it polls every 2 s instead.
+ * listening fails (a lost connection) it polls every 2 s instead, and behind a pooler as well.
  */
 function watchChanges(url: string, onChange: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -195,6 +197,10 @@ function watchChanges(url: string, onChange: () => void): () => void {
   client.on('notification', changed);
   client
     .connect()
+    // Behind a pooler (its own backend key, not the session's pid) a notification may go to another
+    // client's session (PgBouncer in transaction mode): it polls as well.
+    .then(() => client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
+    .then((r) => (r.rows[0]!.pid !== (client as unknown as { processID?: number }).processID ? fallBack() : undefined))
     .then(() => client.query('LISTEN deployctl_changes'))
     // A change made while it connected was not heard: once listening, the watcher is told to look once.
     .then(changed)
