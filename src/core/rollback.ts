@@ -6,7 +6,7 @@ import type { DeployRecord, HistoryStore, IndexEntry } from '../state/types.js';
 import type { CoreDeps } from './deps.js';
 import type { DeploymentOutcome } from './deploy.js';
 import { engineDeps } from './engine-deps.js';
-import { goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
+import { destroyedRecord, goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
 import { recentEntries } from './running.js';
 import { loadTargetConfig } from './target.js';
 
@@ -47,6 +47,13 @@ export async function prepareRollback(request: RollbackRequest, core: CoreDeps):
     candidates = [await namedRecord(history, entries, app, env, request.to)];
   } else {
     candidates = await readRecords(history, rollbackCandidates(entries));
+    const gone = destroyedRecord(entries);
+    if (candidates.length === 0 && gone) {
+      throw new UsageError(
+        `nothing of ${app} runs in ${env}: ${gone.version} was destroyed by ${gone.user} at ${gone.finishedAt ?? gone.startedAt} (record ${gone.id}), and a rollback never goes back across a destroy`,
+        `deploy again: deployctl deploy ${app} -e ${env} --version V, or put a good version back: deployctl rollback ${app} -e ${env} --to ${gone.version}`,
+      );
+    }
     if (candidates.length === 0) {
       const running = runningRecord(entries);
       throw new UsageError(

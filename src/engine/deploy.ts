@@ -11,7 +11,7 @@ import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, Lock
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
-import { goodOnes, RECENT_RECORDS } from '../core/rollback-policy.js';
+import { goodOnes, RECENT_RECORDS, sinceDestroy } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
 import { runTargetPhases, type Strategy, type TargetContext } from './lifecycle.js';
@@ -127,7 +127,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
         rollbacks = await rollBackAfterFailure(attempt.record, exitCode, request, context.deps, context.finished);
-      } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted && !request.dryRun) {
+      } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted && !request.dryRun && request.action !== 'destroy') {
         context.deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
       }
     }
@@ -169,11 +169,11 @@ async function onTarget(
 }
 
 /**
- * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`:
- * chosen from the index, and only those read.
+ * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`,
+ * none older than a destroy: chosen from the index, and only those read.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<DeployRecord[]> {
-  return readRecords(history, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
+  return readRecords(history, goodOnes(sinceDestroy(await history.entries({ app, env, limit: RECENT_RECORDS })), skipVersions));
 }
 
 /** The records of index entries, in their order; one that cannot be read any more is left out (the store warns). */
