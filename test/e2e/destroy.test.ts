@@ -1,13 +1,21 @@
 // `deployctl destroy` through main(), as people meet it: what it runs (the running version's), the dry
 // run, approval for a protected environment, the lock, nothing to destroy, a setting to add, Ctrl-C,
 // and what status, list, history, audit, rollback and health say afterwards.
+import Ajv from 'ajv';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { cleanEnv, filesHolding, runCli, tempDir } from '../support/cli.js';
+import { cleanEnv, filesHolding, repoRoot, runCli, tempDir } from '../support/cli.js';
+
+const ajv = new Ajv.default({ allErrors: true, strict: false });
+/** A --json document, checked against its schema in docs/json/. */
+function expectValid(schema: string, document: unknown) {
+  const validate = ajv.compile(JSON.parse(readFileSync(join(repoRoot, 'docs/json', `${schema}.schema.json`), 'utf8')));
+  expect(validate(document), `${schema}: ${JSON.stringify(validate.errors)}`).toBe(true);
+}
 
 const SECRET = 'tok-5150-secret';
 
@@ -61,6 +69,7 @@ describe('deployctl destroy', () => {
     expect(dry.stderr).toMatch(/would run node -e .*down.* '\*\*\*'\n/);
     expect(dry.stderr).not.toContain(SECRET);
     const dryJson = JSON.parse((await runCli(['destroy', 'web', '-e', 'dev', '--dry-run', '--json'], { env: p.env })).stdout);
+    expectValid('dry-run', dryJson);
     expect(dryJson).toMatchObject({ schemaVersion: 1, ok: true, exitCode: 0, dryRun: true, app: 'web', env: 'dev', version: '2.0.0', action: 'destroy', verified: true });
     expect(dryJson.steps).toEqual([expect.objectContaining({ label: expect.stringMatching(/^destroy command 1\/1: node -e/), argv: ['node', '-e', expect.any(String), '***'], mutates: true })]);
     expect(p.ran()).toHaveLength(2);
@@ -71,6 +80,7 @@ describe('deployctl destroy', () => {
     // The running version's config: its version, the secret read from the environment again.
     expect(p.ran()).toEqual([`up 1.0.0 ${SECRET}`, `up 2.0.0 ${SECRET}`, `down 2.0.0 ${SECRET}`]);
     const outcome = JSON.parse(gone.stdout);
+    expectValid('deployment', outcome);
     expect(outcome).toMatchObject({ ok: true, exitCode: 0, record: { action: 'destroy', version: '2.0.0', status: 'succeeded', app: 'web', env: 'dev' }, rollbacks: [] });
     expect(filesHolding(p.home, SECRET)).toEqual([]);
 
@@ -82,9 +92,14 @@ describe('deployctl destroy', () => {
 
     const status = await runCli(['status', 'web', '-e', 'dev'], { env: p.env });
     expect(status.stdout).toMatch(/web\s+dev\s+destroyed \(was 2\.0\.0\)\s+just now\s+\S+\s+✓ succeeded destroy 2\.0\.0/);
-    const statusJson = JSON.parse((await runCli(['status', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout).targets[0];
+    const statusDoc = JSON.parse((await runCli(['status', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout);
+    expectValid('status', statusDoc);
+    const statusJson = statusDoc.targets[0];
     expect(statusJson).toMatchObject({ version: null, destroyed: { version: '2.0.0', recordId: record!.id, by: record!.user, at: expect.any(String) }, last: { action: 'destroy', status: 'succeeded' } });
     const list = JSON.parse((await runCli(['list', '--json'], { env: p.env })).stdout);
+    expectValid('list', list);
+    expectValid('history', JSON.parse((await runCli(['history', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout));
+    expectValid('record', JSON.parse((await runCli(['history', 'show', outcome.record.id, '--json'], { env: p.env })).stdout));
     expect(list.apps.find((a: { app: string }) => a.app === 'web').environments.dev).toMatchObject({ version: null, destroyed: true });
     expect((await runCli(['list'], { env: p.env })).stdout).toMatch(/web\s+destroyed\s+-/);
     const audit = JSON.parse((await runCli(['audit', '--json'], { env: p.env })).stdout);
@@ -96,6 +111,10 @@ describe('deployctl destroy', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`^web in dev is already destroyed: 2\\.0\\.0 was torn down by \\S+ at \\S+ \\(record ${record!.id}\\); nothing to do\\n$`));
     const againJson = JSON.parse((await runCli(['destroy', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout);
+    expectValid('destroy-nothing', againJson);
+    const notDeployed = JSON.parse((await runCli(['destroy', 'web', '-e', 'prod', '--json'], { env: p.env })).stdout);
+    expectValid('destroy-nothing', notDeployed);
+    expect(notDeployed).toMatchObject({ destroyed: false, reason: 'not_deployed', message: 'nothing to destroy: web was never deployed to prod' });
     expect(againJson).toMatchObject({ ok: true, exitCode: 0, destroyed: false, reason: 'already_destroyed', destroyedBy: { id: record!.id, version: '2.0.0' } });
     expect(p.ran()).toHaveLength(3);
     expect(await p.records()).toHaveLength(3);
