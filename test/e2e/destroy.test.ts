@@ -3,6 +3,8 @@
 // and what status, list, history, audit, rollback and health say afterwards.
 import Ajv from 'ajv';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -234,5 +236,50 @@ describe('deployctl destroy', () => {
     expect(p.locks()).toEqual([]);
     // Interrupted: the version still counts as running.
     expect(JSON.parse((await runCli(['status', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout).targets[0].version).toBe('1.0.0');
+  });
+
+  it('tells the team like a deploy: a webhook gets the destroy record (event destroy), and the CI summary says it', async () => {
+    const bodies: Array<Record<string, any>> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = project();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      writeFileSync(join(p.dir, 'deployments.yaml'), `notifications:\n  webhooks:\n    - url: ${url}\n` + readFileSync(join(p.dir, 'deployments.yaml'), 'utf8'));
+      expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env })).code).toBe(0);
+      const summary = join(tempDir(), 'summary.md');
+      const gone = await runCli(['destroy', 'web', '-e', 'dev'], { env: { ...p.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
+      expect(gone.code, gone.stderr).toBe(0);
+      expect(bodies.map((b) => [b.event, b.action, b.version, b.status])).toEqual([
+        ['deploy', 'deploy', '1.0.0', 'succeeded'],
+        ['destroy', 'destroy', '1.0.0', 'succeeded'],
+      ]);
+      expect(JSON.stringify(bodies)).not.toContain(SECRET);
+      expect(readFileSync(summary, 'utf8')).toContain('destroy web in dev: succeeded');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('when a first deploy failed after changing something, and nothing succeeded since, destroy tears down that record', async () => {
+    const p = project();
+    const yaml = readFileSync(join(p.dir, 'deployments.yaml'), 'utf8');
+    // The deploy writes, then fails: it changed something, so it is marked bad.
+    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/(\n    commands: \[.*)\]\n/, '$1, [node, -e, "process.exit(1)"]]\n'));
+    const failed = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env });
+    expect(failed.code).toBe(3);
+    expect(p.ran()).toEqual([`up 1.0.0 ${SECRET}`]);
+    const gone = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(p.ran()).toEqual([`up 1.0.0 ${SECRET}`, `down 1.0.0 ${SECRET}`]);
+    const again = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    expect(again.stdout).toContain('web in dev is already destroyed: 1.0.0 was torn down by');
   });
 });
