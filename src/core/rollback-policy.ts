@@ -26,7 +26,8 @@ export const RECENT_RECORDS = 500;
  * being marked bad, and says nothing about what runs.
  */
 function changedNothing(r: Outcome): boolean {
-  return r.status === 'failed' && !r.bad;
+  // A destroy that failed may have taken part of the target down (it marks no version bad all the same).
+  return r.status === 'failed' && !r.bad && r.action !== 'destroy';
 }
 
 /** Succeeded and passed its health check (a deployment: a destroy leaves nothing to go back to). */
