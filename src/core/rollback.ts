@@ -107,7 +107,12 @@ async function namedRecord(history: HistoryStore, entries: IndexEntry[], app: st
   // what became of it since, without reading the whole history.
   const found = await history.get(to);
   const byId = found && found.app === app && found.env === env ? found : undefined;
-  const entry = entries.find((r) => r.version === to && r.status === 'succeeded') ?? entries.find((r) => r.version === to);
+  if (byId?.action === 'destroy') {
+    throw new UsageError(`record ${byId.id} is the destroy of ${byId.version}: a rollback re-applies a deployment`, `roll back to the version it took down: deployctl rollback ${app} -e ${env} --to ${byId.version}`);
+  }
+  // A destroy of a version is no deployment of it: never the record re-applied.
+  const deployments = entries.filter((r) => r.action !== 'destroy');
+  const entry = deployments.find((r) => r.version === to && r.status === 'succeeded') ?? deployments.find((r) => r.version === to);
   const named = byId ?? (entry && (await history.get(entry.id)));
   const list = `deployctl history ${app} -e ${env}`;
   if (!named) {

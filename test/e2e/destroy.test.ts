@@ -129,6 +129,13 @@ describe('deployctl destroy', () => {
     expect(back.code).toBe(2);
     expect(back.stderr).toContain('nothing of web runs in dev: 2.0.0 was destroyed by');
     expect(back.stderr).toContain('hint: deploy again: deployctl deploy web -e dev --version V, or put a good version back: deployctl rollback web -e dev --to 2.0.0');
+    // The destroy record is no deployment to re-apply; promote has nothing to carry from a destroyed environment.
+    const byId = await runCli(['rollback', 'web', '-e', 'dev', '--to', record!.id], { env: p.env });
+    expect(byId.code).toBe(2);
+    expect(byId.stderr).toContain(`record ${record!.id} is the destroy of 2.0.0: a rollback re-applies a deployment`);
+    const promote = await runCli(['promote', 'web', '--from', 'dev', '--to', 'prod', '--yes'], { env: p.env });
+    expect(promote.code).toBe(2);
+    expect(promote.stderr).toContain(`the last action on web in dev was a destroy of 2.0.0 by`);
     const to = await runCli(['rollback', 'web', '-e', 'dev', '--to', '1.0.0'], { env: p.env });
     expect(to.code, to.stderr).toBe(0);
     expect(p.ran().at(-1)).toBe(`up 1.0.0 ${SECRET}`);
