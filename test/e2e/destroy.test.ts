@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { isPidAlive } from '../../src/state/process.js';
 import { cleanEnv, filesHolding, repoRoot, runCli, tempDir } from '../support/cli.js';
 
 const ajv = new Ajv.default({ allErrors: true, strict: false });
@@ -237,7 +238,7 @@ describe('deployctl destroy', () => {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     process.emit('SIGINT', 'SIGINT');
     expect(await running).toBe(130);
-    expect(() => process.kill(pid, 0)).toThrow();
+    expect(isPidAlive(pid)).toBe(false);
     const [record] = await p.records();
     expect(record).toMatchObject({ action: 'destroy', status: 'interrupted', version: '1.0.0' });
     expect(p.locks()).toEqual([]);
@@ -289,4 +290,26 @@ describe('deployctl destroy', () => {
     const again = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
     expect(again.stdout).toContain('web in dev is already destroyed: 1.0.0 was torn down by');
   });
+
+  it("a destroy command past the app's time limit is stopped with its children: exit 3, recorded failed, timed out", async () => {
+    const p = project();
+    // The time limit of the version running (its stored config), like every other setting but how to destroy.
+    writeFileSync(join(p.dir, 'deployments.yaml'), readFileSync(join(p.dir, 'deployments.yaml'), 'utf8').replace(/(destroy_commands: .*\n)/, '$1    timeout: 2s\n'));
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env })).code).toBe(0);
+    const pidFile = join(tempDir(), 'pid');
+    // A shell that starts a child which would outlive it: the whole tree goes.
+    const slow = `node -e 'require("fs").writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)' ${pidFile}; sleep 600`;
+    writeFileSync(join(p.dir, 'deployments.yaml'), readFileSync(join(p.dir, 'deployments.yaml'), 'utf8').replace(/destroy_commands: .*\n/, `destroy_commands: [${JSON.stringify(slow)}]\n`));
+    const run = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env, timeoutMs: 60_000 });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/destroy of web 1\.0\.0 in dev failed: destroy command 1\/1: .*timed out after 2s/);
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    // The grandchild gets SIGTERM, then SIGKILL after the grace period: give a loaded machine time.
+    for (let i = 0; i < 200 && isPidAlive(child); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(isPidAlive(child)).toBe(false);
+    const [record] = await p.records();
+    expect(record).toMatchObject({ action: 'destroy', status: 'failed', version: '1.0.0' });
+    expect(p.locks()).toEqual([]);
+  });
 });
+
