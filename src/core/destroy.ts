@@ -5,7 +5,7 @@
 // there (already destroyed, never deployed): said, with exit 0, before any lock.
 import { destroyTarget } from '../engine/destroy.js';
 import { targetFromRecord } from '../engine/deploy.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, LockError, UsageError } from '../errors.js';
 import type { IndexEntry } from '../state/types.js';
 import type { CoreDeps } from './deps.js';
 import type { DeploymentOutcome } from './deploy.js';
@@ -58,13 +58,28 @@ export async function prepareDestroy(request: DestroyRequest, core: CoreDeps): P
   if (!environment) {
     throw new UsageError(`unknown environment ${JSON.stringify(env)}`, `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`);
   }
-  const history = (await core.state()).history;
+  const state = await core.state();
+  const history = state.history;
   const entries = await recentEntries(history, app, env);
   const inConfig = loaded.apps.includes(app);
   if (!inConfig && entries.length === 0) {
     throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
   }
-  const source = toTearDown(entries);
+  let source = toTearDown(entries);
+  // Its first deployment (or the first since a destroy) has not finished: while its deployctl holds the
+  // lock, nothing is there yet to tear down from; once it is gone, what it may have made is torn down
+  // from its record (the lock phase marks that record interrupted).
+  const flying = source ? undefined : sinceDestroy(entries).find((r) => inFlight(r.status) && r.action !== 'destroy');
+  if (flying) {
+    const held = (await state.locks.holders()).find((l) => l.holder.app === app && l.holder.env === env && l.state !== 'stale');
+    if (held) {
+      throw new LockError(
+        `nothing to destroy yet: ${flying.action} of ${app} ${flying.version} in ${env} by ${flying.user} (record ${flying.id}) has not finished`,
+        `wait for it to finish, then run deployctl destroy ${app} -e ${env} again`,
+      );
+    }
+    source = flying;
+  }
   // Today's config of the app, for the settings that say how to destroy it, checked before anything else.
   const today = inConfig ? await resolveTarget(core, loaded, app, env, { version: source?.version ?? '0.0.0-destroy' }) : undefined;
   const { EXECUTOR_SETTINGS } = await import('../executors/settings/index.js');

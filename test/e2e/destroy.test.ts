@@ -2,6 +2,7 @@
 // run, approval for a protected environment, the lock, nothing to destroy, a setting to add, Ctrl-C,
 // and what status, list, history, audit, rollback and health say afterwards.
 import Ajv from 'ajv';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { isPidAlive } from '../../src/state/process.js';
-import { cleanEnv, filesHolding, repoRoot, runCli, tempDir } from '../support/cli.js';
+import { cleanEnv, cliPath, filesHolding, repoRoot, runCli, tempDir } from '../support/cli.js';
 
 const ajv = new Ajv.default({ allErrors: true, strict: false });
 /** A --json document, checked against its schema in docs/json/. */
@@ -310,6 +311,33 @@ describe('deployctl destroy', () => {
     const [record] = await p.records();
     expect(record).toMatchObject({ action: 'destroy', status: 'failed', version: '1.0.0' });
     expect(p.locks()).toEqual([]);
+  });
+
+  it('a first deploy whose deployctl was killed (kill -9) is torn down from its record; while one runs, exit 5', async () => {
+    const p = project();
+    const gate = join(tempDir(), 'gate');
+    const yaml = readFileSync(join(p.dir, 'deployments.yaml'), 'utf8');
+    // The deploy writes, then waits for the gate.
+    const wait = `const fs = require('fs'); const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(gate)})) clearInterval(t); }, 20)`;
+    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/(\n    commands: \[.*)\]\n/, `$1, [node, -e, ${JSON.stringify(wait)}]]\n`));
+    await runCli(['validate'], { env: p.env }).then((v) => expect(v.code, v.stdout + v.stderr).toBe(0));
+    const child = spawn(process.execPath, [cliPath, 'deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env, stdio: 'ignore' });
+    while (p.ran().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const early = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    expect(early.code).toBe(5);
+    expect(early.stderr).toMatch(/error: nothing to destroy yet: deploy of web 1\.0\.0 in dev by \S+ \(record \S+\) has not finished/);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const gone = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    writeFileSync(gate, '');
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(p.ran()).toEqual([`up 1.0.0 ${SECRET}`, `down 1.0.0 ${SECRET}`]);
+    const records = await p.records();
+    expect(records.map((r) => [r.action, r.version, r.status])).toEqual([
+      ['destroy', '1.0.0', 'succeeded'],
+      ['deploy', '1.0.0', 'interrupted'],
+    ]);
   });
 });
 
