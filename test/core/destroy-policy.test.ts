@@ -64,3 +64,13 @@ describe('the destroy strategy', () => {
     expect(phaseNames(destroyStrategy, true)).toEqual(['tools', 'prepare', 'start', 'destroy', 'record']);
   });
 });
+
+describe('the board after a destroy', () => {
+  it('a destroyed cell says so, with when and by whom', async () => {
+    const { cellText } = await import('../../src/ui/board.js');
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    const cell = { version: null, status: 'succeeded' as const, lastVersion: '1.4.2', destroyed: true, at: '2026-11-24T11:55:00Z', by: 'ana' };
+    expect(cellText(cell, 30, now).trim()).toBe('✓ destroyed 5m ana');
+    expect(cellText({ ...cell, destroyed: undefined }, 30, now).trim()).toBe('✓ - 5m ana');
+  });
+});
