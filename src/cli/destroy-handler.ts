@@ -3,7 +3,7 @@
 import type { CliContext, CommandResult } from './context.js';
 import type { DestroyOptions } from './destroy.js';
 import { prepareDestroy } from '../core/destroy.js';
-import { parseDurationFlag } from './flags.js';
+import { parseDurationFlag, slackApprovalMs } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
 export function runDestroy(ctx: CliContext, app: string, opts: DestroyOptions): Promise<CommandResult> {
@@ -28,6 +28,6 @@ export function runDestroy(ctx: CliContext, app: string, opts: DestroyOptions): 
         },
       };
     },
-    { yes: opts.yes },
+    { yes: opts.yes, slackApprovalMs: slackApprovalMs(opts) },
   );
 }

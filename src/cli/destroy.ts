@@ -6,6 +6,8 @@ export interface DestroyOptions {
   dryRun?: boolean;
   yes?: boolean;
   waitLock?: string;
+  approval?: string;
+  waitApproval?: string;
 }
 
 export function registerDestroy(program: Command, app: CliApp): void {
@@ -17,7 +19,9 @@ export function registerDestroy(program: Command, app: CliApp): void {
         .requiredOption('-e, --env <env>', 'environment to tear the app down in')
         .option('--dry-run', 'print every command with its arguments and run none that change anything')
         .option('-y, --yes', 'approve a protected environment or a terraform destroy without asking')
-        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish'),
+        .option('--wait-lock <duration>', 'wait this long for another deployment of the same target to finish')
+        .option('--approval <how>', 'approve a protected environment elsewhere: slack (a request in chatops.channel that deployctl serve takes the click of)')
+        .option('--wait-approval <duration>', 'with --approval slack: how long to wait for the decision (30m)'),
     )
     .action(
       app.action(async (ctx, appName: string, opts: DestroyOptions) => {
