@@ -339,5 +339,17 @@ describe('deployctl destroy', () => {
       ['deploy', '1.0.0', 'interrupted'],
     ]);
   });
+
+  it('an app no longer in deployments.yaml is torn down from its stored config', async () => {
+    const p = project();
+    expect((await runCli(['deploy', 'web', '-e', 'dev', '--version', '3.1.0'], { env: p.env })).code).toBe(0);
+    const yaml = readFileSync(join(p.dir, 'deployments.yaml'), 'utf8');
+    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/  web:\n(    .*\n)+/, ''));
+    expect(readFileSync(join(p.dir, 'deployments.yaml'), 'utf8')).not.toContain('web:');
+    const gone = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(p.ran()).toEqual([`up 3.1.0 ${SECRET}`, `down 3.1.0 ${SECRET}`]);
+    expect((await runCli(['destroy', 'nothing-here', '-e', 'dev'], { env: p.env })).stderr).toContain('unknown app "nothing-here"');
+  });
 });
 
