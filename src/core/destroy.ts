@@ -98,7 +98,12 @@ export async function prepareDestroy(request: DestroyRequest, core: CoreDeps): P
           message: `${app} in ${env} is already destroyed: ${gone.version} was torn down by ${gone.user} at ${gone.finishedAt ?? gone.startedAt} (record ${gone.id}); nothing to do`,
           destroyed: { id: gone.id, version: gone.version, by: gone.user, at: gone.finishedAt ?? gone.startedAt },
         }
-      : { reason: 'not_deployed', message: `nothing to destroy: ${app} was never deployed to ${env}` };
+      : {
+          reason: 'not_deployed',
+          message: entries.length
+            ? `nothing to destroy: nothing of ${app} runs in ${env} (no deployment there succeeded or changed anything)`
+            : `nothing to destroy: ${app} was never deployed to ${env}`,
+        };
     return {
       app,
       env,

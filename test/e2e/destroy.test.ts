@@ -351,5 +351,18 @@ describe('deployctl destroy', () => {
     expect(p.ran()).toEqual([`up 3.1.0 ${SECRET}`, `down 3.1.0 ${SECRET}`]);
     expect((await runCli(['destroy', 'nothing-here', '-e', 'dev'], { env: p.env })).stderr).toContain('unknown app "nothing-here"');
   });
+
+  it('deployments that changed nothing (a failed pre_check) leave nothing to destroy: exit 0, said so', async () => {
+    const p = project();
+    const yaml = readFileSync(join(p.dir, 'deployments.yaml'), 'utf8');
+    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/(destroy_commands: .*\n)/, '$1    pre_check: { type: command, command: [node, -e, "process.exit(1)"] }\n'));
+    const failed = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env });
+    expect(failed.code, failed.stderr).toBe(4);
+    expect(p.ran()).toEqual([]);
+    const run = await runCli(['destroy', 'web', '-e', 'dev'], { env: p.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('nothing to destroy: nothing of web runs in dev (no deployment there succeeded or changed anything)\n');
+    expect(p.ran()).toEqual([]);
+  });
 });
 
