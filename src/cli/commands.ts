@@ -16,11 +16,13 @@ import { registerUi } from './ui.js';
 import { registerAudit } from './audit.js';
 import { registerServe } from './serve.js';
 import { registerState } from './state.js';
+import { registerDestroy } from './destroy.js';
 
 export const commands: Array<(program: Command, app: CliApp) => void> = [
   registerDeploy,
   registerRollback,
   registerPromote,
+  registerDestroy,
   registerStatus,
   registerList,
   registerHistory,

@@ -23,7 +23,7 @@ export interface RunDeploymentOptions {
  */
 export async function runDeployment(
   ctx: CliContext,
-  prepare: (core: CoreDeps) => Promise<{ run(): Promise<DeploymentOutcome> }>,
+  prepare: (core: CoreDeps) => Promise<{ run(): Promise<DeploymentOutcome>; done?: CommandResult }>,
   options: RunDeploymentOptions = {},
 ): Promise<CommandResult> {
   const abort = new AbortController();
@@ -55,6 +55,8 @@ export async function runDeployment(
     });
     // An unusable state folder is said before any live view starts, as is a request the core refuses.
     const prepared = await prepare(core);
+    // Nothing to run (a destroy of what is already gone): said as it is, no live view.
+    if (prepared.done) return prepared.done;
     const state = await core.state();
     const shown = await createReporter(ctx);
     reporter = shown;
@@ -169,7 +171,7 @@ export function outcomeJson(outcome: DeploymentOutcome) {
 export function outcomeText(outcome: DeploymentOutcome): string {
   const r = outcome.record;
   if (outcome.dryRun) {
-    const what = `dry run: ${r.action} ${r.app} ${r.version} to ${r.env}`;
+    const what = `dry run: ${r.action} ${r.app} ${r.version} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env}`;
     if (outcome.exitCode !== 0) {
       const step = r.steps.find((s) => !s.skipped && s.exitCode !== 0);
       return `${what} failed: ${r.error?.message ?? (step ? `${step.label}: exit code ${step.exitCode}` : r.status)}; nothing was changed`;
@@ -178,11 +180,12 @@ export function outcomeText(outcome: DeploymentOutcome): string {
     if (outcome.dryRun.unverified) return `${what} not verified: ${outcome.dryRun.unverified}; ${n} command${n === 1 ? '' : 's'} shown, none that change anything ran`;
     return `${what} would run ${n} command${n === 1 ? '' : 's'}, and ran none that change anything`;
   }
-  const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : 'deployed';
+  const verb = r.action === 'rollback' ? 'rolled back' : r.action === 'promote' ? 'promoted' : r.action === 'destroy' ? 'destroyed' : 'deployed';
+  const to = r.action === 'destroy' ? 'in' : 'to';
   const lines =
     outcome.exitCode === 0
-      ? [`${verb} ${r.app} ${r.version} to ${r.env} (record ${r.id})`]
-      : [`${r.action} of ${r.app} ${r.version} to ${r.env} ${r.status === 'interrupted' ? 'was interrupted' : 'failed'}: ${r.error?.message ?? r.notes?.join('; ') ?? r.status}`];
+      ? [`${verb} ${r.app} ${r.version} ${to} ${r.env} (record ${r.id})`]
+      : [`${r.action} of ${r.app} ${r.version} ${to} ${r.env} ${r.status === 'interrupted' ? 'was interrupted' : 'failed'}: ${r.error?.message ?? r.notes?.join('; ') ?? r.status}`];
   if (r.action === 'rollback') {
     // A rollback by hand: the attempts before this one, which failed.
     if (outcome.rollbacks.length) lines.push(`fell back to ${r.version}: ${outcome.rollbacks.map((b) => `${b.version} failed (record ${b.id})`).join(', ')}`);

@@ -31,10 +31,10 @@ export function slackApprover(ctx: CliContext, waitMs: number, signal?: AbortSig
       if (!env.SLACK_BOT_TOKEN) throw new UsageError('--approval slack needs SLACK_BOT_TOKEN to post the request', 'export SLACK_BOT_TOKEN=xoxb-... (the bot token deployctl serve uses)');
       const slack = await createSlackClient({ token: env.SLACK_BOT_TOKEN, apiUrl: env.DEPLOYCTL_SLACK_API_URL, warn: (m) => logLine(ctx, 'warn', 'slack', m) });
       const result = await waitForSlackApproval(
-        { action: about.action === 'promote' || about.action === 'rollback' ? about.action : 'deploy', app: about.app, env: about.env, version: about.version, requestedBy: currentIdentity(env).user, channel: chatops.channel, approvers, waitMs },
+        { action: about.action === 'promote' || about.action === 'rollback' || about.action === 'destroy' ? about.action : 'deploy', app: about.app, env: about.env, version: about.version, requestedBy: currentIdentity(env).user, channel: chatops.channel, approvers, waitMs },
         { state: await openContextState(ctx), slack, signal, log: (m) => logLine(ctx, 'warn', 'approval', m) },
       );
-      const what = `${about.action} ${about.app} ${about.version} to ${about.env}`;
+      const what = `${about.action} ${about.app} ${about.version} ${about.action === 'destroy' ? 'in' : 'to'} ${about.env}`;
       if (result.status === 'approved') {
         granted = true;
         logLine(ctx, 'warn', 'approval', `${what}: approved by ${result.by ?? 'an approver'} in Slack (${result.id})`);

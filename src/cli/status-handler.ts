@@ -16,6 +16,7 @@ export async function runStatus(ctx: CliContext, app: string | undefined, opts: 
       version: t.version,
       since: t.since,
       by: t.by,
+      ...(t.destroyed ? { destroyed: t.destroyed } : {}),
       last: { id: t.last.id, action: t.last.action, version: t.last.version, status: t.last.status, startedAt: t.last.startedAt, finishedAt: t.last.finishedAt, user: t.last.user, error: t.last.error?.message },
       ...(t.lock ? { lock: t.lock } : {}),
     })),
@@ -28,9 +29,9 @@ export async function runStatus(ctx: CliContext, app: string | undefined, opts: 
         targets.map((t) => [
           t.app,
           t.env,
-          t.version ?? '-',
-          t.since ? ago(t.since) : '-',
-          t.by ?? '-',
+          t.version ?? (t.destroyed ? `destroyed (was ${t.destroyed.version})` : '-'),
+          t.since ? ago(t.since) : t.destroyed ? ago(t.destroyed.at) : '-',
+          t.by ?? t.destroyed?.by ?? '-',
           `${statusLabel(t.last.status)} ${t.last.action} ${t.last.version}${t.last.durationMs !== undefined ? ` in ${formatDuration(t.last.durationMs)}` : ''}${t.last.error ? `: ${t.last.error.message}` : ''}`,
         ]),
       )
@@ -48,6 +49,7 @@ export async function runList(ctx: CliContext): Promise<CommandResult> {
       ...envs.map((e) => {
         const c = a.environments[e]!;
         if (!c.status) return '-';
+        if (c.destroyed) return `destroyed${c.status === 'succeeded' ? '' : ` ${STATUS_SYMBOL[c.status] ?? '?'}${c.lastVersion}`}`;
         const flag = c.status === 'succeeded' ? '' : ` ${STATUS_SYMBOL[c.status] ?? '?'}${c.lastVersion !== c.version ? c.lastVersion : ''}`;
         return `${c.version ?? '-'}${flag}`;
       }),

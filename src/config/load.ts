@@ -315,7 +315,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
   const interpolationProblems: InterpolationProblem[] = [...varProblems];
   // A string in commands or hooks is the user's own shell script: it runs as written.
   const runsAsWritten = (path: KeyPath) =>
-    (path[0] === 'commands' && path.length === 2) || (path[0] === 'hooks' && path.length === 3);
+    ((path[0] === 'commands' || path[0] === 'destroy_commands') && path.length === 2) || (path[0] === 'hooks' && path.length === 3);
   const { variables: _v, ...rest } = merged;
   const interpolated = interpolateDeep(rest, lookup, runsAsWritten, interpolationProblems) as Raw;
   interpolated.variables = resolvedVariables;
@@ -448,6 +448,13 @@ export function pathProblems(config: AppConfig, pathGiven = true): Array<[string
     if (check?.ca_file) expect(`${name}.ca_file`, check.ca_file, 'file', `fix ${name}.ca_file: (relative to the app's path:)`);
   }
   return out;
+}
+
+/** Where an app is written in deployments.yaml (file, line, column), for a problem about the app as a whole. */
+export function appLocation(loaded: LoadedConfig, app: string): ConfigProblem {
+  const src = sources.get(loaded);
+  if (!src) return { path: `deployments.${app}`, message: '' };
+  return { file: src.deployments.display, ...locate(src.deployments, ['deployments', app]), path: `deployments.${app}`, message: '' };
 }
 
 /**

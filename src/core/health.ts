@@ -3,7 +3,8 @@ import type { HealthAttempt } from '../state/types.js';
 import { ConfigError, HealthError, UsageError } from '../errors.js';
 import { maskText } from '../engine/secrets.js';
 import type { CoreDeps } from './deps.js';
-import { runningNow } from './running.js';
+import { recentEntries, runningNow } from './running.js';
+import { destroyedRecord } from './rollback-policy.js';
 import { loadTargetConfig } from './target.js';
 
 export interface HealthRequest {
@@ -30,6 +31,15 @@ export async function health(request: HealthRequest, core: CoreDeps): Promise<He
   const { app, env } = request;
   const loaded = await loadTargetConfig(core, app, env, request.set);
   const history = (await core.state()).history;
+  if (!request.version) {
+    const gone = destroyedRecord(await recentEntries(history, app, env));
+    if (gone) {
+      throw new UsageError(
+        `${app} is not deployed in ${env}: ${gone.version} was destroyed by ${gone.user} at ${gone.finishedAt ?? gone.startedAt} (record ${gone.id}), so there is nothing to check`,
+        `deploy it again (deployctl deploy ${app} -e ${env}), or check a version anyway: deployctl health ${app} -e ${env} --version V`,
+      );
+    }
+  }
   const deployed = request.version ? undefined : ((await runningNow(history, app, env)) ?? (await history.latest(app, env)));
   const { resolveApp } = await import('../config/load.js');
   const version = request.version ?? deployed?.version;

@@ -81,6 +81,12 @@ export async function checkPromotionGates(options: {
   if (!source) {
     throw new UsageError(`${app} has never been deployed to ${route.from}: there is nothing to promote`, `deploy it first: deployctl deploy ${app} -e ${route.from}`);
   }
+  if (source.action === 'destroy') {
+    throw new UsageError(
+      `the last action on ${app} in ${route.from} was a destroy of ${source.version} by ${source.user} (${source.id}, ${source.status}): there is nothing there to promote`,
+      `deploy a version to ${route.from} first, then promote from it`,
+    );
+  }
   if (source.action === 'rollback' && source.status === 'succeeded') {
     // The source went back to an older version: what was meant to move on did not hold there.
     const undone = source.triggeredBy ? await options.history.get(source.triggeredBy) : undefined;
@@ -102,7 +108,7 @@ export async function checkPromotionGates(options: {
   }
   for (const required of options.toEnv.requires) {
     if (required === route.from) continue;
-    const ok = (await options.history.list({ app, env: required, status: 'succeeded', limit: 200 })).some((r) => r.version === source.version);
+    const ok = (await options.history.list({ app, env: required, status: 'succeeded', limit: 200 })).some((r) => r.version === source.version && r.action !== 'destroy');
     if (!ok) {
       throw new UsageError(
         `${route.to} requires ${app} ${source.version} to have succeeded in ${required} first, and it has not`,

@@ -26,12 +26,32 @@ export const RECENT_RECORDS = 500;
  * being marked bad, and says nothing about what runs.
  */
 function changedNothing(r: Outcome): boolean {
-  return r.status === 'failed' && !r.bad;
+  // A destroy that failed may have taken part of the target down (it marks no version bad all the same).
+  return r.status === 'failed' && !r.bad && r.action !== 'destroy';
 }
 
-/** Succeeded and passed its health check. */
+/** Succeeded and passed its health check (a deployment: a destroy leaves nothing to go back to). */
 function wentWell(r: Outcome): boolean {
-  return r.status === 'succeeded' && r.healthy !== false && !r.bad;
+  return r.status === 'succeeded' && r.healthy !== false && !r.bad && r.action !== 'destroy';
+}
+
+/** A destroy that succeeded: from it on, nothing of the target ran until a deployment succeeded again. */
+const destroyed = (r: Outcome) => r.action === 'destroy' && r.status === 'succeeded';
+
+/**
+ * Of records newest first: those after the newest destroy that succeeded (all of them when there is
+ * none). A destroy ends the line: a bare or automatic rollback never goes back across it (`rollback
+ * --to` still can).
+ */
+export function sinceDestroy<T extends Outcome>(newestFirst: readonly T[]): readonly T[] {
+  const at = newestFirst.findIndex(destroyed);
+  return at < 0 ? newestFirst : newestFirst.slice(0, at);
+}
+
+/** The destroy that took the target down, when nothing has succeeded there since (runningRecord is then undefined). */
+export function destroyedRecord<T extends Outcome>(newestFirst: readonly T[]): T | undefined {
+  const last = newestFirst.find((r) => r.status === 'succeeded');
+  return last && destroyed(last) ? last : undefined;
 }
 
 /**
@@ -60,12 +80,20 @@ export function goodOnes<T extends Outcome>(newestFirst: readonly T[], skipVersi
  * deployment, and a bare rollback goes back from it, see rollbackCandidates.)
  */
 export function runningRecord<T extends Outcome>(newestFirst: readonly T[]): T | undefined {
-  return newestFirst.find((r) => r.status === 'succeeded');
+  const last = newestFirst.find((r) => r.status === 'succeeded');
+  return last && !destroyed(last) ? last : undefined;
 }
 
 /** The same, from a target's head (the store keeps the newest record of each status): no record read. */
 export function runningOfHead<T extends Outcome>(head: { latest: Partial<Record<RecordStatus, T>> }): T | undefined {
-  return head.latest.succeeded;
+  const last = head.latest.succeeded;
+  return last && !destroyed(last) ? last : undefined;
+}
+
+/** The destroy that took the target down, from its head, when nothing has succeeded there since. */
+export function destroyedOfHead<T extends Outcome>(head: { latest: Partial<Record<RecordStatus, T>> }): T | undefined {
+  const last = head.latest.succeeded;
+  return last && destroyed(last) ? last : undefined;
 }
 
 /** The ids pruning must keep (recordsRollbacksNeed), as the store's prune takes them. */
@@ -81,7 +109,8 @@ export function pruneProtects(newestFirst: readonly Outcome[]): string[] {
  * record (the running one) is the way back. Records in flight, and those that changed nothing, are
  * passed over.
  */
-export function rollbackCandidates<T extends Outcome>(newestFirst: readonly T[]): T[] {
+export function rollbackCandidates<T extends Outcome>(all: readonly T[]): T[] {
+  const newestFirst = sinceDestroy(all);
   const from = walkStart(newestFirst);
   if (!from) return goodOnes(newestFirst);
   const good = new Set(goodOnes(newestFirst, new Set([from.running])).map((r) => r.version));

@@ -6,7 +6,7 @@ import type { DeployRecord, HistoryStore, IndexEntry } from '../state/types.js';
 import type { CoreDeps } from './deps.js';
 import type { DeploymentOutcome } from './deploy.js';
 import { engineRequest, runEngine } from './engine-request.js';
-import { goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
+import { destroyedRecord, goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
 import { recentEntries } from './running.js';
 import { loadTargetConfig } from './target.js';
 
@@ -49,6 +49,13 @@ export async function prepareRollback(request: RollbackRequest, core: CoreDeps):
   } else {
     // Chosen from the index; only the first is read now, the next ones if it fails.
     ({ first: target, all: candidates } = await firstCandidate(recordsOf(history, app, env, rollbackCandidates(entries))));
+    const gone = destroyedRecord(entries);
+    if (!target && gone) {
+      throw new UsageError(
+        `nothing of ${app} runs in ${env}: ${gone.version} was destroyed by ${gone.user} at ${gone.finishedAt ?? gone.startedAt} (record ${gone.id}), and a rollback never goes back across a destroy`,
+        `deploy again: deployctl deploy ${app} -e ${env} --version V, or put a good version back: deployctl rollback ${app} -e ${env} --to ${gone.version}`,
+      );
+    }
     if (!target) {
       const running = runningRecord(entries);
       throw new UsageError(
@@ -86,7 +93,12 @@ async function namedRecord(history: HistoryStore, entries: IndexEntry[], app: st
   // what became of it since, without reading the whole history.
   const found = await history.get(to);
   const byId = found && found.app === app && found.env === env ? found : undefined;
-  const entry = entries.find((r) => r.version === to && r.status === 'succeeded') ?? entries.find((r) => r.version === to);
+  if (byId?.action === 'destroy') {
+    throw new UsageError(`record ${byId.id} is the destroy of ${byId.version}: a rollback re-applies a deployment`, `roll back to the version it took down: deployctl rollback ${app} -e ${env} --to ${byId.version}`);
+  }
+  // A destroy of a version is no deployment of it: never the record re-applied.
+  const deployments = entries.filter((r) => r.action !== 'destroy');
+  const entry = deployments.find((r) => r.version === to && r.status === 'succeeded') ?? deployments.find((r) => r.version === to);
   const named = byId ?? (entry && (await history.get(entry.id)));
   const list = `deployctl history ${app} -e ${env}`;
   if (!named) {

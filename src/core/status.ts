@@ -3,7 +3,7 @@
 import type { IndexEntry, LockState, RecordStatus } from '../state/types.js';
 import { assertName } from '../names.js';
 import type { CoreDeps } from './deps.js';
-import { runningOfHead } from './rollback-policy.js';
+import { destroyedOfHead, runningOfHead } from './rollback-policy.js';
 import { assertKnownTarget, loadConfigFor } from './target.js';
 
 export interface StatusRequest {
@@ -20,6 +20,8 @@ export interface TargetStatus {
   by: string | null;
   /** The newest record of the target, whatever its status (its index entry). */
   last: IndexEntry;
+  /** Torn down by `destroy`, and nothing deployed there since: which version, when, by whom. */
+  destroyed?: { version: string; at: string; by: string; recordId: string };
   /** Who holds the target's lock now (a deployment in flight, or one that left it behind). */
   lock?: { user: string; host: string; pid: number; command: string; startedAt: string; state: LockState; description: string };
 }
@@ -36,9 +38,11 @@ export async function status(request: StatusRequest, core: CoreDeps): Promise<{ 
   const locks = new Map((await state.locks.holders()).map((l) => [`${l.holder.app}\0${l.holder.env}`, l]));
   const targets: TargetStatus[] = heads.map((head) => {
     const running = runningOfHead(head);
+    const gone = destroyedOfHead(head);
+    const destroyed = gone && { version: gone.version, at: gone.finishedAt ?? gone.startedAt, by: gone.user, recordId: gone.id };
     const held = locks.get(`${head.app}\0${head.env}`);
     const lock = held && { user: held.holder.user, host: held.holder.host, pid: held.holder.pid, command: held.holder.command, startedAt: held.holder.startedAt, state: held.state, description: held.description };
-    return { app: head.app, env: head.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last: head.last, ...(lock ? { lock } : {}) };
+    return { app: head.app, env: head.env, version: running?.version ?? null, since: running?.finishedAt ?? null, by: running?.user ?? null, last: head.last, ...(destroyed ? { destroyed } : {}), ...(lock ? { lock } : {}) };
   });
   return { targets };
 }
@@ -49,6 +53,8 @@ export interface GridCell {
   /** How the last deployment there ended. */
   status: RecordStatus | null;
   lastVersion: string | null;
+  /** Torn down by `destroy`, nothing deployed since. */
+  destroyed?: boolean;
   at: string | null;
   by: string | null;
 }
@@ -73,7 +79,9 @@ export async function boardData(core: CoreDeps): Promise<Grid> {
       const head = heads.get(`${app}\0${env}`);
       const last = head?.last;
       const running = head && runningOfHead(head);
+      const gone = head && destroyedOfHead(head);
       cells[app][env] = {
+        ...(gone ? { destroyed: true } : {}),
         version: running?.version ?? null,
         status: last?.status ?? null,
         lastVersion: last?.version ?? null,
@@ -94,7 +102,7 @@ export async function list(core: CoreDeps) {
     environments: Object.fromEntries(
       envs.map((e) => {
         const c = grid.cells[name]![e]!;
-        return [e, { version: c.version, status: c.status, lastVersion: c.lastVersion }];
+        return [e, { version: c.version, status: c.status, lastVersion: c.lastVersion, ...(c.destroyed ? { destroyed: true } : {}) }];
       }),
     ),
   }));

@@ -11,7 +11,7 @@ import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, Lock
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from './identity.js';
 import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
-import { goodOnes, RECENT_RECORDS, type FailureCause } from '../core/rollback-policy.js';
+import { goodOnes, RECENT_RECORDS, sinceDestroy, type FailureCause } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
 import { runTargetPhases, type Strategy, type TargetContext } from './lifecycle.js';
@@ -149,7 +149,7 @@ export async function deployTarget(request: DeployRequest, deps: EngineDeps): Pr
         request.autoRollback && !attempt.untouched && exitCode !== ExitCode.interrupted && exitCode !== ExitCode.approvalNeeded && !deps.signal?.aborted;
       if (canRollBack) {
         ({ attempts: rollbacks, stopped } = await rollBackAfterFailure(attempt.record, exitCode, request, context.deps, context.finished));
-      } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted && !request.dryRun) {
+      } else if (request.autoRollback === false && exitCode !== ExitCode.interrupted && !request.dryRun && request.action !== 'destroy') {
         context.deps.emit({ type: 'log', level: 'info', message: 'automatic rollback is off (--no-rollback or rollback.auto: false)' });
       }
     }
@@ -191,11 +191,11 @@ async function onTarget(
 }
 
 /**
- * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`:
- * chosen from the index, and each read only when the fall-through reaches it.
+ * The good records of a target to roll back to, newest first (see goodOnes), without `skipVersions`,
+ * none older than a destroy: chosen from the index, and each read only when the fall-through reaches it.
  */
 export async function goodRecords(history: HistoryStore, app: string, env: string, skipVersions: Set<string>): Promise<AsyncIterable<DeployRecord>> {
-  return recordsOf(history, app, env, goodOnes(await history.entries({ app, env, limit: RECENT_RECORDS }), skipVersions));
+  return recordsOf(history, app, env, goodOnes(sinceDestroy(await history.entries({ app, env, limit: RECENT_RECORDS })), skipVersions));
 }
 
 /**

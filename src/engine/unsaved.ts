@@ -7,7 +7,7 @@ import { afterLockLost } from './lock-lost.js';
 
 /** "deploy of web 1.4.2 to prod", "rollback of web 1.4.1 to prod". */
 export function describeAction(r: Pick<DeployRecord, 'action' | 'app' | 'version' | 'env'>): string {
-  return `${r.action} of ${r.app} ${r.version} to ${r.env}`;
+  return `${r.action} of ${r.app} ${r.version} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env}`;
 }
 
 /** The exit code of a record that ended without succeeding. */

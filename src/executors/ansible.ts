@@ -29,7 +29,7 @@ export function ansibleVersionVar(config: AppConfig): string | undefined {
 /** In a folder of its own for this command, which the runner makes before it and removes after it. */
 const extraVarsPath = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}-ansible`, 'extra-vars.json');
 
-const narrowing = (input: PlanInput) => input.action !== 'rollback';
+const narrowing = (input: PlanInput) => input.action !== 'rollback' && input.action !== 'destroy';
 
 export function planAnsibleDeploy(input: PlanInput): Command[] {
   const c = input.config;
@@ -42,7 +42,7 @@ export function planAnsibleDeploy(input: PlanInput): Command[] {
   const verbosity = typeof c.verbosity === 'number' && c.verbosity > 0 ? [`-${'v'.repeat(Math.min(6, c.verbosity))}`] : [];
   const args = [
     ...inventoriesOf(c).flatMap((inv) => ['-i', inv]),
-    resolve(c.path, String(c.playbook)),
+    resolve(c.path, String(input.action === 'destroy' ? c.destroy_playbook : c.playbook)),
     ...(versionVar ? ['-e', `${versionVar}=${input.version}`] : []),
     ...varFiles.flatMap((f) => ['-e', `@${f}`]),
     ...(files ? ['-e', `@${extraVarsPath(input)}`] : []),
@@ -63,7 +63,7 @@ export function planAnsibleDeploy(input: PlanInput): Command[] {
       env: { ...input.childEnv, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ANSIBLE_RETRY_FILES_ENABLED: '0' },
       timeoutMs: c.timeout,
       mutates: !check,
-      label: check ? 'ansible-playbook --check' : 'ansible-playbook',
+      label: `${input.action === 'destroy' ? 'destroy playbook' : 'ansible-playbook'}${check ? ' --check' : ''}`,
       phase: 'deploy',
       ...(files ? { files } : {}),
     },
@@ -105,6 +105,20 @@ export const ansibleExecutor: Executor = {
     const narrowed = ['limit', 'tags', 'skip_tags'].filter((k) => c[k] !== undefined && c[k] !== null);
     if (input.action === 'rollback' && narrowed.length) notes.push(`${narrowed.join(', ')} narrowed the deploy; this rollback runs the whole playbook`);
     return { commands: planAnsibleDeploy(input), artifacts: {}, notes };
+  },
+  async planDestroy(input) {
+    const c = input.config;
+    const versionVar = ansibleVersionVar(c);
+    const notes = [
+      `destroy_playbook ${String(c.destroy_playbook)} with the inventory and extra vars of the deploy${versionVar ? `, ${versionVar}=${input.version}` : ''}`,
+      ...(input.dryRun ? ['dry run: the destroy playbook runs with --check --diff'] : []),
+    ];
+    const narrowed = ['limit', 'tags', 'skip_tags'].filter((k) => c[k] !== undefined && c[k] !== null);
+    if (narrowed.length) notes.push(`${narrowed.join(', ')} narrowed the deploy; the destroy playbook runs whole`);
+    return { commands: planAnsibleDeploy({ ...input, action: 'destroy' }), artifacts: {}, notes };
+  },
+  async verifyDestroy(input, runner, results) {
+    return ansibleExecutor.verify!(input, runner, results);
   },
   collect(results: RunResult[]) {
     const recap = parseRecap(outputOf(results));

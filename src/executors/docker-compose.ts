@@ -148,6 +148,22 @@ export function planComposeDeploy(input: PlanInput): Command[] {
   return commands;
 }
 
+/**
+ * `destroy`: `down --remove-orphans` with the files, project, env files and profiles of the deploy (no
+ * pinned-images override: down needs none). Volumes and images are kept: a named volume holds data, and
+ * the images a rollback --to would run again.
+ */
+export function planComposeDestroy(input: PlanInput): Command[] {
+  const cli = composeCli({ ...input, artifacts: undefined });
+  const name = cli.v1 ? 'docker-compose' : 'docker compose';
+  const base = { file: cli.file, cwd: input.config.path, env: childEnv(input), timeoutMs: input.config.timeout, phase: 'deploy' as const };
+  return [
+    // A dry run checks the files (read-only) the way compose reads them.
+    ...(input.dryRun ? [{ ...base, args: [...cli.prefix, 'config', '-q'], mutates: false, label: `${name} config -q` }] : []),
+    { ...base, args: [...cli.prefix, 'down', '--remove-orphans'], mutates: true, label: `${name} down` },
+  ];
+}
+
 /** compose's resolved project (`config --format json`, or v1's YAML) as deployctl needs it. */
 export function readResolvedProject(text: string): ResolvedProject {
   const doc = (parse(text) ?? {}) as { services?: Record<string, { image?: string; build?: unknown; volumes?: unknown[] } | null> };
@@ -286,6 +302,20 @@ export const dockerComposeExecutor: Executor = {
       notes,
       ...(input.dryRun && preview ? { preview } : {}),
     };
+  },
+  async planDestroy(input) {
+    const project = projectOf(input);
+    return {
+      commands: planComposeDestroy(input),
+      artifacts: { project },
+      notes: [`compose project ${project}: its containers and networks go; its volumes and images are kept (remove a volume with docker volume rm)`],
+    };
+  },
+  async verifyDestroy(input, runner: Runner) {
+    const states = await serviceStates({ ...input, artifacts: undefined }, runner);
+    if (typeof states === 'string') return { ok: false, message: states };
+    const left = states.filter((s) => s.running);
+    return left.length ? { ok: false, message: `still running: ${left.map((s) => s.service).join(', ')}` } : { ok: true, message: `no container of project ${projectOf(input)} runs` };
   },
   async verify(input, runner: Runner) {
     const states = await serviceStates(input, runner);

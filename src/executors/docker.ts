@@ -120,6 +120,17 @@ export const dockerExecutor: Executor = {
   async plan(input) {
     return { commands: planDockerDeploy(input), artifacts: { image: imageOf(input).image }, notes: [] };
   },
+  async planDestroy(input) {
+    const name = containerName(input);
+    const base = { file: input.tools.docker ?? 'docker', cwd: input.config.path, env: input.childEnv, timeoutMs: input.config.timeout, phase: 'deploy' as const };
+    // prepare looked for it: a container already gone is nothing to remove.
+    if (input.artifacts?.container_exists === false) return { commands: [], artifacts: {}, notes: [`no container ${name}: nothing to remove`] };
+    return {
+      commands: [{ ...base, args: ['rm', '-f', name], mutates: true, label: `docker rm -f ${name}` }],
+      artifacts: {},
+      notes: [`the container ${name} goes; its image ${imageOf(input).image} and named volumes are kept`],
+    };
+  },
   async verify(input, runner) {
     const name = containerName(input);
     const { image } = imageOf(input);

@@ -189,6 +189,27 @@ function diffCommand(input: PlanInput, rendered: string): Command {
   };
 }
 
+/**
+ * `destroy`: `kubectl delete --ignore-not-found -f -` with the rendered text the running version's record
+ * keeps on stdin (today's files only for a record without it), with the deploy's context and namespace.
+ */
+export function planKubernetesDestroy(input: PlanInput, rendered: string): Command[] {
+  const config = input.config;
+  return [
+    {
+      file: input.tools.kubectl ?? 'kubectl',
+      args: [...(config.context ? ['--context', String(config.context)] : []), ...(config.namespace ? ['-n', String(config.namespace)] : []), 'delete', '--ignore-not-found', '-f', '-'],
+      input: rendered,
+      cwd: config.path,
+      env: input.childEnv,
+      timeoutMs: config.timeout,
+      mutates: true,
+      label: 'kubectl delete',
+      phase: 'deploy',
+    },
+  ];
+}
+
 export const kubernetesExecutor: Executor = {
   type: 'kubernetes',
   tools: () => ['kubectl'],
@@ -221,6 +242,19 @@ export const kubernetesExecutor: Executor = {
     if (result.stdoutTruncated) return { ok: false, message: `kubectl kustomize ${dir} printed more than ${MAX_RENDERED_BYTES / 1024 / 1024} MB` };
     const manifests = fillIn(result.stdout, input, dir, new Set());
     return { ok: true, artifacts: { manifests }, message: `rendered ${dir} with kubectl kustomize (${workloadsOf(manifests).length} workload(s)); the text is kept in the record` };
+  },
+  async planDestroy(input) {
+    const stored = input.artifacts?.manifests;
+    const rendered = typeof stored === 'string' ? stored : input.config.manifests ? renderManifests(input) : undefined;
+    if (rendered === undefined) {
+      return { commands: [], artifacts: {}, notes: ['the record keeps no rendered manifests and kustomize output is not rendered again: nothing to delete; delete by hand with kubectl delete -k'] };
+    }
+    return {
+      commands: planKubernetesDestroy(input, rendered),
+      artifacts: { manifests: rendered },
+      notes: [typeof stored === 'string' ? "deleting the manifests stored in the running version's record" : "the record keeps no rendered manifests: deleting today's, rendered for the running version"],
+      ...(input.dryRun ? { preview: `manifests to delete:\n${rendered}` } : {}),
+    };
   },
   async plan(input) {
     const stored = input.artifacts?.manifests;

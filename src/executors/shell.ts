@@ -21,6 +21,11 @@ export function planShellDeploy(input: PlanInput): Command[] {
   return commands.map((spec, i) => commandFromSpec(spec, input, 'deploy', `command ${i + 1}/${commands.length}: ${describeSpec(spec)}`));
 }
 
+export function planShellDestroy(input: PlanInput): Command[] {
+  const commands = (input.config.destroy_commands as CommandSpec[] | undefined) ?? [];
+  return commands.map((spec, i) => commandFromSpec(spec, input, 'deploy', `destroy command ${i + 1}/${commands.length}: ${describeSpec(spec)}`));
+}
+
 export function planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[] {
   const hooks = input.config.hooks?.[phase] ?? [];
   return hooks.map((spec, i) => commandFromSpec(spec, input, phase, `${phase} hook ${i + 1}/${hooks.length}: ${describeSpec(spec)}`));
@@ -31,6 +36,9 @@ export const shellExecutor: Executor = {
   tools: () => [],
   async plan(input) {
     return { commands: planShellDeploy(input), artifacts: {}, notes: [] };
+  },
+  async planDestroy(input) {
+    return { commands: planShellDestroy(input), artifacts: {}, notes: [] };
   },
 };
 

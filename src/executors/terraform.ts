@@ -134,6 +134,52 @@ const workspaceMissing = (input: PlanInput) => input.dryRun && workspaceOf(input
 /** targets narrow one run: a rollback re-applies the whole configuration. */
 const targetsOf = (input: PlanInput) => (input.action === 'rollback' ? [] : listOf(input.config.targets));
 
+/** The var files' arguments: from the content a record stored (written for the command alone), else today's files. */
+function varFileArgsOf(input: PlanInput): { files?: Record<string, string>; args: string[] } {
+  const stored = storedVarFiles(input);
+  const files = stored?.length
+    ? Object.fromEntries(stored.map((f, i) => [join(varFilesDir(input), `${i + 1}-${basename(f.name)}`), f.content]))
+    : undefined;
+  return { ...(files ? { files } : {}), args: (files ? Object.keys(files) : varFilesOf(input.config)).map((f) => `-var-file=${f}`) };
+}
+
+/**
+ * `destroy`: init (with backend_config), the workspace selected (never created), `plan -destroy` (read-only:
+ * what goes, shown before the approval), then `destroy -auto-approve` with the running version's variables:
+ * TF_VAR_ for vars: and the version, the var files' content from its record. The destroy itself needs
+ * approval like an apply (auto_approve, --yes, or a y in a terminal). A dry run runs init and the plan
+ * (reading the workspace through TF_WORKSPACE) and shows the destroy. The state file stays (empty).
+ */
+export function planTerraformDestroy(input: PlanInput): Command[] {
+  const config = input.config;
+  const common = base(input);
+  const workspace = workspaceOf(config);
+  const { files, args: varFileArgs } = varFileArgsOf(input);
+  const lock = lockTimeoutArgs(config);
+  const commands: Command[] = [initCommand(input)];
+  if (workspace && !input.dryRun) commands.push({ ...common, args: ['workspace', 'select', '-no-color', workspace], mutates: true, label: 'terraform workspace' });
+  const planEnv = input.dryRun && workspace ? { ...common.env, TF_WORKSPACE: workspace } : common.env;
+  commands.push(
+    {
+      ...common,
+      env: planEnv,
+      args: ['plan', '-destroy', '-input=false', '-no-color', ...lock, ...varFileArgs],
+      mutates: workspaceMissing(input),
+      label: 'terraform plan -destroy',
+      ...(files ? { files } : {}),
+    },
+    {
+      ...common,
+      args: ['destroy', '-auto-approve', '-input=false', '-no-color', ...lock, ...varFileArgs],
+      mutates: true,
+      needsApproval: config.auto_approve !== true,
+      label: 'terraform destroy',
+      ...(files ? { files } : {}),
+    },
+  );
+  return commands;
+}
+
 export function planTerraformDeploy(input: PlanInput): Command[] {
   const config = input.config;
   const planFile = planFileOf(input);
@@ -144,12 +190,8 @@ export function planTerraformDeploy(input: PlanInput): Command[] {
   if (workspace) commands.push({ ...common, args: ['workspace', 'select', '-no-color', '-or-create', workspace], mutates: true, label: 'terraform workspace' });
   // A dry run plans the workspace without selecting it.
   const planEnv = input.dryRun && workspace ? { ...common.env, TF_WORKSPACE: workspace } : common.env;
-  const stored = storedVarFiles(input);
   // A rollback plans from the var files' content it stored, written for the plan command alone.
-  const files = stored?.length
-    ? Object.fromEntries(stored.map((f, i) => [join(varFilesDir(input), `${i + 1}-${basename(f.name)}`), f.content]))
-    : undefined;
-  const varFileArgs = (files ? Object.keys(files) : varFilesOf(config)).map((f) => `-var-file=${f}`);
+  const { files, args: varFileArgs } = varFileArgsOf(input);
   const lock = lockTimeoutArgs(config);
   // Without the workspace, plan cannot run in a dry run: shown, not run.
   const readOnly = !workspaceMissing(input);
@@ -246,6 +288,33 @@ export const terraformExecutor: Executor = {
       notes,
       ...(missing ? { unverified: `could not plan: workspace ${workspace} does not exist yet` } : {}),
     };
+  },
+  async planDestroy(input) {
+    const stored = storedVarFiles(input);
+    const workspace = workspaceOf(input.config);
+    const notes = [
+      `terraform destroy with the variables of ${input.version}${stored?.length ? ` and the var files stored in its record: ${stored.map((f) => f.name).join(', ')}` : ''}; the state file stays, empty`,
+    ];
+    if (workspaceMissing(input)) notes.push(`workspace ${workspace} does not exist: there is nothing in it to destroy`);
+    if (listOf(input.config.targets).length) notes.push(`targets (${listOf(input.config.targets).join(', ')}) narrowed the deploy; destroy takes down the whole configuration`);
+    return { commands: planTerraformDestroy(input), artifacts: { ...(stored ? { var_files: stored } : {}) }, notes };
+  },
+  async verifyDestroy(input, runner) {
+    // What terraform still tracks: nothing, once destroyed.
+    const workspace = workspaceOf(input.config);
+    const result = await runner.run({
+      file: input.tools.terraform ?? 'terraform',
+      args: ['state', 'list'],
+      cwd: input.config.path,
+      env: { ...input.childEnv, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...(workspace ? { TF_WORKSPACE: workspace } : {}) },
+      timeoutMs: input.config.timeout,
+      mutates: false,
+      label: 'terraform state list',
+      phase: 'verify',
+    });
+    if (result.exitCode !== 0) return { ok: false, message: `terraform state list failed: ${failureReason(result)}` };
+    const left = result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return left.length ? { ok: false, message: `terraform still tracks ${left.join(', ')}` } : { ok: true, message: 'terraform tracks no resource' };
   },
   async cleanup(input) {
     // The plan holds the variables' values: it does not outlive the run.

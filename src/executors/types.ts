@@ -106,7 +106,7 @@ export interface PlanInput {
   artifacts?: Artifacts;
   dryRun: boolean;
   /** What this run is: a rollback leaves out settings that only narrow one run (tags, limit, targets). */
-  action?: 'deploy' | 'rollback' | 'promote';
+  action?: 'deploy' | 'rollback' | 'promote' | 'destroy';
 }
 
 /** What a deployment stored so that a rollback re-applies exactly the same thing. */
@@ -166,4 +166,12 @@ export interface Executor {
   collect?(results: RunResult[]): Artifacts;
   /** After the deploy commands succeeded: check that what was deployed runs, and collect artifacts. */
   verify?(input: PlanInput, runner: Runner, results: RunResult[]): Promise<VerifyResult>;
+  /**
+   * `destroy`: the commands that tear down what the deployment of `input` (the running version's stored
+   * config and artifacts) made. Pure like `plan`; never spawns. A type with nothing configured to destroy
+   * with is refused before this (its settings' `destroyMissing`).
+   */
+  planDestroy?(input: PlanInput): Promise<Plan>;
+  /** After the destroy commands succeeded: check that it is gone (ansible: a recap without failures, some host matched). */
+  verifyDestroy?(input: PlanInput, runner: Runner, results: RunResult[]): Promise<VerifyResult>;
 }

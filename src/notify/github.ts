@@ -11,7 +11,7 @@ export function githubSummary(records: DeployRecord[], previousVersion?: string)
   const lines: string[] = [];
   for (const r of records) {
     const icon = r.status === 'succeeded' ? '✅' : r.status === 'rolled_back' ? '↩️' : '❌';
-    lines.push(`### ${icon} ${r.action} ${r.app} to ${r.env}: ${r.status}`, '');
+    lines.push(`### ${icon} ${r.action} ${r.app} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env}: ${r.status}`, '');
     lines.push('| | |', '| --- | --- |');
     lines.push(`| version | ${previousVersion && r.action !== 'rollback' ? `${cell(previousVersion)} → ` : ''}${cell(r.version)} |`);
     lines.push(`| duration | ${r.durationMs !== undefined ? formatDuration(r.durationMs) : '-'} |`, `| by | ${cell(r.user)}@${cell(r.host)} |`, `| record | \`${r.id}\` |`);
@@ -45,7 +45,7 @@ export function githubAnnotations(records: DeployRecord[]): string[] {
     .map((r) =>
       r.status === 'succeeded'
         ? `::warning title=${escapeProperty(`${r.app} ${r.env}`)}::${escapeData(r.notes!.join('; '))}`
-        : `::error title=${escapeProperty(`${r.action} ${r.app} ${r.version} to ${r.env} ${r.status}`)}::${escapeData(r.error?.message ?? r.status)}`,
+        : `::error title=${escapeProperty(`${r.action} ${r.app} ${r.version} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env} ${r.status}`)}::${escapeData(r.error?.message ?? r.status)}`,
     );
 }
 

@@ -60,11 +60,11 @@ export function summary(record: DeployRecord, previousVersion?: string) {
 export function slackMessage(record: DeployRecord, channel?: string, previousVersion?: string) {
   const s = summary(record, previousVersion);
   const icon = s.status === 'succeeded' ? ':white_check_mark:' : s.status === 'rolled_back' ? ':leftwards_arrow_with_hook:' : ':x:';
-  const title = `${icon} ${s.action} ${s.app} to ${s.env}: ${s.status}`;
+  const title = `${icon} ${s.action} ${s.app} ${s.action === 'destroy' ? 'in' : 'to'} ${s.env}: ${s.status}`;
   const fields = [
     `*App*\n${s.app}`,
     `*Environment*\n${s.env}`,
-    `*Version*\n${s.previousVersion && s.action !== 'rollback' ? `${s.previousVersion} → ` : ''}${s.version}`,
+    `*Version*\n${s.previousVersion && s.action !== 'rollback' && s.action !== 'destroy' ? `${s.previousVersion} → ` : ''}${s.version}`,
     `*Result*\n${s.status}`,
     `*Duration*\n${s.durationMs !== null ? formatDuration(s.durationMs) : '-'}`,
     `*By*\n${s.user}@${s.host}`,

@@ -34,7 +34,7 @@ export async function waitForSlackApproval(
     requestedAt: started.toISOString(),
     expiresAt: new Date(started.getTime() + request.waitMs).toISOString(),
   });
-  const what = `${request.action} ${request.app}${request.version ? ` ${request.version}` : ''} to ${request.env}, asked by ${request.requestedBy}`;
+  const what = `${request.action} ${request.app}${request.version ? ` ${request.version}` : ''} ${request.action === 'destroy' ? 'in' : 'to'} ${request.env}, asked by ${request.requestedBy}`;
   const text = `🔐 approval needed: ${what}. Approvers: ${request.approvers.map((id) => `<@${id}>`).join(', ') || 'see chatops.approvers'}. Expires ${approval.expiresAt}.`;
   const posted = await deps.slack.postMessage(request.channel, approvalMessage(approval.id, text));
   const { status: _s, decision: _d, ...stored } = approval;

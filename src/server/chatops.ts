@@ -312,7 +312,7 @@ function jobError(result: { exitCode: number; json?: any; stderrTail: string }):
 }
 
 function summary(a: ApprovalRequest): string {
-  return `${a.action} ${a.app}${a.version ? ` ${a.version}` : ''} to ${a.env}, asked by <@${a.requestedBy.slackId ?? a.requestedBy.name}>`;
+  return `${a.action} ${a.app}${a.version ? ` ${a.version}` : ''} ${a.action === 'destroy' ? 'in' : 'to'} ${a.env}, asked by <@${a.requestedBy.slackId ?? a.requestedBy.name}>`;
 }
 
 function requestMessage(approval: Approval, approvers: string[]): SlackMessage {

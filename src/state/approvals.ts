@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { guardWrite } from './write-error.js';
 
-export type ApprovalAction = 'deploy' | 'promote' | 'rollback';
+export type ApprovalAction = 'deploy' | 'promote' | 'rollback' | 'destroy';
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
 export interface ApprovalRequest {

@@ -7,7 +7,7 @@ import { guardWrite } from './write-error.js';
 
 export interface AuditEntry {
   at: string;
-  action: 'deploy' | 'rollback' | 'promote' | 'unlock' | 'prune' | 'approval' | 'chatops';
+  action: 'deploy' | 'rollback' | 'promote' | 'destroy' | 'unlock' | 'prune' | 'approval' | 'chatops';
   app?: string;
   env?: string;
   version?: string;

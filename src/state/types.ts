@@ -1,6 +1,6 @@
-// What deployctl remembers: one record per deploy/rollback/promote, and one lock per app+environment.
+// What deployctl remembers: one record per deploy/rollback/promote/destroy, and one lock per app+environment.
 
-export type RecordAction = 'deploy' | 'rollback' | 'promote';
+export type RecordAction = 'deploy' | 'rollback' | 'promote' | 'destroy';
 export type RecordStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'interrupted';
 
 export interface StepRecord {

@@ -68,7 +68,7 @@ export function cellText(cell: BoardCell | undefined, width: number, now: number
 function cellBody(cell: BoardCell | undefined, width: number, now: number): string {
   if (!cell?.status) return fit('·', width);
   const mark = SYMBOL[cell.status]?.[0] ?? '?';
-  const version = cell.version ?? '-';
+  const version = cell.version ?? (cell.destroyed ? 'destroyed' : '-');
   const failedNewer = cell.status !== 'succeeded' && cell.lastVersion && cell.lastVersion !== cell.version ? ` (${cell.lastVersion})` : '';
   const when = cell.at ? ` ${elapsed(cell.at, now)}` : '';
   const who = cell.by ? ` ${cell.by}` : '';

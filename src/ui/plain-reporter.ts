@@ -49,7 +49,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
     switch (event.type) {
       case 'started':
         line(
-          `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} to ${event.env}${event.dryRun ? '' : ` (record ${event.recordId})`}`,
+          `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} ${event.action === 'destroy' ? 'in' : 'to'} ${event.env}${event.dryRun ? '' : ` (record ${event.recordId})`}`,
         );
         break;
       case 'phase':
@@ -84,7 +84,7 @@ export function createPlainReporter(options: PlainReporterOptions): (event: Depl
       case 'finished': {
         const r = event.record;
         const took = r.durationMs !== undefined ? ` in ${formatDuration(r.durationMs)}` : '';
-        line(`${r.status === 'succeeded' ? SYMBOL.done : SYMBOL.failed} ${r.action} ${r.app} ${r.version} to ${r.env}: ${r.status}${took}`);
+        line(`${r.status === 'succeeded' ? SYMBOL.done : SYMBOL.failed} ${r.action} ${r.app} ${r.version} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env}: ${r.status}${took}`);
         break;
       }
     }

@@ -39,7 +39,7 @@ export function reduceProgress(previous: ProgressState, event: DeployEvent): Pro
   });
   switch (event.type) {
     case 'started': {
-      const title = `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} to ${event.env}`;
+      const title = `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.app} ${event.version}${event.from ? ` from ${event.from}` : ''} ${event.action === 'destroy' ? 'in' : 'to'} ${event.env}`;
       return { ...line('info', title), title, running: undefined, tail: [], attempts: [] };
     }
     case 'phase':

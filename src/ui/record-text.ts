@@ -7,7 +7,7 @@ import { STATUS_SYMBOL } from './table.js';
 export function showRecord(r: DeployRecord): string {
   const lines = [
     `${r.id}`,
-    `  ${r.action} ${r.app} ${r.version} to ${r.env}: ${STATUS_SYMBOL[r.status] ?? ''} ${r.status}`,
+    `  ${r.action} ${r.app} ${r.version} ${r.action === 'destroy' ? 'in' : 'to'} ${r.env}: ${STATUS_SYMBOL[r.status] ?? ''} ${r.status}`,
     `  by ${r.user}@${r.host} (pid ${r.pid}), started ${r.startedAt}${r.durationMs !== undefined ? `, took ${formatDuration(r.durationMs)}` : ''}`,
   ];
   if (r.ci) lines.push(`  CI: ${r.ci.provider}${r.ci.runUrl ? ` ${r.ci.runUrl}` : ''}`);

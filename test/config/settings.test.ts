@@ -31,8 +31,8 @@ describe('the app schema is discriminated by type', () => {
   it('refuses a shell app with playbook: and image: at their lines, naming the type and its keys', async () => {
     const dir = configDir('deployments:\n  web:\n    type: shell\n    commands: [[echo, hi]]\n    playbook: site.yml\n    image: nginx\n');
     expect(await problemsOf(dir)).toEqual([
-      'deployments.yaml:5:5 deployments.web.playbook: "playbook" is a setting of ansible apps, not of a shell app: a shell app takes commands, besides the settings every app has (path, variables, hooks, health_check, ...)',
-      'deployments.yaml:6:5 deployments.web.image: "image" is a setting of docker apps, not of a shell app: a shell app takes commands, besides the settings every app has (path, variables, hooks, health_check, ...)',
+      'deployments.yaml:5:5 deployments.web.playbook: "playbook" is a setting of ansible apps, not of a shell app: a shell app takes commands, destroy_commands, besides the settings every app has (path, variables, hooks, health_check, ...)',
+      'deployments.yaml:6:5 deployments.web.image: "image" is a setting of docker apps, not of a shell app: a shell app takes commands, destroy_commands, besides the settings every app has (path, variables, hooks, health_check, ...)',
     ]);
   });
 

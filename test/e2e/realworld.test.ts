@@ -8,7 +8,7 @@
 //   - awesome-compose flask: the compose v2 plugin on the Docker engine the tests start, the image
 //     built from the local busybox image (nothing pulled), through an override file as users adapt it
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,8 +112,21 @@ describe.skipIf(toolMissing('terraform'))('terraform: cloudposse/terraform-null-
     ]);
 
     if (await destroyExists(env)) {
+      // The module makes no resource: what its state holds is its outputs.
+      const outputs = () => JSON.parse(execFileSync('terraform', ['output', '-json'], { cwd: folder, env, encoding: 'utf8' }));
+      expect(Object.keys(outputs())).toContain('id');
       const gone = await runCli(['destroy', 'label', '-e', 'dev', '--yes'], { env, timeoutMs: 180_000 });
       expect(gone.code, gone.stderr).toBe(0);
+      // terraform destroy ran with the variables of the version running (1.0.0, its stored var file), and nothing is left in the state.
+      expect(outputs()).toEqual({});
+      expect(execFileSync('terraform', ['state', 'list'], { cwd: folder, env, encoding: 'utf8' }).trim()).toBe('');
+      expect(gone.stderr).toContain('terraform destroy with the variables of 1.0.0 and the var files stored in its record: labels.tfvars');
+      const [destroyed] = await history('label');
+      expect(destroyed).toMatchObject({ action: 'destroy', version: '1.0.0', status: 'succeeded' });
+      expect(destroyed!.steps.map((s) => s.label)).toEqual(['terraform init', 'terraform plan -destroy', 'terraform destroy']);
+      expect(destroyed!.steps.find((s) => s.label === 'terraform destroy')!.command.slice(1, 3)).toEqual(['destroy', '-auto-approve']);
+      const status = JSON.parse((await runCli(['status', 'label', '-e', 'dev', '--json'], { env })).stdout).targets[0];
+      expect(status).toMatchObject({ version: null, destroyed: { version: '1.0.0' } });
     }
   }, 600_000);
 
@@ -151,12 +164,31 @@ describe.skipIf(toolMissing('ansible-playbook') || toolMissing('git'))('ansible:
       '    playbook: site.yml',
       '    inventory: "localhost,"',
       '    version_var: dotfiles_repo_version',
+      '    destroy_playbook: teardown.yml',
       '    extra_vars:',
       `      dotfiles_repo: ${repo}`,
       `      dotfiles_repo_local_destination: ${join(work, 'clone')}`,
       `      dotfiles_home: ${join(work, 'home')}`,
       '      dotfiles_files: [.vimrc, .inputrc]',
       '      ansible_python_interpreter: auto_silent',
+      '',
+    ].join('\n'),
+  );
+  // The role has no teardown: ours undoes what it did (its links and its clone), with the same extra vars.
+  writeFileSync(
+    join(dir, 'dotfiles', 'teardown.yml'),
+    [
+      '- hosts: all',
+      '  connection: local',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - name: Unlink the dotfiles.',
+      '      file: { path: "{{ dotfiles_home }}/{{ item }}", state: absent }',
+      '      with_items: "{{ dotfiles_files }}"',
+      '    - name: Remove the clone.',
+      '      file: { path: "{{ dotfiles_repo_local_destination }}", state: absent }',
+      '    - name: Say which version was torn down.',
+      '      copy: { content: "{{ dotfiles_repo_version }}\\n", dest: "{{ dotfiles_home }}/.destroyed" }',
       '',
     ].join('\n'),
   );
@@ -202,7 +234,20 @@ describe.skipIf(toolMissing('ansible-playbook') || toolMissing('git'))('ansible:
 
     if (await destroyExists(env)) {
       const gone = await runCli(['destroy', 'dotfiles', '-e', 'dev', '--yes'], { env, timeoutMs: 300_000 });
-      expect([0, 2]).toContain(gone.code);
+      expect(gone.code, gone.stderr).toBe(0);
+      // The destroy playbook ran for real, with the version running (1.0.0, after the rollback).
+      expect(existsSync(join(work, 'home', '.vimrc'))).toBe(false);
+      expect(existsSync(join(work, 'home', '.inputrc'))).toBe(false);
+      expect(existsSync(join(work, 'clone'))).toBe(false);
+      expect(readFileSync(join(work, 'home', '.destroyed'), 'utf8')).toBe('1.0.0\n');
+      const [destroyed] = await history('dotfiles');
+      expect(destroyed).toMatchObject({ action: 'destroy', version: '1.0.0', status: 'succeeded' });
+      const step = destroyed!.steps.find((s) => s.label === 'destroy playbook')!;
+      expect(step.command.slice(1, 6)).toEqual(['-i', 'localhost,', join(dir, 'dotfiles/teardown.yml'), '-e', 'dotfiles_repo_version=1.0.0']);
+      // Put 1.0.0 back for the tests below: rollback --to goes across a destroy.
+      const back = await runCli(['rollback', 'dotfiles', '-e', 'dev', '--to', '1.0.0'], { env, timeoutMs: 300_000 });
+      expect(back.code, back.stderr).toBe(0);
+      expect(vimrc()).toBe('" dotfiles 1.0.0\nset number\n');
     }
   }, 900_000);
 
@@ -299,8 +344,19 @@ describe('kubernetes: the guestbook, with the fake kubectl', () => {
     expect(records[2]!.artifacts.manifests).toBe(applied[0]!.stdin);
 
     if (await destroyExists(env)) {
+      // Today's files change: the destroy deletes what the running version applied, not these.
+      writeFileSync(join(dir, 'guestbook', 'zz-today.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: only-today\n');
       const gone = await runCli(['destroy', 'guestbook', '-e', 'dev', '--yes'], { env, cwd: elsewhere });
       expect(gone.code, gone.stderr).toBe(0);
+      const deleted = calls().filter((c) => c.args.includes('delete'));
+      expect(deleted.map((c) => c.args)).toEqual([['-n', 'guestbook', 'delete', '--ignore-not-found', '-f', '-']]);
+      // The rendered text stored in the record of the version running (the rollback to 1.0.0), byte for byte.
+      expect(deleted[0]!.stdin).toBe(applied[2]!.stdin);
+      expect(deleted[0]!.stdin).not.toContain('only-today');
+      expect(gone.stderr).toContain('deployment.apps "frontend" deleted');
+      const [destroyed] = await history('guestbook');
+      expect(destroyed).toMatchObject({ action: 'destroy', version: '1.0.0', status: 'succeeded' });
+      rmSync(join(dir, 'guestbook', 'zz-today.yaml'));
     }
   });
 
@@ -432,8 +488,19 @@ describe.skipIf(dockerMissing)('docker compose: the awesome-compose flask sample
     expect(images).toContain('flask-dev-web:2.0.0');
 
     if (await destroyExists(env)) {
+      const containers = () => execFileSync('docker', ['ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=flask-dev'], { env, encoding: 'utf8' }).trim();
+      expect(containers()).not.toBe('');
       const gone = await runCli(['destroy', 'flask', '-e', 'dev', '--yes'], { env, timeoutMs: 300_000 });
       expect(gone.code, gone.stderr).toBe(0);
+      expect(gone.stderr).toMatch(/\$ docker compose -f \S+\/flask\/compose\.yaml -f \S+\/flask\/deployctl\/override\.yaml -p flask-dev down --remove-orphans\n/);
+      // Gone on the engine: no container of the project, nothing served; the images a rollback --to needs are kept.
+      expect(containers()).toBe('');
+      await expect(served()).rejects.toThrow();
+      const kept = execFileSync('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { env, encoding: 'utf8' });
+      expect(kept).toContain('flask-dev-web:1.0.0');
+      const [destroyed] = await history('flask');
+      expect(destroyed).toMatchObject({ action: 'destroy', version: '1.0.0', status: 'succeeded' });
+      expect(destroyed!.steps.map((s) => [s.label, s.exitCode])).toEqual([['docker compose down', 0]]);
     }
   }, 900_000);
 

@@ -230,7 +230,7 @@ export async function runCommands(context: AttemptContext, phase: string, option
   deps.emit({ type: 'phase', phase, status: 'start' });
   for (const command of commands) {
     if (command.needsApproval && !request.approved && !runner.shows?.(command)) {
-      const question = `Apply the plan above to ${target.app} in ${target.env}?`;
+      const question = request.action === 'destroy' ? `Destroy ${target.app} in ${target.env} as planned above?` : `Apply the plan above to ${target.app} in ${target.env}?`;
       if (!request.interactive || !(await deps.confirm(question, { action: request.action, app: target.app, env: target.env, version: target.version }))) {
         return { exitCode: ExitCode.approvalNeeded, message: `${command.label} needs approval: pass --yes, set auto_approve: true, or answer y in a terminal` };
       }
@@ -262,7 +262,7 @@ function collect(context: AttemptContext): void {
  * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
  * A step the runner only shows (a dry run) needs none.
  */
-function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
+export function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
   if (request.approved || request.interactive) return;
   const gated = plan.commands.find((c) => c.needsApproval && !runner.shows?.(c));
   if (!gated) return;

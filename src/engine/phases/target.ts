@@ -178,7 +178,7 @@ async function requireApproval(request: DeployRequest, deps: EngineDeps): Promis
   const what =
     request.action === 'promote' && request.from
       ? `promote ${target.app} ${target.version} from ${request.from.env} to ${target.env}`
-      : `${request.action} ${target.app} ${target.version} to ${target.env}`;
+      : `${request.action} ${target.app} ${target.version} ${request.action === 'destroy' ? 'in' : 'to'} ${target.env}`;
   if (!request.interactive) {
     throw new ApprovalError(
       `${target.env} is protected: ${what} needs approval`,

@@ -5,6 +5,8 @@ export interface AnsibleSettings {
   /** A path (file or folder), an inline host list ("web1,web2,"), or a list of them. */
   inventory?: string | string[];
   playbook: string;
+  /** The playbook `deployctl destroy` runs, with the same inventory and extra vars. */
+  destroy_playbook?: string;
   vault_password_file?: string;
   extra_vars_file?: string;
   /** A map of extra vars, or a list of var files (-e @file). */
@@ -26,6 +28,7 @@ export const ansibleSettings: ExecutorSettings = {
   schema: {
     inventory: { type: ['string', 'array'], items: { type: 'string' }, description: 'inventory path (relative to path) or inline host list ("web1,web2,"), or a list of them' },
     playbook: { type: 'string', description: 'playbook, relative to path' },
+    destroy_playbook: { type: 'string', description: 'the playbook `deployctl destroy` runs (same inventory, extra vars and version variable), relative to path' },
     vault_password_file: { type: 'string' },
     extra_vars_file: { type: 'string' },
     extra_vars: { type: ['object', 'array'], items: { type: 'string' }, description: 'a map of extra vars (passed in a private file), or a list of var files (-e @file), relative to path' },
@@ -41,6 +44,7 @@ export const ansibleSettings: ExecutorSettings = {
   },
   paths: [
     { key: 'playbook', kind: 'file', base: 'app' },
+    { key: 'destroy_playbook', kind: 'file', base: 'app' },
     { key: 'vault_password_file', kind: 'file', base: 'app' },
     { key: 'extra_vars_file', kind: 'file', base: 'app' },
   ],
@@ -62,4 +66,6 @@ export const ansibleSettings: ExecutorSettings = {
     return out;
   },
   missing: (c) => (c.playbook ? undefined : 'an ansible app needs playbook:'),
+  destroyMissing: (c) =>
+    c.destroy_playbook ? undefined : { key: 'destroy_playbook', message: 'nothing to destroy it with: add destroy_playbook: (a playbook that tears it down, relative to path:) to this app' },
 };

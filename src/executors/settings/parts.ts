@@ -31,6 +31,8 @@ export interface ExecutorSettings {
   paths: PathSetting[];
   /** What the type cannot do without, in words, when it is missing; checked on the merged config. */
   missing?(config: AppConfig): string | undefined;
+  /** What `destroy` needs that is not configured (ansible's destroy_playbook...): the key and what to add, in words. */
+  destroyMissing?(config: AppConfig): { key: string; message: string } | undefined;
   /**
    * The paths the type needs that no key names, or that a key names in its own way (a default file, a
    * nested setting), as [key path for the message, absolute path, kind]. After `paths` are resolved.

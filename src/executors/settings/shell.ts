@@ -11,13 +11,20 @@ export const commandSchema: JsonSchema = {
 
 export interface ShellSettings {
   commands: CommandSpec[];
+  /** What `deployctl destroy` runs, the same way. */
+  destroy_commands?: CommandSpec[];
 }
 
 export const shellSettings: ExecutorSettings = {
   type: 'shell',
   schema: {
     commands: { type: 'array', items: commandSchema, minItems: 1, description: 'the commands, in order' },
+    destroy_commands: { type: 'array', items: commandSchema, minItems: 1, description: 'what `deployctl destroy` runs, in order, the same way (DEPLOY_VERSION is the running version)' },
   },
   paths: [],
   missing: (c) => (Array.isArray(c.commands) && c.commands.length ? undefined : 'a shell app needs commands: (a list of argv arrays or strings)'),
+  destroyMissing: (c) =>
+    Array.isArray(c.destroy_commands) && c.destroy_commands.length
+      ? undefined
+      : { key: 'destroy_commands', message: 'nothing to destroy it with: add destroy_commands: (a list of argv arrays or strings, like commands:) to this app' },
 };
