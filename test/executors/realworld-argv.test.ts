@@ -67,11 +67,11 @@ describe('terraform', () => {
   it('targets on plan (a deploy only), backend_config on init, lock_timeout on plan and apply', () => {
     const commands = planTerraformDeploy(tf({ targets: ['terraform_data.web', 'module.db'], backend_config: { path: 'state/prod.tfstate' }, lock_timeout: '5m' }));
     const byLabel = Object.fromEntries(commands.map((c) => [c.label, c.args.filter((a) => !a.includes('deploy.tfplan'))]));
-    expect(byLabel['terraform init']).toEqual(['init', '-input=false', '-no-color', '-backend-config=path=state/prod.tfstate']);
+    expect(byLabel['terraform init']).toEqual(['init', '-input=false', '-no-color', '-reconfigure', '-backend-config=path=state/prod.tfstate']);
     expect(byLabel['terraform plan']).toEqual(['plan', '-input=false', '-no-color', '-lock-timeout=300s', '-target=terraform_data.web', '-target=module.db']);
     expect(byLabel['terraform apply']).toEqual(['apply', '-input=false', '-no-color', '-lock-timeout=300s']);
     const files = planTerraformDeploy(tf({ backend_config: ['backend.hcl', 'key=prod'] }))[0]!.args;
-    expect(files.slice(3)).toEqual([`-backend-config=${dir}/backend.hcl`, '-backend-config=key=prod']);
+    expect(files.slice(3)).toEqual(['-reconfigure', `-backend-config=${dir}/backend.hcl`, '-backend-config=key=prod']);
   });
 
   it('a rollback plans the whole configuration: targets narrowed one run', async () => {
