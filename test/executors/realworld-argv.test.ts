@@ -250,6 +250,20 @@ describe('docker compose', () => {
     ]);
   });
 
+  it('a missing env file is named as env_file, whatever its name (env/common, not only *.env)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+    const config = input({ type: 'docker-compose', path: dir, env_file: ['env/common'] }).config;
+    let thrown: unknown;
+    try {
+      dockerComposeExecutor.preflight!(config);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems).toEqual([{ path: 'env_file', message: `${join(dir, 'env/common')} does not exist` }]);
+  });
+
   it('prepare reads the project as compose resolves it (config --format json), read-only', async () => {
     const calls: string[][] = [];
     const runner = { run: async (c: { args: string[]; mutates: boolean }) => (calls.push([...c.args, String(c.mutates)]), result('{"services":{"web":{"build":{"context":"/srv/app/app"},"volumes":[{"type":"bind","source":"/srv/app/app","target":"/app"}]}}}')), stopAll: async () => {} };
@@ -272,11 +286,15 @@ describe('docker compose', () => {
   it('warns at deploy time what a rollback cannot restore: bind-mounted source, images without a version', async () => {
     const resolved = readResolvedProject('services:\n  web:\n    image: shop:latest\n    volumes: ["./app:/app", "data:/data"]\n  proxy:\n    image: nginx\n  db:\n    image: postgres:16\n');
     const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', compose_file: 'compose.yaml' }, { tools: plugin, artifacts: { resolved } }));
-    expect(plan.notes).toEqual([
-      'rollback cannot restore: web: image shop:latest has no version tag: a rollback runs whatever shop:latest is then (put ${DEPLOY_VERSION} in its tag)',
-      'rollback cannot restore: web: bind-mounted ./app:/app: a rollback does not restore the files of the host',
-      'rollback cannot restore: proxy: image nginx has no version tag: a rollback runs whatever nginx is then (put ${DEPLOY_VERSION} in its tag)',
+    expect(plan.notes).toEqual([]);
+    expect(plan.warnings).toEqual([
+      'web: a rollback cannot restore image shop:latest: its tag has no version, so a rollback runs whatever shop:latest is then (put ${DEPLOY_VERSION} in its tag)',
+      'web: a rollback cannot restore what it bind-mounts from the host (./app:/app): those files stay as they are',
+      'proxy: a rollback cannot restore image nginx: its tag has no version, so a rollback runs whatever nginx is then (put ${DEPLOY_VERSION} in its tag)',
     ]);
+    // A rollback pins the stored images: nothing to warn about.
+    const back = await dockerComposeExecutor.plan(input({ type: 'docker-compose', compose_file: 'compose.yaml' }, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:latest' } } }));
+    expect(back.warnings).toBeUndefined();
   });
 
   it('a dry run checks the files with config -q (read-only) and shows the services and images', async () => {
