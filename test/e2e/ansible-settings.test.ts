@@ -3,7 +3,7 @@
 // user), verbosity (-vv: the task paths and results) and diff (the change of a file, shown). Two hosts
 // in the inventory, both this machine through a local connection. The argv of each is in
 // test/executors/realworld-argv.test.ts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli, tempDir } from '../support/cli.js';
@@ -48,10 +48,26 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible settings, for real aga
   mkdirSync(join(dir, 'release'));
   writeFileSync(join(dir, 'release', 'site.yml'), PLAYBOOK);
   writeFileSync(join(dir, 'release', 'hosts.ini'), '[web]\nweb1 ansible_connection=local ansible_python_interpreter=auto_silent\nweb2 ansible_connection=local ansible_python_interpreter=auto_silent\n');
-  writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+  // qa: a list of inventories (a third host in the second), and its variables in a list of var files.
+  const qaOut = tempDir('deployctl-ansible-qa-');
+  writeFileSync(join(dir, 'release', 'more.ini'), '[web]\nweb3 ansible_connection=local ansible_python_interpreter=auto_silent\n');
+  mkdirSync(join(dir, 'release', 'vars'));
+  writeFileSync(join(dir, 'release', 'vars', 'qa.yml'), `out: ${qaOut}\n`);
+  writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n  qa: {}\n');
   writeFileSync(
     join(dir, 'deployments.yaml'),
-    ['deployments:', '  release:', '    type: ansible', '    path: release', '    playbook: site.yml', '    inventory: hosts.ini', `    extra_vars: { out: "${out}" }`, ''].join('\n'),
+    [
+      'deployments:',
+      '  release:',
+      '    type: ansible',
+      '    path: release',
+      '    playbook: site.yml',
+      '    inventory: hosts.ini',
+      `    extra_vars: { out: "${out}" }`,
+      '    environments:',
+      '      qa: { inventory: [hosts.ini, more.ini], extra_vars: [vars/qa.yml] }',
+      '',
+    ].join('\n'),
   );
   const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, ANSIBLE_LOCAL_TEMP: join(tempDir(), '.tmp') });
   const deploy = async (version: string, ...set: string[]) => {
@@ -110,5 +126,13 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible settings, for real aga
     expect(run.stderr).toContain(`--- before: ${join(out, 'web1.release')}`);
     expect(run.stderr).toMatch(/│ -5\.0\.0 by root\n.*│ \+6\.0\.0 by root\n/s);
     expect(plain).not.toContain('--- before:');
+  }, 300_000);
+
+  it('a list of inventories and extra_vars as a list of var files: every host of both, the variables of the file', async () => {
+    const run = await runCli(['deploy', 'release', '-e', 'qa', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\$ ansible-playbook -i \S+\/hosts\.ini -i \S+\/more\.ini \S+\/site\.yml -e version=1\.0\.0 -e @\S+\/vars\/qa\.yml\n/);
+    expect(readdirSync(qaOut).sort()).toEqual(['web1.cache', 'web1.release', 'web2.cache', 'web2.release', 'web3.cache', 'web3.release']);
+    expect(readFileSync(join(qaOut, 'web3.release'), 'utf8')).toBe('1.0.0 by root\n');
   }, 300_000);
 });

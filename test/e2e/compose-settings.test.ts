@@ -132,3 +132,20 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(record.artifacts.services).toEqual(['debug', 'web']);
   }, 300_000);
 });
+
+describe('docker compose: a folder without a compose file', () => {
+  it('validate, --dry-run and deploy refuse it the same way (exit 2, the same line), before anything runs', async () => {
+    const dir = tempDir('deployctl-compose-none-');
+    mkdirSync(join(dir, 'web'));
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: docker-compose\n    path: web\n');
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    const line = `deployments.yaml:3:5 deployments.web.compose_file: ${join(dir, 'web', 'compose.yaml')} (or compose.yml, docker-compose.yaml, docker-compose.yml) does not exist: create it, or set compose_file:`;
+    for (const args of [['validate'], ['deploy', 'web', '-e', 'dev', '--version', '1.0.0', '--dry-run'], ['deploy', 'web', '-e', 'dev', '--version', '1.0.0']]) {
+      const run = await runCli(args, { env });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stdout + run.stderr, args.join(' ')).toContain(line);
+    }
+    expect(JSON.parse((await runCli(['history', 'web', '-e', 'dev', '--json'], { env })).stdout).records).toEqual([]);
+  });
+});
