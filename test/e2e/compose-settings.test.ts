@@ -1,11 +1,12 @@
 // docker compose settings on the real Docker engine the tests start (issue 14): what a user sees of
 // profiles (a service only in a profile starts only where the profile is set), env_file (a value from
 // the env file reaches the container) and the deploy-time warnings about what a rollback cannot
-// restore (a bind-mounted source folder, an image without a version). The compose v2 plugin; images
+// restore (a bind-mounted source folder, an image without a version); and the docker type's
+// build.target (a multi-stage Dockerfile's stage). The compose v2 plugin; images
 // built locally from the busybox image with host networking, nothing pulled. The argv of each setting
 // is in test/executors/realworld-argv.test.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,26 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(await get('qa', 'greeting')).toBe('hello from the env file');
     const [record] = JSON.parse((await runCli(['history', 'board', '-e', 'qa', '--json'], { env })).stdout).records;
     expect(record.artifacts.services).toEqual(['debug', 'web']);
+  }, 300_000);
+
+  it('docker build.target: the stage named is built, not the last one (the flask sample builds its builder stage, before dev-envs)', async () => {
+    const port = await freePort();
+    const sample = join(dir, 'sample');
+    mkdirSync(sample);
+    // The flask sample's shape: a builder stage that runs the app, then a dev-envs stage for development.
+    writeFileSync(
+      join(sample, 'Dockerfile'),
+      'FROM deployctl-test/busybox:base AS builder\nRUN mkdir -p /www && echo builder > /www/stage\nCMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT} -h /www"]\n\nFROM builder AS dev-envs\nRUN echo dev-envs > /www/stage\n',
+    );
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      readFileSync(join(dir, 'deployments.yaml'), 'utf8') +
+        ['  sample:', '    type: docker', '    path: sample', '    build: { context: ., target: builder }', '    network: host', `    env: { PORT: "${port}" }`, ''].join('\n'),
+    );
+    const run = await runCli(['deploy', 'sample', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\$ docker build -t sample:1\.0\.0 --target builder \S+\/sample\n/);
+    expect((await (await fetch(`http://127.0.0.1:${port}/stage`)).text()).trim()).toBe('builder');
   }, 300_000);
 });
 

@@ -11,6 +11,7 @@ import { outputEnv, planTerraformDeploy, terraformExecutor } from '../../src/exe
 import { ansibleExecutor, planAnsibleDeploy } from '../../src/executors/ansible.js';
 import { fillManifest, kubernetesExecutor, renderManifests } from '../../src/executors/kubernetes.js';
 import { composeFiles, dockerComposeExecutor, planComposeDeploy, readResolvedProject } from '../../src/executors/docker-compose.js';
+import { planDockerDeploy } from '../../src/executors/docker.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -223,6 +224,13 @@ describe('kubernetes', () => {
     const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string });
     expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Deployment', 'Deployment', 'Service', 'Service', 'Service']);
     expect(rendered).toContain('image: gcr.io/google-samples/gb-frontend:1.4.2');
+  });
+});
+
+describe('docker', () => {
+  it('build.target builds that stage of a multi-stage Dockerfile (--target), as compose\'s build.target does', () => {
+    const [build] = planDockerDeploy(input({ type: 'docker', build: { context: '/srv/app/app', dockerfile: '/srv/app/app/Dockerfile', target: 'builder' } }, { artifacts: { container_exists: false } }));
+    expect(build!.args).toEqual(['build', '-t', 'web:1.4.2', '-f', '/srv/app/app/Dockerfile', '--target', 'builder', '/srv/app/app']);
   });
 });
 
