@@ -182,3 +182,26 @@ describe.skipIf(toolMissing('terraform'))('terraform lock_timeout, for real: a d
     expect(readdirSync(folder)).not.toContain('.terraform.tfstate.lock.info');
   }, 600_000);
 });
+
+describe('version_var: "" is refused by validate and deploy alike (terraform and ansible), before anything runs', () => {
+  it.each([
+    ['terraform', 'tf', '    type: terraform\n    path: tf\n', 5, 'name the terraform variable that receives the version, or write version_var: false for none'],
+    ['ansible', 'play', '    type: ansible\n    path: play\n    playbook: site.yml\n', 6, 'name the ansible variable'],
+  ])('%s', async (_type, folder, settings, line, fix) => {
+    const { dir, env, history } = project(`deployments:\n  app:\n${settings}    version_var: ""\n`);
+    mkdirSync(join(dir, folder));
+    writeFileSync(join(dir, folder, folder === 'tf' ? 'main.tf' : 'site.yml'), folder === 'tf' ? 'variable "app_version" {}\n' : '- hosts: all\n  tasks: []\n');
+    const where = `deployments.yaml:${line}:18 deployments.app.version_var: version_var "" is not a variable name`;
+    const valid = await runCli(['validate'], { env });
+    expect(valid.code).toBe(2);
+    expect(valid.stdout + valid.stderr).toContain(where);
+    expect(valid.stdout + valid.stderr).toContain(fix);
+    for (const extra of [['--dry-run'], []]) {
+      const run = await runCli(['deploy', 'app', '-e', 'dev', '--version', '1.0.1', ...extra], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(where);
+      expect(run.stderr).not.toContain('-var =1.0.1');
+    }
+    expect(await history('app')).toEqual([]);
+  });
+});
