@@ -1,5 +1,5 @@
-// ansible's run settings, for real against localhost (issue 14): what a user sees of limit and skip_tags
-// (one deploy narrowed, the rollback runs everything), become and become_user (the tasks run as that
+// ansible's run settings, for real against localhost (issue 14): what a user sees of limit, skip_tags and
+// tags (one deploy narrowed, the rollback runs everything), become and become_user (the tasks run as that
 // user), verbosity (-vv: the task paths and results) and diff (the change of a file, shown). Two hosts
 // in the inventory, both this machine through a local connection. The argv of each is in
 // test/executors/realworld-argv.test.ts.
@@ -80,7 +80,7 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible settings, for real aga
   const history = async (): Promise<Rec[]> => JSON.parse((await runCli(['history', 'release', '-e', 'dev', '--json'], { env })).stdout).records;
   let plain = '';
 
-  it('limit and skip_tags narrow one deploy; a rollback to it runs the whole playbook on every host', async () => {
+  it('limit and skip_tags narrow one deploy; a rollback to it runs the whole playbook on every host; tags runs only the tagged tasks', async () => {
     plain = (await deploy('1.0.0')).stderr;
     expect(files()).toEqual({ 'web1.release': '1.0.0 by root', 'web1.cache': '1.0.0', 'web2.release': '1.0.0 by root', 'web2.cache': '1.0.0' });
 
@@ -102,6 +102,11 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible settings, for real aga
       ['deploy', '2.0.0', 'succeeded', ['web1']],
       ['deploy', '1.0.0', 'succeeded', ['web1', 'web2']],
     ]);
+
+    // tags: only the tagged task runs (the release file stays as it was).
+    const tagged = await deploy('2.1.0', 'tags=slow');
+    expect(tagged.stderr).toMatch(/\$ ansible-playbook .* --tags slow\n/);
+    expect(files()).toEqual({ 'web1.release': '2.0.0 by root', 'web1.cache': '2.1.0', 'web2.release': '2.0.0 by root', 'web2.cache': '2.1.0' });
   }, 900_000);
 
   it('become with become_user: the tasks run as that user (nobody), not as the one deploying (root)', async () => {
