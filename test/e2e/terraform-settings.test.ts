@@ -102,7 +102,8 @@ describe.skipIf(toolMissing('terraform'))('terraform settings, for real', () => 
     expect(second.code, second.stderr).toBe(0);
     expect(versions()).toMatchObject({ web: { value: '2.0.0' }, db: { value: '2.0.0' } });
 
-    const third = await runCli(['deploy', 'pair', '-e', 'dev', '--version', '3.0.0', '--set', 'targets=terraform_data.web'], { env, timeoutMs: 180_000 });
+    // The list form of --set, as in the file.
+    const third = await runCli(['deploy', 'pair', '-e', 'dev', '--version', '3.0.0', '--set', 'targets=[terraform_data.web]'], { env, timeoutMs: 180_000 });
     expect(third.code, third.stderr).toBe(0);
     expect(resource(terraform, 'web')).toBe('3.0.0');
     expect(resource(terraform, 'db')).toBe('2.0.0');
