@@ -131,6 +131,12 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(await get('qa', 'greeting')).toBe('hello from the env file');
     const [record] = JSON.parse((await runCli(['history', 'board', '-e', 'qa', '--json'], { env })).stdout).records;
     expect(record.artifacts.services).toEqual(['debug', 'web']);
+
+    // A dry run says it too, before anything is deployed.
+    const dry = await runCli(['deploy', 'board', '-e', 'qa', '--version', '1.1.0', '--dry-run'], { env, timeoutMs: 300_000 });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('warning: debug: a rollback cannot restore image deployctl-test/busybox:base');
+    expect(dry.stderr).toContain('warning: web: a rollback cannot restore what it bind-mounts from the host');
   }, 300_000);
 
   it('docker build.target: the stage named is built, not the last one (the flask sample builds its builder stage, before dev-envs)', async () => {
