@@ -257,9 +257,9 @@ export const dockerComposeExecutor: Executor = {
         'set compose_file: (one file or a list), or fix path:',
       );
     }
-    const named = [...files.map((file) => ['compose_file', file]), ...listOf(config.env_file).map((f) => ['env_file', resolve(config.path, f)])];
+    const named: Array<[string, string]> = [...files.map((file): [string, string] => ['compose_file', file]), ...listOf(config.env_file).map((f): [string, string] => ['env_file', resolve(config.path, f)])];
     for (const [key, file] of named) {
-      if (!existsSync(file!)) throw new ConfigError([{ path: key!, message: `${file} does not exist` }], 'fix the path (relative to path:)');
+      if (!existsSync(file)) throw new ConfigError([{ path: key, message: `${file} does not exist` }], 'fix the path (relative to path:)');
     }
   },
   prepare: resolveProject,
