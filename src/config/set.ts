@@ -13,9 +13,11 @@ export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 const KEY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const EXAMPLE = 'for example: --set variables.PORT=9000 --set health_check.retries=3';
 
+/** As YAML reads it: a scalar, or a flow list of scalars (`[module.a, module.b]`); anything else, the text. */
 function scalarOf(text: string): unknown {
   try {
     const value = parseYaml(text) as unknown;
+    if (Array.isArray(value) && value.every((item) => item !== null && typeof item !== 'object')) return value;
     return value === null || typeof value === 'object' ? text : value;
   } catch {
     return text;
@@ -79,7 +81,7 @@ export async function setLayer(assignments: string[], type: string, secretNames:
       refuse(reservedVariableMessage(envKey));
       continue;
     }
-    // Read as YAML would (a number, a boolean); when the setting is text, the text as written.
+    // Read as YAML would (a number, a boolean, a list); when the setting is text, the text as written.
     let chosen: Layer | undefined;
     let first: Array<{ path: (string | number)[]; message: string }> = [];
     for (const value of [scalarOf(text), text]) {

@@ -215,9 +215,9 @@ function rollbackWarnings(input: PlanInput, services: ResolvedProject, tags: Rec
     if (chosen.length && !chosen.includes(name)) continue;
     const image = tags?.[name] ?? s.image;
     if (image && !isVersioned(image, input.version)) {
-      warnings.push(`${name}: image ${image} has no version tag: a rollback runs whatever ${image} is then (put \${DEPLOY_VERSION} in its tag)`);
+      warnings.push(`${name}: a rollback cannot restore image ${image}: its tag has no version, so a rollback runs whatever ${image} is then (put \${DEPLOY_VERSION} in its tag)`);
     }
-    if (s.binds.length) warnings.push(`${name}: bind-mounted ${s.binds.join(', ')}: a rollback does not restore the files of the host`);
+    if (s.binds.length) warnings.push(`${name}: a rollback cannot restore what it bind-mounts from the host (${s.binds.join(', ')}): those files stay as they are`);
   }
   return warnings;
 }
@@ -273,8 +273,9 @@ export const dockerComposeExecutor: Executor = {
         'set compose_file: (one file or a list), or fix path:',
       );
     }
-    for (const file of [...files, ...listOf(config.env_file).map((f) => resolve(config.path, f))]) {
-      if (!existsSync(file)) throw new ConfigError([{ path: file.endsWith('.env') ? 'env_file' : 'compose_file', message: `${file} does not exist` }], 'fix the path (relative to path:)');
+    const named: Array<[string, string]> = [...files.map((file): [string, string] => ['compose_file', file]), ...listOf(config.env_file).map((f): [string, string] => ['env_file', resolve(config.path, f)])];
+    for (const [key, file] of named) {
+      if (!existsSync(file)) throw new ConfigError([{ path: key, message: `${file} does not exist` }], 'fix the path (relative to path:)');
     }
   },
   prepare: resolveProject,
@@ -285,7 +286,7 @@ export const dockerComposeExecutor: Executor = {
     const notes: string[] = [];
     if (pins) notes.push(`pinning the images of the record: ${Object.values(pins).join(', ')}`);
     if (tags) notes.push(`built without an image name, tagged with the version: ${Object.values(tags).join(', ')}`);
-    if (services && !pins) for (const warning of rollbackWarnings(input, services, tags)) notes.push(`rollback cannot restore: ${warning}`);
+    const warnings = services && !pins ? rollbackWarnings(input, services, tags) : [];
     const preview = services
       ? `compose services:\n${Object.entries(services)
           .map(([name, s]) => `  ${name}: ${pins?.[name] ?? tags?.[name] ?? s.image ?? `${projectOf(input)}-${name}`}${s.build && !pins ? ' (built)' : ''}`)
@@ -300,6 +301,7 @@ export const dockerComposeExecutor: Executor = {
         ...(pins ? { images: pins } : tags ? { images: { ...Object.fromEntries(Object.entries(services ?? {}).filter(([, s]) => s.image).map(([n, s]) => [n, s.image!])), ...tags } } : {}),
       },
       notes,
+      ...(warnings.length ? { warnings } : {}),
       ...(input.dryRun && preview ? { preview } : {}),
     };
   },

@@ -37,12 +37,12 @@ export function planDockerDeploy(input: PlanInput): Command[] {
   const env = { ...input.childEnv, ...containerEnv, ...buildArgs };
   const base = { cwd: c.path, env, timeoutMs: c.timeout, mutates: true, phase: 'deploy' as const };
   const commands: Command[] = [];
-  const build = c.build as { dockerfile?: string; context?: string } | undefined;
+  const build = c.build as { dockerfile?: string; context?: string; target?: string } | undefined;
   if (!stored && build) {
     commands.push({
       ...base,
       file: docker,
-      args: ['build', '-t', image, ...(build.dockerfile ? ['-f', build.dockerfile] : []), ...Object.keys(buildArgs).flatMap((k) => ['--build-arg', k]), build.context ?? c.path],
+      args: ['build', '-t', image, ...(build.dockerfile ? ['-f', build.dockerfile] : []), ...(build.target ? ['--target', build.target] : []), ...Object.keys(buildArgs).flatMap((k) => ['--build-arg', k]), build.context ?? c.path],
       label: `docker build ${image}`,
     });
   } else if (stored && build) {

@@ -121,9 +121,12 @@ function lockTimeoutArgs(config: AppConfig): string[] {
   return [`-lock-timeout=${Math.round(ms / 1000)}s`];
 }
 
+// With backend_config, the backend is the one this environment's config names: -reconfigure, so that
+// dev and qa deployed from one folder each init their own (without it, terraform refuses the second
+// with "Backend configuration changed"). A state is never migrated between them.
 const initCommand = (input: PlanInput): Command => ({
   ...base(input),
-  args: ['init', '-input=false', '-no-color', ...backendConfigArgs(input.config)],
+  args: ['init', '-input=false', '-no-color', ...(input.config.backend_config ? ['-reconfigure'] : []), ...backendConfigArgs(input.config)],
   mutates: false,
   label: 'terraform init',
 });

@@ -118,6 +118,8 @@ export interface Plan {
   artifacts: Artifacts;
   /** Lines to show the user about the plan (e.g. "dry run stops after terraform plan"). */
   notes: string[];
+  /** What the user must know before it runs, shown as warnings (even with -q): what a rollback could not restore. */
+  warnings?: string[];
   /** Text a dry run shows whole (the rendered manifests, compose's services and images). */
   preview?: string;
   /** Set when a dry run cannot check what the deploy would do (terraform: the workspace is not there yet): why. */

@@ -49,4 +49,11 @@ describe('--set', () => {
     expect(config).toMatchObject({ version: '2', timeout: 300_000, rollback: { auto: false }, variables: { PORT: '9000' } });
     expect(config.health_check?.retries).toBe(4);
   });
+
+  it('takes a flow list where the setting is a list, and keeps bracketed text where text is wanted', async () => {
+    const loaded = await loadConfig({ configDir: dir, env: { DB_PW: 'pw' } });
+    const { config } = await resolveApp(loaded, 'web', 'dev', { version: '1', set: ['hooks.pre_deploy=[echo pre, echo again]', 'variables.LABEL=[beta]'], processEnv: { DB_PW: 'pw' } });
+    expect(config.hooks.pre_deploy).toEqual(['echo pre', 'echo again']);
+    expect(config.variables).toMatchObject({ LABEL: '[beta]' });
+  });
 });

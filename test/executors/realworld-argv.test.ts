@@ -11,6 +11,7 @@ import { outputEnv, planTerraformDeploy, terraformExecutor } from '../../src/exe
 import { ansibleExecutor, planAnsibleDeploy } from '../../src/executors/ansible.js';
 import { fillManifest, kubernetesExecutor, renderManifests } from '../../src/executors/kubernetes.js';
 import { composeFiles, dockerComposeExecutor, planComposeDeploy, readResolvedProject } from '../../src/executors/docker-compose.js';
+import { planDockerDeploy } from '../../src/executors/docker.js';
 import { tempDir } from '../support/cli.js';
 
 function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
@@ -67,11 +68,11 @@ describe('terraform', () => {
   it('targets on plan (a deploy only), backend_config on init, lock_timeout on plan and apply', () => {
     const commands = planTerraformDeploy(tf({ targets: ['terraform_data.web', 'module.db'], backend_config: { path: 'state/prod.tfstate' }, lock_timeout: '5m' }));
     const byLabel = Object.fromEntries(commands.map((c) => [c.label, c.args.filter((a) => !a.includes('deploy.tfplan'))]));
-    expect(byLabel['terraform init']).toEqual(['init', '-input=false', '-no-color', '-backend-config=path=state/prod.tfstate']);
+    expect(byLabel['terraform init']).toEqual(['init', '-input=false', '-no-color', '-reconfigure', '-backend-config=path=state/prod.tfstate']);
     expect(byLabel['terraform plan']).toEqual(['plan', '-input=false', '-no-color', '-lock-timeout=300s', '-target=terraform_data.web', '-target=module.db']);
     expect(byLabel['terraform apply']).toEqual(['apply', '-input=false', '-no-color', '-lock-timeout=300s']);
     const files = planTerraformDeploy(tf({ backend_config: ['backend.hcl', 'key=prod'] }))[0]!.args;
-    expect(files.slice(3)).toEqual([`-backend-config=${dir}/backend.hcl`, '-backend-config=key=prod']);
+    expect(files.slice(3)).toEqual(['-reconfigure', `-backend-config=${dir}/backend.hcl`, '-backend-config=key=prod']);
   });
 
   it('a rollback plans the whole configuration: targets narrowed one run', async () => {
@@ -226,6 +227,13 @@ describe('kubernetes', () => {
   });
 });
 
+describe('docker', () => {
+  it('build.target builds that stage of a multi-stage Dockerfile (--target), as compose\'s build.target does', () => {
+    const [build] = planDockerDeploy(input({ type: 'docker', build: { context: '/srv/app/app', dockerfile: '/srv/app/app/Dockerfile', target: 'builder' } }, { artifacts: { container_exists: false } }));
+    expect(build!.args).toEqual(['build', '-t', 'web:1.4.2', '-f', '/srv/app/app/Dockerfile', '--target', 'builder', '/srv/app/app']);
+  });
+});
+
 describe('docker compose', () => {
   const plugin = { docker: 'docker' };
 
@@ -250,6 +258,20 @@ describe('docker compose', () => {
     ]);
   });
 
+  it('a missing env file is named as env_file, whatever its name (env/common, not only *.env)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+    const config = input({ type: 'docker-compose', path: dir, env_file: ['env/common'] }).config;
+    let thrown: unknown;
+    try {
+      dockerComposeExecutor.preflight!(config);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).problems).toEqual([{ path: 'env_file', message: `${join(dir, 'env/common')} does not exist` }]);
+  });
+
   it('prepare reads the project as compose resolves it (config --format json), read-only', async () => {
     const calls: string[][] = [];
     const runner = { run: async (c: { args: string[]; mutates: boolean }) => (calls.push([...c.args, String(c.mutates)]), result('{"services":{"web":{"build":{"context":"/srv/app/app"},"volumes":[{"type":"bind","source":"/srv/app/app","target":"/app"}]}}}')), stopAll: async () => {} };
@@ -272,11 +294,15 @@ describe('docker compose', () => {
   it('warns at deploy time what a rollback cannot restore: bind-mounted source, images without a version', async () => {
     const resolved = readResolvedProject('services:\n  web:\n    image: shop:latest\n    volumes: ["./app:/app", "data:/data"]\n  proxy:\n    image: nginx\n  db:\n    image: postgres:16\n');
     const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', compose_file: 'compose.yaml' }, { tools: plugin, artifacts: { resolved } }));
-    expect(plan.notes).toEqual([
-      'rollback cannot restore: web: image shop:latest has no version tag: a rollback runs whatever shop:latest is then (put ${DEPLOY_VERSION} in its tag)',
-      'rollback cannot restore: web: bind-mounted ./app:/app: a rollback does not restore the files of the host',
-      'rollback cannot restore: proxy: image nginx has no version tag: a rollback runs whatever nginx is then (put ${DEPLOY_VERSION} in its tag)',
+    expect(plan.notes).toEqual([]);
+    expect(plan.warnings).toEqual([
+      'web: a rollback cannot restore image shop:latest: its tag has no version, so a rollback runs whatever shop:latest is then (put ${DEPLOY_VERSION} in its tag)',
+      'web: a rollback cannot restore what it bind-mounts from the host (./app:/app): those files stay as they are',
+      'proxy: a rollback cannot restore image nginx: its tag has no version, so a rollback runs whatever nginx is then (put ${DEPLOY_VERSION} in its tag)',
     ]);
+    // A rollback pins the stored images: nothing to warn about.
+    const back = await dockerComposeExecutor.plan(input({ type: 'docker-compose', compose_file: 'compose.yaml' }, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:latest' } } }));
+    expect(back.warnings).toBeUndefined();
   });
 
   it('a dry run checks the files with config -q (read-only) and shows the services and images', async () => {

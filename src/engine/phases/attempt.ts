@@ -61,6 +61,7 @@ export const startPhase: AttemptPhase = {
     deps.emit({ type: 'started', app: record.app, env: record.env, version: record.version, action: request.action, recordId: record.id, dryRun: context.dryRun, from: request.from?.env });
     if (context.failure) return;
     for (const note of context.notes) deps.emit({ type: 'log', level: 'info', message: note });
+    for (const warning of context.plan?.warnings ?? []) deps.emit({ type: 'log', level: 'warn', message: warning });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
     await saveBeforeRun(context);

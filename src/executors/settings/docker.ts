@@ -4,7 +4,7 @@ import { duration, envMap, names, stringMap, type ExecutorSettings } from './par
 
 export interface DockerSettings {
   image?: string;
-  build?: boolean | { dockerfile?: string; context?: string; args?: Record<string, string | number | boolean> };
+  build?: boolean | { dockerfile?: string; context?: string; target?: string; args?: Record<string, string | number | boolean> };
   container_name?: string;
   ports?: string[];
   port?: number | string;
@@ -24,8 +24,8 @@ export const dockerSettings: ExecutorSettings = {
     build: {
       type: ['object', 'boolean'],
       additionalProperties: false,
-      properties: { dockerfile: { type: 'string' }, context: { type: 'string' }, args: stringMap('build arguments') },
-      description: 'the build section ({ dockerfile, context, args }; true: the Dockerfile in path)',
+      properties: { dockerfile: { type: 'string' }, context: { type: 'string' }, target: { type: 'string', description: 'the stage of a multi-stage Dockerfile to build (--target)' }, args: stringMap('build arguments') },
+      description: 'the build section ({ dockerfile, context, target, args }; true: the Dockerfile in path)',
     },
     container_name: { type: 'string', description: 'container name (APP-ENV)' },
     ports: names('published ports, HOST:CONTAINER'),

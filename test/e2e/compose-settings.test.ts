@@ -1,0 +1,178 @@
+// docker compose settings on the real Docker engine the tests start (issue 14): what a user sees of
+// profiles (a service only in a profile starts only where the profile is set), env_file (a value from
+// the env file reaches the container) and the deploy-time warnings about what a rollback cannot
+// restore (a bind-mounted source folder, an image without a version); and the docker type's
+// build.target (a multi-stage Dockerfile's stage). The compose v2 plugin; images
+// built locally from the busybox image with host networking, nothing pulled. The argv of each setting
+// is in test/executors/realworld-argv.test.ts.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli, tempDir } from '../support/cli.js';
+import { importBusyboxImage, startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
+import { composePluginMissing, composePluginPath, toolMissing } from '../support/tools.js';
+
+const dockerMissing = toolMissing('dockerd') || toolMissing('docker') || toolMissing('busybox') || composePluginMissing();
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// web serves its source folder (bind-mounted, as in development setups) and the greeting it was
+// started with; debug is a toolbox that only the debug profile starts.
+const COMPOSE = `services:
+  web:
+    build: { context: ., network: host }
+    network_mode: host
+    environment:
+      PORT: \${PORT}
+      GREETING: \${GREETING:-none}
+    volumes:
+      - ./site:/www/site
+    # httpd is pid 1 and ignores SIGTERM: a new version replaces it without waiting 10s.
+    stop_grace_period: 1s
+  debug:
+    image: deployctl-test/busybox:base
+    network_mode: host
+    command: ["sleep", "1000000"]
+    profiles: [debug]
+`;
+
+const DOCKERFILE = `FROM deployctl-test/busybox:base
+RUN mkdir -p /www
+CMD ["sh", "-c", "echo \\"$GREETING\\" > /www/greeting; exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]
+`;
+
+describe.skipIf(dockerMissing)('docker compose settings on a real engine', () => {
+  let engine: DockerEngine;
+  let env: NodeJS.ProcessEnv;
+  const dir = tempDir('deployctl-compose-settings-');
+  const app = join(dir, 'board');
+  const ports = { dev: 0, qa: 0 };
+  const get = async (env: 'dev' | 'qa', path: string) => (await (await fetch(`http://127.0.0.1:${ports[env]}/${path}`)).text()).trim();
+  const services = (project: string) =>
+    execFileSync('docker', ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}}'], { env, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+
+  beforeAll(async () => {
+    engine = await startDockerEngine();
+    ports.dev = await freePort();
+    ports.qa = await freePort();
+    const withPlugin = tempDir('deployctl-docker-config-');
+    mkdirSync(join(withPlugin, 'cli-plugins'));
+    symlinkSync(composePluginPath(), join(withPlugin, 'cli-plugins', 'docker-compose'));
+    env = cleanEnv({ ...engine.env, DOCKER_CONFIG: withPlugin, DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, TMPDIR: tempDir() });
+    importBusyboxImage(engine.env);
+    mkdirSync(join(app, 'site'), { recursive: true });
+    writeFileSync(join(app, 'site', 'index.html'), 'the source of today\n');
+    writeFileSync(join(app, 'compose.yaml'), COMPOSE);
+    writeFileSync(join(app, 'Dockerfile'), DOCKERFILE);
+    mkdirSync(join(app, 'env'));
+    writeFileSync(join(app, 'env', 'common'), 'GREETING=hello from the env file\n');
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n  qa: {}\n');
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      [
+        'deployments:',
+        '  board:',
+        '    type: docker-compose',
+        '    path: board',
+        '    env_file: [env/common]',
+        '    environments:',
+        `      dev: { env_vars: { PORT: "${ports.dev}" } }`,
+        `      qa: { env_vars: { PORT: "${ports.qa}" }, profiles: [debug] }`,
+        '',
+      ].join('\n'),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await engine?.stop();
+  }, 60_000);
+
+  it('env_file: a value from the env file reaches the container; a bind-mounted source folder is warned about at deploy time', async () => {
+    const run = await runCli(['deploy', 'board', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\$ docker compose -f \S+\/board\/compose\.yaml -f \S+ -p board-dev --env-file \S+\/board\/env\/common up -d/);
+    expect(await get('dev', 'greeting')).toBe('hello from the env file');
+    expect(await get('dev', 'site/index.html')).toBe('the source of today');
+    // Said as a warning at deploy time, as the user sees it (after the time of day).
+    expect(run.stderr).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d warning: web: a rollback cannot restore what it bind-mounts from the host \\(${app}/site:/www/site\\): those files stay as they are$`, 'm'));
+    // The built image is tagged with the version: nothing to warn about there.
+    expect(run.stderr).not.toContain('its tag has no version');
+    // No profile in dev: the debug service is not started.
+    expect(services('board-dev')).toEqual(['web']);
+
+    // A warning: shown with -q too, where the steps are not.
+    const quiet = await runCli(['deploy', 'board', '-e', 'dev', '--version', '1.0.1', '-q'], { env, timeoutMs: 300_000 });
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toContain(`warning: web: a rollback cannot restore what it bind-mounts from the host (${app}/site:/www/site): those files stay as they are\n`);
+    expect(quiet.stderr).not.toContain('$ docker compose');
+  }, 300_000);
+
+  it('profiles: the service of a profile starts where the profile is set, and its image without a version is warned about', async () => {
+    const run = await runCli(['deploy', 'board', '-e', 'qa', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\$ docker compose .* -p board-qa --env-file \S+ --profile debug up -d/);
+    expect(services('board-qa')).toEqual(['debug', 'web']);
+    expect(services('board-dev')).toEqual(['web']);
+    expect(run.stderr).toMatch(
+      /^\d\d:\d\d:\d\d warning: debug: a rollback cannot restore image deployctl-test\/busybox:base: its tag has no version, so a rollback runs whatever deployctl-test\/busybox:base is then \(put \$\{DEPLOY_VERSION\} in its tag\)$/m,
+    );
+    expect(await get('qa', 'greeting')).toBe('hello from the env file');
+    const [record] = JSON.parse((await runCli(['history', 'board', '-e', 'qa', '--json'], { env })).stdout).records;
+    expect(record.artifacts.services).toEqual(['debug', 'web']);
+
+    // A dry run says it too, before anything is deployed.
+    const dry = await runCli(['deploy', 'board', '-e', 'qa', '--version', '1.1.0', '--dry-run'], { env, timeoutMs: 300_000 });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('warning: debug: a rollback cannot restore image deployctl-test/busybox:base');
+    expect(dry.stderr).toContain('warning: web: a rollback cannot restore what it bind-mounts from the host');
+  }, 300_000);
+
+  it('docker build.target: the stage named is built, not the last one (the flask sample builds its builder stage, before dev-envs)', async () => {
+    const port = await freePort();
+    const sample = join(dir, 'sample');
+    mkdirSync(sample);
+    // The flask sample's shape: a builder stage that runs the app, then a dev-envs stage for development.
+    writeFileSync(
+      join(sample, 'Dockerfile'),
+      'FROM deployctl-test/busybox:base AS builder\nRUN mkdir -p /www && echo builder > /www/stage\nCMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT} -h /www"]\n\nFROM builder AS dev-envs\nRUN echo dev-envs > /www/stage\n',
+    );
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      readFileSync(join(dir, 'deployments.yaml'), 'utf8') +
+        ['  sample:', '    type: docker', '    path: sample', '    build: { context: ., target: builder }', '    network: host', `    env: { PORT: "${port}" }`, ''].join('\n'),
+    );
+    const run = await runCli(['deploy', 'sample', '-e', 'dev', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\$ docker build -t sample:1\.0\.0 --target builder \S+\/sample\n/);
+    expect((await (await fetch(`http://127.0.0.1:${port}/stage`)).text()).trim()).toBe('builder');
+  }, 300_000);
+});
+
+describe('docker compose: a folder without a compose file', () => {
+  it('validate, --dry-run and deploy refuse it the same way (exit 2, the same line), before anything runs', async () => {
+    const dir = tempDir('deployctl-compose-none-');
+    mkdirSync(join(dir, 'web'));
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  web:\n    type: docker-compose\n    path: web\n');
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir });
+    const line = `deployments.yaml:3:5 deployments.web.compose_file: ${join(dir, 'web', 'compose.yaml')} (or compose.yml, docker-compose.yaml, docker-compose.yml) does not exist: create it, or set compose_file:`;
+    for (const args of [['validate'], ['deploy', 'web', '-e', 'dev', '--version', '1.0.0', '--dry-run'], ['deploy', 'web', '-e', 'dev', '--version', '1.0.0']]) {
+      const run = await runCli(args, { env });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stdout + run.stderr, args.join(' ')).toContain(line);
+    }
+    expect(JSON.parse((await runCli(['history', 'web', '-e', 'dev', '--json'], { env })).stdout).records).toEqual([]);
+  });
+});
