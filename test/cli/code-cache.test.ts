@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
 
-/** bin/, dist/ and what makes the caches, copied; the copy's caches made afresh for its own files. */
+/**
+ * bin/, dist/ and what makes the caches, copied; the copy's caches made afresh for its own files.
+ * Without the pre-rendered help (dist/cli/help.json), so that --help runs commander from the bundle.
+ */
 function copyOfBuild(): string {
   const dir = tempDir('deployctl-build-');
   for (const part of ['bin', 'dist', 'package.json', 'scripts/code-cache.mjs']) {
-    cpSync(join(repoRoot, part), join(dir, part), { recursive: true, filter: (file) => !file.endsWith('.v8cache') });
+    cpSync(join(repoRoot, part), join(dir, part), { recursive: true, filter: (file) => !file.endsWith('.v8cache') && !file.endsWith('help.json') });
   }
   execFileSync(process.execPath, [join(dir, 'scripts/code-cache.mjs')], { env: cleanEnv(), encoding: 'utf8' });
   return dir;
