@@ -15,12 +15,9 @@ export function looksSecret(name: string): boolean {
 /** The process environment's variables whose name says they hold a secret, by name (values of 6 characters or more). */
 export function environmentSecrets(env: NodeJS.ProcessEnv): Map<string, string> {
   const found = new Map<string, string>();
-  // The name first: most names say nothing of a secret, and the test of a name is the cheap one.
-  for (const name in env) {
-    if (!looksSecret(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
-    const value = env[name];
+  for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value.length < MIN_LENGTH || ORDINARY.has(value.toLowerCase())) continue;
-    found.set(name, value);
+    if (looksSecret(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) found.set(name, value);
   }
   return found;
 }
