@@ -9,7 +9,7 @@
 // - Files with import() get no cache: on Node 20 a script compiled from a cache cannot import().
 'use strict';
 const Module = require('node:module');
-const { isAscii } = require('node:buffer');
+const { createHash } = require('node:crypto');
 const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { dirname, join, sep } = require('node:path');
 const vm = require('node:vm');
@@ -18,16 +18,9 @@ const dist = join(__dirname, '..', 'dist') + sep;
 // Node loads .cjs files with its '.js' handler: it is wrapped, not replaced, and only ever for dist/.
 const compileAsUsual = Module._extensions['.js'];
 
-/** The cache of a file with these bytes: named after their hash (crypto.hash, one call, where Node has it). */
+/** The cache of a file with these bytes: named after their hash. */
 function cacheFile(filename, bytes) {
-  const crypto = require('node:crypto');
-  const digest = crypto.hash ? crypto.hash('sha1', bytes, 'hex') : crypto.createHash('sha1').update(bytes).digest('hex');
-  return `${filename}.${digest.slice(0, 16)}.v8cache`;
-}
-
-/** The source text: ASCII bytes (most bundles) as Latin-1, which is a copy; UTF-8 decoding costs twice as much. */
-function sourceOf(bytes) {
-  return isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.utf8Slice(0, bytes.length);
+  return `${filename}.${createHash('sha1').update(bytes).digest('hex').slice(0, 16)}.v8cache`;
 }
 
 /** Run a CommonJS file compiled by `script`, as Node's own loader would. */
@@ -51,7 +44,7 @@ function useCodeCache() {
     } catch {
       return compileAsUsual(module, filename); // no cache for these bytes
     }
-    run(compile(sourceOf(bytes), filename, cachedData), module, filename);
+    run(compile(bytes.toString('utf8'), filename, cachedData), module, filename);
   };
 }
 
