@@ -64,6 +64,26 @@ describe('code caches of the bundles', () => {
     expect(help).not.toContain(before);
   });
 
+  it('name deployctl/dist/... in stack traces, never the folder they were made in', () => {
+    const built = copyOfBuild();
+    const installed = tempDir('deployctl-installed-');
+    cpSync(built, installed, { recursive: true });
+    // A TypeError inside the entry bundle, loaded through its cache in the second folder.
+    const stack = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(join(installed, 'bin/code-cache.cjs'))}).useCodeCache();
+         try { require(${JSON.stringify(join(installed, 'dist/cli/main.bundle.cjs'))}).programLevelProblem(null, ['--x']); }
+         catch (error) { console.log(error.stack); }`,
+      ],
+      { env: cleanEnv(), encoding: 'utf8' },
+    );
+    expect(cachesRead(installed, 'history', 'show', '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\./)]);
+    expect(stack).toMatch(/at .*programLevelProblem \(deployctl\/dist\/cli\/main\.bundle\.cjs:\d+:\d+\)/);
+    expect(stack).not.toContain(built);
+  });
+
   it('that V8 cannot use are ignored', () => {
     const dir = copyOfBuild();
     for (const file of caches(dir)) writeFileSync(join(dir, 'dist', file), 'not a code cache');
