@@ -40,7 +40,11 @@ function printedAtBuild(args) {
   return true;
 }
 
-if (process.argv.length > 4 || !printedAtBuild(process.argv.slice(2))) {
+// Only arguments that ask for help or the version (or none) look at the table; the build checks that
+// every case it writes is one of these (scripts/prerender-help.mjs).
+const args = process.argv.slice(2);
+const asksForHelp = args.length === 0 || (args.length <= 2 && args.some((a) => /^(-h|--help|-V|--version|help)$/.test(a)));
+if (!asksForHelp || !printedAtBuild(args)) {
   // Ctrl-C while deployctl starts, before a command installs its own handler, still means 130. The first
   // SIGINT handler a command adds takes over from this one.
   const interruptedEarly = () => process.exit(130);

@@ -62,6 +62,12 @@ const names = top.stdout
 if (names.length === 0) throw new Error('prerender-help: no command names found in deployctl --help');
 
 const cases = [[], ['--help'], ['-h'], ['help'], ['--version'], ['-V'], ...names.flatMap((name) => [[name, '--help'], [name, '-h'], ['help', name]])];
+// bin/deployctl.cjs reads the table only for these arguments.
+for (const args of cases) {
+  if (!(args.length === 0 || (args.length <= 2 && args.some((a) => /^(-h|--help|-V|--version|help)$/.test(a))))) {
+    throw new Error(`prerender-help: bin/deployctl.cjs would never look up deployctl ${args.join(' ')}`);
+  }
+}
 const texts = [];
 const out = { cases: {}, texts };
 for (const args of cases) {
