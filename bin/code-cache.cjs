@@ -29,6 +29,15 @@ function run(script, module, filename) {
   wrapper.call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
 }
 
+/**
+ * The file name a cache is made under. V8 keeps it: every function compiled from a cache reports it in
+ * stack traces, wherever the file is when it runs. So not the build's absolute path (which names the
+ * builder's folders and does not exist where deployctl is installed), but `deployctl/dist/...`.
+ */
+function nameInCache(filename) {
+  return `deployctl/dist/${filename.slice(dist.length).split(sep).join('/')}`;
+}
+
 function compile(source, filename, cachedData) {
   return new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename, cachedData });
 }
@@ -59,7 +68,7 @@ function recordCodeCache() {
   Module._extensions['.js'] = function (module, filename) {
     const source = ours(filename) ? readFileSync(filename, 'utf8') : '';
     if (!ours(filename) || source.includes('import(')) return compileAsUsual(module, filename);
-    const script = compile(source, filename);
+    const script = compile(source, nameInCache(filename));
     scripts.set(filename, script);
     run(script, module, filename);
   };
@@ -73,7 +82,7 @@ function recordCodeCache() {
         if (scripts.has(filename) || !ours(filename)) continue;
         const source = readFileSync(filename, 'utf8');
         if (source.includes('import(')) continue;
-        scripts.set(filename, compile(source, filename));
+        scripts.set(filename, compile(source, nameInCache(filename)));
         untrained.push(filename);
       }
       for (const [filename, script] of scripts) writeFileSync(cacheFile(filename, readFileSync(filename)), script.createCachedData());

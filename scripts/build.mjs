@@ -1,4 +1,5 @@
-// Build: TypeScript to dist/, JSON Schemas to precompiled Ajv standalone validators, the bundles, and
+// Build: TypeScript to dist/, JSON Schemas to precompiled Ajv standalone validators, the bundles, the
+// help text commander prints (dist/cli/help.json, printed by bin/ without loading commander), and
 // last the V8 code caches of the bundles.
 import { execFileSync } from 'node:child_process';
 import { rmSync, existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
   stdio: 'inherit',
   cwd: root,
 });
-for (const step of ['compile-schemas.mjs', 'bundle-vendor.mjs', 'bundle-cli.mjs', 'bundle-ui.mjs', 'code-cache.mjs']) {
+for (const step of ['compile-schemas.mjs', 'bundle-vendor.mjs', 'bundle-cli.mjs', 'prerender-help.mjs', 'bundle-ui.mjs', 'code-cache.mjs']) {
   const file = join(root, 'scripts', step);
   if (existsSync(file)) execFileSync(process.execPath, [file], { stdio: 'inherit', cwd: root });
 }

@@ -3,7 +3,7 @@
 // caches also hold the functions those commands call (commander's parsing, yaml, the validators,
 // execa), not only each file's top level: that is most of the gain. A failure here costs speed, not
 // the build: the CLI works without caches.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -38,6 +38,11 @@ try {
   for (const args of [['--help'], ['--version'], ['validate'], ['deploy', 'app', '-e', 'dev'], ['status'], ['history', '--limit', '20']]) {
     const code = await main(['node', 'deployctl', ...args], io);
     if (code !== 0) throw new Error(`deployctl ${args.join(' ')} exited ${code}`);
+  }
+  // The demo config of a clone (every app type, health checks, hooks, flow-style YAML): what validate
+  // and the executors' preflights run on a real config, compiled too. Not in a copy without it.
+  if (existsSync(join(root, 'deployments.yaml')) && existsSync(join(root, 'examples'))) {
+    await main(['node', 'deployctl', 'validate', '--config-dir', root], io);
   }
 } catch (error) {
   console.warn(`code-cache: the training run failed (${error.message}); the caches hold less`);

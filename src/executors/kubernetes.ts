@@ -56,9 +56,24 @@ function isSafePlain(text: string): boolean {
  * that plain YAML cannot hold as written is written as a double-quoted string. Comments are left as
  * they are. `left` collects the ${...} left as written.
  */
+/**
+ * The parsed documents of a manifest's text, kept for the next fill of the same text: validate fills
+ * every manifest in for each environment, and fillManifest only reads the parse. A few texts at most.
+ */
+const parsedManifests = new Map<string, ReturnType<typeof parseAllDocuments>>();
+function parsedManifest(text: string): ReturnType<typeof parseAllDocuments> {
+  let docs = parsedManifests.get(text);
+  if (!docs) {
+    docs = parseAllDocuments(text);
+    if (parsedManifests.size >= 16) parsedManifests.clear();
+    parsedManifests.set(text, docs);
+  }
+  return docs;
+}
+
 export function fillManifest(text: string, values: Record<string, string>, file: string, left: Set<string> = new Set()): string {
   if (!text.includes('${')) return text;
-  const docs = parseAllDocuments(text);
+  const docs = parsedManifest(text);
   const list = Array.isArray(docs) ? docs : [];
   const broken = list.flatMap((d) => d.errors);
   if (broken.length) {

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
 
-/** bin/, dist/ and what makes the caches, copied; the copy's caches made afresh for its own files. */
+/**
+ * bin/, dist/ and what makes the caches, copied; the copy's caches made afresh for its own files.
+ * Without the pre-rendered help (dist/cli/help.json), so that --help runs commander from the bundle.
+ */
 function copyOfBuild(): string {
   const dir = tempDir('deployctl-build-');
   for (const part of ['bin', 'dist', 'package.json', 'scripts/code-cache.mjs']) {
-    cpSync(join(repoRoot, part), join(dir, part), { recursive: true, filter: (file) => !file.endsWith('.v8cache') });
+    cpSync(join(repoRoot, part), join(dir, part), { recursive: true, filter: (file) => !file.endsWith('.v8cache') && !file.endsWith('help.json') });
   }
   execFileSync(process.execPath, [join(dir, 'scripts/code-cache.mjs')], { env: cleanEnv(), encoding: 'utf8' });
   return dir;
@@ -59,6 +62,26 @@ describe('code caches of the bundles', () => {
     const help = cli(dir, '--help');
     expect(help).toContain(after);
     expect(help).not.toContain(before);
+  });
+
+  it('name deployctl/dist/... in stack traces, never the folder they were made in', () => {
+    const built = copyOfBuild();
+    const installed = tempDir('deployctl-installed-');
+    cpSync(built, installed, { recursive: true });
+    // A TypeError inside the entry bundle, loaded through its cache in the second folder.
+    const stack = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(join(installed, 'bin/code-cache.cjs'))}).useCodeCache();
+         try { require(${JSON.stringify(join(installed, 'dist/cli/main.bundle.cjs'))}).programLevelProblem(null, ['--x']); }
+         catch (error) { console.log(error.stack); }`,
+      ],
+      { env: cleanEnv(), encoding: 'utf8' },
+    );
+    expect(cachesRead(installed, 'history', 'show', '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\./)]);
+    expect(stack).toMatch(/at .*programLevelProblem \(deployctl\/dist\/cli\/main\.bundle\.cjs:\d+:\d+\)/);
+    expect(stack).not.toContain(built);
   });
 
   it('that V8 cannot use are ignored', () => {

@@ -8,13 +8,29 @@ function loadedModules(traceFile: string): string[] {
 }
 
 describe('CLI start-up', () => {
-  it.each([['--help'], ['--version'], ['deploy', '--help']])('`deployctl %s` loads commander and nothing heavier', async (...args) => {
+  it.each([{ args: ['--help'] }, { args: ['--version'] }, { args: ['deploy', '--help'] }, { args: [] }])(
+    '`deployctl $args` prints the help or version the build pre-rendered: no bundle, no package',
+    async ({ args }: { args: string[] }) => {
+      const trace = join(tempDir(), 'modules.txt');
+      const run = await runCli(args, {
+        env: cleanEnv({ TRACE_FILE: trace }),
+        nodeArgs: ['--import', join(repoRoot, 'test/support/trace-loader.mjs')],
+      });
+      expect(run.code).toBe(args.length ? 0 : 2);
+      expect(run.stdout + run.stderr).toMatch(args[0] === '--version' ? /^\d+\.\d+\.\d+/ : /^Usage: deployctl/);
+      // bin/ only: the text comes from dist/cli/help.json, read as a file.
+      expect(loadedModules(trace).filter((url) => !url.includes('/bin/'))).toEqual([]);
+    },
+  );
+
+  it('`deployctl history show --help` (not pre-rendered) loads commander and nothing heavier', async () => {
     const trace = join(tempDir(), 'modules.txt');
-    const run = await runCli(args, {
+    const run = await runCli(['history', 'show', '--help'], {
       env: cleanEnv({ TRACE_FILE: trace }),
       nodeArgs: ['--import', join(repoRoot, 'test/support/trace-loader.mjs')],
     });
     expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: deployctl history show');
     const modules = loadedModules(trace);
     const packages = new Set(modules.flatMap((url) => url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? []));
     // commander is bundled into the entry; yaml, ajv, got, execa, ink and the rest load only in handlers.
