@@ -117,7 +117,7 @@ describe('terraform destroy', () => {
     const plan = await terraformExecutor.planDestroy!(input(config, { artifacts: { var_files: stored } }));
     const varFile = plan.commands[2]!.args.find((a) => a.startsWith('-var-file='))!;
     expect(argv(plan.commands)).toEqual([
-      ['terraform', 'init', '-input=false', '-no-color', '-backend-config=bucket=state'],
+      ['terraform', 'init', '-input=false', '-no-color', '-reconfigure', '-backend-config=bucket=state'],
       ['terraform', 'workspace', 'select', '-no-color', 'prod'],
       ['terraform', 'plan', '-destroy', '-input=false', '-no-color', '-lock-timeout=30s', varFile],
       ['terraform', 'destroy', '-auto-approve', '-input=false', '-no-color', '-lock-timeout=30s', varFile],
