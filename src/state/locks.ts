@@ -2,17 +2,18 @@
 // lock file is created whole or not at all). A lock whose process is gone on this host is stale and
 // taken over, after stopping what is left of the commands it recorded; a lock from another host is
 // never assumed dead. A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves
-// no temp file behind.
+// no temp file behind. A holder whose lock file is removed (`unlock --force`) or taken by another while
+// it runs loses its lock: its handle's `lost` signal fires, and the engine stops the deployment.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync, watch } from 'node:fs';
+import { readFileSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { ago, formatDuration } from '../config/duration.js';
-import { InterruptedError, LockError, StateWriteError } from '../errors.js';
+import { basename, join } from 'node:path';
+import { StateWriteError } from '../errors.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { createExclusive, isAbandoned, removeJudged } from './file-lock.js';
+import { describeHolder, lockHint, lockRefused, trackProcess, untrackProcess } from './held-locks.js';
 import { locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime, stopProcessGroups } from './process.js';
 import { diskCause, diskErrno, guardWrite } from './write-error.js';
@@ -29,7 +30,12 @@ export interface FileLockOptions {
   isAlive?: (pid: number, startTime?: string) => boolean;
   /** Between SIGTERM and SIGKILL when a takeover stops the commands a stale lock left running. */
   stopGraceMs?: number;
+  /** How often a holder reads its lock file to see it is still its own (besides watching the folder). */
+  lossCheckMs?: number;
 }
+
+/** A holder whose lock file was removed or taken notices within this time, at the latest (sooner where the folder can be watched). */
+export const LOSS_CHECK_MS = 2_000;
 
 interface StoredLock extends LockInfo {
   /** Process start time (Linux), to tell a reused pid from the holder. */
@@ -37,23 +43,8 @@ interface StoredLock extends LockInfo {
 }
 
 
-/** Local time of day, with the date when it is not today. */
-function clock(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const time = d.toTimeString().slice(0, 5);
-  return d.toDateString() === new Date().toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
-}
-
-export function describeHolder(lock: LockInfo, localHost: string): string {
-  const remote = lock.host !== localHost ? `, last refreshed ${ago(lock.refreshedAt)}` : '';
-  return `${lock.user}@${lock.host} (pid ${lock.pid}) since ${clock(lock.startedAt)}${remote}: ${lock.command}`;
-}
-
-/** The two ways out of a held lock; `--force` unless the holder looks abandoned. */
-export function lockHint(app: string, env: string, state: LockState): string {
-  return `Wait with --wait-lock 5m, or run \`deployctl unlock ${app} -e ${env}${state === 'silent' ? '' : ' --force'}\` if that run is gone.`;
-}
+// The holder as messages name it, and the two ways out, shared by every backend (held-locks.ts).
+export { describeHolder, lockHint };
 
 export class FileLockManager implements LockManager {
   private readonly host: string;
@@ -156,10 +147,8 @@ export class FileLockManager implements LockManager {
         if (await this.removeStale(file, holder)) options.onStale?.(holder, takeover);
         continue;
       }
-      if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
-      if (Date.now() >= deadline) {
-        const waited = options.waitMs ? ` after waiting ${formatDuration(options.waitMs)}` : '';
-        throw new LockError(`Lock held by ${describeHolder(holder, this.host)}${waited}.`, lockHint(app, env, this.state(holder)));
+      if (options.signal?.aborted || Date.now() >= deadline) {
+        throw lockRefused(app, env, { description: describeHolder(holder, this.host), state: this.state(holder) }, options);
       }
       await this.waitForChange(file, Math.min(deadline - Date.now(), 1000), options.signal);
     }
@@ -202,18 +191,55 @@ export class FileLockManager implements LockManager {
   }
 
   private handle(app: string, env: string, file: string, info: StoredLock): LockHandle {
+    let released = false;
+    // Lost: the lock file was removed (`unlock --force`, by hand) or names another holder now, though
+    // this process never released it. Seen at once where the folder can be watched, and by a read
+    // every LOSS_CHECK_MS (and at each rewrite) anywhere else.
+    const lost = new AbortController();
+    const judge = (current: StoredLock | undefined): boolean => {
+      if (current?.token === info.token) return true;
+      if (released || lost.signal.aborted) return false;
+      stopWatching();
+      lost.abort(
+        new Error(
+          current
+            ? `its lock file was removed (\`deployctl unlock --force\`, or by hand) and is held now by ${describeHolder(current, this.host)}`
+            : `its lock file was removed (\`deployctl unlock --force\`, or by hand): ${file}`,
+        ),
+      );
+      return false;
+    };
+    const check = async () => {
+      if (!released && !lost.signal.aborted) judge(await this.readFile(file));
+    };
     // Rewrites of the lock (refreshedAt, the commands running) one after another, and only while it is ours.
     let rewriting: Promise<void> = Promise.resolve();
     const rewrite = (change: () => void) =>
       (rewriting = rewriting.then(async () => {
-        const current = await this.readFile(file);
-        if (current?.token !== info.token) return;
+        if (released || !judge(await this.readFile(file))) return;
         change();
         await writeFileAtomic(file, JSON.stringify(info, null, 2), { fsync: false });
       }).catch(() => undefined));
     // Rewrite refreshedAt now and then, so other hosts see the holder is alive.
     const refresh = setInterval(() => void rewrite(() => (info.refreshedAt = new Date().toISOString())), this.options.refreshMs ?? 10_000);
     refresh.unref();
+    const polling = setInterval(() => void check(), this.options.lossCheckMs ?? LOSS_CHECK_MS);
+    polling.unref();
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(locksDir(this.home), (_event, name) => {
+        if (!name || name === basename(file)) void check();
+      });
+      watcher.on('error', () => undefined);
+      watcher.unref();
+    } catch {
+      // no watching here: the polling alone sees a loss
+    }
+    function stopWatching(): void {
+      clearInterval(refresh);
+      clearInterval(polling);
+      watcher?.close();
+    }
     // A process that exits without releasing (a second Ctrl-C, process.exit) still frees its lock.
     const onExit = () => {
       try {
@@ -223,22 +249,15 @@ export class FileLockManager implements LockManager {
       }
     };
     process.once('exit', onExit);
-    let released = false;
     return {
       info,
-      track: (pid, command) =>
-        rewrite(() => {
-          info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
-        }),
-      untrack: (pid) =>
-        rewrite(() => {
-          info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
-          if (info.processes.length === 0) delete info.processes;
-        }),
+      lost: lost.signal,
+      track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
+      untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
       release: async () => {
         if (released) return;
         released = true;
-        clearInterval(refresh);
+        stopWatching();
         await rewriting;
         process.off('exit', onExit);
         const current = await this.readFile(file);

@@ -6,11 +6,9 @@
 // It lives in src/ (not test/) so that it is type-checked against the port with the rest, and so the
 // core's and the server's tests can open it the way they open the others.
 import { hostname } from 'node:os';
-import { formatDuration } from '../config/duration.js';
-import { InterruptedError, LockError } from '../errors.js';
 import type { AuditEntry, StateStore } from './port.js';
 import { MemoryApprovalStore } from './approvals.js';
-import { describeHolder, lockHint } from './locks.js';
+import { describeHolder, lockRefused, trackProcess, untrackProcess } from './held-locks.js';
 import { isPidAlive, stopProcessGroups } from './process.js';
 import { entryOf, isInFlight, newestFirst, newRecordId, settle } from './record-files.js';
 import { headOf } from './target-index.js';
@@ -213,10 +211,8 @@ class MemoryLocks implements LockManager {
         }
         continue;
       }
-      if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
-      if (Date.now() >= deadline) {
-        const waited = options.waitMs ? ` after waiting ${formatDuration(options.waitMs)}` : '';
-        throw new LockError(`Lock held by ${describeHolder(holder, HOST)}${waited}.`, lockHint(app, env, this.state(holder)));
+      if (options.signal?.aborted || Date.now() >= deadline) {
+        throw lockRefused(app, env, { description: describeHolder(holder, HOST), state: this.state(holder) }, options);
       }
       await this.waitForChange(Math.min(deadline - Date.now(), 200), options.signal);
     }
@@ -244,14 +240,10 @@ class MemoryLocks implements LockManager {
       info,
       lost: lost.signal,
       track: async (pid, command) => {
-        if (!ours()) return;
-        const { processStartTime } = await import('./process.js');
-        info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
+        if (ours()) trackProcess(info, pid, command);
       },
       untrack: async (pid) => {
-        if (!ours()) return;
-        info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
-        if (info.processes.length === 0) delete info.processes;
+        if (ours()) untrackProcess(info, pid);
       },
       release: async () => {
         heldOf(this.data).delete(info.token);

@@ -204,8 +204,9 @@ export interface LockHandle {
    * Aborted when this process no longer holds the lock although it never released it (its database
    * session was ended by `unlock --force`, the network to the database was cut): the reason is an
    * Error saying why, in a clause ("its database session was ended ..."). The engine then stops the
-   * running commands and records the deployment as interrupted (lock_lost). The file backend never
-   * fires it; a backend without it is assumed never to lose a lock it holds.
+   * running commands and records the deployment as interrupted (lock_lost). The file backend fires it
+   * when the lock file is removed or names another holder; a backend without it is assumed never to
+   * lose a lock it holds.
    */
   lost?: AbortSignal;
   /**

@@ -190,10 +190,21 @@ describe('deployctl unlock', () => {
       JSON.stringify({ app: 'svc', env: 'dev', user: 'bo', command: 'deployctl deploy svc -e dev', startedAt: new Date().toISOString(), refreshedAt: new Date().toISOString(), token: 'abc', ...lock }),
     );
 
-  it('refuses a live holder on this machine without --force (exit 5, naming it), removes it with --force', async () => {
+  it('refuses a live holder on this machine without --force (exit 5, naming it); --force removes it, and the holder stops its commands, records interrupted (lock_lost) and exits 130', async () => {
     const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
     const holder = start(['deploy', 'svc', '-e', 'dev'], env);
     await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    // The command it runs (which waits for a gate the test never opens), as its lock names it.
+    let command = 0;
+    await until(() => {
+      try {
+        command = Number(JSON.parse(readFileSync(join(home, 'locks', 'svc_dev.lock'), 'utf8')).processes?.[0]?.pid ?? 0);
+      } catch {
+        command = 0;
+      }
+      return command > 0;
+    });
+    expect(isPidAlive(command)).toBe(true);
     const refused = await runCli(['unlock', 'svc', '-e', 'dev'], { env });
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(new RegExp(`error: the lock of svc in dev is held by a deployment that looks alive: \\S+@\\S+ \\(pid ${holder.child.pid}\\) since \\d\\d:\\d\\d: deployctl deploy svc -e dev`));
@@ -201,9 +212,28 @@ describe('deployctl unlock', () => {
     const forced = await runCli(['unlock', 'svc', '-e', 'dev', '--force', '--json'], { env });
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout).removed).toMatchObject({ pid: holder.child.pid, command: 'deployctl deploy svc -e dev' });
+    // The gate stays shut: only the lost lock can end the holder, and it does, stopping its command.
+    const ended = await holder.done;
+    expect(ended.code, ended.stderr).toBe(130);
+    expect(isPidAlive(command)).toBe(false);
+    const message =
+      'lost the lock of svc in dev: its lock file was removed (`deployctl unlock --force`, or by hand): ' +
+      `${join(home, 'locks', 'svc_dev.lock')}; its commands were stopped (interrupted during command 1/1: node -e`;
+    expect(ended.stderr).toContain(`error: ${message}`);
+    expect(ended.stderr).toContain('and deployctl cannot vouch for how deploy 1.0.0 of svc in dev ended');
+    expect(ended.stdout).toContain('deploy of svc 1.0.0 to dev was interrupted: lost the lock of svc in dev');
+    expect(ended.stdout).toContain('check what runs in dev and who holds its lock now (deployctl status svc -e dev)');
+    expect(ended.stdout + ended.stderr).not.toMatch(/deployed svc|succeeded/);
+    const [saved] = recordsIn(home);
+    expect(saved).toMatchObject({ status: 'interrupted', error: { code: 'lock_lost' } });
+    expect(saved!.error!.message).toContain(message);
     expect(existsSync(join(home, 'locks', 'svc_dev.lock'))).toBe(false);
+    // The next deployment gets the lock at once, and finds nothing left in flight.
     writeFileSync(gate, '');
-    expect((await holder.done).code).toBe(0);
+    const next = await runCli(['deploy', 'svc', '-e', 'dev'], { env });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toContain('never finished');
+    expect(recordsIn(home).map((r) => r.status).sort()).toEqual(['interrupted', 'succeeded']);
   });
 
   it('removes a lock whose process is gone, and a quiet one of another host, without --force; refuses a fresh one of another host', async () => {

@@ -31,4 +31,4 @@ stateContract('file', async () => {
       rmSync(home, { recursive: true, force: true });
     },
   };
-});
+}, { losesLocks: true });

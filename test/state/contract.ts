@@ -48,7 +48,7 @@ const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
 
 /**
  * `skip`: why this backend cannot run here (a missing PostgreSQL), if so. `losesLocks`: the backend
- * tells a holder whose lock was taken from it (its handle's `lost` fires); the file backend cannot.
+ * tells a holder whose lock was taken from it (its handle's `lost` fires): every backend here does.
  */
 export function stateContract(backend: string, create: () => Promise<ContractWorld>, options: { skip?: string | false; losesLocks?: boolean } = {}): void {
   describe.skipIf(Boolean(options.skip))(`the state contract: ${backend}`, () => {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError, LockError } from '../../src/errors.js';
@@ -144,6 +144,43 @@ describe('FileLockManager', () => {
     await (await manager.acquire('web', 'dev', { command: 'x' })).release();
     writeFileSync(lockFile(home), '');
     await expect(manager.acquire('web', 'dev', { command: 'y' })).rejects.toThrow(/damaged lock file/);
+  });
+
+  it('keeps its lock through its own rewrites (refresh, the commands it runs): no lost signal', async () => {
+    const home = await stateHome();
+    const handle = await new FileLockManager(home, { refreshMs: 10, lossCheckMs: 10 }).acquire('web', 'dev', { command: 'x' });
+    for (let i = 0; i < 20; i++) {
+      await handle.track!(process.pid, `step ${i}`);
+      await handle.untrack!(process.pid);
+    }
+    const first = readLock(home).refreshedAt;
+    await until(() => readLock(home).refreshedAt !== first);
+    expect(handle.lost?.aborted).toBe(false);
+    await handle.release();
+    expect(handle.lost?.aborted).toBe(false);
+  });
+
+  it('tells a holder whose lock file was removed by hand, or removed and taken by another, that it lost the lock; it then leaves the new lock alone', async () => {
+    const home = await stateHome();
+    const manager = new FileLockManager(home, { user: 'ana' });
+    const removed = await manager.acquire('web', 'dev', { command: 'x' });
+    rmSync(lockFile(home));
+    await until(() => removed.lost?.aborted === true);
+    expect((removed.lost!.reason as Error).message).toBe(`its lock file was removed (\`deployctl unlock --force\`, or by hand): ${lockFile(home)}`);
+    await removed.release();
+
+    // Removed and taken by another at once: the holder finds another token in its lock file.
+    const taken = await new FileLockManager(home, { user: 'ana', lossCheckMs: 20 }).acquire('web', 'dev', { command: 'x' });
+    expect(await new FileLockManager(home).remove('web', 'dev')).toMatchObject({ token: taken.info.token });
+    const next = await new FileLockManager(home, { user: 'bo', hostname: 'ci-7' }).acquire('web', 'dev', { command: 'deployctl deploy web -e dev' });
+    await until(() => taken.lost?.aborted === true);
+    const why = (taken.lost!.reason as Error).message;
+    // Removed and taken at once: seen either way, and when seen late, the new holder is named.
+    expect(why).toMatch(/^its lock file was removed \(`deployctl unlock --force`, or by hand\)(: |.* and is held now by bo@ci-7 \(pid \d+\) since \d\d:\d\d.*: deployctl deploy web -e dev$)/);
+    await taken.release();
+    expect(readLock(home).token).toBe(next.info.token);
+    expect(next.lost?.aborted).toBe(false);
+    await next.release();
   });
 });
 

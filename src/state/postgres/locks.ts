@@ -11,10 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type * as Pg from 'pg';
-import { formatDuration } from '../../config/duration.js';
 import { InterruptedError, LockError } from '../../errors.js';
-import { describeHolder, lockHint } from '../locks.js';
-import { processStartTime, stopProcessGroups } from '../process.js';
+import { describeHolder, lockRefused, trackProcess, untrackProcess } from '../held-locks.js';
+import { stopProcessGroups } from '../process.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
 import { connectionConfig, loadPg, maskUrl, unavailable } from './connection.js';
 import { poolerVerdict, transactionPoolerError } from './pooler.js';
@@ -151,9 +150,7 @@ export class PgLockManager implements LockManager {
       if (!got) {
         const found = this.describe(await this.holderRow(app, env));
         await end();
-        if (options.signal?.aborted) throw new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
-        const waited = waitMs ? ` after waiting ${formatDuration(waitMs)}` : '';
-        throw new LockError(`Lock held by ${found.description}${waited}.`, lockHint(app, env, 'alive'));
+        throw lockRefused(app, env, { description: found.description, state: 'alive' }, { waitMs, signal: options.signal });
       }
       const now = new Date().toISOString();
       const info: LockInfo = {
@@ -287,15 +284,8 @@ export class PgLockManager implements LockManager {
       info,
       lost: lost.signal,
       backendPid,
-      track: (pid, command) =>
-        rewrite(() => {
-          info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
-        }),
-      untrack: (pid) =>
-        rewrite(() => {
-          info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
-          if (info.processes.length === 0) delete info.processes;
-        }),
+      track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
+      untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
       release: async () => {
         if (released) return;
         released = true;

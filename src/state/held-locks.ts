@@ -1,0 +1,46 @@
+// What every lock backend (files, PostgreSQL, memory) says and keeps about a held lock, written once:
+// the holder as messages name it, the refusal with both ways out, and the commands the holder runs now
+// (the process groups a takeover after a kill -9 stops).
+import { ago, formatDuration } from '../config/duration.js';
+import { InterruptedError, LockError } from '../errors.js';
+import { processStartTime } from './process.js';
+import type { LockInfo, LockState } from './types.js';
+
+/** Local time of day, with the date when it is not today. */
+function clock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const time = d.toTimeString().slice(0, 5);
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
+}
+
+export function describeHolder(lock: LockInfo, localHost: string): string {
+  const remote = lock.host !== localHost ? `, last refreshed ${ago(lock.refreshedAt)}` : '';
+  return `${lock.user}@${lock.host} (pid ${lock.pid}) since ${clock(lock.startedAt)}${remote}: ${lock.command}`;
+}
+
+/** The two ways out of a held lock; `--force` unless the holder looks abandoned. */
+export function lockHint(app: string, env: string, state: LockState): string {
+  return `Wait with --wait-lock 5m, or run \`deployctl unlock ${app} -e ${env}${state === 'silent' ? '' : ' --force'}\` if that run is gone.`;
+}
+
+/**
+ * The error of an acquire that did not get the lock: interrupted while waiting, or the lock held by
+ * `description` (after waiting `waitMs`, when it did), with both ways out.
+ */
+export function lockRefused(app: string, env: string, found: { description: string; state: LockState }, options: { waitMs?: number; signal?: AbortSignal }): Error {
+  if (options.signal?.aborted) return new InterruptedError(`interrupted while waiting for the lock of ${app} in ${env}`);
+  const waited = options.waitMs ? ` after waiting ${formatDuration(options.waitMs)}` : '';
+  return new LockError(`Lock held by ${found.description}${waited}.`, lockHint(app, env, found.state));
+}
+
+/** The holder runs `pid` now (a command's process group): recorded with its start time, in place. */
+export function trackProcess(info: LockInfo, pid: number, command?: string): void {
+  info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
+}
+
+/** The command of group `pid` ended: forgotten, in place (no `processes` at all once none run). */
+export function untrackProcess(info: LockInfo, pid: number): void {
+  info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
+  if (info.processes.length === 0) delete info.processes;
+}
