@@ -16,6 +16,7 @@ import { afterFailures, describeAction, failureExitCode } from './unsaved.js';
 import { runAttempt, strategyFor } from './attempt.js';
 import { runTargetPhases, type Strategy, type TargetContext } from './lifecycle.js';
 import { describe } from './steps.js';
+import { afterLockLost, lockLost } from './lock-lost.js';
 
 export type { AttemptPhase, FailurePolicy, LifecyclePhase, PhaseFailure, Strategy, TargetPhase } from './lifecycle.js';
 export { standardStrategy, strategyOf } from './strategy.js';
@@ -274,8 +275,17 @@ async function rollBackAfterFailure(
       next: error.code === 'record_not_saved' ? undefined : `roll back with \`deployctl rollback ${target.app} -e ${target.env}\``,
     });
   }
-  const { attempts, passedOver, stopped } = fallThrough;
-  if (attempts.length === 0 && passedOver.length === 0) {
+  const { attempts, passedOver } = fallThrough;
+  let { stopped } = fallThrough;
+  const lost = attempts.length === 0 ? lockLost(deps.signal) : undefined;
+  if (lost) {
+    // Lost between the failure and the first rollback attempt: nothing of the rollback ran, and another
+    // deployment may hold the target now. Said as such, never as "no earlier good version".
+    stopped =
+      `automatic rollback of ${target.app} in ${target.env} did not start: ${lost.message}; nothing was rolled back. ` +
+      `${afterLockLost(failed)}; or roll back by hand with \`deployctl rollback ${target.app} -e ${target.env}\` once nobody else deploys there`;
+    deps.emit({ type: 'log', level: 'error', message: stopped });
+  } else if (attempts.length === 0 && passedOver.length === 0) {
     deps.emit({ type: 'log', level: 'warn', message: `no earlier good version of ${target.app} in ${target.env} to roll back to` });
     return { attempts };
   }
@@ -398,8 +408,13 @@ export async function rollbackTarget(
     const { attempts, stopped } = await rollBackThrough(all, base, context.deps, { onAttempt: (r) => context.finished.push(r) });
     const landed = attempts.find((r) => r.status === 'succeeded');
     const record = landed ?? attempts[attempts.length - 1];
-    // Ctrl-C after the lock was taken, before the first attempt started.
-    if (!record) throw new InterruptedError(`${describeAction({ ...first, action: 'rollback' })} was interrupted before it started: nothing was run`);
+    // Ctrl-C, or the lock lost, after the lock was taken, before the first attempt started.
+    if (!record) {
+      const lost = lockLost(context.deps.signal);
+      const what = describeAction({ ...first, action: 'rollback' });
+      if (lost) throw new InterruptedError(`${lost.message}; ${what} did not start: nothing was run`, afterLockLost(first));
+      throw new InterruptedError(`${what} was interrupted before it started: nothing was run`);
+    }
     return { exitCode: landed ? ExitCode.ok : failureExitCode(record), record, rollbacks: attempts.filter((r) => r !== record), ...(stopped ? { stopped } : {}) };
   });
 }

@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
-import { deployTarget, type DeployRequest } from '../../src/engine/deploy.js';
+import { deployTarget, goodRecords, rollbackTarget, type DeployRequest } from '../../src/engine/deploy.js';
+import { InterruptedError } from '../../src/errors.js';
+import type { HistoryStore } from '../../src/state/types.js';
 import type { DeployEvent } from '../../src/engine/events.js';
 import { createRunner } from '../../src/engine/runner.js';
 import type { Executor, PlanInput } from '../../src/executors/types.js';
@@ -15,7 +17,7 @@ import { outcomeText } from '../../src/cli/run-deployment.js';
 import { createMemoryData, createMemoryState, loseLock } from '../../src/state/memory-store.js';
 import { isPidAlive } from '../../src/state/process.js';
 import { tempDir } from '../support/cli.js';
-import { fakeWorld } from '../support/fakes.js';
+import { echoExecutor, fakeWorld } from '../support/fakes.js';
 
 const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 
@@ -133,4 +135,89 @@ describe('the lock lost in the middle of a deployment', () => {
     expect(outcome.exitCode).toBe(0);
     expect(outcome.record.status).toBe('succeeded');
   }, 30_000);
+});
+
+describe('the lock lost before a rollback could start', () => {
+  const why = 'the database did not answer its heartbeat in 5 s (test)';
+
+  /** A memory state whose history calls `lose` after each write; the fake runner, where `broken` versions fail. */
+  function rollbackWorld(lose: (history: HistoryStore, data: ReturnType<typeof createMemoryData>) => void) {
+    const data = createMemoryData();
+    const state = createMemoryState(data, process.pid);
+    const history = Object.create(state.history) as HistoryStore;
+    lose(history, data);
+    const fake = fakeWorld({ history, locks: state.locks, getExecutor: async () => echoExecutor, newRecordId: (app, env, at) => state.newRecordId(app, env, at) });
+    const request = (version: string): DeployRequest => ({
+      target: {
+        app: 'web',
+        env: 'dev',
+        version,
+        config: { type: 'shell', path: '/srv/web', variables: {}, secrets: [], timeout: 60_000, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
+        environment: dev,
+        secretValues: [],
+      },
+      action: 'deploy',
+      dryRun: false,
+      approved: false,
+      interactive: false,
+      autoRollback: true,
+      waitLockMs: 0,
+      tools: {},
+    });
+    return { data, state, fake, request };
+  }
+
+  it('after a failed deploy: the automatic rollback says it did not start because the lock was lost, and what to do; never "no earlier good version"', async () => {
+    const { state, fake, request } = rollbackWorld((history, data) => {
+      const write = history.write.bind(history);
+      history.write = async (record) => {
+        await write(record);
+        // The failure is stored, then the lock goes: before the rollback's first attempt.
+        if (record.version === '2.0.0' && record.status === 'failed') loseLock(data, 'web', 'dev', why);
+      };
+    });
+    expect((await deployTarget(request('1.0.0'), fake.deps)).exitCode).toBe(0);
+    fake.broken.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0'), fake.deps);
+
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.rollbacks).toEqual([]);
+    const stopped =
+      `automatic rollback of web in dev did not start: lost the lock of web in dev: ${why}; nothing was rolled back. ` +
+      'check what runs in dev and who holds its lock now (deployctl status web -e dev); if a colleague forced the lock (deployctl unlock --force, shown by deployctl audit), agree with them before deploying again; ' +
+      'if the database could not be reached, check the network to it; then deploy again if needed; or roll back by hand with `deployctl rollback web -e dev` once nobody else deploys there';
+    expect(outcome.stopped).toBe(stopped);
+    expect(fake.events).toContainEqual(expect.objectContaining({ type: 'log', level: 'error', message: stopped }));
+    expect(fake.events.some((e) => e.type === 'log' && /no earlier good version/.test(e.message))).toBe(false);
+    expect(outcomeText(outcome)).toContain(stopped);
+    // The failed record says it too, and nothing ran after the failure.
+    const saved = await state.history.get(outcome.record.id);
+    expect(saved).toMatchObject({ status: 'failed', notes: [stopped] });
+    expect((await state.history.list({ app: 'web', env: 'dev' })).map((r) => `${r.version} ${r.status}`)).toEqual(['2.0.0 failed', '1.0.0 succeeded']);
+    expect(await state.locks.inspect('web', 'dev')).toBeUndefined();
+  });
+
+  it('a manual rollback: lost after the lock was taken, before its first attempt: exit 130 naming the lost lock and what to do, nothing run', async () => {
+    let armed = false;
+    const { state, fake, request } = rollbackWorld((history, data) => {
+      const settle = history.interruptInFlight.bind(history);
+      // Under the lock, records in flight are settled first: once armed, the lock goes right then.
+      history.interruptInFlight = async (app, env, message) => {
+        const settled = await settle(app, env, message);
+        if (armed) loseLock(data, app, env, why);
+        return settled;
+      };
+    });
+    for (const version of ['1.0.0', '2.0.0']) expect((await deployTarget(request(version), fake.deps)).exitCode).toBe(0);
+    armed = true;
+    const before = (await state.history.list({})).length;
+    const candidates = await goodRecords(state.history, 'web', 'dev', new Set(['2.0.0']));
+    const error = await rollbackTarget(candidates, { ...request('x'), app: 'web', env: 'dev', environment: dev }, fake.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect((error as InterruptedError).exitCode).toBe(130);
+    expect((error as InterruptedError).message).toBe(`lost the lock of web in dev: ${why}; rollback of web 1.0.0 to dev did not start: nothing was run`);
+    expect((error as InterruptedError).hint).toMatch(/^check what runs in dev and who holds its lock now \(deployctl status web -e dev\)/);
+    expect((await state.history.list({})).length).toBe(before);
+    expect(await state.locks.inspect('web', 'dev')).toBeUndefined();
+  });
 });
