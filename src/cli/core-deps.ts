@@ -3,7 +3,7 @@
 import type { Approver, CoreDeps } from '../core/deps.js';
 import type { DeployEvent } from '../engine/events.js';
 import { lazyEngineParts } from '../core/engine-parts.js';
-import { currentIdentity } from '../engine/identity.js';
+import { currentIdentity } from '../identity.js';
 import { detectCi } from '../notify/ci.js';
 import { openContextState, type CliContext } from './context.js';
 

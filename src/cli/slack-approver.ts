@@ -22,7 +22,7 @@ export function slackApprover(ctx: CliContext, waitMs: number, signal?: AbortSig
         import('../notify/chatops-config.js'),
         import('../notify/slack-client.js'),
         import('../notify/slack-approval.js'),
-        import('../engine/identity.js'),
+        import('../identity.js'),
       ]);
       const chatops = chatopsConfig((await loadConfig({ configDir: ctx.configDir, env })).chatops);
       if (!chatops.channel) throw new UsageError('--approval slack needs chatops.channel in deployments.yaml: where to post the request', 'add chatops: { channel: C0123, approvers: { prod: [U0123] } }');

@@ -3,7 +3,7 @@
 import type { ApprovalSubject } from '../engine/deploy.js';
 import type { AppConfig, HealthCheckConfig } from '../config/types.js';
 import type { EventSink } from '../engine/events.js';
-import type { Identity } from '../engine/identity.js';
+import type { Identity } from '../identity.js';
 import type { Command, Executor, PlanInput, Runner } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthAttempt, HealthResult } from '../state/types.js';
 import type { StateStore } from '../state/port.js';

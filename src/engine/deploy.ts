@@ -9,7 +9,7 @@ import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteEr
 import type { Artifacts, Command, Executor, PlanInput, Runner, ToolProbe } from '../executors/types.js';
 import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockManager, RecordAction } from '../state/types.js';
 import { forTarget, type EventSink } from './events.js';
-import type { Identity } from './identity.js';
+import type { Identity } from '../identity.js';
 import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
 import { goodOnes, RECENT_RECORDS, sinceDestroy, type FailureCause } from '../core/rollback-policy.js';
 import { afterFailures, describeAction, failureExitCode } from './unsaved.js';

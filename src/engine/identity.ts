@@ -1,20 +1,2 @@
-// Who is deploying from where: stored in records and locks.
-import { hostname, userInfo } from 'node:os';
-
-export interface Identity {
-  user: string;
-  host: string;
-  pid: number;
-}
-
-export function currentIdentity(env: NodeJS.ProcessEnv = process.env): Identity {
-  let user = env.DEPLOYCTL_USER ?? env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = env.USER ?? env.USERNAME ?? 'unknown';
-    }
-  }
-  return { user, host: hostname(), pid: process.pid };
-}
+// Kept for imports that still name it here: identity is one helper, src/identity.ts, which state may import too.
+export { currentIdentity, type Identity } from '../identity.js';

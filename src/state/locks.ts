@@ -10,6 +10,7 @@ import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { StateWriteError } from '../errors.js';
+import { currentIdentity } from '../identity.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { createExclusive, isAbandoned, removeJudged } from './file-lock.js';
@@ -20,7 +21,7 @@ import { diskCause, diskErrno, guardWrite } from './write-error.js';
 
 export interface FileLockOptions {
   hostname?: string;
-  /** The user a lock names when acquire is given none. */
+  /** The user a lock names when acquire is given none (by default, as src/identity.ts says: DEPLOYCTL_USER, ...). */
   user?: string;
   pid?: number;
   /** How often a held lock's refreshedAt is rewritten. */
@@ -60,7 +61,7 @@ export class FileLockManager implements LockManager {
     this.host = options.hostname ?? hostname();
     this.pid = options.pid ?? process.pid;
     this.isAlive = options.isAlive ?? isSameProcessAlive;
-    this.user = options.user ?? 'unknown';
+    this.user = options.user ?? currentIdentity().user;
   }
 
   private path(app: string, env: string): string {

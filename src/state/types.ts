@@ -234,7 +234,7 @@ export interface LockManager {
     env: string,
     options: {
       command: string;
-      /** Who takes it (engine/identity.ts currentIdentity): the lock and the record name the same user. */
+      /** Who takes it (src/identity.ts currentIdentity): the lock and the record name the same user. */
       user?: string;
       waitMs?: number;
       /** Called after a stale lock was taken over, with what was done about the commands it had left running. */

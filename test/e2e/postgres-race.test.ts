@@ -81,6 +81,23 @@ describe.skipIf(skip)('two machines, one database', () => {
     expect(records[0]!.error).toContain('stopped before this deployment finished');
   }, 90_000);
 
+  it('who holds the lock: the holder row, the record and the audit row all name DEPLOYCTL_USER, not the login', async () => {
+    const { a, db, gate } = await team(server);
+    const env = { ...a.env, DEPLOYCTL_USER: 'ana-ci (pipeline 81)' };
+    const holder = start({ ...a, env }, ['deploy', 'svc', '-e', 'dev']);
+    await until(async () => (await rows(server, db)).some((r) => r.status === 'running'));
+    let held: Array<{ user: string }> = [];
+    await until(async () => (held = await server.query<{ user: string }>(`SELECT holder->>'user' AS user FROM deployctl_locks`, [], db)).length === 1);
+    expect(held).toEqual([{ user: 'ana-ci (pipeline 81)' }]);
+    writeFileSync(gate, '');
+    const done = await holder.done;
+    expect(done.code, done.stderr).toBe(0);
+    const records = await server.query<{ user: string }>(`SELECT record->>'user' AS user FROM deployctl_records`, [], db);
+    expect(records).toEqual([{ user: 'ana-ci (pipeline 81)' }]);
+    const audit = await server.query<{ action: string; user: string }>(`SELECT entry->>'action' AS action, entry->>'user' AS user FROM deployctl_audit`, [], db);
+    expect(audit).toEqual([{ action: 'deploy', user: 'ana-ci (pipeline 81)' }]);
+  }, 90_000);
+
   it('unlock from the other machine: refused while the holder lives; --force ends its session, and the holder stops its commands, records interrupted (lock_lost) and exits 130', async () => {
     const { a, b, db, gate } = await team(server);
     const holder = start(a, ['deploy', 'svc', '-e', 'dev']);

@@ -139,6 +139,21 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     expect(await store.locks.inspect('web', 'prod')).toBeUndefined();
   });
 
+  it('a lock taken without a user names the one identity (DEPLOYCTL_USER), as the record and the audit log do', async () => {
+    const { store, second } = await fresh();
+    const saved = process.env.DEPLOYCTL_USER;
+    process.env.DEPLOYCTL_USER = 'ana-ci';
+    try {
+      const held = await store.locks.acquire('web', 'prod', { command: 'deployctl deploy web -e prod' });
+      expect(held.info.user).toBe('ana-ci');
+      expect((await (await second()).locks.inspect('web', 'prod'))?.holder.user).toBe('ana-ci');
+      await held.release();
+    } finally {
+      if (saved === undefined) delete process.env.DEPLOYCTL_USER;
+      else process.env.DEPLOYCTL_USER = saved;
+    }
+  });
+
   it('a waiter gives up after --wait-lock, naming the holder', async () => {
     const { store, second } = await fresh();
     const other = await second();

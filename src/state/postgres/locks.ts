@@ -9,9 +9,10 @@
 // that fails or gets no answer in HEARTBEAT_TIMEOUT_MS marks the lock lost (handle.lost aborts), and
 // the store refuses to record the deployment as a success.
 import { randomBytes } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import type * as Pg from 'pg';
 import { InterruptedError, LockError } from '../../errors.js';
+import { currentIdentity } from '../../identity.js';
 import { describeHolder, lockRefused, trackProcess, untrackProcess } from '../held-locks.js';
 import { stopProcessGroups } from '../process.js';
 import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
@@ -35,14 +36,6 @@ interface LockRow {
   holder: LockInfo | null;
   backend_pid: number | null;
   lock_pid: number | null;
-}
-
-function whoAmI(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }
 
 export class PgLockManager implements LockManager {
@@ -158,7 +151,7 @@ export class PgLockManager implements LockManager {
         env,
         pid: process.pid,
         host: this.identity.host ?? this.host,
-        user: options.user ?? this.identity.user ?? whoAmI(),
+        user: options.user ?? this.identity.user ?? currentIdentity().user,
         command: options.command,
         startedAt: now,
         refreshedAt: now,

@@ -1,7 +1,6 @@
 // The PostgreSQL backend of the state port: history, locks, the audit log and change notifications
 // in one database shared by a team. Opening it checks the URL, connects, creates the schema in an
 // empty database and refuses one with a newer schema; nothing else happens before the first command.
-import { userInfo } from 'node:os';
 import type * as Pg from 'pg';
 import { UsageError } from '../../errors.js';
 import type { AuditEntry } from '../audit.js';
@@ -27,16 +26,6 @@ export interface PostgresState extends StateStore {
   importAudit(entries: AuditEntry[]): Promise<number>;
   /** `state migrate`: bring the schema up to date; what was applied. */
   migrate(): Promise<{ from: number; to: number; applied: number[] }>;
-}
-
-function auditUser(env: NodeJS.ProcessEnv): string {
-  return env.DEPLOYCTL_USER ?? env.GITHUB_ACTOR ?? env.GITLAB_USER_LOGIN ?? (() => {
-    try {
-      return userInfo().username;
-    } catch {
-      return env.USER ?? 'unknown';
-    }
-  })();
 }
 
 export async function createPostgresState(url: string, options: { migrate?: 'empty' | 'never' } = {}): Promise<PostgresState> {
@@ -66,7 +55,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
   const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
-  const locks = new PgLockManager(url, db.pool, { user: auditUser(process.env) }, (app, env, reason) => {
+  const locks = new PgLockManager(url, db.pool, {}, (app, env, reason) => {
     if (reason === undefined) lostTargets.delete(key(app, env));
     else lostTargets.set(key(app, env), reason);
     db.hurried = lostTargets.size > 0;
