@@ -12,8 +12,19 @@ export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phas
   return { ...base, file: file!, args };
 }
 
-function describeSpec(spec: CommandSpec): string {
-  return typeof spec === 'string' ? spec.split('\n')[0]!.slice(0, 60) : formatArgv(spec).slice(0, 60);
+/**
+ * A command as its label names it in errors, records, the lock and notifications: whole, never cut (two
+ * commands alike in their first characters would read the same, and the rollback policy compares the
+ * failures they name). A script's lines are joined with ↵. Only the live view cuts it to the terminal's
+ * width, with an ellipsis.
+ */
+export function describeSpec(spec: CommandSpec): string {
+  if (typeof spec !== 'string') return formatArgv(spec);
+  return spec
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ↵ ');
 }
 
 export function planShellDeploy(input: PlanInput): Command[] {

@@ -21,6 +21,18 @@ describe('deploy progress', () => {
     expect(lastFrame()).toMatch(/⠋ npm run migrate\n\s+│ migrating 1\n\s+│ migrating 2/);
   });
 
+  it('cuts a long step label to the width only in the live view, with an ellipsis; the step keeps it whole', () => {
+    const label = `command 1/1: ./deploy.sh --region eu-west-1 --cluster web-prod-blue --image registry.example.com/web:1.4.2 ${'--flag '.repeat(20)}--last`;
+    let state = events.reduce(reduceProgress, initialProgress);
+    state = reduceProgress(state, { type: 'step-end', index: 0, step: { label, phase: 'deploy', command: ['./deploy.sh'], cwd: '/', exitCode: 0, durationMs: 9 } });
+    expect(state.done.map((l) => l.text)).toContain(label);
+    const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
+    const shown = lastFrame()!.split('\n').find((l) => l.includes('./deploy.sh'))!;
+    expect(shown).toMatch(/^✓ command 1\/1: \.\/deploy\.sh --region eu-west-1 .*…$/);
+    expect(shown).not.toContain('--last');
+    expect(shown.length).toBeLessThanOrEqual(100);
+  });
+
   it('names the source environment of a promotion', () => {
     const state = reduceProgress(initialProgress, { type: 'started', app: 'web', env: 'prod', version: '1.4.2', action: 'promote', recordId: 'r2', dryRun: false, from: 'staging' });
     const { lastFrame } = render(<ProgressView state={state} staticLines={false} animate={false} />);
