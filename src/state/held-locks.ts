@@ -4,7 +4,7 @@
 import { ago, formatDuration } from '../config/duration.js';
 import { InterruptedError, LockError } from '../errors.js';
 import { processStartTime } from './process.js';
-import type { LockInfo, LockState } from './types.js';
+import type { LockHandle, LockInfo, LockState } from './types.js';
 
 /** Local time of day, with the date when it is not today. */
 function clock(iso: string): string {
@@ -43,4 +43,12 @@ export function trackProcess(info: LockInfo, pid: number, command?: string): voi
 export function untrackProcess(info: LockInfo, pid: number): void {
   info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
   if (info.processes.length === 0) delete info.processes;
+}
+
+/** A handle's track and untrack, each a change to `info` made through the backend's `rewrite` (which stores it). */
+export function processTracking(info: LockInfo, rewrite: (change: () => void) => Promise<void>): Required<Pick<LockHandle, 'track' | 'untrack'>> {
+  return {
+    track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
+    untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
+  };
 }

@@ -12,7 +12,7 @@ import { headOf, IndexFiles, type TargetIndex } from './target-index.js';
 import { isPidAlive } from './process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from './types.js';
 import { diskCause, diskErrno, stateWriteError } from './write-error.js';
-import { walkEntries } from './walk.js';
+import { sharedReads } from './walk.js';
 
 export { newRecordId } from './record-files.js';
 export { INDEX_CAP } from './target-index.js';
@@ -156,13 +156,8 @@ export class FileHistoryStore implements HistoryStore {
     return Promise.all(entries.map((e) => this.reconcile(e)));
   }
 
-  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
-    return walkEntries(this, app, env, options);
-  }
-
-  async latest(app: string, env: string): Promise<DeployRecord | undefined> {
-    return (await this.list({ app, env, limit: 1 }))[0];
-  }
+  walk = sharedReads.walk;
+  latest = sharedReads.latest;
 
   async current(): Promise<DeployRecord[]> {
     const records: DeployRecord[] = [];

@@ -11,10 +11,10 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { StateWriteError } from '../errors.js';
 import { currentIdentity } from '../identity.js';
-import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from './types.js';
+import type { AcquireOptions, LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
 import { createExclusive, isAbandoned, removeJudged } from './file-lock.js';
-import { describeHolder, lockHint, lockRefused, trackProcess, untrackProcess } from './held-locks.js';
+import { describeHolder, lockHint, lockRefused, processTracking } from './held-locks.js';
 import { locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime, stopProcessGroups } from './process.js';
 import { diskCause, diskErrno, guardWrite } from './write-error.js';
@@ -121,7 +121,7 @@ export class FileLockManager implements LockManager {
   async acquire(
     app: string,
     env: string,
-    options: { command: string; user?: string; waitMs?: number; onStale?: (old: LockInfo, takeover: Takeover) => void; signal?: AbortSignal },
+    options: AcquireOptions,
   ): Promise<LockHandle> {
     const file = this.path(app, env);
     const deadline = Date.now() + (options.waitMs ?? 0);
@@ -253,8 +253,7 @@ export class FileLockManager implements LockManager {
     return {
       info,
       lost: lost.signal,
-      track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
-      untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
+      ...processTracking(info, rewrite),
       release: async () => {
         if (released) return;
         released = true;

@@ -8,12 +8,12 @@
 import { hostname } from 'node:os';
 import type { AuditEntry, StateStore } from './port.js';
 import { MemoryApprovalStore } from './approvals.js';
-import { describeHolder, lockRefused, trackProcess, untrackProcess } from './held-locks.js';
+import { describeHolder, lockRefused, processTracking } from './held-locks.js';
 import { isPidAlive, stopProcessGroups } from './process.js';
 import { entryOf, isInFlight, newestFirst, newRecordId, settle } from './record-files.js';
 import { headOf } from './target-index.js';
-import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, LockState, TargetHead } from './types.js';
-import { walkEntries } from './walk.js';
+import type { AcquireOptions, DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, LockState, TargetHead } from './types.js';
+import { sharedReads } from './walk.js';
 
 export interface MemoryStateData {
   records: Map<string, DeployRecord>;
@@ -104,13 +104,8 @@ class MemoryHistory implements HistoryStore {
       .map(entryOf);
   }
 
-  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
-    return walkEntries(this, app, env, options);
-  }
-
-  async latest(app: string, env: string): Promise<DeployRecord | undefined> {
-    return (await this.list({ app, env, limit: 1 }))[0];
-  }
+  walk = sharedReads.walk;
+  latest = sharedReads.latest;
 
   async heads(filter: { app?: string; env?: string } = {}): Promise<TargetHead[]> {
     const byTarget = new Map<string, IndexEntry[]>();
@@ -190,7 +185,7 @@ class MemoryLocks implements LockManager {
   async acquire(
     app: string,
     env: string,
-    options: { command: string; user?: string; waitMs?: number; onStale?: Parameters<LockManager['acquire']>[2]['onStale']; signal?: AbortSignal },
+    options: AcquireOptions,
   ): Promise<LockHandle> {
     const key = `${app}_${env}`;
     const deadline = Date.now() + (options.waitMs ?? 0);
@@ -239,12 +234,9 @@ class MemoryLocks implements LockManager {
     return {
       info,
       lost: lost.signal,
-      track: async (pid, command) => {
-        if (ours()) trackProcess(info, pid, command);
-      },
-      untrack: async (pid) => {
-        if (ours()) untrackProcess(info, pid);
-      },
+      ...processTracking(info, async (change) => {
+        if (ours()) change();
+      }),
       release: async () => {
         heldOf(this.data).delete(info.token);
         if (!ours()) return;

@@ -223,25 +223,23 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+export interface AcquireOptions {
+  command: string;
+  /** Who takes it (src/identity.ts currentIdentity): the lock and the record name the same user. */
+  user?: string;
+  waitMs?: number;
+  /** Called after a stale lock was taken over, with what was done about the commands it had left running. */
+  onStale?: (old: LockInfo, takeover: Takeover) => void;
+  signal?: AbortSignal;
+}
+
 export interface LockManager {
   /**
    * Take the lock of app+env. A stale lock (same host, pid gone) is taken over, calling onStale: first
    * the process groups it recorded that still run on this host are stopped (checked by start time).
    * Held by someone alive: waits up to waitMs (0 = no wait), then throws LockError naming the holder.
    */
-  acquire(
-    app: string,
-    env: string,
-    options: {
-      command: string;
-      /** Who takes it (src/identity.ts currentIdentity): the lock and the record name the same user. */
-      user?: string;
-      waitMs?: number;
-      /** Called after a stale lock was taken over, with what was done about the commands it had left running. */
-      onStale?: (old: LockInfo, takeover: Takeover) => void;
-      signal?: AbortSignal;
-    },
-  ): Promise<LockHandle>;
+  acquire(app: string, env: string, options: AcquireOptions): Promise<LockHandle>;
   /** The holder, whether it is alive, whether it is on this host, and a one-line description for messages. */
   inspect(app: string, env: string): Promise<{ holder: LockInfo; state: LockState; local: boolean; description: string } | undefined>;
   /** Every lock held now (or left behind), as inspect describes it: for status and state info. */

@@ -1,5 +1,6 @@
-// HistoryStore.walk for every backend: a target's index entries newest first (one read), then each
-// record the caller's pick accepts, read only when the iteration reaches it.
+// HistoryStore.walk and latest for every backend, over its own entries, get and list: a target's index
+// entries newest first (one read), then each record the caller's pick accepts, read only when the
+// iteration reaches it; and a target's newest record.
 import type { DeployRecord, HistoryStore, IndexEntry } from './types.js';
 
 export async function* walkEntries(
@@ -14,3 +15,13 @@ export async function* walkEntries(
     if (record) yield record;
   }
 }
+
+/** The same on every backend: a class takes them as `walk = sharedReads.walk; latest = sharedReads.latest;`. */
+export const sharedReads = {
+  walk(this: Pick<HistoryStore, 'entries' | 'get'>, app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
+    return walkEntries(this, app, env, options);
+  },
+  async latest(this: Pick<HistoryStore, 'list'>, app: string, env: string): Promise<DeployRecord | undefined> {
+    return (await this.list({ app, env, limit: 1 }))[0];
+  },
+};

@@ -7,7 +7,7 @@ import { isPidAlive } from '../process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
 import { readHeads } from './heads.js';
 import type { Database } from './database.js';
-import { walkEntries } from '../walk.js';
+import { sharedReads } from '../walk.js';
 
 const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad', 'error'] as const;
 
@@ -102,13 +102,8 @@ export class PgHistoryStore implements HistoryStore {
     return (await this.db.read<{ entry: IndexEntry }>(`SELECT entry FROM deployctl_records ${sql}`, values)).map((r) => r.entry);
   }
 
-  walk(app: string, env: string, options?: { pick?: (entry: IndexEntry) => boolean; limit?: number }): AsyncGenerator<DeployRecord> {
-    return walkEntries(this, app, env, options);
-  }
-
-  async latest(app: string, env: string): Promise<DeployRecord | undefined> {
-    return (await this.list({ app, env, limit: 1 }))[0];
-  }
+  walk = sharedReads.walk;
+  latest = sharedReads.latest;
 
   async current(): Promise<DeployRecord[]> {
     await this.settleAbandoned();

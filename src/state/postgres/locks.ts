@@ -13,9 +13,9 @@ import { hostname } from 'node:os';
 import type * as Pg from 'pg';
 import { InterruptedError, LockError } from '../../errors.js';
 import { currentIdentity } from '../../identity.js';
-import { describeHolder, lockRefused, trackProcess, untrackProcess } from '../held-locks.js';
+import { describeHolder, lockRefused, processTracking } from '../held-locks.js';
 import { stopProcessGroups } from '../process.js';
-import type { LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
+import type { AcquireOptions, LockHandle, LockInfo, LockManager, LockState, Takeover } from '../types.js';
 import { connectionConfig, loadPg, maskUrl, unavailable } from './connection.js';
 import { poolerVerdict, transactionPoolerError } from './pooler.js';
 import { LOCK_NAMESPACE } from './schema.js';
@@ -113,7 +113,7 @@ export class PgLockManager implements LockManager {
   async acquire(
     app: string,
     env: string,
-    options: { command: string; user?: string; waitMs?: number; onStale?: (old: LockInfo, takeover: Takeover) => void; signal?: AbortSignal },
+    options: AcquireOptions,
   ): Promise<PgLockHandle> {
     const pg = loadPg();
     const client = new pg.Client(connectionConfig(this.url, { keepAliveInitialDelayMillis: 1_000, application_name: `deployctl lock ${app}/${env}` }));
@@ -277,8 +277,7 @@ export class PgLockManager implements LockManager {
       info,
       lost: lost.signal,
       backendPid,
-      track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
-      untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
+      ...processTracking(info, rewrite),
       release: async () => {
         if (released) return;
         released = true;
