@@ -204,7 +204,7 @@ export class FileLockManager implements LockManager {
       lost.abort(
         new Error(
           current
-            ? `its lock file was removed (\`deployctl unlock --force\`, or by hand) and is held now by ${describeHolder(current, this.host)}`
+            ? `its lock file was removed (\`deployctl unlock --force\`, or by hand), and the lock is held now by ${describeHolder(current, this.host)}`
             : `its lock file was removed (\`deployctl unlock --force\`, or by hand): ${file}`,
         ),
       );
