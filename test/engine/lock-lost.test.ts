@@ -55,6 +55,27 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** A deploy of web in dev, rolled back automatically on failure. */
+function deployRequest(version: string, path: string, timeout: number): DeployRequest {
+  return {
+    target: {
+      app: 'web',
+      env: 'dev',
+      version,
+      config: { type: 'shell', path, variables: {}, secrets: [], timeout, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
+      environment: dev,
+      secretValues: [],
+    },
+    action: 'deploy',
+    dryRun: false,
+    approved: false,
+    interactive: false,
+    autoRollback: true,
+    waitLockMs: 0,
+    tools: {},
+  };
+}
+
 function world(dir: string) {
   const data = createMemoryData();
   const state = createMemoryState(data, process.pid);
@@ -69,23 +90,7 @@ function world(dir: string) {
     now: () => new Date(),
     newRecordId: (app, env, at) => state.newRecordId(app, env, at),
   });
-  const request: DeployRequest = {
-    target: {
-      app: 'web',
-      env: 'dev',
-      version: '2.0.0',
-      config: { type: 'shell', path: dir, variables: {}, secrets: [], timeout: 0, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
-      environment: dev,
-      secretValues: [],
-    },
-    action: 'deploy',
-    dryRun: false,
-    approved: false,
-    interactive: false,
-    autoRollback: true,
-    waitLockMs: 0,
-    tools: {},
-  };
+  const request = deployRequest('2.0.0', dir, 0);
   return { data, state, events, deps: fake.deps, request };
 }
 
@@ -147,23 +152,7 @@ describe('the lock lost before a rollback could start', () => {
     const history = Object.create(state.history) as HistoryStore;
     lose(history, data);
     const fake = fakeWorld({ history, locks: state.locks, getExecutor: async () => echoExecutor, newRecordId: (app, env, at) => state.newRecordId(app, env, at) });
-    const request = (version: string): DeployRequest => ({
-      target: {
-        app: 'web',
-        env: 'dev',
-        version,
-        config: { type: 'shell', path: '/srv/web', variables: {}, secrets: [], timeout: 60_000, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
-        environment: dev,
-        secretValues: [],
-      },
-      action: 'deploy',
-      dryRun: false,
-      approved: false,
-      interactive: false,
-      autoRollback: true,
-      waitLockMs: 0,
-      tools: {},
-    });
+    const request = (version: string) => deployRequest(version, '/srv/web', 60_000);
     return { data, state, fake, request };
   }
 
