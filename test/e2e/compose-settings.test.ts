@@ -198,6 +198,20 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expectValid('dry-run', dryDoc);
   }, 300_000);
 
+  it("a service that exits at start fails the deploy (exit 3), summed up by compose's line that says which container exited and how", async () => {
+    const broken = join(dir, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'compose.yaml'), 'services:\n  job:\n    image: deployctl-test/busybox:base\n    network_mode: host\n    command: ["sh", "-c", "echo boom; exit 3"]\n');
+    writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8') + '  broken:\n    type: docker-compose\n    path: broken\n');
+    const run = await runCli(['deploy', 'broken', '-e', 'dev', '--version', '1.0.0', '--no-rollback'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(3);
+    const [record] = JSON.parse((await runCli(['history', 'broken', '-e', 'dev', '--json'], { env })).stdout).records;
+    // compose's own words for it, after its progress lines; the record is failed, and status never says 1.0.0 runs.
+    expect(record).toMatchObject({ version: '1.0.0', status: 'failed', error: { message: 'docker compose up: exit code 1 (last output: container broken-dev-job-1 exited (3))' } });
+    expect(run.stdout).toContain('deploy of broken 1.0.0 to dev failed: docker compose up: exit code 1 (last output: container broken-dev-job-1 exited (3))');
+    expect(JSON.parse((await runCli(['status', 'broken', '-e', 'dev', '--json'], { env })).stdout).targets[0].version).toBeNull();
+  }, 300_000);
+
   it('docker build.target: the stage named is built, not the last one (the flask sample builds its builder stage, before dev-envs)', async () => {
     const port = await freePort();
     const sample = join(dir, 'sample');
