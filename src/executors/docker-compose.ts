@@ -240,8 +240,8 @@ export function planComposeDeploy(input: PlanInput): Command[] {
 
 /**
  * `destroy`: `down --remove-orphans` with the files, project, env files (their content stored in the
- * record) and profiles of the deploy (no pinned-images override: down needs none). Volumes and images are kept: a named volume holds data, and
- * the images a rollback --to would run again.
+ * record) and profiles of the deploy (no pinned-images override: down needs none). Volumes and images
+ * are kept: a named volume holds data, and the images a rollback --to would run again.
  */
 export function planComposeDestroy(input: PlanInput): Command[] {
   const cli = composeCli(input, { pin: false });
