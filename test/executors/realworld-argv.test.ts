@@ -345,6 +345,18 @@ describe('docker compose', () => {
     expect(Object.values(down!.files!)).toEqual(['A=1\n', 'B=2\n']);
   });
 
+  it('a record from before env files were kept: its rollback reads today\'s env files, as it did', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), 'A=today\n');
+    const resolved = readResolvedProject('{"services":{"web":{"image":"shop:1"}}}');
+    const back = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir, compose_file: 'compose.yaml', env_file: '.env' }, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:1' } } }));
+    const [up] = back.commands;
+    expect(up!.args.slice(up!.args.indexOf('--env-file'), up!.args.indexOf('--env-file') + 2)).toEqual(['--env-file', join(dir, '.env')]);
+    expect(Object.keys(up!.files!).every((f) => f.endsWith('pinned-images.yml'))).toBe(true);
+    // The rollback's own record keeps what it ran with.
+    expect(back.artifacts.env_files).toEqual([{ path: '.env', content: 'A=today\n' }]);
+  });
+
   it.each([
     ['a literal secret', 'DB_PASSWORD=hunter22\n', 'DB_PASSWORD=***\n', ['DB_PASSWORD']],
     ['quoted, with export', 'export API_TOKEN="abc def"\n', 'export API_TOKEN=***\n', ['API_TOKEN']],
