@@ -136,6 +136,7 @@ export function recordSummary(record: DeployRecord) {
     triggeredBy: record.triggeredBy,
     from: record.from,
     notes: record.notes,
+    warnings: record.warnings,
   };
 }
 
@@ -153,6 +154,7 @@ export function outcomeJson(outcome: DeploymentOutcome) {
       action: r.action,
       steps: outcome.dryRun.steps,
       notes: outcome.dryRun.notes,
+      ...(r.warnings?.length ? { warnings: r.warnings } : {}),
       ...(outcome.dryRun.preview !== undefined ? { preview: outcome.dryRun.preview } : {}),
       verified: outcome.exitCode === 0 && !outcome.dryRun.unverified,
       ...(outcome.dryRun.unverified ? { unverified: outcome.dryRun.unverified } : {}),

@@ -58,10 +58,13 @@ export async function prepareRollback(request: RollbackRequest, core: CoreDeps):
     }
     if (!target) {
       const running = runningRecord(entries);
+      // Older good versions before a destroy are not "nothing": a bare rollback stops at the destroy.
+      const before = entries.find((e) => e.action === 'destroy' && e.status === 'succeeded');
+      const since = before ? `, after the destroy of ${before.version} (record ${before.id}): a rollback never goes back across a destroy` : '';
       throw new UsageError(
         running
-          ? `no good version of ${app} in ${env} older than ${running.version}, which runs now: there is nothing older to roll back to`
-          : `no earlier good deployment of ${app} in ${env} to roll back to`,
+          ? `no good version of ${app} in ${env} older than ${running.version}, which runs now${since || ': there is nothing older to roll back to'}`
+          : `no earlier good deployment of ${app} in ${env} to roll back to${since}`,
         `roll back to any good version with --to; see them with: deployctl history ${app} -e ${env} --status succeeded`,
       );
     }

@@ -13,11 +13,15 @@
 // rollback cannot restore (bind-mounted source, images without a version) is said at deploy time.
 // The image of each service is kept in the record; a rollback pins those images on top of the compose
 // files (an override file, written for each command and removed after it) and builds nothing.
-import { existsSync } from 'node:fs';
+// The content of the env files is kept in the record too, and a rollback (and a destroy) runs with that
+// content, not today's files (as terraform's var files): a value that looks like a secret (its name has
+// TOKEN, SECRET, PASSWORD, KEY...) is kept as *** and taken from today's env file when it is re-applied.
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from '../vendor/yaml.js';
 import type { AppConfig } from '../config/types.js';
+import { looksSecret } from '../config/secret-env.js';
 import { ConfigError, ToolMissingError } from '../errors.js';
 import { COMPOSE_DEFAULT_FILES } from './compose-files.js';
 import { failureReason, type Command, type Executor, type PlanInput, type PrepareResult, type Runner } from './types.js';
@@ -97,25 +101,111 @@ export function versionTags(input: PlanInput, services = resolvedOf(input)): Rec
   return tags.length ? Object.fromEntries(tags) : undefined;
 }
 
-function composeCli(input: PlanInput): ComposeCli {
+/** One env file as the record keeps it: its name as configured, and its content (secret-looking values as ***, named in `masked`). */
+export interface StoredEnvFile {
+  path: string;
+  content: string;
+  masked?: string[];
+}
+
+/** `KEY=value` (or `export KEY=value`) in an env file: the key, and the value as written. */
+const ENV_LINE = /^(\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*)(.*)$/;
+
+/**
+ * An env file's content as the record keeps it: a literal value under a name that looks like a secret is
+ * kept as ***; a `${VAR}` reference stays as written (compose fills it from the environment).
+ */
+export function maskEnvFile(content: string): { content: string; masked: string[] } {
+  const masked: string[] = [];
+  const lines = content.split('\n').map((line) => {
+    const m = ENV_LINE.exec(line);
+    if (!m || !looksSecret(m[2]!)) return line;
+    const value = m[3]!.trim().replace(/^(['"])(.*)\1$/, '$2');
+    if (value === '' || value === '***' || /^\$\{[^}]+\}$|^\$[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return line;
+    masked.push(m[2]!);
+    return `${m[1]}***`;
+  });
+  return { content: lines.join('\n'), masked };
+}
+
+/** The env files' content, read now, for the record. */
+function readEnvFiles(config: AppConfig): StoredEnvFile[] {
+  return listOf(config.env_file).map((configured) => {
+    const file = resolve(config.path, configured);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([{ path: 'env_file', message: `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }], 'fix env_file (relative to path:)');
+    }
+    const { content, masked } = maskEnvFile(text);
+    // As the user knows it: relative to path: when it is inside it.
+    const shown = relative(config.path, file);
+    return { path: shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : file, content, ...(masked.length ? { masked } : {}) };
+  });
+}
+
+export function storedEnvFiles(input: Pick<PlanInput, 'artifacts'>): StoredEnvFile[] | undefined {
+  const stored = input.artifacts?.env_files;
+  if (!Array.isArray(stored)) return undefined;
+  return stored.filter((f): f is StoredEnvFile => typeof f?.path === 'string' && typeof f?.content === 'string');
+}
+
+/**
+ * A stored env file's content to run with: each value kept as *** taken from today's env file of that
+ * name (a secret is not part of a version), or left out (compose then reads it from the environment, or
+ * its default) with a warning.
+ */
+export function restoreEnvFile(stored: StoredEnvFile, config: AppConfig): { content: string; missing: string[] } {
+  if (!stored.masked?.length) return { content: stored.content, missing: [] };
+  let today: string[] = [];
+  try {
+    today = readFileSync(resolve(config.path, stored.path), 'utf8').split('\n');
+  } catch {
+    // gone since: each secret is missing
+  }
+  const todays = (key: string) => today.find((line) => ENV_LINE.exec(line)?.[2] === key);
+  const missing: string[] = [];
+  const lines = stored.content.split('\n').flatMap((line) => {
+    const m = ENV_LINE.exec(line);
+    if (!m || !stored.masked!.includes(m[2]!) || m[3]!.trim() !== '***') return [line];
+    const found = todays(m[2]!);
+    if (found === undefined) missing.push(m[2]!);
+    return found === undefined ? [] : [found];
+  });
+  return { content: lines.join('\n'), missing };
+}
+
+/** The env files to run with: those the record stored (written for each command alone), else today's. */
+function envFileArgs(input: PlanInput): { files?: Record<string, string>; args: string[] } {
+  const stored = storedEnvFiles(input);
+  if (!stored?.length) return { args: listOf(input.config.env_file).flatMap((f) => ['--env-file', resolve(input.config.path, f)]) };
+  const files = Object.fromEntries(stored.map((f, i) => [join(dirname(overridePath(input)), `env-${i + 1}-${basename(f.path)}`), restoreEnvFile(f, input.config).content]));
+  return { files, args: Object.keys(files).flatMap((f) => ['--env-file', f]) };
+}
+
+/** `pin: false`: no pinned-images or version-tag override (reading the project, down, ps after down). */
+function composeCli(input: PlanInput, options: { pin?: boolean } = {}): ComposeCli {
   const v1 = isV1(input);
   const config = input.config;
   // JSON is YAML: an override that sets only the image of each service. It is a file, not stdin: v1
   // reads `-f -` only as the one file.
-  const images = pinnedImages(input) ?? versionTags(input);
+  const images = options.pin === false ? undefined : (pinnedImages(input) ?? versionTags(input));
   const override = images ? { [overridePath(input)]: JSON.stringify({ services: Object.fromEntries(Object.entries(images).map(([s, image]) => [s, { image }])) }) } : undefined;
+  const env = envFileArgs(input);
+  const written = override || env.files ? { ...override, ...env.files } : undefined;
   const files = composeFiles(config);
-  const options = [
+  const prefix = [
     ...files.flatMap((f) => ['-f', f]),
     ...(override && files.length ? ['-f', overridePath(input)] : []),
     '-p',
     projectOf(input),
-    ...listOf(config.env_file).flatMap((f) => ['--env-file', resolve(config.path, f)]),
+    ...env.args,
     ...listOf(config.profiles).flatMap((p) => ['--profile', p]),
   ];
   return v1
-    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix: options, v1, files: override }
-    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...options], v1, files: override };
+    ? { file: input.tools['docker-compose'] ?? 'docker-compose', prefix, v1, files: written }
+    : { file: input.tools.docker ?? 'docker', prefix: ['compose', ...prefix], v1, files: written };
 }
 
 function childEnv(input: PlanInput): Record<string, string> {
@@ -149,14 +239,14 @@ export function planComposeDeploy(input: PlanInput): Command[] {
 }
 
 /**
- * `destroy`: `down --remove-orphans` with the files, project, env files and profiles of the deploy (no
- * pinned-images override: down needs none). Volumes and images are kept: a named volume holds data, and
- * the images a rollback --to would run again.
+ * `destroy`: `down --remove-orphans` with the files, project, env files (their content stored in the
+ * record) and profiles of the deploy (no pinned-images override: down needs none). Volumes and images
+ * are kept: a named volume holds data, and the images a rollback --to would run again.
  */
 export function planComposeDestroy(input: PlanInput): Command[] {
-  const cli = composeCli({ ...input, artifacts: undefined });
+  const cli = composeCli(input, { pin: false });
   const name = cli.v1 ? 'docker-compose' : 'docker compose';
-  const base = { file: cli.file, cwd: input.config.path, env: childEnv(input), timeoutMs: input.config.timeout, phase: 'deploy' as const };
+  const base = { file: cli.file, cwd: input.config.path, env: childEnv(input), timeoutMs: input.config.timeout, phase: 'deploy' as const, ...(cli.files ? { files: cli.files } : {}) };
   return [
     // A dry run checks the files (read-only) the way compose reads them.
     ...(input.dryRun ? [{ ...base, args: [...cli.prefix, 'config', '-q'], mutates: false, label: `${name} config -q` }] : []),
@@ -187,8 +277,9 @@ export function readResolvedProject(text: string): ResolvedProject {
 /** Read-only, before anything changes: the project as compose resolves it. */
 async function resolveProject(input: PlanInput, runner: Runner): Promise<PrepareResult> {
   const v1 = isV1(input);
-  const cli = composeCli({ ...input, artifacts: undefined });
+  const cli = composeCli(input, { pin: false });
   const result = await runner.run({
+    ...(cli.files ? { files: cli.files } : {}),
     file: cli.file,
     args: [...cli.prefix, 'config', ...(v1 ? [] : ['--format', 'json'])],
     cwd: input.config.path,
@@ -230,8 +321,8 @@ interface ServiceState {
 }
 
 /** What runs now, per service: `compose ps --all --format json` (v2), or `ps --services` and `config` (v1). */
-async function serviceStates(input: PlanInput, runner: Runner): Promise<ServiceState[] | string> {
-  const cli = composeCli(input);
+async function serviceStates(input: PlanInput, runner: Runner, options: { pin?: boolean } = {}): Promise<ServiceState[] | string> {
+  const cli = composeCli(input, options);
   const services = (input.config.services as string[] | undefined) ?? [];
   // The same files as `up`, the override included.
   const run = (args: string[], label: string) =>
@@ -265,7 +356,7 @@ export const dockerComposeExecutor: Executor = {
     }
     return ['docker-compose'];
   },
-  preflight(config) {
+  preflight(config, artifacts) {
     const files = composeFiles(config);
     if (files.length === 0) {
       throw new ConfigError(
@@ -273,7 +364,9 @@ export const dockerComposeExecutor: Executor = {
         'set compose_file: (one file or a list), or fix path:',
       );
     }
-    const named: Array<[string, string]> = [...files.map((file): [string, string] => ['compose_file', file]), ...listOf(config.env_file).map((f): [string, string] => ['env_file', resolve(config.path, f)])];
+    // A rollback runs with the env files' content its record stored: today's files need not be there.
+    const envFiles = storedEnvFiles({ artifacts }) ? [] : listOf(config.env_file);
+    const named: Array<[string, string]> = [...files.map((file): [string, string] => ['compose_file', file]), ...envFiles.map((f): [string, string] => ['env_file', resolve(config.path, f)])];
     for (const [key, file] of named) {
       if (!existsSync(file)) throw new ConfigError([{ path: key, message: `${file} does not exist` }], 'fix the path (relative to path:)');
     }
@@ -287,6 +380,17 @@ export const dockerComposeExecutor: Executor = {
     if (pins) notes.push(`pinning the images of the record: ${Object.values(pins).join(', ')}`);
     if (tags) notes.push(`built without an image name, tagged with the version: ${Object.values(tags).join(', ')}`);
     const warnings = services && !pins ? rollbackWarnings(input, services, tags) : [];
+    const storedEnv = storedEnvFiles(input);
+    if (storedEnv?.length) {
+      notes.push(`running with the env files stored in the record: ${storedEnv.map((f) => f.path).join(', ')}`);
+      for (const file of storedEnv) {
+        const { missing } = restoreEnvFile(file, input.config);
+        if (missing.length) {
+          warnings.push(`env_file ${file.path}: ${missing.join(', ')} (kept as *** in the record, as a secret) is not in today's ${file.path}: compose takes it from the environment, or its default`);
+        }
+      }
+    }
+    const envFiles = storedEnv ?? readEnvFiles(input.config);
     const preview = services
       ? `compose services:\n${Object.entries(services)
           .map(([name, s]) => `  ${name}: ${pins?.[name] ?? tags?.[name] ?? s.image ?? `${projectOf(input)}-${name}`}${s.build && !pins ? ' (built)' : ''}`)
@@ -297,6 +401,7 @@ export const dockerComposeExecutor: Executor = {
       artifacts: {
         env_vars: input.config.env_vars ?? {},
         project: projectOf(input),
+        ...(envFiles.length ? { env_files: envFiles } : {}),
         ...(services ? { services: Object.keys(services) } : {}),
         ...(pins ? { images: pins } : tags ? { images: { ...Object.fromEntries(Object.entries(services ?? {}).filter(([, s]) => s.image).map(([n, s]) => [n, s.image!])), ...tags } } : {}),
       },
@@ -314,7 +419,7 @@ export const dockerComposeExecutor: Executor = {
     };
   },
   async verifyDestroy(input, runner: Runner) {
-    const states = await serviceStates({ ...input, artifacts: undefined }, runner);
+    const states = await serviceStates(input, runner, { pin: false });
     if (typeof states === 'string') return { ok: false, message: states };
     const left = states.filter((s) => s.running);
     return left.length ? { ok: false, message: `still running: ${left.map((s) => s.service).join(', ')}` } : { ok: true, message: `no container of project ${projectOf(input)} runs` };

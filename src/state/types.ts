@@ -88,6 +88,8 @@ export interface DeployRecord {
   /** For a promote: where the version came from. */
   from?: { env: string; recordId: string };
   notes?: string[];
+  /** What the user was warned of before it ran: what a rollback to this deployment cannot restore (compose). */
+  warnings?: string[];
 }
 
 /** What the history's index holds of a record: enough to list it and to choose, without reading it. */

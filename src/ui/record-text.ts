@@ -17,6 +17,7 @@ export function showRecord(r: DeployRecord): string {
   if (r.rolledBackBy?.length) lines.push(`  rolled back by ${r.rolledBackBy.join(', ')}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   for (const note of r.notes ?? []) lines.push(`  note: ${note}`);
+  for (const warning of r.warnings ?? []) lines.push(`  warning: ${warning}`);
   if (r.steps.length) lines.push('  steps:');
   for (const s of r.steps) {
     const result = s.skipped ? 'skipped' : s.timedOut ? 'timed out' : s.interrupted ? 'interrupted' : `exit ${s.exitCode}`;

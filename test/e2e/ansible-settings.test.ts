@@ -3,6 +3,7 @@
 // user), verbosity (-vv: the task paths and results) and diff (the change of a file, shown). Two hosts
 // in the inventory, both this machine through a local connection. The argv of each is in
 // test/executors/realworld-argv.test.ts.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -149,4 +150,59 @@ describe.skipIf(toolMissing('ansible-playbook'))('ansible settings, for real aga
     expect(readdirSync(qaOut).sort()).toEqual(['web1.cache', 'web1.release', 'web2.cache', 'web2.release', 'web3.cache', 'web3.release']);
     expect(readFileSync(join(qaOut, 'web3.release'), 'utf8')).toBe(`1.0.0 by ${me}\n`);
   }, 300_000);
+});
+
+describe.skipIf(toolMissing('ansible-playbook') || toolMissing('ansible-vault'))('ansible: a vault password that no longer opens the vault (issue 14)', () => {
+  it('the automatic rollback fails the same way, stops there and condemns no older version; after the fix, rollback --to 1.0.0 goes', async () => {
+    const dir = tempDir('deployctl-ansible-vault-');
+    const out = tempDir('deployctl-ansible-vault-out-');
+    mkdirSync(join(dir, 'app'));
+    const pass = join(dir, 'app', '.vault_pass');
+    writeFileSync(pass, 'right-password\n');
+    // A vaulted variable, as the roles that keep their secrets in the repository have.
+    const vaulted = execFileSync('ansible-vault', ['encrypt_string', '--vault-password-file', pass, 'the-db-password', '--name', 'db_password'], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'app', 'secrets.yml'), vaulted);
+    writeFileSync(
+      join(dir, 'app', 'site.yml'),
+      [
+        '- hosts: all',
+        '  connection: local',
+        '  gather_facts: false',
+        '  vars_files: [secrets.yml]',
+        '  tasks:',
+        '    - ansible.builtin.copy: { dest: "{{ out }}/running", content: "{{ version }} {{ db_password | length }}\\n", mode: "0600" }',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      ['deployments:', '  app:', '    type: ansible', '    path: app', '    playbook: site.yml', '    inventory: "localhost,"', '    vault_password_file: .vault_pass', `    extra_vars: { out: "${out}", ansible_python_interpreter: auto_silent }`, ''].join('\n'),
+    );
+    const env = cleanEnv({ DEPLOYCTL_HOME: tempDir(), DEPLOYCTL_CONFIG_DIR: dir, ANSIBLE_LOCAL_TEMP: join(tempDir(), '.tmp') });
+    const cli = (...args: string[]) => runCli(args, { env, timeoutMs: 300_000 });
+    const running = () => readFileSync(join(out, 'running'), 'utf8').trim();
+    const summary = async () =>
+      (JSON.parse((await cli('history', 'app', '-e', 'dev', '--json')).stdout).records as Array<{ action: string; version: string; status: string; bad?: boolean }>).map(
+        (r) => `${r.action} ${r.version} ${r.status}${r.bad ? ' bad' : ''}`,
+      );
+    for (const version of ['1.0.0', '1.1.0']) expect((await cli('deploy', 'app', '-e', 'dev', '--version', version)).code).toBe(0);
+    expect(running()).toBe('1.1.0 15');
+
+    // The password file now holds another password: every version fails the same way.
+    writeFileSync(pass, 'wrong-password\n');
+    const failed = await cli('deploy', 'app', '-e', 'dev', '--version', '1.2.0');
+    expect(failed.code).toBe(3);
+    // The summary quotes ansible's fatal: line, not its recap.
+    expect(failed.stdout).toContain('deploy of app 1.2.0 to dev failed: ansible-playbook: exit code 2 (fatal: [localhost]: FAILED! => {"msg": "Decryption failed (no vault secrets were found that could decrypt)"})\n');
+    expect(failed.stderr).toContain('the rollback to 1.1.0 failed the same way as 1.2.0 did');
+    expect(failed.stdout).toContain('no older version was tried and none is marked bad');
+    expect(await summary()).toEqual(['rollback 1.1.0 failed', 'deploy 1.2.0 failed bad', 'deploy 1.1.0 succeeded', 'deploy 1.0.0 succeeded']);
+
+    // The real fix: the right password. 1.0.0 was not condemned.
+    writeFileSync(pass, 'right-password\n');
+    const back = await cli('rollback', 'app', '-e', 'dev', '--to', '1.0.0');
+    expect(back.code, back.stderr).toBe(0);
+    expect(running()).toBe('1.0.0 15');
+  }, 600_000);
 });

@@ -5,14 +5,24 @@
 // build.target (a multi-stage Dockerfile's stage). The compose v2 plugin; images
 // built locally from the busybox image with host networking, nothing pulled. The argv of each setting
 // is in test/executors/realworld-argv.test.ts.
+import Ajv from 'ajv';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli, tempDir } from '../support/cli.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
 import { importBusyboxImage, startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
 import { composePluginMissing, composePluginPath, toolMissing } from '../support/tools.js';
+
+const ajv = new Ajv.default({ allErrors: true, strict: false });
+/** The document, as its schema in docs/json/ describes it (warnings a list of strings). */
+function expectValid(schema: string, document: unknown) {
+  const text = readFileSync(join(repoRoot, 'docs/json', `${schema}.schema.json`), 'utf8');
+  expect(text).toContain('"warnings"');
+  const validate = ajv.compile(JSON.parse(text));
+  expect(validate(document), `${schema}: ${JSON.stringify(validate.errors)}`).toBe(true);
+}
 
 const dockerMissing = toolMissing('dockerd') || toolMissing('docker') || toolMissing('busybox') || composePluginMissing();
 
@@ -34,6 +44,7 @@ const COMPOSE = `services:
     environment:
       PORT: \${PORT}
       GREETING: \${GREETING:-none}
+      SECRET_WORD: \${SECRET_WORD:-none}
     volumes:
       - ./site:/www/site
     # httpd is pid 1 and ignores SIGTERM: a new version replaces it without waiting 10s.
@@ -47,7 +58,7 @@ const COMPOSE = `services:
 
 const DOCKERFILE = `FROM deployctl-test/busybox:base
 RUN mkdir -p /www
-CMD ["sh", "-c", "echo \\"$GREETING\\" > /www/greeting; exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]
+CMD ["sh", "-c", "echo \\"$GREETING\\" > /www/greeting; echo \\"$SECRET_WORD\\" > /www/secret; exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]
 `;
 
 describe.skipIf(dockerMissing)('docker compose settings on a real engine', () => {
@@ -119,6 +130,46 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(quiet.stderr).not.toContain('$ docker compose');
   }, 300_000);
 
+  it("--json and the record keep the deploy-time warnings; a rollback runs with the env file's content of its version, a secret in it from today's file", async () => {
+    const envFile = join(app, 'env', 'common');
+    const saved = readFileSync(envFile, 'utf8');
+    onTestFinished(() => writeFileSync(envFile, saved));
+    writeFileSync(envFile, 'GREETING=greeting of 2.0.0\nSECRET_WORD=first-secret-word\n');
+    const first = await runCli(['deploy', 'board', '-e', 'dev', '--version', '2.0.0', '--json'], { env, timeoutMs: 300_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const bind = `web: a rollback cannot restore what it bind-mounts from the host (${app}/site:/www/site): those files stay as they are`;
+    const doc = JSON.parse(first.stdout);
+    expect(doc.record.warnings).toEqual([bind]);
+    expectValid('deployment', doc);
+    expect(first.stderr).toContain(`warning: ${bind}`);
+    expect(await get('dev', 'greeting')).toBe('greeting of 2.0.0');
+    expect(await get('dev', 'secret')).toBe('first-secret-word');
+    const shown = await runCli(['history', 'show', doc.record.id, '--json'], { env });
+    const record = JSON.parse(shown.stdout).record;
+    expect(record.warnings).toEqual([bind]);
+    expectValid('record', JSON.parse(shown.stdout));
+    // The env file's content is in the record, its secret as ***.
+    expect(record.artifacts.env_files).toEqual([{ path: 'env/common', content: 'GREETING=greeting of 2.0.0\nSECRET_WORD=***\n', masked: ['SECRET_WORD'] }]);
+    expect(shown.stdout).not.toContain('first-secret-word');
+    expect((await runCli(['history', 'show', doc.record.id], { env })).stdout).toContain(`  warning: ${bind}`);
+
+    // Today's file changes with the next version (and the secret is rotated).
+    writeFileSync(envFile, 'GREETING=greeting of 2.1.0\nSECRET_WORD=rotated-secret-word\n');
+    const second = await runCli(['deploy', 'board', '-e', 'dev', '--version', '2.1.0'], { env, timeoutMs: 300_000 });
+    expect(second.code, second.stderr).toBe(0);
+    expect(await get('dev', 'greeting')).toBe('greeting of 2.1.0');
+
+    const back = await runCli(['rollback', 'board', '-e', 'dev', '--json'], { env, timeoutMs: 300_000 });
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout).record).toMatchObject({ action: 'rollback', version: '2.0.0', status: 'succeeded' });
+    expect(back.stderr).toContain('running with the env files stored in the record: env/common');
+    // The env file of 2.0.0, from the record, not today's; the secret is today's.
+    expect(await get('dev', 'greeting')).toBe('greeting of 2.0.0');
+    expect(await get('dev', 'secret')).toBe('rotated-secret-word');
+    // Written for the command alone, in its private folder: nothing is left of it.
+    expect(readdirSync(env.TMPDIR!).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
+  }, 600_000);
+
   it('profiles: the service of a profile starts where the profile is set, and its image without a version is warned about', async () => {
     const run = await runCli(['deploy', 'board', '-e', 'qa', '--version', '1.0.0'], { env, timeoutMs: 300_000 });
     expect(run.code, run.stderr).toBe(0);
@@ -137,6 +188,28 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain('warning: debug: a rollback cannot restore image deployctl-test/busybox:base');
     expect(dry.stderr).toContain('warning: web: a rollback cannot restore what it bind-mounts from the host');
+    const dryJson = await runCli(['deploy', 'board', '-e', 'qa', '--version', '1.1.0', '--dry-run', '--json'], { env, timeoutMs: 300_000 });
+    expect(dryJson.code, dryJson.stderr).toBe(0);
+    const dryDoc = JSON.parse(dryJson.stdout);
+    expect(dryDoc.warnings).toEqual([
+      'debug: a rollback cannot restore image deployctl-test/busybox:base: its tag has no version, so a rollback runs whatever deployctl-test/busybox:base is then (put ${DEPLOY_VERSION} in its tag)',
+      'web: a rollback cannot restore what it bind-mounts from the host (' + app + '/site:/www/site): those files stay as they are',
+    ]);
+    expectValid('dry-run', dryDoc);
+  }, 300_000);
+
+  it("a service that exits at start fails the deploy (exit 3), summed up by compose's line that says which container exited and how", async () => {
+    const broken = join(dir, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'compose.yaml'), 'services:\n  job:\n    image: deployctl-test/busybox:base\n    network_mode: host\n    command: ["sh", "-c", "echo boom; exit 3"]\n');
+    writeFileSync(join(dir, 'deployments.yaml'), readFileSync(join(dir, 'deployments.yaml'), 'utf8') + '  broken:\n    type: docker-compose\n    path: broken\n');
+    const run = await runCli(['deploy', 'broken', '-e', 'dev', '--version', '1.0.0', '--no-rollback'], { env, timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(3);
+    const [record] = JSON.parse((await runCli(['history', 'broken', '-e', 'dev', '--json'], { env })).stdout).records;
+    // compose's own words for it, after its progress lines; the record is failed, and status never says 1.0.0 runs.
+    expect(record).toMatchObject({ version: '1.0.0', status: 'failed', error: { message: 'docker compose up: exit code 1 (last output: container broken-dev-job-1 exited (3))' } });
+    expect(run.stdout).toContain('deploy of broken 1.0.0 to dev failed: docker compose up: exit code 1 (last output: container broken-dev-job-1 exited (3))');
+    expect(JSON.parse((await runCli(['status', 'broken', '-e', 'dev', '--json'], { env })).stdout).targets[0].version).toBeNull();
   }, 300_000);
 
   it('docker build.target: the stage named is built, not the last one (the flask sample builds its builder stage, before dev-envs)', async () => {

@@ -366,3 +366,35 @@ describe('deployctl destroy', () => {
   });
 });
 
+
+describe('bare rollbacks and a destroy (issue 14)', () => {
+  it('after 1.0.0, 1.1.0, 1.2.0 they walk 1.1.0, 1.0.0, then nothing older; after a destroy and --to, nothing across it, said as such', async () => {
+    const p = project();
+    const cli = (...args: string[]) => runCli(args, { env: p.env });
+    const running = async () => JSON.parse((await cli('status', 'web', '-e', 'dev', '--json')).stdout).targets[0].version;
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) expect((await cli('deploy', 'web', '-e', 'dev', '--version', version)).code).toBe(0);
+    for (const version of ['1.1.0', '1.0.0']) {
+      const back = await cli('rollback', 'web', '-e', 'dev');
+      expect(back.code, back.stderr).toBe(0);
+      expect(await running()).toBe(version);
+    }
+    const none = await cli('rollback', 'web', '-e', 'dev');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('error: no good version of web in dev older than 1.0.0, which runs now: there is nothing older to roll back to');
+
+    // Back to 1.2.0, then destroyed: a bare rollback does not bring it back; --to does.
+    expect((await cli('rollback', 'web', '-e', 'dev', '--to', '1.2.0')).code).toBe(0);
+    expect((await cli('destroy', 'web', '-e', 'dev', '--yes')).code).toBe(0);
+    const [destroyed] = await p.records();
+    expect((await cli('rollback', 'web', '-e', 'dev')).stderr).toContain('a rollback never goes back across a destroy');
+    expect((await cli('rollback', 'web', '-e', 'dev', '--to', '1.2.0')).code).toBe(0);
+    expect(await running()).toBe('1.2.0');
+    // 1.1.0 and 1.0.0 are good, but before the destroy: the refusal says so, instead of "nothing older".
+    const across = await cli('rollback', 'web', '-e', 'dev');
+    expect(across.code).toBe(2);
+    expect(across.stderr).toContain(`error: no good version of web in dev older than 1.2.0, which runs now, after the destroy of 1.2.0 (record ${destroyed!.id}): a rollback never goes back across a destroy\n`);
+    expect(across.stderr).toContain('hint: roll back to any good version with --to');
+    expect((await cli('rollback', 'web', '-e', 'dev', '--to', '1.1.0')).code).toBe(0);
+    expect(await running()).toBe('1.1.0');
+  });
+});

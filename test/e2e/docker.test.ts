@@ -25,12 +25,12 @@ async function freePort(): Promise<number> {
 /** A compose app's env_vars hold it (a secret): it must never reach the state folder. */
 const SECRET = 'tok-8c1f7e';
 
-// It serves its version, and the TOKEN it was started with.
+// It serves its version, the TOKEN it was started with, and the NOTE (a compose app's, from its env file).
 const DOCKERFILE = [
   'FROM deployctl-test/busybox:base',
   'ARG VERSION=none',
   'RUN mkdir -p /www && echo "$VERSION" > /www/version',
-  'CMD ["sh", "-c", "echo \\"$TOKEN\\" > /www/token; exec httpd -f -p 127.0.0.1:${PORT} -h /www"]',
+  'CMD ["sh", "-c", "echo \\"$TOKEN\\" > /www/token; echo \\"$NOTE\\" > /www/note; exec httpd -f -p 127.0.0.1:${PORT} -h /www"]',
   '',
 ].join('\n');
 
@@ -42,7 +42,7 @@ const STOPPING_DOCKERFILE = DOCKERFILE.replace(
 
 // BuildKit (compose v2) needs a network for RUN: the host's, as there is no bridge.
 const composeFile = (app: string) =>
-  `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT, TOKEN]\n`;
+  `version: "2.4"\nservices:\n  web:\n    image: deployctl-test/${app}:\${DEPLOY_VERSION}\n    build:\n      context: .\n      network: host\n      args: { VERSION: "\${DEPLOY_VERSION}" }\n    network_mode: host\n    environment: [PORT, TOKEN, "NOTE=\${NOTE:-none}"]\n`;
 
 describe.skipIf(missing)('docker executors against a real engine', () => {
   let engine: DockerEngine;
@@ -75,6 +75,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       mkdirSync(join(dir, app));
       writeFileSync(join(dir, app, 'Dockerfile'), app === 'api' ? STOPPING_DOCKERFILE : DOCKERFILE);
       if (app !== 'api') writeFileSync(join(dir, app, 'docker-compose.yml'), composeFile(app));
+      if (app !== 'api') writeFileSync(join(dir, app, 'app.env'), 'NOTE=none yet\n');
     }
     writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
     const composeApp = (app: string) => [
@@ -82,6 +83,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       '    type: docker-compose',
       `    path: ${app}`,
       '    secrets: [API_TOKEN]',
+      '    env_file: app.env',
       `    env_vars: { PORT: "${ports[app]}", TOKEN: "\${API_TOKEN}" }`,
       `    health_check: { url: "http://127.0.0.1:${ports[app]}/version", body_contains: "\${version}", retries: 20 }`,
     ];
@@ -166,10 +168,12 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
   /**
    * Deploy 1.0.0 and 1.1.0, change the app and deploy 1.1.0 again: it is built again. Then change the
    * compose file to a fixed tag and roll back: the rollback runs the image stored in the 1.0.0 record
-   * anyway (not rebuilt from today's files), pinned by an override file that is gone afterwards.
+   * anyway (not rebuilt from today's files), pinned by an override file that is gone afterwards, and
+   * with the env file of 1.0.0 (its content from the record, not today's file).
    */
   async function deployNewVersionRollBack(app: string, runEnv: NodeJS.ProcessEnv, up: RegExp, rollbackUp: string) {
     const deploy = async (version: string, serves: string) => {
+      writeFileSync(join(dir, app, 'app.env'), `NOTE=note of ${serves}\n`);
       // The built binary: whether the compose plugin is there is probed with the process's own
       // environment (executors/docker-compose.ts hasComposePlugin), which runEnv must be.
       const run = await runCli(['deploy', app, '-e', 'dev', '--version', version], { env: runEnv, timeoutMs: 180_000, spawn: true });
@@ -178,6 +182,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       // Built from the app's files, never looked for in a registry first (the plugin does that without --build).
       expect(run.stderr).not.toMatch(/Pulling|registry-1\.docker\.io/);
       expect(await served(ports[app]!)).toBe(serves);
+      expect(await served(ports[app]!, 'note')).toBe(`note of ${serves}`);
     };
     await deploy('1.0.0', '1.0.0');
     await deploy('1.1.0', '1.1.0');
@@ -191,9 +196,10 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).toContain(`pinning the images of the record: deployctl-test/${app}:1.0.0`);
     expect(back.stderr).toContain(`-f ${join(tmp, '')}`);
-    expect(back.stderr).toMatch(new RegExp(`-f \\S+/pinned-images\\.yml -p ${app}-dev ${rollbackUp}\\n`));
+    expect(back.stderr).toMatch(new RegExp(`-f \\S+/pinned-images\\.yml -p ${app}-dev --env-file \\S+/env-1-app\\.env ${rollbackUp}\\n`));
     expect(readdirSync(tmp).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
     expect(await served(ports[app]!)).toBe('1.0.0');
+    expect(await served(ports[app]!, 'note')).toBe('note of 1.0.0');
     // The secret in env_vars is stored as ***, and the rollback started the container with its real value.
     expect(await served(ports[app]!, 'token')).toBe(SECRET);
     expect(docker('ps', '--format', '{{.Image}}', '--filter', `label=com.docker.compose.project=${app}-dev`)).toBe(`deployctl-test/${app}:1.0.0`);
@@ -209,7 +215,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
 
   it.skipIf(composePluginMissing())('docker compose (the v2 plugin): deploy with --wait, built for each deploy, new version, a rollback pins the stored images', async () => {
     expect(execFileSync('docker', ['compose', 'version'], { env: pluginEnv, encoding: 'utf8' })).toMatch(/version v?2\./);
-    await deployNewVersionRollBack('web', pluginEnv, /\$ docker compose -f \S+ -p web-dev up -d --remove-orphans --wait --build\n/, 'up -d --remove-orphans --wait --no-build');
+    await deployNewVersionRollBack('web', pluginEnv, /\$ docker compose -f \S+ -p web-dev --env-file \S+\/web\/app\.env up -d --remove-orphans --wait --build\n/, 'up -d --remove-orphans --wait --no-build');
   }, 300_000);
 
   it.skipIf(toolMissing('docker-compose'))('docker-compose (the v1 binary, as the fallback when the compose plugin is missing): deploy, built for each deploy, new version, a rollback pins the stored images', async () => {
@@ -220,7 +226,7 @@ describe.skipIf(missing)('docker executors against a real engine', () => {
       plugin = false;
     }
     expect(plugin, 'a compose plugin is installed for the whole machine: the fallback cannot be tested here').toBe(false);
-    await deployNewVersionRollBack('legacy', env, /\$ docker-compose -f \S+ -p legacy-dev up -d --remove-orphans --build\n/, 'up -d --remove-orphans --no-build');
+    await deployNewVersionRollBack('legacy', env, /\$ docker-compose -f \S+ -p legacy-dev --env-file \S+\/legacy\/app\.env up -d --remove-orphans --build\n/, 'up -d --remove-orphans --no-build');
     // Five runs of the python docker-compose, each reading the project first (config) on a shared machine.
   }, 300_000);
 });

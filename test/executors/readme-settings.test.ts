@@ -39,8 +39,20 @@ function keysShown(): Map<string, Set<string>> {
   return shown;
 }
 
+/** The settings column of each type's row in the table under ## Executors. */
+function tableCell(type: string): string {
+  const row = executors.split('\n').find((l) => l.startsWith(`| \`${type}\` |`)) ?? '';
+  return row.split(' | ')[1] ?? '';
+}
+
 describe("the README's examples", () => {
   const shown = keysShown();
+  it.each(Object.keys(EXECUTOR_SETTINGS))('%s: every setting named in its row of the table under ## Executors', (type) => {
+    const cell = tableCell(type);
+    expect(cell, `README.md has no row for ${type} in the table under ## Executors`).not.toBe('');
+    const named = (key: string) => cell.includes(`\`${key}\``) || cell.includes(`\`${key}:`);
+    expect(Object.keys(EXECUTOR_SETTINGS[type as keyof typeof EXECUTOR_SETTINGS].schema).filter((key) => !named(key))).toEqual([]);
+  });
   it.each(Object.keys(EXECUTOR_SETTINGS))('%s: a bullet under ## Executors, and every setting in an example', (type) => {
     expect(executors, `README.md has no "- **${type}**" bullet under ## Executors`).toContain(`\n- **${type}**`);
     const keys = shown.get(type) ?? new Set<string>();

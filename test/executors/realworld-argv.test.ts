@@ -1,6 +1,7 @@
 // What deployctl plans for projects written by others (issue 14): the settings their authors use,
 // as argv tables, and the values that must never reach a command line or change a manifest's shape.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -10,7 +11,7 @@ import type { PlanInput, RunResult } from '../../src/executors/types.js';
 import { outputEnv, planTerraformDeploy, terraformExecutor } from '../../src/executors/terraform.js';
 import { ansibleExecutor, planAnsibleDeploy } from '../../src/executors/ansible.js';
 import { fillManifest, kubernetesExecutor, renderManifests } from '../../src/executors/kubernetes.js';
-import { composeFiles, dockerComposeExecutor, planComposeDeploy, readResolvedProject } from '../../src/executors/docker-compose.js';
+import { composeFiles, dockerComposeExecutor, maskEnvFile, planComposeDeploy, planComposeDestroy, readResolvedProject } from '../../src/executors/docker-compose.js';
 import { planDockerDeploy } from '../../src/executors/docker.js';
 import { tempDir } from '../support/cli.js';
 
@@ -310,6 +311,73 @@ describe('docker compose', () => {
     const plan = await dockerComposeExecutor.plan(input({ type: 'docker-compose', compose_file: 'compose.yaml' }, { tools: plugin, dryRun: true, artifacts: { resolved } }));
     expect(plan.commands.map((c) => [c.args.slice(-2).join(' '), c.mutates])).toEqual([['config -q', false], ['--wait --build', true]]);
     expect(plan.preview).toBe('compose services:\n  web: web-prod-web:1.4.2 (built)\n  redis: redis:7');
+  });
+
+  it("keeps the env files' content in the record, and a rollback runs with that content (written for each command alone), not today's files", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'env'));
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+    writeFileSync(join(dir, 'env', 'common'), 'A=1\n');
+    writeFileSync(join(dir, '.env'), 'B=2\n');
+    const config = { type: 'docker-compose' as const, path: dir, env_file: ['env/common', '.env'] };
+    const resolved = readResolvedProject('{"services":{"web":{"image":"shop:1"}}}');
+    const deployed = await dockerComposeExecutor.plan(input(config, { tools: plugin, artifacts: { resolved } }));
+    expect(deployed.artifacts.env_files).toEqual([{ path: 'env/common', content: 'A=1\n' }, { path: '.env', content: 'B=2\n' }]);
+    expect(deployed.commands[0]!.args).toContain(join(dir, 'env/common'));
+
+    writeFileSync(join(dir, 'env', 'common'), 'A=2\n');
+    const stored = { env_files: deployed.artifacts.env_files, images: deployed.artifacts.images, resolved };
+    const back = await dockerComposeExecutor.plan(input(config, { tools: plugin, action: 'rollback', recordId: 'web_prod_2', artifacts: stored }));
+    const [up] = back.commands;
+    const envArgs = up!.args.flatMap((a, i) => (up!.args[i - 1] === '--env-file' ? [a] : []));
+    expect(envArgs.map((f) => f.replace(/^.*\//, ''))).toEqual(['env-1-common', 'env-2-.env']);
+    expect(envArgs.map((f) => up!.files![f])).toEqual(['A=1\n', 'B=2\n']);
+    // Each file in the private folder of the run (made by the runner, removed after the command), never in the project.
+    expect(envArgs.every((f) => f.startsWith(join(tmpdir(), 'deployctl-web_prod_2-')))).toBe(true);
+    expect(back.notes).toContain('running with the env files stored in the record: env/common, .env');
+    expect(back.artifacts.env_files).toEqual(deployed.artifacts.env_files);
+    // A rollback does not need today's env files; a destroy downs with the stored ones too.
+    rmSync(join(dir, 'env'), { recursive: true });
+    expect(() => dockerComposeExecutor.preflight!(config as never, stored)).not.toThrow();
+    expect(() => dockerComposeExecutor.preflight!(config as never)).toThrow(`${join(dir, 'env/common')} does not exist`);
+    const [down] = planComposeDestroy(input(config, { tools: plugin, action: 'destroy', artifacts: stored }));
+    expect(down!.args.slice(-2)).toEqual(['down', '--remove-orphans']);
+    expect(Object.values(down!.files!)).toEqual(['A=1\n', 'B=2\n']);
+  });
+
+  it('a record from before env files were kept: its rollback reads today\'s env files, as it did', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), 'A=today\n');
+    const resolved = readResolvedProject('{"services":{"web":{"image":"shop:1"}}}');
+    const back = await dockerComposeExecutor.plan(input({ type: 'docker-compose', path: dir, compose_file: 'compose.yaml', env_file: '.env' }, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:1' } } }));
+    const [up] = back.commands;
+    expect(up!.args.slice(up!.args.indexOf('--env-file'), up!.args.indexOf('--env-file') + 2)).toEqual(['--env-file', join(dir, '.env')]);
+    expect(Object.keys(up!.files!).every((f) => f.endsWith('pinned-images.yml'))).toBe(true);
+    // The rollback's own record keeps what it ran with.
+    expect(back.artifacts.env_files).toEqual([{ path: '.env', content: 'A=today\n' }]);
+  });
+
+  it.each([
+    ['a literal secret', 'DB_PASSWORD=hunter22\n', 'DB_PASSWORD=***\n', ['DB_PASSWORD']],
+    ['quoted, with export', 'export API_TOKEN="abc def"\n', 'export API_TOKEN=***\n', ['API_TOKEN']],
+    ['a reference stays as written', 'DB_PASSWORD=${PROD_DB_PASSWORD}\nSECRET_KEY=$OTHER\n', 'DB_PASSWORD=${PROD_DB_PASSWORD}\nSECRET_KEY=$OTHER\n', []],
+    ['other names and comments as they are', '# PASSWORD=x\nPORT=8080\nEMPTY_TOKEN=\n', '# PASSWORD=x\nPORT=8080\nEMPTY_TOKEN=\n', []],
+  ])('an env file as the record keeps it: %s', (_name, text, content, masked) => {
+    expect(maskEnvFile(text)).toEqual({ content, masked });
+  });
+
+  it("a secret kept as *** is taken from today's env file on a rollback; one no longer there is left to the environment, with a warning", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=old\nDB_PASSWORD=first-pass\nAPI_TOKEN=tok-123456\n');
+    const config = { type: 'docker-compose' as const, path: dir, env_file: 'app.env' };
+    const resolved = readResolvedProject('{"services":{"web":{"image":"shop:1"}}}');
+    const deployed = await dockerComposeExecutor.plan(input(config, { tools: plugin, artifacts: { resolved } }));
+    expect(deployed.artifacts.env_files).toEqual([{ path: 'app.env', content: 'VERSION_NOTE=old\nDB_PASSWORD=***\nAPI_TOKEN=***\n', masked: ['DB_PASSWORD', 'API_TOKEN'] }]);
+    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=new\nDB_PASSWORD=rotated-pass\n');
+    const back = await dockerComposeExecutor.plan(input(config, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:1' }, env_files: deployed.artifacts.env_files } }));
+    expect(Object.values(back.commands[0]!.files!).filter((c) => c.includes('VERSION_NOTE'))).toEqual(['VERSION_NOTE=old\nDB_PASSWORD=rotated-pass\n']);
+    expect(back.warnings).toEqual(["env_file app.env: API_TOKEN (kept as *** in the record, as a secret) is not in today's app.env: compose takes it from the environment, or its default"]);
   });
 
   it('no compose file in path is a config error before anything runs', () => {

@@ -36,6 +36,8 @@ export const preparePhase: AttemptPhase = {
     context.commands.post_deploy = deps.planHooks(context.input, 'post_deploy');
     context.planned.push(...context.commands.pre_deploy, ...plan.commands, ...context.commands.post_deploy);
     context.notes.push(...ready.notes, ...plan.notes);
+    // Kept in the record (and so in --json) as well as shown when it starts.
+    if (plan.warnings?.length) context.record.warnings = plan.warnings.map((w) => maskText(w, context.target.secretValues));
     if (context.missingTools.length) context.notes.push(`${context.missingTools.join(', ')} not found on PATH: a real deploy would stop here`);
     requireStepApproval(request, plan, runner);
     if (deps.signal?.aborted) {
@@ -61,7 +63,7 @@ export const startPhase: AttemptPhase = {
     deps.emit({ type: 'started', app: record.app, env: record.env, version: record.version, action: request.action, recordId: record.id, dryRun: context.dryRun, from: request.from?.env });
     if (context.failure) return;
     for (const note of context.notes) deps.emit({ type: 'log', level: 'info', message: note });
-    for (const warning of context.plan?.warnings ?? []) deps.emit({ type: 'log', level: 'warn', message: warning });
+    for (const warning of record.warnings ?? []) deps.emit({ type: 'log', level: 'warn', message: warning });
     // pending → running: from here on, commands run and checks probe.
     record.status = 'running';
     await saveBeforeRun(context);
