@@ -161,7 +161,7 @@ export class PgHistoryStore implements HistoryStore {
       if (record.pid === process.pid || isPidAlive(record.pid)) continue;
       settle(
         record,
-        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
+        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished, or could not save how it ended: it was killed, the machine restarted, or the disk was full`,
       );
       // Only if it is still in flight: a reader never overwrites how a deployment ended.
       await this.db
