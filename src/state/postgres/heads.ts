@@ -12,5 +12,8 @@ export async function readHeads(db: Database, filter: { app?: string; env?: stri
       WHERE ($1::text IS NULL OR app = $1) AND ($2::text IS NULL OR env = $2)`,
     [filter.app ?? null, filter.env ?? null],
   );
-  return row?.heads ?? [];
+  const heads = row?.heads ?? [];
+  // Stored once: the newest record is the newest of its own status.
+  for (const head of heads) head.latest[head.last.status] = head.last;
+  return heads;
 }

@@ -85,17 +85,21 @@ CREATE TRIGGER deployctl_approvals_changed AFTER INSERT OR UPDATE ON deployctl_a
 CREATE TABLE deployctl_heads (
   app text NOT NULL,
   env text NOT NULL,
-  -- The TargetHead as status, list and the board read it: {app, env, last, latest: {status: entry}}.
+  -- The TargetHead as status, list and the board read it: {app, env, last, latest: {status: entry}},
+  -- without latest[last.status] (which is last).
   head json NOT NULL,
   PRIMARY KEY (app, env)
 );
 -- One target's head from its records: one index probe for the newest, one per status; null without records.
+-- The newest of the newest record's own status is that record: left out of 'latest' (heads.ts puts it
+-- back), so each head holds each entry once.
 CREATE FUNCTION deployctl_head(p_app text, p_env text) RETURNS json LANGUAGE sql STABLE AS $$
   SELECT json_build_object('app', p_app, 'env', p_env, 'last', l.entry, 'latest', (
            SELECT coalesce(jsonb_object_agg(s.status, s.entry), '{}'::jsonb)
              FROM unnest(ARRAY['pending', 'running', 'succeeded', 'failed', 'rolled_back', 'interrupted']) AS st(status)
              CROSS JOIN LATERAL (SELECT r.status, r.entry FROM deployctl_records r WHERE r.app = p_app AND r.env = p_env AND r.status = st.status
-                                  ORDER BY r.started_at DESC, r.id DESC LIMIT 1) s))
+                                  ORDER BY r.started_at DESC, r.id DESC LIMIT 1) s
+            WHERE st.status IS DISTINCT FROM l.entry->>'status'))
     FROM (SELECT r.entry FROM deployctl_records r WHERE r.app = p_app AND r.env = p_env ORDER BY r.started_at DESC, r.id DESC LIMIT 1) l $$;
 -- Store it again, under a transaction lock of the target (a namespace of its own) taken first: a second
 -- writer of the target waits, then reads what the first committed, so no head misses a write that raced it.
