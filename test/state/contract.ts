@@ -557,7 +557,8 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         await holder.kill();
         // The command it started keeps running on its own after the kill.
         expect(isPidAlive(holder.commandPid)).toBe(true);
-        expect((await w.store.locks.inspect('web', 'prod'))?.state).toBe('stale');
+        // The server ends the killed holder's session when it sees the connection close: a moment later.
+        await until(async () => (await w.store.locks.inspect('web', 'prod'))?.state === 'stale', 'the killed holder\'s lock to read as stale');
         const stale: Array<{ old: LockInfo; takeover: Takeover }> = [];
         const next = await w.store.locks.acquire('web', 'prod', { command: 'deployctl deploy web -e prod', user: 'bo', onStale: (old, takeover) => stale.push({ old, takeover }) });
         expect(stale).toHaveLength(1);
