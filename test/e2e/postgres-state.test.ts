@@ -64,11 +64,11 @@ describe.skipIf(skip)('choosing the backend, and the state command', () => {
     const { a } = await team(server, ['node', '-e', '0']);
     expect((await runCli(['deploy', 'svc', '-e', 'dev', '-q'], { env: a.env })).code).toBe(0);
     const info = await runCli(['state', 'info'], { env: a.env });
-    expect(info.stdout).toMatch(/^backend: postgres\nlocation: postgres:\/\/postgres@127\.0\.0\.1:\d+\/e2e_\d+_\d+\nschema version: 2\ntargets: 1\nrecords: 1\naudit entries: 1\nlocks: none held\n$/);
+    expect(info.stdout).toMatch(/^backend: postgres\nlocation: postgres:\/\/postgres@127\.0\.0\.1:\d+\/e2e_\d+_\d+\nschema version: 3\ntargets: 1\nrecords: 1\naudit entries: 1\nlocks: none held\n$/);
     const infoJson = documented('state-info', (await runCli(['state', 'info', '--json'], { env: a.env })).stdout);
-    expect(infoJson).toMatchObject({ backend: 'postgres', stateSchemaVersion: 2, targets: 1, records: 1, locks: [] });
+    expect(infoJson).toMatchObject({ backend: 'postgres', stateSchemaVersion: 3, targets: 1, records: 1, locks: [] });
     const migrate = await runCli(['state', 'migrate', '--json'], { env: a.env });
-    expect(documented('state-migrate', migrate.stdout)).toEqual({ schemaVersion: 1, backend: 'postgres', from: 2, to: 2, applied: [] });
+    expect(documented('state-migrate', migrate.stdout)).toEqual({ schemaVersion: 1, backend: 'postgres', from: 3, to: 3, applied: [] });
     const folder = tempDir('deployctl-export-');
     const exported = await runCli(['state', 'export', '--to', `file:${folder}`, '--json'], { env: a.env });
     expect(documented('state-export', exported.stdout)).toMatchObject({ records: { found: 1, exported: 1 }, audit: { found: 1, exported: 1 } });

@@ -1,12 +1,13 @@
 // The contract every state backend passes (memory, file, PostgreSQL): history, locks, the audit log,
 // record ids, change notifications, and what must hold when processes race or die. A backend's test
 // file calls stateContract(name, create) with a factory of fresh, empty state.
+import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockError } from '../../src/errors.js';
 import type { StateStore } from '../../src/state/port.js';
 import { isPidAlive } from '../../src/state/process.js';
-import type { DeployRecord, IndexEntry, LockInfo, Takeover } from '../../src/state/types.js';
+import type { DeployRecord, IndexEntry, LockInfo, TargetHead, Takeover } from '../../src/state/types.js';
 import { record } from '../support/records.js';
 
 /** A process (or machine) other than the test's, holding a lock with a record in flight and a command running. */
@@ -45,6 +46,35 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 }
 
 const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
+
+/**
+ * Every target's head as its history says it must be: its newest entry, and the newest of each status,
+ * from the full list of entries (newest first), sorted by app then env (code points).
+ */
+export async function headsFromHistory(history: StateStore['history']): Promise<TargetHead[]> {
+  const heads = new Map<string, TargetHead>();
+  for (const e of await history.entries({})) {
+    const key = `${e.app}\0${e.env}`;
+    const head = heads.get(key) ?? { app: e.app, env: e.env, last: e, latest: {} };
+    heads.set(key, head);
+    head.latest[e.status] ??= e;
+  }
+  return [...heads.values()].sort((a, b) => (a.app === b.app ? (a.env < b.env ? -1 : 1) : a.app < b.app ? -1 : 1));
+}
+
+/** heads() agrees with the history, read by this store and by another instance. */
+async function expectHeadsAgree(stores: StateStore[]): Promise<TargetHead[]> {
+  const expected = await headsFromHistory(stores[0]!.history);
+  for (const s of stores) expect(await s.history.heads()).toEqual(expected);
+  return expected;
+}
+
+/** A pid that ran on this host and is gone now. */
+function deadPid(): number {
+  const done = spawnSync(process.execPath, ['-e', '0']);
+  if (done.pid === undefined || isPidAlive(done.pid)) throw new Error('no dead pid to use');
+  return done.pid;
+}
 
 /**
  * `skip`: why this backend cannot run here (a missing PostgreSQL), if so. `losesLocks`: the backend
@@ -117,6 +147,69 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         ]);
         expect((await h.heads({ app: 'web' })).map((x) => x.env)).toEqual(['dev']);
         expect(await h.heads({ env: 'qa' })).toEqual([]);
+      });
+
+      it('keeps every head right through a deploy, a failed deploy, its rollback, a destroy, a prune and an interrupted record', async () => {
+        const w = await fresh();
+        const h = w.store.history;
+        const other = await w.open();
+        const head = async (app: string, env: string) => {
+          const found = (await h.heads({ app, env }))[0]!;
+          return { last: found.last.id, ...Object.fromEntries(Object.entries(found.latest).map(([status, e]) => [status, e!.id])) };
+        };
+        // A deploy: pending, running, then succeeded (the same record written three times).
+        const v1 = record('web', 'prod', '1.0', { status: 'pending', finishedAt: undefined, durationMs: undefined });
+        await h.write(v1);
+        expect(await head('web', 'prod')).toEqual({ last: v1.id, pending: v1.id });
+        await h.write({ ...v1, status: 'running' });
+        expect(await head('web', 'prod')).toEqual({ last: v1.id, running: v1.id });
+        await h.write({ ...v1, status: 'succeeded', finishedAt: v1.startedAt, durationMs: 1000 });
+        expect(await head('web', 'prod')).toEqual({ last: v1.id, succeeded: v1.id });
+        await expectHeadsAgree([w.store, other]);
+        // A failed deploy, rolled back automatically: the failed one marked, the rollback what runs.
+        const v2 = record('web', 'prod', '2.0', { status: 'running', finishedAt: undefined });
+        await h.write(v2);
+        await h.write({ ...v2, status: 'failed', healthy: false, bad: true, error: { code: 'health_failed', message: 'health check failed' } });
+        expect(await head('web', 'prod')).toEqual({ last: v2.id, succeeded: v1.id, failed: v2.id });
+        const back = record('web', 'prod', '1.0', { action: 'rollback', rollbackOf: v1.id, triggeredBy: v2.id });
+        await h.write(back);
+        await h.write({ ...v2, status: 'rolled_back', healthy: false, bad: true, rolledBackBy: [back.id], error: { code: 'health_failed', message: 'health check failed' } });
+        expect(await head('web', 'prod')).toEqual({ last: back.id, succeeded: back.id, rolled_back: v2.id });
+        const [rolled] = await h.heads({ app: 'web', env: 'prod' });
+        expect(rolled!.latest.rolled_back).toMatchObject({ version: '2.0', bad: true, error: { message: 'health check failed' } });
+        expect(rolled!.last).toMatchObject({ action: 'rollback', version: '1.0', status: 'succeeded' });
+        // A destroy: the newest that succeeded is the destroy (nothing runs there now).
+        const gone = record('web', 'prod', '1.0', { action: 'destroy' });
+        await h.write(gone);
+        const [destroyed] = await h.heads({ app: 'web', env: 'prod' });
+        expect(destroyed!.latest.succeeded).toMatchObject({ id: gone.id, action: 'destroy', version: '1.0' });
+        expect(destroyed!.last.id).toBe(gone.id);
+        // A prune that takes a target's only failed record: the head forgets it; the newest stays.
+        const api = [
+          record('api', 'dev', '1', { status: 'failed', error: { code: 'x', message: 'old failure' } }),
+          record('api', 'dev', '2'),
+          record('api', 'dev', '3'),
+          record('api', 'dev', '4'),
+        ];
+        for (const r of api) await other.history.write(r);
+        expect(await head('api', 'dev')).toEqual({ last: api[3]!.id, succeeded: api[3]!.id, failed: api[0]!.id });
+        const pruned = await h.prune({ keep: 2, app: 'api', env: 'dev' });
+        expect(pruned.deleted.sort()).toEqual([api[0]!.id, api[1]!.id].sort());
+        expect(await head('api', 'dev')).toEqual({ last: api[3]!.id, succeeded: api[3]!.id });
+        await expectHeadsAgree([w.store, other]);
+        // A record left running by a process that is gone (kill -9): read as interrupted, in its head too.
+        const orphan = record('api', 'dev', '5', { status: 'running', finishedAt: undefined, pid: deadPid() });
+        await other.history.write(orphan);
+        expect(await head('api', 'dev')).toEqual({ last: orphan.id, succeeded: api[3]!.id, interrupted: orphan.id });
+        const [settled] = await h.heads({ app: 'api', env: 'dev' });
+        expect(settled!.last).toMatchObject({ id: orphan.id, status: 'interrupted' });
+        expect(settled!.latest.running).toBeUndefined();
+        const agreed = await expectHeadsAgree([w.store, other, await w.open()]);
+        expect(agreed.map((x) => `${x.app}/${x.env}`)).toEqual(['api/dev', 'web/prod']);
+        expect(await h.targets()).toEqual([
+          { app: 'api', env: 'dev' },
+          { app: 'web', env: 'prod' },
+        ]);
       });
 
       it('walks one target newest first, reading each record only when the walk reaches it', async () => {
@@ -418,7 +511,9 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
           expect(entries.every((e) => e.status !== 'running')).toBe(true);
           const [head] = await reader.history.heads({ app, env });
           expect(head?.last.id).toBe(mine.at(-1)!.id);
+          expect(head?.latest.running).toBeUndefined();
         }
+        await expectHeadsAgree([reader, ...stores]);
       }, 60_000);
 
       it('a prune racing deployments loses no index entry: what it did not delete is listed', async () => {
@@ -449,6 +544,7 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         expect(ids(await reader.history.list({ app: 'web', env: 'prod' }))).toEqual(ids(kept).reverse());
         expect((await reader.history.heads())[0]?.last.id).toBe(written.at(-1)!.id);
         expect((await reader.history.latest('web', 'prod'))?.version).toBe('2.0.29');
+        await expectHeadsAgree([reader, w.store, deployer]);
       }, 60_000);
 
       it('kill -9 of a holder: the next taker stops its command, takes over, and its record reads as interrupted', async () => {
@@ -461,7 +557,8 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         await holder.kill();
         // The command it started keeps running on its own after the kill.
         expect(isPidAlive(holder.commandPid)).toBe(true);
-        expect((await w.store.locks.inspect('web', 'prod'))?.state).toBe('stale');
+        // The server ends the killed holder's session when it sees the connection close: a moment later.
+        await until(async () => (await w.store.locks.inspect('web', 'prod'))?.state === 'stale', 'the killed holder\'s lock to read as stale');
         const stale: Array<{ old: LockInfo; takeover: Takeover }> = [];
         const next = await w.store.locks.acquire('web', 'prod', { command: 'deployctl deploy web -e prod', user: 'bo', onStale: (old, takeover) => stale.push({ old, takeover }) });
         expect(stale).toHaveLength(1);
@@ -474,6 +571,9 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         expect((await (await w.open()).history.get(holder.recordId))?.status).toBe('interrupted');
         const [head] = await w.store.history.heads({ app: 'web', env: 'prod' });
         expect(head?.last).toMatchObject({ id: holder.recordId, status: 'interrupted', host: hostname() });
+        expect(head?.latest.interrupted?.id).toBe(holder.recordId);
+        expect(head?.latest.running).toBeUndefined();
+        await expectHeadsAgree([w.store, await w.open()]);
         await next.release();
       }, 30_000);
     });

@@ -1,32 +1,19 @@
-// Every target's head in PostgreSQL: its newest record and the newest of each status, one index probe
-// per target and status (deployctl_records_target_status), whatever the size of the history.
-import type { IndexEntry, RecordStatus, TargetHead } from '../types.js';
+// Every target's head in PostgreSQL: one row per target in deployctl_heads, its newest record's index
+// entry and the newest of each status, kept by the records' triggers in the transaction of each write
+// (schema.ts, migration 3). Reading them costs one row per target, whatever the size of the history.
+import type { TargetHead } from '../types.js';
 import type { Database } from './database.js';
 
-const STATUSES: RecordStatus[] = ['pending', 'running', 'succeeded', 'failed', 'rolled_back', 'interrupted'];
-
 export async function readHeads(db: Database, filter: { app?: string; env?: string } = {}): Promise<TargetHead[]> {
-  const rows = await db.read<{ app: string; env: string; last: IndexEntry; status: RecordStatus | null; entry: IndexEntry | null }>(
-    `SELECT t.app, t.env, l.entry AS last, s.status, s.entry
-       FROM deployctl_targets t
-       CROSS JOIN LATERAL (SELECT entry FROM deployctl_records r WHERE r.app = t.app AND r.env = t.env ORDER BY started_at DESC, id DESC LIMIT 1) l
-       CROSS JOIN unnest($3::text[]) AS st(status)
-       LEFT JOIN LATERAL (SELECT r.status, r.entry FROM deployctl_records r
-                           WHERE r.app = t.app AND r.env = t.env AND r.status = st.status
-                           ORDER BY started_at DESC, id DESC LIMIT 1) s ON true
-      WHERE ($1::text IS NULL OR t.app = $1) AND ($2::text IS NULL OR t.env = $2)
-      ORDER BY t.app, t.env`,
-    [filter.app ?? null, filter.env ?? null, STATUSES],
+  // One row holding them all, in the order the file backend sorts them (code points, not the
+  // database's collation): one JSON text to parse instead of a value per row.
+  const [row] = await db.read<{ heads: TargetHead[] | null }>(
+    `SELECT json_agg(head ORDER BY app COLLATE "C", env COLLATE "C") AS heads FROM deployctl_heads
+      WHERE ($1::text IS NULL OR app = $1) AND ($2::text IS NULL OR env = $2)`,
+    [filter.app ?? null, filter.env ?? null],
   );
-  const heads = new Map<string, TargetHead>();
-  for (const row of rows) {
-    const key = `${row.app}\0${row.env}`;
-    let head = heads.get(key);
-    if (!head) {
-      head = { app: row.app, env: row.env, last: row.last, latest: {} };
-      heads.set(key, head);
-    }
-    if (row.status && row.entry) head.latest[row.status] = row.entry;
-  }
-  return [...heads.values()];
+  const heads = row?.heads ?? [];
+  // Stored once: the newest record is the newest of its own status.
+  for (const head of heads) head.latest[head.last.status] = head.last;
+  return heads;
 }

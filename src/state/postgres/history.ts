@@ -1,7 +1,8 @@
 // The history in PostgreSQL: one row per record (the full record as jsonb, its index entry as a small
 // jsonb beside it, app, env, status and started_at as indexed columns), and one row per target. Every
 // query a command makes reads a bounded number of rows through an index, whatever the history's size:
-// the newest record per target is one index probe per target (a LATERAL join on the targets table).
+// every target's head (its newest record and the newest of each status) is a row of deployctl_heads,
+// which the records' triggers keep in the same transaction as each write (heads.ts).
 import { hostname } from 'node:os';
 import { isPidAlive } from '../process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
@@ -107,18 +108,17 @@ export class PgHistoryStore implements HistoryStore {
 
   async current(): Promise<DeployRecord[]> {
     await this.settleAbandoned();
+    // Each target's newest record, by the id its head names: one primary-key probe per target.
     const rows = await this.db.read<{ record: DeployRecord }>(
-      `SELECT r.record FROM deployctl_targets t
-       CROSS JOIN LATERAL (SELECT record FROM deployctl_records WHERE app = t.app AND env = t.env ORDER BY started_at DESC, id DESC LIMIT 1) r
-       ORDER BY t.app, t.env`,
+      `SELECT r.record FROM deployctl_heads h JOIN deployctl_records r ON r.id = h.head->'last'->>'id'
+       ORDER BY h.app COLLATE "C", h.env COLLATE "C"`,
     );
     return rows.map((r) => r.record);
   }
 
   async targets(): Promise<Array<{ app: string; env: string }>> {
-    return this.db.read<{ app: string; env: string }>(
-      `SELECT app, env FROM deployctl_targets t WHERE EXISTS (SELECT 1 FROM deployctl_records WHERE app = t.app AND env = t.env) ORDER BY app, env`,
-    );
+    // A target has a head exactly while it has records (the triggers delete the head of one emptied).
+    return this.db.read<{ app: string; env: string }>(`SELECT app, env FROM deployctl_heads ORDER BY app COLLATE "C", env COLLATE "C"`);
   }
 
   async interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]> {
@@ -156,7 +156,7 @@ export class PgHistoryStore implements HistoryStore {
       if (record.pid === process.pid || isPidAlive(record.pid)) continue;
       settle(
         record,
-        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished: it was killed or the machine restarted`,
+        `deployctl (pid ${record.pid} on ${record.host}) stopped before this deployment finished, or could not save how it ended: it was killed, the machine restarted, or the disk was full`,
       );
       // Only if it is still in flight: a reader never overwrites how a deployment ended.
       await this.db

@@ -8,6 +8,8 @@ import { UsageError } from '../../errors.js';
 export const LOCK_NAMESPACE = 0x6465706c;
 /** The migration lock: a namespace of its own, so no target's hash can meet it. */
 const MIGRATION_LOCK = [LOCK_NAMESPACE + 1, 0] as const;
+/** The namespace of the transaction locks that order the writers of one target's head (deployctl_heads). */
+const HEADS_LOCK_NAMESPACE = LOCK_NAMESPACE + 2;
 
 export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> = [
   {
@@ -74,6 +76,75 @@ CREATE TABLE deployctl_approvals (
 );
 CREATE INDEX deployctl_approvals_pending ON deployctl_approvals (created_at) WHERE decision IS NULL;
 CREATE TRIGGER deployctl_approvals_changed AFTER INSERT OR UPDATE ON deployctl_approvals FOR EACH STATEMENT EXECUTE FUNCTION deployctl_notify();
+`,
+  },
+  {
+    version: 3,
+    name: 'every target\'s head in a row of its own, kept by the records\' triggers, back-filled',
+    sql: `
+CREATE TABLE deployctl_heads (
+  app text NOT NULL,
+  env text NOT NULL,
+  -- The TargetHead as status, list and the board read it: {app, env, last, latest: {status: entry}},
+  -- without latest[last.status] (which is last).
+  head json NOT NULL,
+  PRIMARY KEY (app, env)
+);
+-- One target's head from its records: one index probe for the newest, one per status; null without records.
+-- The newest of the newest record's own status is that record: left out of 'latest' (heads.ts puts it
+-- back), so each head holds each entry once.
+CREATE FUNCTION deployctl_head(p_app text, p_env text) RETURNS json LANGUAGE sql STABLE AS $$
+  SELECT json_build_object('app', p_app, 'env', p_env, 'last', l.entry, 'latest', (
+           SELECT coalesce(jsonb_object_agg(s.status, s.entry), '{}'::jsonb)
+             FROM unnest(ARRAY['pending', 'running', 'succeeded', 'failed', 'rolled_back', 'interrupted']) AS st(status)
+             CROSS JOIN LATERAL (SELECT r.status, r.entry FROM deployctl_records r WHERE r.app = p_app AND r.env = p_env AND r.status = st.status
+                                  ORDER BY r.started_at DESC, r.id DESC LIMIT 1) s
+            WHERE st.status IS DISTINCT FROM l.entry->>'status'))
+    FROM (SELECT r.entry FROM deployctl_records r WHERE r.app = p_app AND r.env = p_env ORDER BY r.started_at DESC, r.id DESC LIMIT 1) l $$;
+-- Store it again, under a transaction lock of the target (a namespace of its own) taken first: a second
+-- writer of the target waits, then reads what the first committed, so no head misses a write that raced it.
+CREATE FUNCTION deployctl_refresh_head(p_app text, p_env text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  fresh json;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${HEADS_LOCK_NAMESPACE}, deployctl_lock_key(p_app, p_env));
+  fresh := deployctl_head(p_app, p_env);
+  IF fresh IS NULL THEN
+    DELETE FROM deployctl_heads WHERE app = p_app AND env = p_env;
+  ELSE
+    INSERT INTO deployctl_heads (app, env, head) VALUES (p_app, p_env, fresh) ON CONFLICT (app, env) DO UPDATE SET head = EXCLUDED.head;
+  END IF;
+END $$;
+-- After each statement that writes records, the heads of the targets it touched, in one order (app,
+-- env) so two statements over several targets never wait for each other in a circle.
+CREATE FUNCTION deployctl_records_heads() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  t record;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    FOR t IN SELECT DISTINCT app, env FROM deployctl_new_rows ORDER BY app, env LOOP
+      PERFORM deployctl_refresh_head(t.app, t.env);
+    END LOOP;
+  ELSIF TG_OP = 'UPDATE' THEN
+    FOR t IN SELECT app, env FROM deployctl_new_rows UNION SELECT app, env FROM deployctl_old_rows ORDER BY app, env LOOP
+      PERFORM deployctl_refresh_head(t.app, t.env);
+    END LOOP;
+  ELSE
+    FOR t IN SELECT DISTINCT app, env FROM deployctl_old_rows ORDER BY app, env LOOP
+      PERFORM deployctl_refresh_head(t.app, t.env);
+    END LOOP;
+  END IF;
+  RETURN NULL;
+END $$;
+-- The triggers first: they lock the records table against writes until this migration commits, so the
+-- back-fill below reads every record written before, and every one written after finds the triggers.
+CREATE TRIGGER deployctl_records_heads_insert AFTER INSERT ON deployctl_records REFERENCING NEW TABLE AS deployctl_new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION deployctl_records_heads();
+CREATE TRIGGER deployctl_records_heads_update AFTER UPDATE ON deployctl_records REFERENCING OLD TABLE AS deployctl_old_rows NEW TABLE AS deployctl_new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION deployctl_records_heads();
+CREATE TRIGGER deployctl_records_heads_delete AFTER DELETE ON deployctl_records REFERENCING OLD TABLE AS deployctl_old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION deployctl_records_heads();
+INSERT INTO deployctl_heads (app, env, head) SELECT t.app, t.env, deployctl_head(t.app, t.env) FROM (SELECT DISTINCT app, env FROM deployctl_records) t;
 `,
   },
 ];
