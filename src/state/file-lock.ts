@@ -57,12 +57,19 @@ export function isAbandoned(owner: Partial<LockOwner> | undefined, isAlive: (pid
   return !isAlive(Number(owner.pid), owner.pidStart || undefined);
 }
 
+/** The ending of a lock file moved aside by removeJudged while it is judged (put back, or removed). */
+export const ASIDE = '.stale';
+
 /**
  * Remove `file` only if it is still the lock judged: it is moved aside first, and put back when
  * `stillJudged(content of what was moved)` says another process took the lock in between. True when removed.
  */
 export async function removeJudged(file: string, stillJudged: (content: string) => boolean): Promise<boolean> {
-  const aside = `${file}.${randomBytes(6).toString('hex')}.stale`;
+  // Read first: a lock judged a moment ago may have been replaced already (its holder released it and
+  // another took it), and moving a live lock aside, even for an instant, makes its holder look for it.
+  const now = await readFile(file, 'utf8').catch(() => undefined);
+  if (now === undefined || !stillJudged(now)) return false;
+  const aside = `${file}.${randomBytes(6).toString('hex')}${ASIDE}`;
   try {
     await rename(file, aside);
   } catch {

@@ -13,7 +13,7 @@ import { StateWriteError } from '../errors.js';
 import { currentIdentity } from '../identity.js';
 import type { AcquireOptions, LockHandle, LockInfo, LockManager, LockState } from './types.js';
 import { writeFileAtomic } from './atomic.js';
-import { createExclusive, isAbandoned, removeJudged } from './file-lock.js';
+import { ASIDE, createExclusive, isAbandoned, removeJudged } from './file-lock.js';
 import { describeHolder, lockHint, lockRefused, processTracking } from './held-locks.js';
 import { locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime, stopProcessGroups } from './process.js';
@@ -155,6 +155,17 @@ export class FileLockManager implements LockManager {
     }
   }
 
+  /** Is a lock with `token` moved aside from `file` now, being judged by another process (removeJudged)? */
+  private async movedAside(file: string, token: string): Promise<boolean> {
+    const dir = locksDir(this.home);
+    const prefix = `${basename(file)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith(ASIDE))) {
+      if ((await this.readFile(join(dir, name)))?.token === token) return true;
+    }
+    return false;
+  }
+
   /** Remove a stale lock, but only the one we judged: another process may have replaced it meanwhile. */
   private removeStale(file: string, stale: StoredLock): Promise<boolean> {
     return removeJudged(file, (moved) => {
@@ -210,14 +221,26 @@ export class FileLockManager implements LockManager {
       );
       return false;
     };
+    // The lock file as it is now; while another process has it moved aside to judge it (removeJudged,
+    // put back within moments when it is found alive), it is waited for, not taken for removed.
+    // One look at a time: the watcher, the polling and a rewrite asking at once share it.
+    let looking: Promise<StoredLock | undefined> | undefined;
+    const look = async (): Promise<StoredLock | undefined> => {
+      for (let tries = 0; ; tries++) {
+        const found = await this.readFile(file);
+        if (found || tries >= 50 || !(await this.movedAside(file, info.token))) return found;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const current = (): Promise<StoredLock | undefined> => (looking ??= look().finally(() => (looking = undefined)));
     const check = async () => {
-      if (!released && !lost.signal.aborted) judge(await this.readFile(file));
+      if (!released && !lost.signal.aborted) judge(await current());
     };
     // Rewrites of the lock (refreshedAt, the commands running) one after another, and only while it is ours.
     let rewriting: Promise<void> = Promise.resolve();
     const rewrite = (change: () => void) =>
       (rewriting = rewriting.then(async () => {
-        if (released || !judge(await this.readFile(file))) return;
+        if (released || !judge(await current())) return;
         change();
         await writeFileAtomic(file, JSON.stringify(info, null, 2), { fsync: false });
       }).catch(() => undefined));

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError, LockError } from '../../src/errors.js';
+import { removeJudged } from '../../src/state/file-lock.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { LockInfo, Takeover } from '../../src/state/types.js';
 import { isPidAlive, processStartTime } from '../../src/state/process.js';
@@ -181,6 +183,53 @@ describe('FileLockManager', () => {
     await taken.release();
     // Its release leaves the other's lock alone.
     expect(readLock(home).token).toBe('another-token');
+  });
+});
+
+describe('judging a lock that may be stale never makes a live holder think it lost its lock', () => {
+  it('a waiter that judged a lock a moment ago, now replaced by a live one, does not touch the live one', async () => {
+    const home = await stateHome();
+    const file = lockFile(home);
+    const live = await new FileLockManager(home).acquire('web', 'dev', { command: 'x' });
+    const events: string[] = [];
+    const watcher = watch(join(home, 'locks'), (_event, name) => events.push(String(name)));
+    try {
+      // The waiter judged the previous holder's lock (another token) stale: nothing is moved or removed.
+      expect(await removeJudged(file, (content) => (JSON.parse(content) as LockInfo).token === 'the-previous-holder')).toBe(false);
+      // A file written after it: its event comes after any event of the lock's (one watcher sees them in order).
+      writeFileSync(join(home, 'locks', 'sentinel'), '');
+      await until(() => events.includes('sentinel'));
+      expect(events.slice(0, events.indexOf('sentinel')).filter((n) => n.startsWith('web_dev.lock'))).toEqual([]);
+    } finally {
+      watcher.close();
+    }
+    await live.release();
+    expect(live.lost?.aborted).toBe(false);
+  });
+
+  it('a holder whose lock file is moved aside while another process judges it waits for it to come back', async () => {
+    const home = await stateHome();
+    const file = lockFile(home);
+    const handle = await new FileLockManager(home, { lossCheckMs: 10 }).acquire('web', 'dev', { command: 'x' });
+    const content = readFileSync(file, 'utf8');
+    // Moved aside by a judge; the aside copy is a pipe, so the test knows when the holder reads it.
+    const aside = `${file}.0123456789ab.stale`;
+    expect(spawnSync('mkfifo', [aside]).status).toBe(0);
+    rmSync(file);
+    const tracked = handle.track!(process.pid, 'step');
+    const pipe = await open(aside, 'w'); // opens once the holder reads the aside copy
+    await pipe.writeFile(content);
+    await pipe.close();
+    // The judge finds it alive and puts it back.
+    writeFileSync(file, content);
+    rmSync(aside);
+    await tracked;
+    expect(handle.lost?.aborted).toBe(false);
+    expect(readLock(home).processes?.map((p) => p.command)).toEqual(['step']);
+    // Removed for good, it is lost.
+    rmSync(file);
+    await until(() => handle.lost?.aborted === true);
+    await handle.release();
   });
 });
 
