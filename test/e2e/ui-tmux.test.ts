@@ -94,7 +94,7 @@ describe.skipIf(toolMissing('tmux'))('deployctl in a terminal', () => {
     tmux('send-keys', '-t', session, 'x');
     await waitFor(session, /web\s+▸✓ 1\.0\.0/);
     tmux('send-keys', '-t', session, 'q');
-    const end = Date.now() + 5000;
+    const end = Date.now() + 20_000;
     while (sessionAlive(session) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     expect(sessionAlive(session)).toBe(false);
 
