@@ -65,7 +65,7 @@ describe('deployTarget', () => {
     expect(env).toMatchObject({ DEPLOY_APP: 'web', DEPLOY_ENV: 'dev', DEPLOY_VERSION: '1.0.0', DEPLOY_RECORD_ID: outcome.record.id, PORT: '8080' });
   });
 
-  it('writes the record through its phases: pending, running, then how it ended', async () => {
+  it('writes each record twice: running before its commands, then how it ended', async () => {
     const world = fakeWorld();
     const seen: string[] = [];
     const write = world.history.write.bind(world.history);
@@ -74,13 +74,10 @@ describe('deployTarget', () => {
     world.unhealthy.add('2.0.0');
     await deployTarget(request('2.0.0'), world.deps);
     expect(seen).toEqual([
-      '1.0.0 pending',
       '1.0.0 running',
       '1.0.0 succeeded',
-      '2.0.0 pending',
       '2.0.0 running',
       '2.0.0 failed',
-      '1.0.0 pending',
       '1.0.0 running',
       '1.0.0 succeeded',
       '2.0.0 rolled_back',
