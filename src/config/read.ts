@@ -1,5 +1,5 @@
 // Reading a YAML file so that every later problem can name its line and column.
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
@@ -85,12 +85,14 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
   const display = displayName(path);
   let bytes: Buffer;
   try {
-    const size = (await stat(path)).size;
+    // Synchronous calls: two small reads that a start-up waits for anyway (each async call is a round
+    // trip through libuv's thread pool, four for a readFile).
+    const size = statSync(path).size;
     if (size > MAX_CONFIG_BYTES) {
       problems.push({ file: display, message: `is ${(size / 1024 / 1024).toFixed(1)} MB: deployctl reads config files of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB; split it, or move generated data out of it` });
       return undefined;
     }
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     problems.push({
