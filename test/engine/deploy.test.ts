@@ -84,6 +84,19 @@ describe('deployTarget', () => {
     ]);
   });
 
+  it('a preparation that fails: the record is stored pending, then failed, and nothing runs', async () => {
+    const world = fakeWorld();
+    const seen: string[] = [];
+    const write = world.history.write.bind(world.history);
+    world.history.write = async (r) => (seen.push(`${r.version} ${r.status}`), write(r));
+    world.deps.getExecutor = async () => ({ ...echoExecutor, prepare: async () => ({ ok: false, message: 'kustomize: no such file' }) });
+    const outcome = await deployTarget(request('1.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(seen).toEqual(['1.0.0 pending', '1.0.0 failed']);
+    expect(outcome.record).toMatchObject({ status: 'failed', bad: false });
+    expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
+  });
+
   it('marks a record left in flight by a lost deployment as interrupted once it holds the lock', async () => {
     const world = fakeWorld();
     await deployed(world, '1.0.0');
