@@ -113,6 +113,10 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     return undefined;
   }
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  // The same text read again in this process (a deploy reads deployments.yaml for its config and for
+  // `state:`) is not parsed again. Readers only read what they get.
+  const known = parsed.get(path);
+  if (known?.text === text && known.file.display === display) return known.file;
   const lines = new LineCounter();
   // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
@@ -155,8 +159,13 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     });
     return undefined;
   }
-  return { display, path, data: data ?? {}, doc, lines };
+  const file: YamlFile = { display, path, data: data ?? {}, doc, lines };
+  parsed.set(path, { text, file });
+  return file;
 }
+
+/** The last file parsed without a problem, by path, with the text it was parsed from. */
+const parsed = new Map<string, { text: string; file: YamlFile }>();
 
 function findAlias(doc: Document, name: string): Node | undefined {
   let found: Node | undefined;
