@@ -5,10 +5,8 @@
 // out another process took it in between). Used for the deployment locks (locks.ts) and for the short
 // mutex around each read-modify-write of an index file (withFileMutex).
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
-import { link, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { syncFd } from './atomic.js';
 import { isSameProcessAlive, processStartTime } from './process.js';
 
 export interface LockOwner {
@@ -31,32 +29,22 @@ export function thisProcess(): LockOwner {
  * after one its process is gone and it is stale, so deployment locks skip it).
  */
 export async function createExclusive(file: string, content: string, options: { durable?: boolean } = {}): Promise<boolean> {
-  // Synchronous calls on a small file (see atomic.ts); only the optional fsync waits on the thread pool.
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
+  const handle = await open(temp, 'wx', 0o600);
   try {
     try {
-      writeFileSync(fd, content);
-      if (options.durable) await syncFd(fd);
+      await handle.writeFile(content);
+      if (options.durable) await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    linkSync(temp, file);
+    await link(temp, file);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    removeQuietly(temp);
-  }
-}
-
-/** unlink, where a file already gone is fine and any other failure is left for the caller's next step. */
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // gone already, or not removable: nothing more to do here
+    await rm(temp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -116,38 +104,25 @@ const UNCHECKABLE_AFTER_MS = 10_000;
 export async function withFileMutex<T>(lockFile: string, body: () => Promise<T>): Promise<T> {
   const owner = JSON.stringify(thisProcess());
   for (;;) {
-    // Taken and released with synchronous calls (see atomic.ts): a few microseconds each, no round trip
-    // through the thread pool; only the wait for another holder sleeps.
-    let fd: number;
     try {
-      fd = openSync(lockFile, 'wx', 0o600);
+      const handle = await open(lockFile, 'wx', 0o600);
+      try {
+        await handle.writeFile(owner);
+      } catch {
+        // A full disk: the empty file still excludes, and one left behind is freed by its age.
+      } finally {
+        await handle.close();
+      }
+      break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       if (!(await freeAbandonedMutex(lockFile))) await sleep(5 + Math.random() * 20);
-      continue;
     }
-    try {
-      writeFileSync(fd, owner);
-    } catch {
-      // A full disk: the empty file still excludes, and one left behind is freed by its age.
-    } finally {
-      closeSync(fd);
-    }
-    break;
   }
   try {
     return await body();
   } finally {
-    releaseMutex(lockFile);
-  }
-}
-
-/** Remove the mutex file; one already gone is fine, any other failure is thrown as rm would. */
-function releaseMutex(lockFile: string): void {
-  try {
-    unlinkSync(lockFile);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await rm(lockFile, { force: true });
   }
 }
 
