@@ -18,9 +18,22 @@ const dist = join(__dirname, '..', 'dist') + sep;
 // Node loads .cjs files with its '.js' handler: it is wrapped, not replaced, and only ever for dist/.
 const compileAsUsual = Module._extensions['.js'];
 
-/** The cache of a file with these bytes: named after their hash. */
-function cacheFile(filename, bytes) {
-  return `${filename}.${createHash('sha1').update(bytes).digest('hex').slice(0, 16)}.v8cache`;
+/**
+ * Commands with caches of their own, trained on that command alone (scripts/code-cache.mjs): V8
+ * deserializes every function a cache holds, so with the caches trained on every command a deploy
+ * read, and built, the functions of the others too (its own: 3 % less CPU; `validate`'s own measured
+ * no difference, see BENCHMARKS.md). Any other command uses the shared ones.
+ */
+const OWN_CACHES = ['deploy'];
+
+/** The hash of a file's bytes that names its caches. */
+function hashOf(bytes) {
+  return createHash('sha1').update(bytes).digest('hex').slice(0, 16);
+}
+
+/** The cache of a file with this hash: the shared one, or that of one command (`tag`). */
+function cacheFile(filename, hash, tag) {
+  return `${filename}.${hash}${tag ? `.${tag}` : ''}.v8cache`;
 }
 
 /** Run a CommonJS file compiled by `script`, as Node's own loader would. */
@@ -42,17 +55,26 @@ function compile(source, filename, cachedData) {
   return new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename, cachedData });
 }
 
-/** At start-up: .cjs files of dist/ load with their cache when there is one. */
-function useCodeCache() {
+/**
+ * At start-up: .cjs files of dist/ load with their cache when there is one: the command's own
+ * (`command`: the first argument, when OWN_CACHES names it), else the shared one.
+ */
+function useCodeCache(command) {
+  const tag = OWN_CACHES.includes(command) ? command : undefined;
   Module._extensions['.js'] = function (module, filename) {
     if (!filename.startsWith(dist) || !filename.endsWith('.cjs')) return compileAsUsual(module, filename);
     const bytes = readFileSync(filename);
+    const hash = hashOf(bytes);
     let cachedData;
-    try {
-      cachedData = readFileSync(cacheFile(filename, bytes));
-    } catch {
-      return compileAsUsual(module, filename); // no cache for these bytes
+    for (const name of tag ? [cacheFile(filename, hash, tag), cacheFile(filename, hash)] : [cacheFile(filename, hash)]) {
+      try {
+        cachedData = readFileSync(name);
+        break;
+      } catch {
+        // none of this name: the next, or none for these bytes
+      }
     }
+    if (!cachedData) return compileAsUsual(module, filename);
     run(compile(bytes.toString('utf8'), filename, cachedData), module, filename);
   };
 }
@@ -60,9 +82,10 @@ function useCodeCache() {
 /**
  * At build time: compile the .cjs files of dist/ that can have a cache while the caller exercises
  * them, then write their caches, with the functions compiled so far, not only the top level. Files
- * the caller did not load get a cache of their top level.
+ * the caller did not load get a cache of their top level. With `tag` (one of OWN_CACHES), the caches
+ * of that command, and only for the files it loaded.
  */
-function recordCodeCache() {
+function recordCodeCache(tag) {
   const scripts = new Map();
   const ours = (filename) => filename.startsWith(dist) && filename.endsWith('.cjs');
   Module._extensions['.js'] = function (module, filename) {
@@ -77,7 +100,7 @@ function recordCodeCache() {
     write() {
       Module._extensions['.js'] = compileAsUsual;
       const untrained = [];
-      for (const file of readdirSync(dist, { recursive: true })) {
+      for (const file of tag ? [] : readdirSync(dist, { recursive: true })) {
         const filename = join(dist, file);
         if (scripts.has(filename) || !ours(filename)) continue;
         const source = readFileSync(filename, 'utf8');
@@ -85,10 +108,10 @@ function recordCodeCache() {
         scripts.set(filename, compile(source, nameInCache(filename)));
         untrained.push(filename);
       }
-      for (const [filename, script] of scripts) writeFileSync(cacheFile(filename, readFileSync(filename)), script.createCachedData());
+      for (const [filename, script] of scripts) writeFileSync(cacheFile(filename, hashOf(readFileSync(filename)), tag), script.createCachedData());
       return { trained: [...scripts.keys()].filter((f) => !untrained.includes(f)), untrained };
     },
   };
 }
 
-module.exports = { useCodeCache, recordCodeCache };
+module.exports = { useCodeCache, recordCodeCache, OWN_CACHES };

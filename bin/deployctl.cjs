@@ -54,7 +54,7 @@ if (!asksForHelp || !printedAtBuild(args)) {
     process.removeListener('newListener', handOver);
     process.nextTick(() => process.removeListener('SIGINT', interruptedEarly));
   });
-  require('./code-cache.cjs').useCodeCache();
+  require('./code-cache.cjs').useCodeCache(args[0]);
   require('../dist/cli/main.bundle.cjs')
     .main(process.argv)
     .then((code) => {

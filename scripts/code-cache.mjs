@@ -3,6 +3,10 @@
 // caches also hold the functions those commands call (commander's parsing, yaml, the validators,
 // execa), not only each file's top level: that is most of the gain. A failure here costs speed, not
 // the build: the CLI works without caches.
+// The shared caches are trained on several commands; `deploy` (OWN_CACHES) also gets caches of its
+// own, trained in a process of its own on that command alone (this script, run again with --only
+// deploy), so that they hold no function of another command.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { recordCodeCache } = require(join(root, 'bin/code-cache.cjs'));
+const { recordCodeCache, OWN_CACHES } = require(join(root, 'bin/code-cache.cjs'));
+const only = process.argv[2] === '--only' ? process.argv[3] : undefined;
+if (only !== undefined && !OWN_CACHES.includes(only)) throw new Error(`code-cache: no caches of their own for ${only}`);
 
 const work = mkdtempSync(join(tmpdir(), 'deployctl-code-cache-'));
 const configDir = join(work, 'config');
@@ -32,23 +38,33 @@ const io = {
   cwd: work,
 };
 
-const recorder = recordCodeCache();
+// What each training runs: the shared caches every command below; a command's own, that command (a
+// deploy twice: the second finds the history the first wrote, as every deploy but the first does).
+const training = {
+  shared: [['--help'], ['--version'], ['validate'], ['deploy', 'app', '-e', 'dev'], ['status'], ['history', '--limit', '20']],
+  deploy: [['deploy', 'app', '-e', 'dev'], ['deploy', 'app', '-e', 'dev']],
+};
+
+const recorder = recordCodeCache(only);
 try {
   const { main } = require(join(root, 'dist/cli/main.bundle.cjs'));
-  for (const args of [['--help'], ['--version'], ['validate'], ['deploy', 'app', '-e', 'dev'], ['status'], ['history', '--limit', '20']]) {
+  for (const args of training[only ?? 'shared']) {
     const code = await main(['node', 'deployctl', ...args], io);
     if (code !== 0) throw new Error(`deployctl ${args.join(' ')} exited ${code}`);
   }
   // The demo config of a clone (every app type, health checks, hooks, flow-style YAML): what validate
   // and the executors' preflights run on a real config, compiled too. Not in a copy without it.
-  if (existsSync(join(root, 'deployments.yaml')) && existsSync(join(root, 'examples'))) {
+  if (!only && existsSync(join(root, 'deployments.yaml')) && existsSync(join(root, 'examples'))) {
     await main(['node', 'deployctl', 'validate', '--config-dir', root], io);
   }
 } catch (error) {
-  console.warn(`code-cache: the training run failed (${error.message}); the caches hold less`);
+  console.warn(`code-cache${only ? ` (${only})` : ''}: the training run failed (${error.message}); the caches hold less`);
 } finally {
   const { trained, untrained } = recorder.write();
   rmSync(work, { recursive: true, force: true });
   const names = (files) => files.map((f) => basename(f)).join(', ') || 'none';
-  console.log(`code-cache: ${names(trained)}; top level only: ${names(untrained)}`);
+  console.log(`code-cache${only ? ` of ${only}` : ''}: ${names(trained)}${only ? '' : `; top level only: ${names(untrained)}`}`);
+}
+if (!only) {
+  for (const command of OWN_CACHES) execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--only', command], { stdio: 'inherit', cwd: root });
 }

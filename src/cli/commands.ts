@@ -18,21 +18,25 @@ import { registerServe } from './serve.js';
 import { registerState } from './state.js';
 import { registerDestroy } from './destroy.js';
 
-export const commands: Array<(program: Command, app: CliApp) => void> = [
-  registerDeploy,
-  registerRollback,
-  registerPromote,
-  registerDestroy,
-  registerStatus,
-  registerList,
-  registerHistory,
-  registerHealth,
-  registerDiff,
-  registerValidate,
-  registerConfig,
-  registerUnlock,
-  registerAudit,
-  registerUi,
-  registerServe,
-  registerState,
+/**
+ * Each command by its name (the name it registers: a test checks that they agree), in the order of
+ * `deployctl --help`. main() registers only the command a run names, when it names one first.
+ */
+export const commands: ReadonlyArray<readonly [name: string, register: (program: Command, app: CliApp) => void]> = [
+  ['deploy', registerDeploy],
+  ['rollback', registerRollback],
+  ['promote', registerPromote],
+  ['destroy', registerDestroy],
+  ['status', registerStatus],
+  ['list', registerList],
+  ['history', registerHistory],
+  ['health', registerHealth],
+  ['diff', registerDiff],
+  ['validate', registerValidate],
+  ['config', registerConfig],
+  ['unlock', registerUnlock],
+  ['audit', registerAudit],
+  ['ui', registerUi],
+  ['serve', registerServe],
+  ['state', registerState],
 ];

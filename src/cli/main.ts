@@ -139,7 +139,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         await ctx.stateCache.opening?.then((store) => store.close()).catch(() => undefined);
       },
   };
-  for (const register of commands) register(program, app);
+  // `deployctl deploy ...`: only that command is built. commander makes every option of every command
+  // it is given (16 commands, over 200 options), which a run of one command never reads; anything else
+  // (flags first, help, a misspelt command that gets a suggestion) gets them all.
+  const named = commands.find(([name]) => name === userArgs[0]);
+  for (const [, register] of named ? [named] : commands) register(program, app);
 
   // Before the command, only deployctl's own flags. commander, once it meets an unknown one there,
   // reads the rest as the program's (`deployctl --typo deploy web --version 1.2.3` printed deployctl's

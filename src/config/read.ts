@@ -1,5 +1,5 @@
 // Reading a YAML file so that every later problem can name its line and column.
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
@@ -85,12 +85,14 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
   const display = displayName(path);
   let bytes: Buffer;
   try {
-    const size = (await stat(path)).size;
+    // Synchronous calls: two small reads that a start-up waits for anyway (each async call is a round
+    // trip through libuv's thread pool, four for a readFile).
+    const size = statSync(path).size;
     if (size > MAX_CONFIG_BYTES) {
       problems.push({ file: display, message: `is ${(size / 1024 / 1024).toFixed(1)} MB: deployctl reads config files of at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB; split it, or move generated data out of it` });
       return undefined;
     }
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     problems.push({
@@ -111,6 +113,10 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     return undefined;
   }
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  // The same text read again in this process (a deploy reads deployments.yaml for its config and for
+  // `state:`) is not parsed again. Readers only read what they get.
+  const known = parsed.get(path);
+  if (known?.text === text && known.file.display === display) return known.file;
   const lines = new LineCounter();
   // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
@@ -153,8 +159,13 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     });
     return undefined;
   }
-  return { display, path, data: data ?? {}, doc, lines };
+  const file: YamlFile = { display, path, data: data ?? {}, doc, lines };
+  parsed.set(path, { text, file });
+  return file;
 }
+
+/** The last file parsed without a problem, by path, with the text it was parsed from. */
+const parsed = new Map<string, { text: string; file: YamlFile }>();
 
 function findAlias(doc: Document, name: string): Node | undefined {
   let found: Node | undefined;

@@ -1,6 +1,7 @@
 // ~/.deployctl/audit.log: one JSON line per action. Each line is one O_APPEND write, so lines from
 // concurrent processes never interleave. Read from the end, so a long log costs no more than a short one.
 // A line the disk takes only part of (full) is cut off again: a line is in the log whole or not at all.
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { guardWrite } from './write-error.js';
@@ -26,18 +27,25 @@ export function auditPath(home: string): string {
 export async function appendAudit(home: string, entry: AuditEntry): Promise<void> {
   const file = auditPath(home);
   const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+  // Synchronous calls: one small append (see atomic.ts).
   await guardWrite('write the audit log', file, async () => {
-    const handle = await open(file, 'a', 0o600);
+    const fd = openSync(file, 'a', 0o600);
     let written = 0;
     try {
       // One write takes the whole line but on a full disk, which may take part of it and refuse the rest.
-      while (written < line.length) written += (await handle.write(line, written, line.length - written)).bytesWritten;
+      while (written < line.length) written += writeSync(fd, line, written, line.length - written);
     } catch (error) {
       // Cut the part that went in, so the next line does not start inside this one.
-      if (written > 0) await handle.truncate((await handle.stat()).size - written).catch(() => undefined);
+      if (written > 0) {
+        try {
+          ftruncateSync(fd, fstatSync(fd).size - written);
+        } catch {
+          // the write's own error says more
+        }
+      }
       throw error;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   });
 }

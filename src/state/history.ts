@@ -296,8 +296,12 @@ export class FileHistoryStore implements HistoryStore {
     return { deleted };
   }
 
-  async interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]> {
-    const index = await this.targetIndex(app, env);
+  /**
+   * After a crash, the index is made again from the target's records first: a process killed between
+   * writing a new record and listing it in the index (and the summary) left a record no index lists.
+   */
+  async interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string, options: { afterCrash?: boolean } = {}): Promise<DeployRecord[]> {
+    const index = options.afterCrash ? await this.rebuildIndex(app, env) : await this.targetIndex(app, env);
     const settled: DeployRecord[] = [];
     for (const entry of (index?.entries ?? []).filter((e) => isInFlight(e.status))) {
       const record = await this.records.read(entry.id);

@@ -1,6 +1,5 @@
 // The state folder: history records, their per-target index, and locks. Mode 0700, files 0600.
-import { statSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StateWriteError, UsageError } from '../errors.js';
 import { assertName } from '../names.js';
@@ -43,10 +42,11 @@ export function ensureHome(home: string): Promise<void> {
 
 async function makeHome(home: string): Promise<void> {
   try {
+    // Synchronous calls: four small folders, once per process (see atomic.ts).
     for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
-      await guardWrite('create the state folder', dir, () => mkdir(dir, { recursive: true, mode: 0o700 }), dirname(dir));
-      const mode = (await stat(dir)).mode & 0o777;
-      if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, () => chmod(dir, 0o700));
+      await guardWrite('create the state folder', dir, async () => mkdirSync(dir, { recursive: true, mode: 0o700 }), dirname(dir));
+      const mode = statSync(dir).mode & 0o777;
+      if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, async () => chmodSync(dir, 0o700));
     }
   } catch (error) {
     if (error instanceof StateWriteError) throw error;

@@ -1,7 +1,8 @@
 // The records of the file backend: one JSON file per record in history/{id}.json, mode 0600, written
 // atomically. This module knows files only: which record is current, or what to keep, is decided above.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { historyDir, targetKey } from './paths.js';
@@ -101,10 +102,7 @@ export class RecordFiles {
   }
 
   async exists(id: string): Promise<boolean> {
-    return stat(this.path(id)).then(
-      () => true,
-      () => false,
-    );
+    return existsSync(this.path(id));
   }
 
   /** Write atomically; `durable` syncs the file and the folder (a record that says how a deployment ended). */

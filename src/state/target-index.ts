@@ -4,6 +4,8 @@
 // number of records. Both are derived from the records (the truth) and rebuilt from them when damaged.
 // Each change is a read-modify-write under a short mutex: a target's index first, then, nested, the
 // summary, so the summary never holds a head older than its index.
+// These files are small and read and written with the synchronous calls (see atomic.ts).
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateWriteError } from '../errors.js';
@@ -64,7 +66,7 @@ export class IndexFiles {
   /** A target's index; undefined when missing, or damaged (with a warning). */
   async read(app: string, env: string): Promise<TargetIndex | undefined> {
     try {
-      const value = JSON.parse(await readFile(this.path(app, env), 'utf8')) as TargetIndex;
+      const value = JSON.parse(readFileSync(this.path(app, env), 'utf8')) as TargetIndex;
       if (value?.schemaVersion === 1 && value.app === app && value.env === env && Array.isArray(value.entries)) return value;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -76,7 +78,7 @@ export class IndexFiles {
   /** The heads of every target; undefined when the summary is missing or damaged (rebuild it). */
   async readSummary(): Promise<TargetHead[] | undefined> {
     try {
-      const value = JSON.parse(await readFile(this.summaryPath(), 'utf8')) as Summary;
+      const value = JSON.parse(readFileSync(this.summaryPath(), 'utf8')) as Summary;
       if (value?.schemaVersion === 1 && Array.isArray(value.targets) && value.targets.every((t) => typeof t?.app === 'string' && typeof t?.env === 'string' && t.last && t.latest)) {
         return value.targets;
       }
@@ -117,7 +119,7 @@ export class IndexFiles {
     return withFileMutex(`${file}.lock`, async () => {
       let index: TargetIndex | undefined;
       try {
-        index = JSON.parse(await readFile(file, 'utf8')) as TargetIndex;
+        index = JSON.parse(readFileSync(file, 'utf8')) as TargetIndex;
         if (index.schemaVersion !== 1 || !Array.isArray(index.entries) || index.app !== app || index.env !== env) index = undefined;
       } catch {
         index = undefined;
@@ -192,7 +194,7 @@ export class IndexFiles {
 
   private async readSummaryQuietly(): Promise<TargetHead[] | undefined> {
     try {
-      const value = JSON.parse(await readFile(this.summaryPath(), 'utf8')) as Summary;
+      const value = JSON.parse(readFileSync(this.summaryPath(), 'utf8')) as Summary;
       return value?.schemaVersion === 1 && Array.isArray(value.targets) ? value.targets : undefined;
     } catch {
       return undefined;

@@ -151,8 +151,10 @@ export interface HistoryStore {
   /**
    * Under the target's lock nothing else deploys it: a record still pending or running there is an
    * orphan (its process died, or lost the lock). Rewrites each as interrupted, with `message(record)`.
+   * `afterCrash` (the lock was taken over from a process that is gone): a store whose record and index
+   * are not written at once looks at the records themselves, for one its index never heard of.
    */
-  interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string): Promise<DeployRecord[]>;
+  interruptInFlight(app: string, env: string, message: (record: DeployRecord) => string, options?: { afterCrash?: boolean }): Promise<DeployRecord[]>;
   /**
    * Delete old records, keeping per target the newest `keep`, the newest record, the newest that
    * succeeded (what runs there), any still in flight, and what `protect` names (the rollback policy:

@@ -2,7 +2,7 @@
 // does: an edited bundle runs its new code, and a cache V8 cannot use is ignored. Each test works on a
 // copy of the build, so the other tests never see a damaged cache.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
@@ -48,6 +48,16 @@ describe('code caches of the bundles', () => {
     const later = new Date(Date.now() + 3600_000);
     for (const file of readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' })) utimesSync(join(dir, 'dist', file), later, later);
     expect(cachesRead(dir, '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\.[0-9a-f]{16}\.v8cache$/)]);
+  });
+
+  it('a deploy reads the caches trained on deploys alone; other commands the shared ones', () => {
+    const dir = copyOfBuild();
+    expect(caches(dir)).toContain(caches(dir).find((f) => /^cli\/handlers\.bundle\.cjs\.[0-9a-f]{16}\.deploy\.v8cache$/.test(f)));
+    expect(cachesRead(dir, 'deploy', '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\.[0-9a-f]{16}\.deploy\.v8cache$/)]);
+    expect(cachesRead(dir, 'status', '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\.[0-9a-f]{16}\.v8cache$/)]);
+    // Without its own (an older build's copy), a deploy uses the shared ones.
+    for (const file of caches(dir).filter((f) => f.includes('.deploy.'))) rmSync(join(dir, 'dist', file));
+    expect(cachesRead(dir, 'deploy', '--help')).toEqual([expect.stringMatching(/^main\.bundle\.cjs\.[0-9a-f]{16}\.v8cache$/)]);
   });
 
   it('are made for the entry bundle, and an edited bundle runs its new code, not its old cache', () => {

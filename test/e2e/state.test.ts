@@ -48,6 +48,20 @@ function recordsIn(home: string) {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { status: string; id: string; user: string; host: string; error?: { message: string } });
 }
 
+/**
+ * A deployment under way as `status` sees it: its record stored as running, and the summary of targets
+ * (index/_summary.json, written just after the record) listing svc in dev.
+ */
+function deploying(home: string): boolean {
+  if (!existsSync(join(home, 'history')) || !recordsIn(home).some((r) => r.status === 'running')) return false;
+  try {
+    const summary = JSON.parse(readFileSync(join(home, 'index', '_summary.json'), 'utf8')) as { targets: Array<{ app: string; env: string }> };
+    return summary.targets.some((t) => t.app === 'svc' && t.env === 'dev');
+  } catch {
+    return false;
+  }
+}
+
 describe('concurrent deploys of one target', () => {
   it('without --wait-lock: exactly one runs, the 19 others exit 5 naming the holder', async () => {
     const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
@@ -151,7 +165,7 @@ describe('status while a deployment runs', () => {
   it('names who holds the lock, in text and --json, and not once it is released', async () => {
     const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
     const holder = start(['deploy', 'svc', '-e', 'dev'], env);
-    await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    await until(() => deploying(home));
     const text = await runCli(['status'], { env });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`svc in dev is locked by \\S+@\\S+ \\(pid ${holder.child.pid}\\) since \\d\\d:\\d\\d: deployctl deploy svc -e dev`));
@@ -168,7 +182,7 @@ describe('who holds a lock: the same user as the record (DEPLOYCTL_USER)', () =>
   it('in status (text and --json), in the refusal of another deploy, and in the record', async () => {
     const { home, gate, env } = setup(['node', '-e', WAIT_FOR_GATE]);
     const holder = start(['deploy', 'svc', '-e', 'dev'], { ...env, DEPLOYCTL_USER: 'ana-ci' });
-    await until(() => existsSync(join(home, 'history')) && recordsIn(home).some((r) => r.status === 'running'));
+    await until(() => deploying(home));
     const running = recordsIn(home).find((r) => r.status === 'running')!;
     expect(running.user).toBe('ana-ci');
     const text = await runCli(['status'], { env: { ...env, DEPLOYCTL_USER: 'bo' } });

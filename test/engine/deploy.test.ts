@@ -65,7 +65,7 @@ describe('deployTarget', () => {
     expect(env).toMatchObject({ DEPLOY_APP: 'web', DEPLOY_ENV: 'dev', DEPLOY_VERSION: '1.0.0', DEPLOY_RECORD_ID: outcome.record.id, PORT: '8080' });
   });
 
-  it('writes the record through its phases: pending, running, then how it ended', async () => {
+  it('writes each record twice: running before its commands, then how it ended', async () => {
     const world = fakeWorld();
     const seen: string[] = [];
     const write = world.history.write.bind(world.history);
@@ -74,17 +74,27 @@ describe('deployTarget', () => {
     world.unhealthy.add('2.0.0');
     await deployTarget(request('2.0.0'), world.deps);
     expect(seen).toEqual([
-      '1.0.0 pending',
       '1.0.0 running',
       '1.0.0 succeeded',
-      '2.0.0 pending',
       '2.0.0 running',
       '2.0.0 failed',
-      '1.0.0 pending',
       '1.0.0 running',
       '1.0.0 succeeded',
       '2.0.0 rolled_back',
     ]);
+  });
+
+  it('a preparation that fails: the record is stored pending, then failed, and nothing runs', async () => {
+    const world = fakeWorld();
+    const seen: string[] = [];
+    const write = world.history.write.bind(world.history);
+    world.history.write = async (r) => (seen.push(`${r.version} ${r.status}`), write(r));
+    world.deps.getExecutor = async () => ({ ...echoExecutor, prepare: async () => ({ ok: false, message: 'kustomize: no such file' }) });
+    const outcome = await deployTarget(request('1.0.0'), world.deps);
+    expect(outcome.exitCode).toBe(3);
+    expect(seen).toEqual(['1.0.0 pending', '1.0.0 failed']);
+    expect(outcome.record).toMatchObject({ status: 'failed', bad: false });
+    expect(world.runners.flatMap((r) => r.ran)).toEqual([]);
   });
 
   it('marks a record left in flight by a lost deployment as interrupted once it holds the lock', async () => {

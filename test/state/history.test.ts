@@ -136,6 +136,22 @@ describe('FileHistoryStore', () => {
     expect((await store.get(done.id))?.status).toBe('succeeded');
   });
 
+  it('after a crash between writing a new record and indexing it, settles that record too (the index made again from the records)', async () => {
+    const home = await stateHome();
+    const store = new FileHistoryStore(home);
+    const before = record('web', 'dev', '1');
+    await store.write(before);
+    // What a deployctl killed right after writing its record file, before its index entry, leaves.
+    const orphan = record('web', 'dev', '2', { status: 'running', pid: 4242, finishedAt: undefined });
+    writeFileSync(join(home, 'history', `${orphan.id}.json`), JSON.stringify(orphan));
+    expect(await store.interruptInFlight('web', 'dev', () => 'lost')).toEqual([]);
+    const settled = await store.interruptInFlight('web', 'dev', (r) => `lost ${r.pid}`, { afterCrash: true });
+    expect(settled.map((r) => r.id)).toEqual([orphan.id]);
+    expect(await store.get(orphan.id)).toMatchObject({ status: 'interrupted', error: { message: 'lost 4242' } });
+    expect((await store.list({ app: 'web', env: 'dev' })).map((r) => `${r.version} ${r.status}`)).toEqual(['2 interrupted', '1 succeeded']);
+    expect((await store.heads()).map((h) => h.last.id)).toEqual([orphan.id]);
+  });
+
   it('shows the newest readable record as current when the newest file is damaged', async () => {
     const home = await stateHome();
     const store = new FileHistoryStore(home);

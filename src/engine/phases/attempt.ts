@@ -48,25 +48,29 @@ export const preparePhase: AttemptPhase = {
   },
 };
 
-/** The record opened: stored pending, the deployment announced, then running (or straight to how it failed). */
+/**
+ * The record opened: stored once, as running when commands are about to run (as pending when the
+ * preparation failed: the record phase then stores how), and the deployment announced. One write is
+ * enough for a kill -9 from here on: a record left in flight by a process that is gone is read, and
+ * settled, as interrupted.
+ */
 export const startPhase: AttemptPhase = {
   scope: 'attempt',
   name: 'start',
-  does: 'stores the record as pending and announces the deployment; then running, as commands are about to run',
+  does: 'stores the record, as running (commands are about to run), and announces the deployment',
   onFailure: 'stop',
   dryRun: 'run',
   always: true,
   async run(context) {
     const { record, deps, request } = context;
     context.opened = true;
+    // From here on, commands run and checks probe.
+    if (!context.failure) record.status = 'running';
     await saveBeforeRun(context);
     deps.emit({ type: 'started', app: record.app, env: record.env, version: record.version, action: request.action, recordId: record.id, dryRun: context.dryRun, from: request.from?.env });
     if (context.failure) return;
     for (const note of context.notes) deps.emit({ type: 'log', level: 'info', message: note });
     for (const warning of record.warnings ?? []) deps.emit({ type: 'log', level: 'warn', message: warning });
-    // pending → running: from here on, commands run and checks probe.
-    record.status = 'running';
-    await saveBeforeRun(context);
   },
 };
 

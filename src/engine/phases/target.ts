@@ -130,6 +130,8 @@ async function settleOrphans(deps: EngineDeps, app: string, env: string, what: s
       env,
       (r) =>
         `deployctl (pid ${r.pid} on ${r.host}) stopped before this deployment finished, or could not save how it ended: its lock was free or stale when the next deployment of ${app} in ${env} started${takeoverNote(takeover)}`,
+      // A stale lock taken over: its holder died, maybe between writing a record and indexing it.
+      { afterCrash: takeover !== undefined },
     )
     .catch(notStartedIfRefused(what));
   for (const r of settled) {
