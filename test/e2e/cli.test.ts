@@ -271,3 +271,16 @@ describe('global flags', () => {
     });
   });
 });
+
+describe('validate', () => {
+  it('counts in words that agree with the numbers: "1 app", "6 apps"', async () => {
+    const one = tempDir('deployctl-config-');
+    writeFileSync(join(one, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(join(one, 'deployments.yaml'), 'deployments:\n  a:\n    type: shell\n    commands: [[echo, hi]]\n');
+    const single = await runCli(['validate', '--config-dir', one], { env: cleanEnv() });
+    expect(single.code).toBe(0);
+    expect(single.stdout).toContain('config OK: 1 app, 1 environment (dev)');
+    const demo = await runCli(['validate', '--config-dir', repoRoot], { env: cleanEnv() });
+    expect(demo.stdout).toContain('config OK: 6 apps, 4 environments (dev → qa → staging → prod)');
+  });
+});
