@@ -270,6 +270,14 @@ describe('global flags', () => {
       );
     });
   });
+
+  it.skipIf(!existsSync('/proc/self'))('a --home under /proc (where a folder exists but refuses children) is exit 2 naming it, not a hang', async () => {
+    const home = `/proc/deployctl-test-${process.pid}/state`;
+    const run = await runCli(['status', '--home', home], { env: cleanEnv(), spawn: true });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^error: cannot (use|create) .*/proc/deployctl-test-${process.pid}`));
+    expect(run.stderr).toContain('hint: ');
+  }, 20_000);
 });
 
 describe('validate', () => {
