@@ -3,8 +3,7 @@ import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Tar
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import { ApprovalError, InterruptedError, StateWriteError } from '../../src/errors.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
-import { deployRequestOf, devEnvironment } from '../support/fakes.js';
+import { deployRequestOf, devEnvironment, echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -8,8 +8,7 @@ import type { DeployEvent } from '../../src/engine/events.js';
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import type { Command } from '../../src/executors/types.js';
 import { LockError } from '../../src/errors.js';
-import { fakeWorld, type FakeWorld } from '../support/fakes.js';
-import { deployRequestOf, devEnvironment } from '../support/fakes.js';
+import { deployRequestOf, devEnvironment, fakeWorld, type FakeWorld } from '../support/fakes.js';
 
 const dev: EnvironmentConfig = devEnvironment;
 
