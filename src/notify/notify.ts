@@ -2,7 +2,7 @@
 // own retry off), retried by p-retry, within a short overall time limit. A notification that fails
 // warns; it never changes the deployment's result or exit code.
 import { formatDuration } from '../config/duration.js';
-import { maskText } from '../engine/secrets.js';
+import { maskValues as maskText } from '../config/secret-env.js';
 import type { DeployRecord } from '../state/types.js';
 
 type On = 'failure' | 'success' | 'rollback' | 'promote';
