@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
+import type { AppConfig } from '../../src/config/types.js';
 import { deployTarget, type DeployRequest } from '../../src/engine/deploy.js';
 import type { DeployEvent } from '../../src/engine/events.js';
 import { createRunner } from '../../src/engine/runner.js';
@@ -15,9 +15,8 @@ import { outcomeText } from '../../src/cli/run-deployment.js';
 import { createMemoryData, createMemoryState, loseLock } from '../../src/state/memory-store.js';
 import { isPidAlive } from '../../src/state/process.js';
 import { tempDir } from '../support/cli.js';
-import { fakeWorld } from '../support/fakes.js';
+import { deployRequestOf, fakeWorld } from '../support/fakes.js';
 
-const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 
 /** One shell command: a child (`cat` of a fifo nobody writes) whose pid it writes down, then waits for it. */
 function blockingExecutor(dir: string): Executor {
@@ -67,23 +66,7 @@ function world(dir: string) {
     now: () => new Date(),
     newRecordId: (app, env, at) => state.newRecordId(app, env, at),
   });
-  const request: DeployRequest = {
-    target: {
-      app: 'web',
-      env: 'dev',
-      version: '2.0.0',
-      config: { type: 'shell', path: dir, variables: {}, secrets: [], timeout: 0, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
-      environment: dev,
-      secretValues: [],
-    },
-    action: 'deploy',
-    dryRun: false,
-    approved: false,
-    interactive: false,
-    autoRollback: true,
-    waitLockMs: 0,
-    tools: {},
-  };
+  const request: DeployRequest = deployRequestOf({ type: 'shell', path: dir, variables: {}, secrets: [], timeout: 0, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig, '2.0.0');
   return { data, state, events, deps: fake.deps, request };
 }
 
