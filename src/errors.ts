@@ -64,11 +64,6 @@ export class ToolMissingError extends UsageError {
   override readonly code = 'tool_missing';
 }
 
-export class DeployError extends DeployctlError {
-  readonly code = 'deploy_failed';
-  readonly exitCode = ExitCode.deployFailed;
-}
-
 export class HealthError extends DeployctlError {
   readonly code = 'health_failed';
   readonly exitCode = ExitCode.healthFailed;

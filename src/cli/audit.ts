@@ -6,7 +6,7 @@ export function registerAudit(program: Command, app: CliApp): void {
     .globals(
       program
         .command('audit')
-        .description('the audit log: who deployed, rolled back, promoted, unlocked or pruned what, and when')
+        .description('the audit log: who deployed, rolled back, promoted, destroyed, unlocked or pruned what, and when')
         .option('--limit <n>', 'how many entries', '50'),
     )
     .action(

@@ -9,9 +9,11 @@ export async function runValidate(ctx: CliContext): Promise<CommandResult> {
     return {
       exitCode: ExitCode.ok,
       data: { schemaVersion: 1, ok: true, problems: [], apps: loaded!.apps, environments: loaded!.environments.map((e) => e.name) },
-      text: `config OK: ${loaded!.apps.length} apps, ${loaded!.environments.length} environments (${loaded!.environments.map((e) => e.name).join(' → ')})`,
+      text: `config OK: ${plural(loaded!.apps.length, 'app')}, ${plural(loaded!.environments.length, 'environment')} (${loaded!.environments.map((e) => e.name).join(' → ')})`,
     };
   }
   logLine(ctx, 'info', 'validate', `${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration:`);
   return { exitCode: ExitCode.usage, data: { schemaVersion: 1, ok: false, problems }, text: problems.map(formatProblem).join('\n') };
 }
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -343,6 +343,7 @@ export async function resolveApp(loaded: LoadedConfig, app: string, env: string,
       if (check[name] === undefined) continue;
       const limit = parseTimeLimit(check[name], '500ms, 5s or 1m');
       if ('error' in limit) report([key, name], limit.error);
+      else if (limit.ms === 0 && (name === 'timeout' || name === 'deadline')) report([key, name], `a ${key} whose ${name} is 0 can never pass: give it time, like ${name === 'timeout' ? '2s' : '1m'}`);
       else check[name] = limit.ms;
     }
     if (check.type === 'http' && !check.url) report([key], 'an http check needs url:');

@@ -100,7 +100,9 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
       message:
         code === 'ENOENT'
           ? 'file not found: run deployctl in the folder that holds environments.yaml and deployments.yaml, or pass --config-dir DIR (or set DEPLOYCTL_CONFIG_DIR)'
-          : `cannot read: ${(error as Error).message}`,
+          : code === 'EISDIR'
+            ? 'is a folder, not a file: put the YAML file in its place, or pass --config-dir DIR naming the folder that holds it'
+            : `cannot read: ${(error as Error).message}`,
     });
     return undefined;
   }
@@ -121,9 +123,15 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
   // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
   if (doc.errors.length) {
+    // The parser may report one mistake twice at the same place (an unclosed flow sequence): say it once.
+    const said = new Set<string>();
     for (const error of doc.errors) {
       const where = syntaxErrorPlace(text, lines.linePos(error.pos[0]));
-      problems.push({ file: display, ...where, message: `invalid YAML: ${error.message.split('\n')[0]}` });
+      const problem = { file: display, ...where, message: `invalid YAML: ${error.message.split('\n')[0]}` };
+      const key = JSON.stringify(problem);
+      if (said.has(key)) continue;
+      said.add(key);
+      problems.push(problem);
     }
     return undefined;
   }

@@ -12,7 +12,7 @@ import type { DeploymentOutcome } from './deploy.js';
 import { engineRequest, runEngine } from './engine-request.js';
 import { destroyedRecord, inFlight, runningRecord, sinceDestroy } from './rollback-policy.js';
 import { recentEntries } from './running.js';
-import { loadTargetConfig, resolveTarget } from './target.js';
+import { assertAppKnown, environmentOf, loadTargetConfig, resolveTarget } from './target.js';
 
 export interface DestroyRequest {
   app: string;
@@ -54,17 +54,12 @@ function toTearDown(entries: IndexEntry[]): IndexEntry | undefined {
 export async function prepareDestroy(request: DestroyRequest, core: CoreDeps): Promise<PreparedDestroy> {
   const { app, env } = request;
   const loaded = await loadTargetConfig(core, app, env);
-  const environment = loaded.environments.find((e) => e.name === env);
-  if (!environment) {
-    throw new UsageError(`unknown environment ${JSON.stringify(env)}`, `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`);
-  }
+  const environment = environmentOf(loaded, env);
   const state = await core.state();
   const history = state.history;
   const entries = await recentEntries(history, app, env);
+  assertAppKnown(loaded, app, entries);
   const inConfig = loaded.apps.includes(app);
-  if (!inConfig && entries.length === 0) {
-    throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
-  }
   let source = toTearDown(entries);
   // Its first deployment (or the first since a destroy) has not finished: while its deployctl holds the
   // lock, nothing is there yet to tear down from; once it is gone, what it may have made is torn down

@@ -1,4 +1,4 @@
-// The engine's request, built in one place for deploy, promote and rollback: what the request asks
+// The engine's request, built in one place for deploy, promote, rollback and destroy: what the request asks
 // (dry run, how long to wait for the lock), what the approver already said and whether it can ask,
 // and the core's rollback policy (a rollback that fails the way the failure before it did stops).
 import type { DeployOutcome, DeployRequest } from '../engine/deploy.js';

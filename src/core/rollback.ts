@@ -8,7 +8,7 @@ import type { DeploymentOutcome } from './deploy.js';
 import { engineRequest, runEngine } from './engine-request.js';
 import { destroyedRecord, goodOnes, inFlight, rollbackCandidates, runningRecord } from './rollback-policy.js';
 import { recentEntries } from './running.js';
-import { loadTargetConfig } from './target.js';
+import { assertAppKnown, environmentOf, loadTargetConfig } from './target.js';
 
 export interface RollbackRequest {
   app: string;
@@ -31,16 +31,11 @@ export interface PreparedRollback {
 export async function prepareRollback(request: RollbackRequest, core: CoreDeps): Promise<PreparedRollback> {
   const { app, env } = request;
   const loaded = await loadTargetConfig(core, app, env);
-  const environment = loaded.environments.find((e) => e.name === env);
-  if (!environment) {
-    throw new UsageError(`unknown environment ${JSON.stringify(env)}`, `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`);
-  }
+  const environment = environmentOf(loaded, env);
   const history = (await core.state()).history;
   // The index only: the records themselves are read for the candidates chosen.
   const entries = await recentEntries(history, app, env);
-  if (!loaded.apps.includes(app) && entries.length === 0) {
-    throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
-  }
+  assertAppKnown(loaded, app, entries);
   let candidates: Candidates;
   let target: DeployRecord | undefined;
   if (request.to) {

@@ -27,6 +27,25 @@ export async function loadTargetConfig(source: ConfigSource, app: string, env: s
   return loaded;
 }
 
+/** The environment named, from the config: an unknown one is a usage error listing those there are. */
+export function environmentOf(loaded: LoadedConfig, env: string): LoadedConfig['environments'][number] {
+  const environment = loaded.environments.find((e) => e.name === env);
+  if (!environment) {
+    throw new UsageError(`unknown environment ${JSON.stringify(env)}`, `environments.yaml defines: ${loaded.environments.map((e) => e.name).join(', ')}`);
+  }
+  return environment;
+}
+
+/**
+ * For a rollback or a destroy, which work from the history: the app must be in the config or in that
+ * target's history (an app removed from the config can still be rolled back or torn down).
+ */
+export function assertAppKnown(loaded: LoadedConfig, app: string, historyEntries: readonly unknown[]): void {
+  if (!loaded.apps.includes(app) && historyEntries.length === 0) {
+    throw new UsageError(`unknown app ${JSON.stringify(app)}`, `deployments.yaml defines: ${loaded.apps.join(', ')}`);
+  }
+}
+
 /** The target of `app` in `env` from a config already loaded. */
 export async function resolveTarget(
   source: ConfigSource,

@@ -2,7 +2,7 @@
 // own retry off), retried by p-retry, within a short overall time limit. A notification that fails
 // warns; it never changes the deployment's result or exit code.
 import { formatDuration } from '../config/duration.js';
-import { maskText } from '../engine/secrets.js';
+import { maskValues as maskText } from '../config/secret-env.js';
 import type { DeployRecord } from '../state/types.js';
 
 type On = 'failure' | 'success' | 'rollback' | 'promote';
@@ -100,7 +100,7 @@ export async function sendNotifications(
     deliveries.push({ target: 'slack', url: config.slack.webhook_url, body: slackMessage(record, config.slack.channel, options.previousVersion), headers: {} });
   }
   for (const hook of config.webhooks ?? []) {
-    if (wanted(hook.on, record)) deliveries.push({ target: `webhook ${maskText(hook.url, options.secretValues)}`, url: hook.url, body: { schemaVersion: 1, event: record.action, ...summary(record, options.previousVersion) }, headers: hook.headers ?? {} });
+    if (wanted(hook.on, record)) deliveries.push({ target: `webhook ${maskText(withoutPassword(hook.url), options.secretValues)}`, url: hook.url, body: { schemaVersion: 1, event: record.action, ...summary(record, options.previousVersion) }, headers: hook.headers ?? {} });
   }
   if (deliveries.length === 0) return [];
   options.onSend?.(deliveries.map((d) => d.target));
@@ -131,4 +131,9 @@ export async function sendNotifications(
       }
     }),
   );
+}
+
+/** A URL as shown: the password of `scheme://user:password@host` as `***`, like a state URL's. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@');
 }

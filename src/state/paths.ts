@@ -1,6 +1,6 @@
 // The state folder: history records, their per-target index, and locks. Mode 0700, files 0600.
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { StateWriteError, UsageError } from '../errors.js';
 import { assertName } from '../names.js';
 import { guardWrite } from './write-error.js';
@@ -44,13 +44,32 @@ async function makeHome(home: string): Promise<void> {
   try {
     // Synchronous calls: four small folders, once per process (see atomic.ts).
     for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
-      await guardWrite('create the state folder', dir, async () => mkdirSync(dir, { recursive: true, mode: 0o700 }), dirname(dir));
+      await guardWrite('create the state folder', dir, async () => makeFolders(dir), dirname(dir));
       const mode = statSync(dir).mode & 0o777;
       if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, async () => chmodSync(dir, 0o700));
     }
   } catch (error) {
     if (error instanceof StateWriteError) throw error;
     throw new UsageError(`cannot use ${home} as the state folder: ${notAFolder(home) ?? (error as Error).message}`, 'pass --home DIR (or set DEPLOYCTL_HOME) to a folder you can write to');
+  }
+}
+
+/**
+ * `mkdir -p`, one folder at a time. Node's recursive mkdir never returns where a parent exists but
+ * answers ENOENT for a child (`--home /proc/x`): it spins, creating the parent again and again.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !statSync(p, { throwIfNoEntry: false }); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 }
 

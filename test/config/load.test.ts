@@ -49,6 +49,22 @@ describe('loadConfig: every problem, with file, line, column and key path', () =
     expect(await problemsOf(configDir('environments:\n  dev: {}\n', deployments))).toEqual([message]);
   });
 
+  it('says a syntax error the parser reports twice at one place once: an unclosed quote inside a flow sequence', async () => {
+    expect(await problemsOf(configDir('environments:\n  dev: {}\n', 'deployments:\n  a:\n    type: shell\n    commands: [[echo, "hi]]\n'))).toEqual([
+      'deployments.yaml:4:23 deployments.a.commands: invalid YAML: Missing closing "quote',
+      'deployments.yaml:4:23 deployments.a.commands: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+  });
+
+  it('a deployments.yaml that is a folder is named as one, with the fix', async () => {
+    const dir = tempDir('deployctl-config-');
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    mkdirSync(join(dir, 'deployments.yaml'));
+    expect(await problemsOf(dir)).toEqual([
+      'deployments.yaml: is a folder, not a file: put the YAML file in its place, or pass --config-dir DIR naming the folder that holds it',
+    ]);
+  });
+
   it('reports wrong types and bad durations', async () => {
     expect(await problemsOf(fixture('wrong-type'))).toEqual([
       'deployments.yaml:8:16 deployments.web.health_check.retries: must be integer',

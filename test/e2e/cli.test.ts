@@ -270,4 +270,25 @@ describe('global flags', () => {
       );
     });
   });
+
+  it.skipIf(!existsSync('/proc/self'))('a --home under /proc (where a folder exists but refuses children) is exit 2 naming it, not a hang', async () => {
+    const home = `/proc/deployctl-test-${process.pid}/state`;
+    const run = await runCli(['status', '--home', home], { env: cleanEnv(), spawn: true });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^error: cannot (use|create) .*/proc/deployctl-test-${process.pid}`));
+    expect(run.stderr).toContain('hint: ');
+  }, 20_000);
+});
+
+describe('validate', () => {
+  it('counts in words that agree with the numbers: "1 app", "6 apps"', async () => {
+    const one = tempDir('deployctl-config-');
+    writeFileSync(join(one, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(join(one, 'deployments.yaml'), 'deployments:\n  a:\n    type: shell\n    commands: [[echo, hi]]\n');
+    const single = await runCli(['validate', '--config-dir', one], { env: cleanEnv() });
+    expect(single.code).toBe(0);
+    expect(single.stdout).toContain('config OK: 1 app, 1 environment (dev)');
+    const demo = await runCli(['validate', '--config-dir', repoRoot], { env: cleanEnv() });
+    expect(demo.stdout).toContain('config OK: 6 apps, 4 environments (dev → qa → staging → prod)');
+  });
 });

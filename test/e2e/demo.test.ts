@@ -115,6 +115,19 @@ describe('the demo app, end to end', () => {
     expect(run.stderr).toContain('prod is protected');
     expect(run.stderr).toContain('--yes');
   });
+
+  it('destroy stops the demo server (destroy_commands), status says destroyed, a second destroy has nothing to do', async () => {
+    expect(await healthOf(port)).toMatchObject({ status: 'ok' });
+    const run = await runCli(['destroy', 'hello', '-e', 'dev'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('node ctl.mjs stop');
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    const status = JSON.parse((await runCli(['status', 'hello', '-e', 'dev', '--json'], { env })).stdout);
+    expect(JSON.stringify(status)).toContain('"destroyed"');
+    const again = await runCli(['destroy', 'hello', '-e', 'dev'], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout + again.stderr).toContain('hello in dev is already destroyed');
+  });
 });
 
 describe('rollback that falls through to an older good version', () => {

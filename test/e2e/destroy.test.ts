@@ -95,7 +95,7 @@ describe('deployctl destroy', () => {
     expect(stored.bad).toBeUndefined();
 
     const status = await runCli(['status', 'web', '-e', 'dev'], { env: p.env });
-    expect(status.stdout).toMatch(/web\s+dev\s+destroyed \(was 2\.0\.0\)\s+just now\s+\S+\s+✓ succeeded destroy 2\.0\.0/);
+    expect(status.stdout).toMatch(/web\s+dev\s+destroyed \(was 2\.0\.0\)\s+(?:just now|\d+s ago)\s+\S+\s+✓ succeeded destroy 2\.0\.0/);
     const statusDoc = JSON.parse((await runCli(['status', 'web', '-e', 'dev', '--json'], { env: p.env })).stdout);
     expectValid('status', statusDoc);
     const statusJson = statusDoc.targets[0];
@@ -355,7 +355,7 @@ describe('deployctl destroy', () => {
   it('deployments that changed nothing (a failed pre_check) leave nothing to destroy: exit 0, said so', async () => {
     const p = project();
     const yaml = readFileSync(join(p.dir, 'deployments.yaml'), 'utf8');
-    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/(destroy_commands: .*\n)/, '$1    pre_check: { type: command, command: [node, -e, "process.exit(1)"] }\n'));
+    writeFileSync(join(p.dir, 'deployments.yaml'), yaml.replace(/(destroy_commands: .*\n)/, '$1    pre_check: { type: command, command: [node, -e, "process.exit(1)"], retries: 0 }\n'));
     const failed = await runCli(['deploy', 'web', '-e', 'dev', '--version', '1.0.0'], { env: p.env });
     expect(failed.code, failed.stderr).toBe(4);
     expect(p.ran()).toEqual([]);

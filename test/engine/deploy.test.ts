@@ -3,7 +3,7 @@ import { deployTarget, goodRecords, rollbackTarget, type DeployRequest, type Tar
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import { ApprovalError, InterruptedError, StateWriteError } from '../../src/errors.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
+import { deployRequestOf, devEnvironment, echoExecutor, fakeWorld, type FakeWorld } from '../support/fakes.js';
 import type { Command, Executor } from '../../src/executors/types.js';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -12,7 +12,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return all;
 }
 
-const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
+const dev: EnvironmentConfig = devEnvironment;
 const prod: EnvironmentConfig = { ...dev, name: 'prod', protected: true };
 /** What the engine's events about web in dev say outside any record (the lock, the rollback's choice). */
 const webDev = { app: 'web', env: 'dev' };
@@ -32,17 +32,7 @@ function config(extra: Partial<AppConfig> = {}): AppConfig {
 }
 
 function request(version: string, extra: Partial<DeployRequest> = {}, targetExtra: Partial<Target> = {}): DeployRequest {
-  return {
-    target: { app: 'web', env: 'dev', version, config: config(), environment: dev, secretValues: [], ...targetExtra },
-    action: 'deploy',
-    dryRun: false,
-    approved: false,
-    interactive: false,
-    autoRollback: true,
-    waitLockMs: 0,
-    tools: {},
-    ...extra,
-  };
+  return deployRequestOf(config(), version, extra, targetExtra);
 }
 
 async function deployed(world: FakeWorld, ...versions: string[]) {

@@ -8,9 +8,9 @@ import type { DeployEvent } from '../../src/engine/events.js';
 import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import type { Command } from '../../src/executors/types.js';
 import { LockError } from '../../src/errors.js';
-import { fakeWorld, type FakeWorld } from '../support/fakes.js';
+import { deployRequestOf, devEnvironment, fakeWorld, type FakeWorld } from '../support/fakes.js';
 
-const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
+const dev: EnvironmentConfig = devEnvironment;
 
 function config(extra: Partial<AppConfig> = {}): AppConfig {
   return {
@@ -27,17 +27,7 @@ function config(extra: Partial<AppConfig> = {}): AppConfig {
 }
 
 function request(version: string, extra: Partial<DeployRequest> = {}, target: Partial<Target> = {}): DeployRequest {
-  return {
-    target: { app: 'web', env: 'dev', version, config: config(), environment: dev, secretValues: [], ...target },
-    action: 'deploy',
-    dryRun: false,
-    approved: false,
-    interactive: false,
-    autoRollback: true,
-    waitLockMs: 0,
-    tools: {},
-    ...extra,
-  };
+  return deployRequestOf(config(), version, extra, target);
 }
 
 /** The strategy, each phase writing its name to `ran` when it runs. */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendNotifications, slackMessage } from '../../src/notify/notify.js';
+import { sendNotifications, slackMessage, withoutPassword } from '../../src/notify/notify.js';
 import { githubAnnotations, githubOutputs, githubSummary } from '../../src/notify/github.js';
 import { appendAudit, readAudit } from '../../src/state/audit.js';
 import { detectCi } from '../../src/notify/ci.js';
@@ -79,6 +79,15 @@ describe('notifications', () => {
     expect(results[0]).toMatchObject({ ok: true, attempts: 2 });
     expect(hook.bodies).toHaveLength(2);
     expect(hook.bodies[0]).toMatchObject({ schemaVersion: 1, event: 'deploy', app: 'web', status: 'succeeded' });
+  });
+
+  it('names a webhook without the password of its URL (user:password@host), in its result and its warning', async () => {
+    const warnings: string[] = [];
+    const url = 'http://hooker:hookpw99@127.0.0.1:1/hook';
+    const results = await sendNotifications(record(), { webhooks: [{ url }] }, { secretValues: [], warn: (w) => warnings.push(w), timeoutMs: 1500, attemptTimeoutMs: 400 });
+    expect(results[0]).toMatchObject({ target: 'webhook http://hooker:***@127.0.0.1:1/hook', ok: false });
+    expect(JSON.stringify([results, warnings])).not.toContain('hookpw99');
+    expect(withoutPassword('https://hooks.example/deploys')).toBe('https://hooks.example/deploys');
   });
 
   it('gives up on a server that never answers within the time limit, with a warning and no throw', async () => {

@@ -1,5 +1,6 @@
 // In-memory stand-ins for the engine's dependencies, for orchestrator tests.
-import type { EngineDeps } from '../../src/engine/deploy.js';
+import type { DeployRequest, EngineDeps, Target } from '../../src/engine/deploy.js';
+import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
 import type { DeployEvent } from '../../src/engine/events.js';
 import type { Command, Executor, PlanInput, RunResult, Runner } from '../../src/executors/types.js';
 import type { DeployRecord, HealthResult, HistoryQuery, HistoryStore, IndexEntry, LockInfo, LockManager } from '../../src/state/types.js';
@@ -208,4 +209,22 @@ function lastDeployedVersion(runners: FakeRunner[]): string {
     if (ran.length) return ran[ran.length - 1]!.args[1]!;
   }
   return '';
+}
+
+/** An unprotected `dev` environment with nothing in it. */
+export const devEnvironment: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
+
+/** A deploy of `web` in dev at `version` with `config`, approved by no one, not interactive; `extra` and `target` override. */
+export function deployRequestOf(config: AppConfig, version: string, extra: Partial<DeployRequest> = {}, target: Partial<Target> = {}): DeployRequest {
+  return {
+    target: { app: 'web', env: 'dev', version, config, environment: devEnvironment, secretValues: [], ...target },
+    action: 'deploy',
+    dryRun: false,
+    approved: false,
+    interactive: false,
+    autoRollback: true,
+    waitLockMs: 0,
+    tools: {},
+    ...extra,
+  };
 }
