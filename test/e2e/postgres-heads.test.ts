@@ -117,9 +117,16 @@ describe.skipIf(skip)('status and list on PostgreSQL and on files', () => {
 
     // A deployment killed with kill -9 on each backend: its record left running, read as interrupted.
     for (const env of Object.values(backends)) {
-      const child = spawn(process.execPath, [cliPath, 'deploy', 'web', '-e', 'prod', '--version', '3.0.0', '-q'], { env, stdio: 'ignore' });
-      const exited = new Promise((resolve) => child.on('close', resolve));
-      await until(async () => /running deploy 3\.0\.0/.test((await runCli(['status', 'web', '-e', 'prod'], { env })).stdout));
+      const child = spawn(process.execPath, [cliPath, 'deploy', 'web', '-e', 'prod', '--version', '3.0.0', '-q'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      let code: number | null | undefined;
+      const exited = new Promise((resolve) => child.on('close', (c) => resolve((code = c))));
+      await until(async () => {
+        // A deploy that ends before it is killed fails the test with what it said.
+        if (code !== undefined) throw new Error(`the deploy to kill ended first (exit ${code}): ${stderr}`);
+        return /running deploy 3\.0\.0/.test((await runCli(['status', 'web', '-e', 'prod'], { env })).stdout);
+      });
       child.kill('SIGKILL');
       await exited;
     }
