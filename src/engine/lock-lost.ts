@@ -44,7 +44,7 @@ export function afterLockLost(record: Pick<DeployRecord, 'app' | 'env'>): string
   return (
     `check what runs in ${env} and who holds its lock now (deployctl status ${app} -e ${env}); ` +
     `if a colleague forced the lock (deployctl unlock --force, shown by deployctl audit), agree with them before deploying again; ` +
-    `if the database could not be reached, check the network to it; then deploy again if needed`
+    `if the state could not be reached (a PostgreSQL state behind a cut network), check the way to it; then deploy again if needed`
   );
 }
 

@@ -174,7 +174,7 @@ describe('the lock lost before a rollback could start', () => {
     const stopped =
       `automatic rollback of web in dev did not start: lost the lock of web in dev: ${why}; nothing was rolled back. ` +
       'check what runs in dev and who holds its lock now (deployctl status web -e dev); if a colleague forced the lock (deployctl unlock --force, shown by deployctl audit), agree with them before deploying again; ' +
-      'if the database could not be reached, check the network to it; then deploy again if needed; or roll back by hand with `deployctl rollback web -e dev` once nobody else deploys there';
+      'if the state could not be reached (a PostgreSQL state behind a cut network), check the way to it; then deploy again if needed; or roll back by hand with `deployctl rollback web -e dev` once nobody else deploys there';
     expect(outcome.stopped).toBe(stopped);
     expect(fake.events).toContainEqual(expect.objectContaining({ type: 'log', level: 'error', message: stopped }));
     expect(fake.events.some((e) => e.type === 'log' && /no earlier good version/.test(e.message))).toBe(false);
