@@ -145,3 +145,14 @@ for (const [name, result] of Object.entries({ main, handlers, uiLoad })) {
     seen.set(file, name);
   }
 }
+
+// The build's id, which names the parse cache's folder (src/config/parse-cache.ts): a hash of what turns
+// a config's text into checked data (the YAML bundle, the validators, the handlers bundle with the
+// reading and checking code), so another build never reads the entries of this one.
+{
+  const { createHash } = await import('node:crypto');
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const hash = createHash('sha256');
+  for (const file of ['dist/vendor/yaml.cjs', 'dist/config/validators.cjs', 'dist/cli/handlers.bundle.cjs']) hash.update(readFileSync(join(root, file)));
+  writeFileSync(join(root, 'dist/build-id'), `${hash.digest('hex').slice(0, 32)}\n`);
+}

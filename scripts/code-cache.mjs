@@ -34,7 +34,7 @@ const io = {
   stderr: sink(),
   stdin: Readable.from([]),
   // Only what the commands need: no CI or GitHub variables of the machine that builds.
-  env: { PATH: process.env.PATH, DEPLOYCTL_HOME: join(work, 'home'), DEPLOYCTL_CONFIG_DIR: configDir, NO_COLOR: '1' },
+  env: { PATH: process.env.PATH, DEPLOYCTL_HOME: join(work, 'home'), DEPLOYCTL_CONFIG_DIR: configDir, DEPLOYCTL_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' },
   cwd: work,
 };
 

@@ -12,9 +12,10 @@ export async function chooseStateUrl(ctx: CliContext): Promise<{ url: string; cw
   const file = join(ctx.configDir, 'deployments.yaml');
   if (!existsSync(file)) return fallback;
   const { readYamlFile, locate } = await import('../config/read.js');
+  const { openParseCache } = await import('../config/parse-cache.js');
   const { ConfigError } = await import('../errors.js');
   const problems: import('../errors.js').ConfigProblem[] = [];
-  const yaml = await readYamlFile(file, problems);
+  const yaml = await readYamlFile(file, problems, openParseCache(ctx.io.env));
   if (!yaml) throw new ConfigError(problems, 'fix the lines above; `deployctl validate` lists every problem');
   const state = (yaml.data as { state?: unknown } | null)?.state;
   if (state === undefined || state === null) return fallback;

@@ -1,8 +1,28 @@
 // Reading a YAML file so that every later problem can name its line and column.
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative, isAbsolute } from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from '../vendor/yaml.js';
+import type { Document, LineCounter, Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
+import type { ParseCache } from './parse-cache.js';
+
+type YamlLib = typeof import('../vendor/yaml.js');
+let yamlLib: YamlLib | undefined;
+
+/**
+ * The YAML library, loaded on first use: a file found in the parse cache needs none (until a problem
+ * needs its line). Built, it is dist/vendor/yaml.cjs; from source, the package.
+ */
+export function yaml(): YamlLib {
+  if (yamlLib) return yamlLib;
+  const load = createRequire(import.meta.url);
+  try {
+    yamlLib = load('../vendor/yaml.cjs') as YamlLib;
+  } catch {
+    yamlLib = load('yaml') as YamlLib;
+  }
+  return yamlLib;
+}
 
 export type KeyPath = (string | number)[];
 
@@ -11,8 +31,12 @@ export interface YamlFile {
   display: string;
   path: string;
   data: unknown;
-  doc?: Document;
-  lines: LineCounter;
+  /** The parsed document and its line counter, for positions (parsed on first use when `data` came from the parse cache). */
+  tree(): { doc: Document; lines: LineCounter };
+  /** The schema checks this very text has passed (known from the parse cache): not run again. */
+  checked: ReadonlySet<string>;
+  /** Record that this text passed a schema check (kept in the parse cache, when there is one). */
+  passed(check: string): void;
 }
 
 export function displayName(file: string, cwd = process.cwd()): string {
@@ -49,7 +73,8 @@ export function invalidUtf8At(bytes: Uint8Array): number {
  * Linear checks over the parsed tree, with positions: duplicate keys (yaml's own check is quadratic in
  * the size of a map), keys that would reach Object.prototype, NUL characters in values, and the first alias.
  */
-function treeProblems(doc: Document, at: (node: Node | undefined) => { line?: number; column?: number }): { problems: Array<{ node: Node | undefined; path: KeyPath; message: string }>; firstAlias?: Node } {
+function treeProblems(doc: Document): { problems: Array<{ node: Node | undefined; path: KeyPath; message: string }>; firstAlias?: Node } {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yaml();
   const problems: Array<{ node: Node | undefined; path: KeyPath; message: string }> = [];
   let firstAlias: Node | undefined;
   const stack: Array<[unknown, KeyPath]> = [[doc.contents, []]];
@@ -81,7 +106,7 @@ function treeProblems(doc: Document, at: (node: Node | undefined) => { line?: nu
   return { problems, firstAlias };
 }
 
-export async function readYamlFile(path: string, problems: ConfigProblem[]): Promise<YamlFile | undefined> {
+export async function readYamlFile(path: string, problems: ConfigProblem[], cache?: ParseCache): Promise<YamlFile | undefined> {
   const display = displayName(path);
   let bytes: Buffer;
   try {
@@ -119,9 +144,9 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
   // `state:`) is not parsed again. Readers only read what they get.
   const known = parsed.get(path);
   if (known?.text === text && known.file.display === display) return known.file;
-  const lines = new LineCounter();
-  // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true });
+  const kept = cache?.get(text);
+  if (kept) return remember(path, text, { display, path, data: kept.data, checked: new Set(kept.checked) }, cache);
+  const { doc, lines } = parseTree(text);
   if (doc.errors.length) {
     // The parser may report one mistake twice at the same place (an unclosed flow sequence): say it once.
     const said = new Set<string>();
@@ -141,7 +166,7 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  const tree = treeProblems(doc, at);
+  const tree = treeProblems(doc);
   if (tree.problems.length) {
     for (const p of tree.problems.sort((a, b) => (at(a.node).line ?? 0) - (at(b.node).line ?? 0))) {
       problems.push({ file: display, ...at(p.node), ...(p.path.length ? { path: formatKeyPath(p.path) } : {}), message: p.message });
@@ -167,7 +192,39 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
     });
     return undefined;
   }
-  const file: YamlFile = { display, path, data: data ?? {}, doc, lines };
+  // An alias gives one object in two places; the parse cache gives two copies: copies here too, so
+  // that the data is the same whether it was parsed or kept.
+  if (tree.firstAlias) data = JSON.parse(JSON.stringify(data ?? {})) as unknown;
+  return remember(path, text, { display, path, data: data ?? {}, checked: new Set(), tree: { doc, lines } }, cache);
+}
+
+function parseTree(text: string): { doc: Document; lines: LineCounter } {
+  const { LineCounter, parseDocument } = yaml();
+  const lines = new LineCounter();
+  // uniqueKeys off: its check is quadratic in a map's size; treeProblems does it in linear time.
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, merge: true }), lines };
+}
+
+/** A file read without a problem, kept for this process (and its passed checks in the parse cache). */
+function remember(
+  path: string,
+  text: string,
+  parts: { display: string; path: string; data: unknown; checked: Set<string>; tree?: { doc: Document; lines: LineCounter } },
+  cache: ParseCache | undefined,
+): YamlFile {
+  let tree = parts.tree;
+  const file: YamlFile = {
+    display: parts.display,
+    path: parts.path,
+    data: parts.data,
+    checked: parts.checked,
+    tree: () => (tree ??= parseTree(text)),
+    passed(check) {
+      if (parts.checked.has(check)) return;
+      parts.checked.add(check);
+      cache?.put(text, parts.data, [...parts.checked]);
+    },
+  };
   parsed.set(path, { text, file });
   return file;
 }
@@ -176,6 +233,7 @@ export async function readYamlFile(path: string, problems: ConfigProblem[]): Pro
 const parsed = new Map<string, { text: string; file: YamlFile }>();
 
 function findAlias(doc: Document, name: string): Node | undefined {
+  const { visit } = yaml();
   let found: Node | undefined;
   visit(doc, {
     Alias(_key, node) {
@@ -227,8 +285,9 @@ export function syntaxErrorPlace(text: string, at: { line: number; col: number }
 
 /** Line and column of the value at `path` (or of its key, for a key that should not be there). */
 export function locate(file: YamlFile, path: KeyPath, options: { key?: boolean } = {}): { line?: number; column?: number } {
-  if (!file.doc) return {};
-  let node: unknown = file.doc.contents;
+  const { isMap, isPair, isScalar, isSeq } = yaml();
+  const { doc, lines } = file.tree();
+  let node: unknown = doc.contents;
   let keyNode: Node | undefined;
   for (const part of path) {
     if (isMap(node)) {
@@ -246,7 +305,7 @@ export function locate(file: YamlFile, path: KeyPath, options: { key?: boolean }
   const target = (options.key && keyNode) || (node as Node | undefined) || keyNode;
   const offset = target?.range?.[0];
   if (offset === undefined) return {};
-  const pos = file.lines.linePos(offset);
+  const pos = lines.linePos(offset);
   return { line: pos.line, column: pos.col };
 }
 

@@ -134,8 +134,13 @@ export async function schemaProblems(kind: 'environments' | 'deployments', data:
 }
 
 export async function checkSchema(kind: 'environments' | 'deployments', file: YamlFile): Promise<ConfigProblem[]> {
+  // Passed before, for this very text (the parse cache): the validators need not even load.
+  if (file.checked.has(kind)) return [];
   const validate = (await validators())[kind];
-  if (validate(file.data)) return [];
+  if (validate(file.data)) {
+    file.passed(kind);
+    return [];
+  }
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const error of validate.errors ?? []) {

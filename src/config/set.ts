@@ -3,10 +3,9 @@
 // Object.prototype: a `__proto__`, `constructor` or `prototype` segment is refused before any object is built.
 import { secretSetProblem } from './secret-env.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { parse as parseYaml } from '../vendor/yaml.js';
 import { deepMerge, type Layer } from './merge.js';
 import { schemaProblems } from './schema.js';
-import { formatKeyPath } from './read.js';
+import { formatKeyPath, yaml } from './read.js';
 
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** A variable whose name says it holds a secret: its value belongs in the environment, never on a command line. */
@@ -16,7 +15,7 @@ const EXAMPLE = 'for example: --set variables.PORT=9000 --set health_check.retri
 /** As YAML reads it: a scalar, or a flow list of scalars (`[module.a, module.b]`); anything else, the text. */
 function scalarOf(text: string): unknown {
   try {
-    const value = parseYaml(text) as unknown;
+    const value = yaml().parse(text) as unknown;
     if (Array.isArray(value) && value.every((item) => item !== null && typeof item !== 'object')) return value;
     return value === null || typeof value === 'object' ? text : value;
   } catch {

@@ -1,7 +1,6 @@
 // Under GitHub Actions: a markdown summary in $GITHUB_STEP_SUMMARY, step outputs in $GITHUB_OUTPUT,
 // and ::error:: / ::warning:: annotations for failures.
 import { appendFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { formatDuration } from '../config/duration.js';
 import type { DeployRecord } from '../state/types.js';
 
@@ -52,7 +51,7 @@ export function githubAnnotations(records: DeployRecord[]): string[] {
 export function githubOutputs(record: DeployRecord): string {
   const out = (key: string, value: string) => {
     if (!/[\r\n]/.test(value)) return `${key}=${value}\n`;
-    const delimiter = `ghadelimiter_${randomBytes(8).toString('hex')}`;
+    const delimiter = `ghadelimiter_${process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')}`;
     return `${key}<<${delimiter}\n${value}\n${delimiter}\n`;
   };
   return out('version', record.version) + out('status', record.status) + out('record_id', record.id);

@@ -2,7 +2,6 @@
 // once, a decision (approved, rejected, expired: by whom, when). The file backend keeps a request in
 // approvals/{id}.json and its decision in approvals/{id}.decision.json, created exclusively: the first
 // decision wins, however many processes (serve, a waiting CI run) race to make one.
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -53,7 +52,7 @@ export interface ApprovalStore {
 const ID = /^apr_[0-9a-f]{16}$/;
 
 export function newApprovalId(): string {
-  return `apr_${randomBytes(8).toString('hex')}`;
+  return `apr_${process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')}`;
 }
 
 export class FileApprovalStore implements ApprovalStore {

@@ -6,13 +6,13 @@
 // through libuv's thread pool waits for a thread and then for the event loop (a no-op deploy made about
 // a hundred such round trips). Only the fsyncs, which wait for the disk, go to the thread pool, so the
 // event loop runs on meanwhile.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string, options: { fsync?: boolean } = {}): Promise<void> {
   const durable = options.fsync !== false;
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(file), `.${basename(file)}.${randomHex(6)}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
     try {

@@ -4,7 +4,7 @@
 // has) is abandoned; only the lock judged is ever removed (moved aside, checked, put back when it turns
 // out another process took it in between). Used for the deployment locks (locks.ts) and for the short
 // mutex around each read-modify-write of an index file (withFileMutex).
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isSameProcessAlive, processStartTime } from './process.js';
@@ -29,7 +29,7 @@ export function thisProcess(): LockOwner {
  * after one its process is gone and it is stale, so deployment locks skip it).
  */
 export async function createExclusive(file: string, content: string, options: { durable?: boolean } = {}): Promise<boolean> {
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${file}.${randomHex(6)}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {
     try {
@@ -69,7 +69,7 @@ export async function removeJudged(file: string, stillJudged: (content: string) 
   // another took it), and moving a live lock aside, even for an instant, makes its holder look for it.
   const now = await readFile(file, 'utf8').catch(() => undefined);
   if (now === undefined || !stillJudged(now)) return false;
-  const aside = `${file}.${randomBytes(6).toString('hex')}${ASIDE}`;
+  const aside = `${file}.${randomHex(6)}${ASIDE}`;
   try {
     await rename(file, aside);
   } catch {

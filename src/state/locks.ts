@@ -4,7 +4,7 @@
 // never assumed dead. A disk that refuses the lock (full, read-only) gives a StateWriteError and leaves
 // no temp file behind. A holder whose lock file is removed (`unlock --force`) or taken by another while
 // it runs loses its lock: its handle's `lost` signal fires, and the engine stops the deployment.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { readFileSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -135,7 +135,7 @@ export class FileLockManager implements LockManager {
       command: options.command,
       startedAt: now,
       refreshedAt: now,
-      token: randomBytes(12).toString('hex'),
+      token: randomHex(12),
       pidStart: this.pid === process.pid ? processStartTime(process.pid) : undefined,
     };
     for (;;) {

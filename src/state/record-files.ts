@@ -1,6 +1,6 @@
 // The records of the file backend: one JSON file per record in history/{id}.json, mode 0600, written
 // atomically. This module knows files only: which record is current, or what to keep, is decided above.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ function timestamp(date: Date): string {
 
 /** `{app}_{env}_{20261124T153012123Z}_{random}`: sorts by time within a target, safe in every OS's file names. */
 export function newRecordId(app: string, env: string, date: Date = new Date()): string {
-  return `${targetKey(app, env)}_${timestamp(date)}_${randomBytes(3).toString('hex')}`;
+  return `${targetKey(app, env)}_${timestamp(date)}_${randomHex(3)}`;
 }
 
 /** A record whose deployment has not ended (or whose process died before saying so). */
