@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, repoRoot, runCli, tempDir } from '../support/cli.js';
@@ -37,6 +37,26 @@ describe('CLI start-up', () => {
     expect([...packages]).toEqual([]);
     const ownModules = modules.filter((url) => url.includes('/dist/')).map((url) => url.replace(/^.*\/dist\//, ''));
     expect(ownModules).toEqual(['cli/main.bundle.cjs']);
+  });
+
+  it('a deploy of a config read before loads neither the YAML parser, the validators nor node:crypto', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'deployments.yaml'), 'deployments:\n  noop:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ["true"]\n');
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    const env = cleanEnv({ DEPLOYCTL_CONFIG_DIR: dir, DEPLOYCTL_HOME: join(dir, 'home'), DEPLOYCTL_CACHE_DIR: join(dir, 'cache') });
+    const log = join(dir, 'required.txt');
+    const preload = join(dir, 'watch.cjs');
+    // Every require, built-ins too (the ES module trace above leaves those out).
+    writeFileSync(preload, `const M = require('node:module'); const fs = require('node:fs'); const load = M._load;
+      M._load = function (request) { fs.appendFileSync(${JSON.stringify(log)}, request + '\\n'); return load.apply(this, arguments); };`);
+    const deploy = ['deploy', 'noop', '-e', 'dev', '-q'];
+    expect((await runCli(deploy, { env, spawn: true })).code).toBe(0);
+    const first = readFileSync(join(dir, 'home', 'audit.log'), 'utf8');
+    expect((await runCli(deploy, { env, nodeArgs: ['-r', preload] })).code).toBe(0);
+    expect(readFileSync(join(dir, 'home', 'audit.log'), 'utf8').length).toBeGreaterThan(first.length);
+    const required = readFileSync(log, 'utf8').trim().split('\n');
+    expect(required.filter((r) => /execa\.cjs$/.test(r))).toHaveLength(1); // the trace sees the bundles
+    expect(required.filter((r) => /yaml|validators|^(node:)?crypto$/.test(r))).toEqual([]);
   });
 
   it('prints usage errors with exit code 2', async () => {

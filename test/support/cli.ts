@@ -38,6 +38,8 @@ export function filesHolding(dir: string, text: string): string[] {
   return found;
 }
 
+let testCacheDir: string | undefined;
+
 /** Environment for a CLI run: no CI variables leaking in from the test runner's own environment. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -45,6 +47,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (/^(CI|GITHUB_|GITLAB_|BUILDKITE|CIRCLECI|JENKINS_URL|TF_BUILD|DEPLOYCTL_)/.test(key)) delete env[key];
   }
   env.NO_COLOR = '1';
+  // The parse cache (src/config/parse-cache.ts) of these runs: one folder per test process, not the
+  // user's own cache folder. Runs of the same config text share its entries, as a user's commands do.
+  env.DEPLOYCTL_CACHE_DIR = (testCacheDir ??= tempDir('deployctl-cache-'));
   return { ...env, ...extra };
 }
 
