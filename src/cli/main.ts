@@ -2,6 +2,7 @@
 // and imports what it needs inside its handler, so `deployctl --help` stays as fast as plain Node.
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
+import { isatty } from 'node:tty';
 import type { CliContext, CommandResult, GlobalOptions, Io } from './context.js';
 import { commands } from './commands.js';
 
@@ -62,6 +63,9 @@ export function defaultIo(): Io {
     },
     get stdin() {
       return process.stdin;
+    },
+    get stdinIsTTY() {
+      return isatty(0);
     },
     env: process.env,
     cwd: process.cwd(),
