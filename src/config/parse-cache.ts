@@ -12,7 +12,7 @@
 //   ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows), then deployctl/config/<build>.
 //   DEPLOYCTL_CACHE_DIR=off turns it off. Running from source (tests) there is no build id and no cache.
 // - A cache is never a reason to fail: an entry that cannot be read or written is a miss, silently.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,10 +87,22 @@ export function openParseCache(env: NodeJS.ProcessEnv, build: string | null = cu
   if (setting === 'off') return undefined;
   const base = join(setting ? setting : userCacheDir(env), 'config');
   const dir = join(base, build);
+  const uid = process.getuid?.();
   return {
     get(text) {
       try {
-        const entry = JSON.parse(readFileSync(join(dir, nameOf(text)), 'utf8')) as Entry;
+        const fd = openSync(join(dir, nameOf(text)), 'r');
+        let json: string;
+        try {
+          // Only an entry this user wrote, which nobody else can change: in a shared folder another
+          // user's file could otherwise hand this one a config of their making.
+          const stat = fstatSync(fd);
+          if (uid !== undefined && (stat.uid !== uid || (stat.mode & 0o022) !== 0)) return undefined;
+          json = readFileSync(fd, 'utf8');
+        } finally {
+          closeSync(fd);
+        }
+        const entry = JSON.parse(json) as Entry;
         if (entry.text !== text || !Array.isArray(entry.checked)) return undefined;
         return { data: entry.data, checked: entry.checked };
       } catch {
@@ -105,7 +117,7 @@ export function openParseCache(env: NodeJS.ProcessEnv, build: string | null = cu
         try {
           statSync(dir);
         } catch {
-          mkdirSync(dir, { recursive: true });
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
           fresh = true;
         }
         const file = join(dir, nameOf(text));

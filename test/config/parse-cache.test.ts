@@ -88,6 +88,16 @@ describe('in the process', () => {
     expect(broken.get('a: 1\n')).toBeUndefined();
   });
 
+  it.skipIf(process.platform === 'win32')('trusts only an entry that no other user can write', () => {
+    const cacheDir = tempDir();
+    const cache = openParseCache({ DEPLOYCTL_CACHE_DIR: cacheDir }, 'build0001')!;
+    cache.put('a: 1\n', { a: 1 }, ['deployments']);
+    const [entry] = entries(cacheDir);
+    expect(cache.get('a: 1\n')).toEqual({ data: { a: 1 }, checked: ['deployments'] });
+    chmodSync(entry!, 0o666);
+    expect(cache.get('a: 1\n')).toBeUndefined();
+  });
+
   it('is off with DEPLOYCTL_CACHE_DIR=off and when running from source; keeps only what JSON gives back', () => {
     expect(openParseCache({ DEPLOYCTL_CACHE_DIR: 'off' }, 'build0001')).toBeUndefined();
     expect(openParseCache({ DEPLOYCTL_CACHE_DIR: tempDir() })).toBeUndefined(); // no dist/build-id next to src/
