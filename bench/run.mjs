@@ -5,8 +5,8 @@
 //   npm run bench                      all figures, printed
 //   npm run bench -- --quick           fewer pairs (for a look, not for the record)
 //   npm run bench -- --write           also write the table into BENCHMARKS.md
-//   npm run bench -- --only startup    groups, comma-separated: startup, cache, records, health, ui, queue,
-//                                      memory, serve, pg
+//   npm run bench -- --only startup    groups, comma-separated: startup, floor, cache, records, health, ui,
+//                                      queue, memory, serve, pg
 //
 // Honest by construction:
 // - Every child runs without NODE_EXTRA_CA_CERTS (this machine sets it; it makes every Node start read
@@ -48,6 +48,10 @@ delete baseEnv.NODE_EXTRA_CA_CERTS;
 delete baseEnv.NODE_OPTIONS;
 delete baseEnv.CI; // ink treats any CI variable, even empty, as CI and draws no live frames
 for (const key of Object.keys(baseEnv)) if (/^(GITHUB_|GITLAB_|DEPLOYCTL_|npm_)/.test(key)) delete baseEnv[key];
+// The parse cache of the runs (src/config/parse-cache.ts): the run's own folder, not the user's. The
+// warm-up run of each pair fills it, as a person's first command does; the `parse cache off` rows show
+// a first run (a CI runner that starts empty).
+baseEnv.DEPLOYCTL_CACHE_DIR = join(work, 'parse-cache');
 // node_modules/.bin/deployctl starts with `#!/usr/bin/env node`: the same node as the baseline.
 baseEnv.PATH = `${dirname(process.execPath)}:${baseEnv.PATH ?? '/usr/bin:/bin'}`;
 
@@ -202,12 +206,33 @@ if (wanted('startup')) {
     each((c) => paired(nodeE0, c.bin(['deploy', 'noop', '-e', 'dev', '-q'], { env: noopEnv(`home-q-${c.name}`) }))),
     2.0,
   );
+  const cold = { DEPLOYCTL_CACHE_DIR: 'off' };
+  row('`deployctl validate`, parse cache off (a first run) / `node -e 0`', each((c) => paired(nodeE0, c.bin(['validate'], { env: { ...baseEnv, ...cold } }))), undefined);
+  row(
+    'no-op deploy `-q`, parse cache off (a first run) / `node -e 0`',
+    each((c) => paired(nodeE0, c.bin(['deploy', 'noop', '-e', 'dev', '-q'], { env: { ...noopEnv(`home-cold-${c.name}`), ...cold } }))),
+    undefined,
+  );
   row(
     'the same deploy in a terminal, live view on / `node -e 0` in a terminal',
     each((c) => paired(inTerminal(nodeE0), inTerminal(c.bin(['deploy', 'noop', '-e', 'dev'], { env: noopEnv(`home-tty-${c.name}`) })))),
     undefined,
     'both under `script` (a pseudo-terminal)',
   );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1a. The floor: what parts of the pinned stack cost by themselves, with deployctl's own bundles and
+//     code caches, before deployctl does anything (bench/floor.cjs). Against the start-up targets.
+
+if (wanted('floor')) {
+  const floor = (part) => node([join(root, 'bench', 'floor.cjs'), part]);
+  row('spawning `true` with node:child_process / `node -e 0`', { clone: paired(nodeE0, floor('spawn')) });
+  row('running `true` with execa (its bundle and code cache) / `node -e 0`', { clone: paired(nodeE0, floor('execa')) });
+  row('loading the entry bundle (commander and the command table) / `node -e 0`', { clone: paired(nodeE0, floor('entry')) });
+  row('loading the handlers bundle / `node -e 0`', { clone: paired(nodeE0, floor('handlers')) });
+  row('the entry and handlers bundles, and execa running `true` / `node -e 0`', { clone: paired(nodeE0, floor('all')) });
+  row('parsing and checking a 6-line config (yaml and the validators, no parse cache) / `node -e 0`', { clone: paired(nodeE0, floor('config')) });
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { openParseCache, userCacheDir } from '../../src/config/parse-cache.js';
 import { locate, readYamlFile } from '../../src/config/read.js';
 import { checkSchema } from '../../src/config/schema.js';
-import type { ConfigProblem } from '../../src/errors.js';
 import { cleanEnv, cliPath, repoRoot, tempDir } from '../support/cli.js';
 
 const DEPLOYMENTS = 'deployments:\n  web:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ["true"]\n';
