@@ -55,7 +55,7 @@ function nameOf(text: string): string {
 }
 
 /** Whether JSON gives this value back unchanged: plain maps and lists, strings, finite numbers, booleans, null. */
-function jsonSafe(value: unknown, depth = 0): boolean {
+export function jsonSafe(value: unknown, depth = 0): boolean {
   if (depth > 200) return false;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);

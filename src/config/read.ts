@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { relative, isAbsolute } from 'node:path';
 import type { Document, LineCounter, Node } from '../vendor/yaml.js';
 import type { ConfigProblem } from '../errors.js';
-import type { ParseCache } from './parse-cache.js';
+import { jsonSafe, type ParseCache } from './parse-cache.js';
 
 type YamlLib = typeof import('../vendor/yaml.js');
 let yamlLib: YamlLib | undefined;
@@ -194,7 +194,7 @@ export async function readYamlFile(path: string, problems: ConfigProblem[], cach
   }
   // An alias gives one object in two places; the parse cache gives two copies: copies here too, so
   // that the data is the same whether it was parsed or kept.
-  if (tree.firstAlias) data = JSON.parse(JSON.stringify(data ?? {})) as unknown;
+  if (tree.firstAlias && jsonSafe(data)) data = JSON.parse(JSON.stringify(data)) as unknown;
   return remember(path, text, { display, path, data: data ?? {}, checked: new Set(), tree: { doc, lines } }, cache);
 }
 
