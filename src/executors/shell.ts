@@ -2,7 +2,7 @@
 // string is the user's own script and runs through the system shell as written (values reach it
 // through the environment: $DEPLOY_VERSION, $PORT...). Hooks use the same rules for every type.
 import type { CommandSpec } from '../config/types.js';
-import { formatArgv } from '../engine/format.js';
+import { formatArgv } from '../format.js';
 import type { Command, Executor, Phase, PlanInput } from './types.js';
 
 export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phase, label: string): Command {
