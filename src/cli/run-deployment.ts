@@ -7,6 +7,7 @@ import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
 import { createCoreDeps, terminalApprover } from './core-deps.js';
+import { entryOf } from '../state/record-files.js';
 import { slackApprover } from './slack-approver.js';
 
 export interface RunDeploymentOptions {
@@ -116,19 +117,11 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
   return { emit, pause: () => {}, resume: () => {}, finish: async () => {} };
 }
 
+/** A record in --json: its index entry without pid, healthy and bad, then the health check's outcome and what links it to others. */
 export function recordSummary(record: DeployRecord) {
+  const { pid: _pid, healthy: _healthy, bad: _bad, ...entry } = entryOf(record);
   return {
-    id: record.id,
-    app: record.app,
-    env: record.env,
-    version: record.version,
-    action: record.action,
-    status: record.status,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt,
-    durationMs: record.durationMs,
-    user: record.user,
-    host: record.host,
+    ...entry,
     error: record.error,
     health: record.health ? { ok: record.health.ok, message: record.health.message, attempts: record.health.attempts.length } : undefined,
     rollbackOf: record.rollbackOf,
