@@ -5,7 +5,7 @@ import { maskValues } from './config/secret-env.js';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-export function quoteArg(arg: string): string {
+function quoteArg(arg: string): string {
   if (arg === '') return "''";
   return SAFE.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -89,7 +89,7 @@ export function reportWarnings(ctx: CliContext, store: { warnings(): string[] })
 }
 
 /** Running under a CI system: never prompt. The same detection as the CI run stored in records. */
-export function isCi(env: NodeJS.ProcessEnv): boolean {
+function isCi(env: NodeJS.ProcessEnv): boolean {
   return detectCi(env) !== undefined;
 }
 

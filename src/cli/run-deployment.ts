@@ -10,7 +10,7 @@ import { createCoreDeps, terminalApprover } from './core-deps.js';
 import { entryOf } from '../state/record-files.js';
 import { slackApprover } from './slack-approver.js';
 
-export interface RunDeploymentOptions {
+interface RunDeploymentOptions {
   /** --yes: approval given up front. */
   yes?: boolean;
   /** --approval slack: a protected environment is approved in Slack; wait this long for the decision. */
@@ -118,7 +118,7 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
 }
 
 /** A record in --json: its index entry without pid, healthy and bad, then the health check's outcome and what links it to others. */
-export function recordSummary(record: DeployRecord) {
+function recordSummary(record: DeployRecord) {
   const { pid: _pid, healthy: _healthy, bad: _bad, ...entry } = entryOf(record);
   return {
     ...entry,
@@ -133,7 +133,7 @@ export function recordSummary(record: DeployRecord) {
   };
 }
 
-export function outcomeJson(outcome: DeploymentOutcome) {
+function outcomeJson(outcome: DeploymentOutcome) {
   if (outcome.dryRun) {
     const r = outcome.record;
     return {

@@ -63,7 +63,7 @@ export function describe(command: Command, secretValues: readonly string[] = [])
 }
 
 /** The secrets of a target, by name: what a record keeps as ***. */
-export function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
+function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
   return secretsOfConfig(target.config.secrets ?? [], target.config.variables ?? {}, env);
 }
 

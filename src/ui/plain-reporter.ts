@@ -5,7 +5,7 @@ import { formatCommand } from '../format.js';
 import { formatDuration } from '../config/duration.js';
 import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 
-export interface PlainReporterOptions {
+interface PlainReporterOptions {
   write: (text: string) => void;
   format: 'text' | 'json';
   quiet?: boolean;

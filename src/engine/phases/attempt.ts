@@ -237,7 +237,7 @@ export async function prepareAndPlan(context: AttemptContext, makePlan: (input: 
 }
 
 /** How a phase that is one check speaks: its name, what it was interrupted during, and how it fails. */
-export interface CheckWords {
+interface CheckWords {
   phase: string;
   during: string;
   exitCode: number;
@@ -315,7 +315,7 @@ function collect(context: AttemptContext): void {
  * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
  * A step the runner only shows (a dry run) needs none.
  */
-export function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
+function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
   if (request.approved || request.interactive) return;
   const gated = plan.commands.find((c) => c.needsApproval && !runner.shows?.(c));
   if (!gated) return;
