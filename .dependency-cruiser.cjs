@@ -32,6 +32,15 @@ module.exports = {
       to: { path: '^src/(cli|ui|engine|core)/' },
     },
     {
+      name: 'executors-not-above-them',
+      severity: 'error',
+      comment:
+        'src/executors never import src/engine, src/core, src/cli or src/ui: the engine drives the executors, which know none of them. ' +
+        'What both need (formatting a command, names, errors) lives in a shared file at the top of src/ (src/format.ts, src/names.ts, src/errors.ts).',
+      from: { path: '^src/executors/' },
+      to: { path: '^src/(engine|core|cli|ui)/' },
+    },
+    {
       name: 'executors-never-spawn',
       severity: 'error',
       comment:

@@ -1,8 +1,8 @@
 // Names and versions are checked before they touch a path or a command line.
 import { UsageError } from './errors.js';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 const DIGEST_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._+-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
 export function isValidName(name: string): boolean {

@@ -2,7 +2,7 @@
 // Handlers return a CommandResult; only cli/main.ts prints it and turns it into an exit code.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatArgv } from '../engine/format.js';
+import { formatArgv } from '../format.js';
 import { detectCi } from '../notify/ci.js';
 import type { StateStore } from '../state/port.js';
 
@@ -94,7 +94,7 @@ export function reportWarnings(ctx: CliContext, store: { warnings(): string[] })
 }
 
 /** Running under a CI system: never prompt. The same detection as the CI run stored in records. */
-export function isCi(env: NodeJS.ProcessEnv): boolean {
+function isCi(env: NodeJS.ProcessEnv): boolean {
   return detectCi(env) !== undefined;
 }
 

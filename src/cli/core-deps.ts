@@ -7,7 +7,7 @@ import { currentIdentity } from '../identity.js';
 import { detectCi } from '../notify/ci.js';
 import { openContextState, type CliContext } from './context.js';
 
-export interface CoreOptions {
+interface CoreOptions {
   emit?: (event: DeployEvent) => void;
   signal?: AbortSignal;
   approver?: Approver;

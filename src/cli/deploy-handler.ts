@@ -2,7 +2,7 @@
 import type { CliContext, CommandResult } from './context.js';
 import type { DeployOptions } from './deploy.js';
 import { prepareDeploy } from '../core/deploy.js';
-import { parseDurationFlag, slackApprovalMs } from './flags.js';
+import { parseDurationFlag, slackApprovalMs, waitLockMs } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
 export function runDeploy(ctx: CliContext, app: string, opts: DeployOptions): Promise<CommandResult> {
@@ -14,7 +14,7 @@ export function runDeploy(ctx: CliContext, app: string, opts: DeployOptions): Pr
     dryRun: Boolean(opts.dryRun),
     noRollback: !opts.rollback,
     timeoutMs: opts.timeout ? parseDurationFlag('--timeout', opts.timeout) : undefined,
-    waitLockMs: opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0,
+    waitLockMs: waitLockMs(opts),
   };
   return runDeployment(ctx, (core) => prepareDeploy(request, core), { yes: opts.yes, slackApprovalMs: slackApprovalMs(opts) });
 }

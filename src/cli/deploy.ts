@@ -1,17 +1,13 @@
 import type { Command } from 'commander';
+import type { DeploymentFlags } from './flags.js';
 import type { CliApp } from './main.js';
 
-export interface DeployOptions {
+export interface DeployOptions extends DeploymentFlags {
   env: string;
   version?: string;
-  dryRun?: boolean;
-  yes?: boolean;
   rollback: boolean;
   set: string[];
   timeout?: string;
-  waitLock?: string;
-  approval?: string;
-  waitApproval?: string;
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

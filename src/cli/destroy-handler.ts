@@ -3,7 +3,7 @@
 import type { CliContext, CommandResult } from './context.js';
 import type { DestroyOptions } from './destroy.js';
 import { prepareDestroy } from '../core/destroy.js';
-import { parseDurationFlag, slackApprovalMs } from './flags.js';
+import { slackApprovalMs, waitLockMs } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
 export function runDestroy(ctx: CliContext, app: string, opts: DestroyOptions): Promise<CommandResult> {
@@ -11,7 +11,7 @@ export function runDestroy(ctx: CliContext, app: string, opts: DestroyOptions): 
     app,
     env: opts.env,
     dryRun: Boolean(opts.dryRun),
-    waitLockMs: opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0,
+    waitLockMs: waitLockMs(opts),
   };
   return runDeployment(
     ctx,

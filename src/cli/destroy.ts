@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
+import type { DeploymentFlags } from './flags.js';
 import type { CliApp } from './main.js';
 
-export interface DestroyOptions {
+export interface DestroyOptions extends DeploymentFlags {
   env: string;
-  dryRun?: boolean;
-  yes?: boolean;
-  waitLock?: string;
-  approval?: string;
-  waitApproval?: string;
 }
 
 export function registerDestroy(program: Command, app: CliApp): void {

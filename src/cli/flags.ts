@@ -12,6 +12,20 @@ export function parseDurationFlag(flag: string, value: string): number {
   return limit.ms;
 }
 
+/** The flags of every command that changes a target: deploy, rollback, promote and destroy. */
+export interface DeploymentFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  waitLock?: string;
+  approval?: string;
+  waitApproval?: string;
+}
+
+/** --wait-lock D: how long to wait for another deployment of the target to finish; 0 without it. */
+export function waitLockMs(opts: { waitLock?: string }): number {
+  return opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0;
+}
+
 /** --approval slack [--wait-approval D]: how long to wait for the decision; undefined without --approval. */
 export function slackApprovalMs(opts: { approval?: string; waitApproval?: string }): number | undefined {
   if (opts.approval === undefined) {

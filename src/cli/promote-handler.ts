@@ -1,19 +1,14 @@
 // deployctl promote: flags -> request -> core (route, gates, what it carries) -> rendered outcome.
 import { logLine, type CliContext, type CommandResult } from './context.js';
 import { preparePromotion } from '../core/promote.js';
-import { parseDurationFlag, slackApprovalMs } from './flags.js';
+import { slackApprovalMs, waitLockMs, type DeploymentFlags } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
-export interface PromoteOptions {
+export interface PromoteOptions extends DeploymentFlags {
   to?: string;
   from?: string;
-  yes?: boolean;
   force?: boolean;
-  dryRun?: boolean;
-  waitLock?: string;
   set?: string[];
-  approval?: string;
-  waitApproval?: string;
 }
 
 export function runPromote(ctx: CliContext, app: string, opts: PromoteOptions): Promise<CommandResult> {
@@ -24,7 +19,7 @@ export function runPromote(ctx: CliContext, app: string, opts: PromoteOptions): 
     force: Boolean(opts.force),
     dryRun: Boolean(opts.dryRun),
     set: opts.set,
-    waitLockMs: opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0,
+    waitLockMs: waitLockMs(opts),
   };
   return runDeployment(
     ctx,

@@ -1,17 +1,12 @@
 // deployctl rollback: flags -> request -> core (which picks the record) -> rendered outcome.
 import type { CliContext, CommandResult } from './context.js';
 import { prepareRollback } from '../core/rollback.js';
-import { parseDurationFlag, slackApprovalMs } from './flags.js';
+import { slackApprovalMs, waitLockMs, type DeploymentFlags } from './flags.js';
 import { runDeployment } from './run-deployment.js';
 
-export interface RollbackOptions {
+export interface RollbackOptions extends DeploymentFlags {
   env: string;
   to?: string;
-  dryRun?: boolean;
-  yes?: boolean;
-  waitLock?: string;
-  approval?: string;
-  waitApproval?: string;
 }
 
 export function runRollback(ctx: CliContext, app: string, opts: RollbackOptions): Promise<CommandResult> {
@@ -20,7 +15,7 @@ export function runRollback(ctx: CliContext, app: string, opts: RollbackOptions)
     env: opts.env,
     to: opts.to,
     dryRun: Boolean(opts.dryRun),
-    waitLockMs: opts.waitLock ? parseDurationFlag('--wait-lock', opts.waitLock) : 0,
+    waitLockMs: waitLockMs(opts),
   };
   return runDeployment(ctx, (core) => prepareRollback(request, core), { yes: opts.yes, slackApprovalMs: slackApprovalMs(opts) });
 }

@@ -7,9 +7,10 @@ import type { DeployEvent } from '../engine/events.js';
 import type { DeployRecord } from '../state/types.js';
 import { ExitCode } from '../errors.js';
 import { createCoreDeps, terminalApprover } from './core-deps.js';
+import { entryOf } from '../state/record-files.js';
 import { slackApprover } from './slack-approver.js';
 
-export interface RunDeploymentOptions {
+interface RunDeploymentOptions {
   /** --yes: approval given up front. */
   yes?: boolean;
   /** --approval slack: a protected environment is approved in Slack; wait this long for the decision. */
@@ -116,19 +117,11 @@ async function createReporter(ctx: CliContext): Promise<Reporter> {
   return { emit, pause: () => {}, resume: () => {}, finish: async () => {} };
 }
 
-export function recordSummary(record: DeployRecord) {
+/** A record in --json: its index entry without pid, healthy and bad, then the health check's outcome and what links it to others. */
+function recordSummary(record: DeployRecord) {
+  const { pid: _pid, healthy: _healthy, bad: _bad, ...entry } = entryOf(record);
   return {
-    id: record.id,
-    app: record.app,
-    env: record.env,
-    version: record.version,
-    action: record.action,
-    status: record.status,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt,
-    durationMs: record.durationMs,
-    user: record.user,
-    host: record.host,
+    ...entry,
     error: record.error,
     health: record.health ? { ok: record.health.ok, message: record.health.message, attempts: record.health.attempts.length } : undefined,
     rollbackOf: record.rollbackOf,
@@ -140,7 +133,7 @@ export function recordSummary(record: DeployRecord) {
   };
 }
 
-export function outcomeJson(outcome: DeploymentOutcome) {
+function outcomeJson(outcome: DeploymentOutcome) {
   if (outcome.dryRun) {
     const r = outcome.record;
     return {

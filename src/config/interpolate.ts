@@ -2,7 +2,7 @@
 
 const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_.-]*)(?::-([^}]*))?\}/g;
 
-export interface InterpolationResult {
+interface InterpolationResult {
   value: string;
   missing: string[];
 }

@@ -111,7 +111,7 @@ function describe(error: AjvError, path: KeyPath, data: unknown): { path: KeyPat
 }
 
 /** The settings every app has, whatever its type. */
-export const COMMON_KEYS = ['path', 'version', 'repo', 'description', 'variables', 'allow_env', 'secrets', 'timeout', 'hooks', 'health_check', 'pre_check', 'rollback', 'retention', 'notifications'];
+const COMMON_KEYS = ['path', 'version', 'repo', 'description', 'variables', 'allow_env', 'secrets', 'timeout', 'hooks', 'health_check', 'pre_check', 'rollback', 'retention', 'notifications'];
 
 export function closestName(name: string, known: string[]): string | undefined {
   const distance = (a: string, b: string) => {

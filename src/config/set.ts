@@ -7,7 +7,7 @@ import { deepMerge, type Layer } from './merge.js';
 import { schemaProblems } from './schema.js';
 import { formatKeyPath, yaml } from './read.js';
 
-export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** A variable whose name says it holds a secret: its value belongs in the environment, never on a command line. */
 const KEY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const EXAMPLE = 'for example: --set variables.PORT=9000 --set health_check.retries=3';

@@ -32,12 +32,12 @@ export interface HealthCheckConfig {
   deadline?: number;
 }
 
-export interface HooksConfig {
+interface HooksConfig {
   pre_deploy?: CommandSpec[];
   post_deploy?: CommandSpec[];
 }
 
-export interface RollbackPolicy {
+interface RollbackPolicy {
   auto: boolean;
   max_attempts: number;
 }

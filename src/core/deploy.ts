@@ -5,7 +5,7 @@ import { engineRequest, runEngine } from './engine-request.js';
 import { loadTargetConfig, resolveTarget } from './target.js';
 import { assertVersion } from '../names.js';
 
-export interface DeployRequest {
+interface DeployRequest {
   app: string;
   env: string;
   /** Default: the app's version: setting, else the git short SHA of its checkout. */
@@ -25,7 +25,7 @@ export interface DeployRequest {
 export type DeploymentOutcome = DeployOutcome;
 
 /** A deployment checked and resolved, ready to run: what the request names is known before anything starts. */
-export interface PreparedDeployment {
+interface PreparedDeployment {
   app: string;
   env: string;
   version: string;

@@ -1,11 +1,10 @@
 // What the application core needs from the world, in one small container. The CLI builds one per
 // command (cli/core-deps.ts), the board one per action; tests hand in fakes. Never a CLI context.
-import type { ApprovalSubject } from '../engine/deploy.js';
-import type { AppConfig, HealthCheckConfig } from '../config/types.js';
+import type { ApprovalSubject, EngineDeps } from '../engine/deploy.js';
 import type { EventSink } from '../engine/events.js';
 import type { Identity } from '../identity.js';
-import type { Command, Executor, PlanInput, Runner } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthAttempt, HealthResult } from '../state/types.js';
+import type { Runner } from '../executors/types.js';
+import type { CiInfo, DeployRecord } from '../state/types.js';
 import type { StateStore } from '../state/port.js';
 
 /**
@@ -22,19 +21,10 @@ export interface Approver {
   ask(question: string, about?: ApprovalSubject): Promise<boolean>;
 }
 
-/** The moving parts of a deployment, loaded only by the commands that run something. */
-export interface EngineParts {
-  createRunner(options: { dryRun: boolean; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number, label: string) => void; onExit?: (pid: number) => void }): Runner;
-  getExecutor(type: AppConfig['type']): Promise<Executor>;
-  planHooks(input: PlanInput, phase: 'pre_deploy' | 'post_deploy'): Command[];
-  runHealthCheck(
-    check: HealthCheckConfig,
-    options: { onAttempt: (a: HealthAttempt) => void; signal?: AbortSignal; runner: Runner; cwd?: string; env?: Record<string, string> },
-  ): Promise<HealthResult>;
-  /** Resolve tool names to executables; throws ToolMissingError. */
-  resolveTools(names: string[], overrides: Record<string, string>): Record<string, string>;
-  /** Whether a read-only command succeeds here (`docker compose version`), for the executors' tools. */
-  probeTool?(file: string, args: string[]): boolean;
+/** The moving parts of a deployment, loaded only by the commands that run something: what the engine gets of them. */
+export interface EngineParts extends Pick<EngineDeps, 'getExecutor' | 'planHooks' | 'runHealthCheck' | 'resolveTools' | 'probeTool'> {
+  /** The engine's runner factory, with the environment the commands run in. */
+  createRunner(options: Parameters<EngineDeps['createRunner']>[0] & { env?: NodeJS.ProcessEnv }): Runner;
   /** Send the notifications of a finished record; returns what was sent (never throws). */
   notify?(
     record: DeployRecord,

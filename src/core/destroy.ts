@@ -14,7 +14,7 @@ import { destroyedRecord, inFlight, runningRecord, sinceDestroy } from './rollba
 import { recentEntries } from './running.js';
 import { assertAppKnown, environmentOf, loadTargetConfig, resolveTarget } from './target.js';
 
-export interface DestroyRequest {
+interface DestroyRequest {
   app: string;
   env: string;
   dryRun?: boolean;
@@ -23,13 +23,13 @@ export interface DestroyRequest {
 }
 
 /** Why there is nothing to destroy: already destroyed (by whom, when), or never deployed there. */
-export interface NothingToDestroy {
+interface NothingToDestroy {
   reason: 'already_destroyed' | 'not_deployed';
   message: string;
   destroyed?: { id: string; version: string; by: string; at: string };
 }
 
-export interface PreparedDestroy {
+interface PreparedDestroy {
   app: string;
   env: string;
   /** The version torn down; undefined when there is nothing to destroy. */
@@ -123,9 +123,4 @@ export async function prepareDestroy(request: DestroyRequest, core: CoreDeps): P
     version: target.version,
     run: () => runEngine(core, (deps) => destroyTarget(engineRequest(core, request, { target, tools: loaded.tools }), deps)),
   };
-}
-
-export async function destroy(request: DestroyRequest, core: CoreDeps): Promise<DeploymentOutcome | NothingToDestroy> {
-  const prepared = await prepareDestroy(request, core);
-  return prepared.nothing ?? prepared.run();
 }

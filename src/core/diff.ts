@@ -10,13 +10,13 @@ import type { CoreDeps } from './deps.js';
 import { runningNow } from './running.js';
 import { loadConfigFor } from './target.js';
 
-export interface DiffRequest {
+interface DiffRequest {
   src: string;
   dst: string;
   app?: string;
 }
 
-export interface AppDiff {
+interface AppDiff {
   app: string;
   src: { version: string | null; at: string | null; by: string | null };
   dst: { version: string | null; at: string | null; by: string | null };

@@ -2,7 +2,7 @@
 // lookup and notifications, each module imported when a deployment first needs it, never at start-up.
 import type { EngineParts } from './deps.js';
 
-export async function loadEngineParts(env: NodeJS.ProcessEnv): Promise<EngineParts> {
+async function loadEngineParts(env: NodeJS.ProcessEnv): Promise<EngineParts> {
   const [runner, executors, shell, tools, health, notify] = await Promise.all([
     import('../engine/runner.js'),
     import('../executors/index.js'),

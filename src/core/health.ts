@@ -7,7 +7,7 @@ import { recentEntries, runningNow } from './running.js';
 import { destroyedRecord } from './rollback-policy.js';
 import { loadTargetConfig } from './target.js';
 
-export interface HealthRequest {
+interface HealthRequest {
   app: string;
   env: string;
   /** The version to expect; default: the one that runs there, else the last one tried there. */
@@ -15,7 +15,7 @@ export interface HealthRequest {
   set?: string[];
 }
 
-export interface HealthOutcome {
+interface HealthOutcome {
   app: string;
   env: string;
   /** null: nothing deployed there, and the check does not use ${version}. */

@@ -9,7 +9,7 @@ import { pruneProtects } from './rollback-policy.js';
 
 export const STATUSES: RecordStatus[] = ['pending', 'running', 'succeeded', 'failed', 'rolled_back', 'interrupted'];
 
-export interface HistoryRequest {
+interface HistoryRequest {
   app?: string;
   env?: string;
   status?: string;
@@ -33,7 +33,7 @@ export async function showRecord(id: string, core: CoreDeps): Promise<DeployReco
   return record;
 }
 
-export interface PruneRequest {
+interface PruneRequest {
   keep: number;
   app?: string;
   env?: string;

@@ -8,7 +8,7 @@ import { checkPromotionGates, planPromotion, promotedArtifacts, type PromotionRo
 import { runningEntry } from './running.js';
 import { loadConfigFor, resolveTarget } from './target.js';
 
-export interface PromoteRequest {
+interface PromoteRequest {
   app: string;
   /** The target environment; default: the one after `from`. */
   to?: string;
@@ -22,7 +22,7 @@ export interface PromoteRequest {
   set?: string[];
 }
 
-export interface PreparedPromotion {
+interface PreparedPromotion {
   app: string;
   route: PromotionRoute;
   /** The version it carries: the one that succeeded in the source environment. */

@@ -10,7 +10,7 @@ import { destroyedRecord, goodOnes, inFlight, rollbackCandidates, runningRecord 
 import { recentEntries } from './running.js';
 import { assertAppKnown, environmentOf, loadTargetConfig } from './target.js';
 
-export interface RollbackRequest {
+interface RollbackRequest {
   app: string;
   env: string;
   /** A record id or a version: any good one. Without it, the good version deployed before the one running. */
@@ -19,7 +19,7 @@ export interface RollbackRequest {
   waitLockMs?: number;
 }
 
-export interface PreparedRollback {
+interface PreparedRollback {
   app: string;
   env: string;
   /** The record it goes back to first (older good ones follow if that one fails, each read when its turn comes). */

@@ -6,12 +6,12 @@ import type { CoreDeps } from './deps.js';
 import { destroyedOfHead, runningOfHead } from './rollback-policy.js';
 import { assertKnownTarget, loadConfigFor } from './target.js';
 
-export interface StatusRequest {
+interface StatusRequest {
   app?: string;
   env?: string;
 }
 
-export interface TargetStatus {
+interface TargetStatus {
   app: string;
   env: string;
   /** What runs there now, if anything does. */

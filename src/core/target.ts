@@ -5,7 +5,7 @@ import type { HistoryStore } from '../state/types.js';
 import { assertName } from '../names.js';
 import { UsageError } from '../errors.js';
 
-export interface ConfigSource {
+interface ConfigSource {
   configDir: string;
   env: NodeJS.ProcessEnv;
 }

@@ -5,13 +5,13 @@ import { LockError } from '../errors.js';
 import type { CoreDeps } from './deps.js';
 import { assertKnownTarget } from './target.js';
 
-export interface UnlockRequest {
+interface UnlockRequest {
   app: string;
   env: string;
   force?: boolean;
 }
 
-export type UnlockOutcome =
+type UnlockOutcome =
   | { removed: null; warnings: string[] }
   | { removed: LockInfo; state: LockState; description: string; warnings: string[] };
 

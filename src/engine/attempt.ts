@@ -10,7 +10,7 @@ import { runAttemptPhases, splitPhases, type AttemptContext, type PhaseFailure, 
 import { finish, newRecord, planInput } from './steps.js';
 import { standardStrategy } from './strategy.js';
 
-export interface Attempt {
+interface Attempt {
   record: DeployRecord;
   failure?: { exitCode: number; message: string };
   /** The deployment stands but a `warn` phase failed (a post_deploy hook). */

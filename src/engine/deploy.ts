@@ -100,7 +100,7 @@ export interface DeployRequest {
  * rollbacks stop there. Stopping leaves the attempt not marked bad (and the attempt before it, when
  * that is the failure it followed) and tries no older candidate.
  */
-export interface RollbackPolicy {
+interface RollbackPolicy {
   /** Why the rollbacks stop after `attempt`, which failed after `before`; nothing to go on. */
   onAttemptFailed(attempt: DeployRecord, before: FailureCause): string | undefined;
 }
@@ -331,7 +331,7 @@ interface FallThrough {
  * Ctrl-C, or the rollback policy (request.rollbackPolicy) ends the fall-through. A manual rollback
  * stopped so before its first attempt throws that error instead: nothing was run.
  */
-export async function rollBackThrough(
+async function rollBackThrough(
   candidates: Candidates,
   request: DeployRequest,
   deps: EngineDeps,

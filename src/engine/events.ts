@@ -6,7 +6,7 @@ import type { DeployRecord, HealthAttempt, StepRecord } from '../state/types.js'
  * the app and environment, and the record once there is one (none while taking the lock, or for the
  * notifications sent after it is released).
  */
-export interface EventTarget {
+interface EventTarget {
   app: string;
   env: string;
   recordId?: string;

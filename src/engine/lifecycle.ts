@@ -115,7 +115,7 @@ export interface AttemptContext {
 }
 
 /** Whether a run goes through a phase: a dry run leaves out the phases that write state or probe. */
-export function goesThrough(phase: LifecyclePhase, dryRun: boolean): boolean {
+function goesThrough(phase: LifecyclePhase, dryRun: boolean): boolean {
   return !dryRun || phase.dryRun === 'run';
 }
 

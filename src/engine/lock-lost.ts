@@ -5,7 +5,7 @@
 // vouch for. The engine knows only the port's signal, nothing of the backend.
 import type { DeployRecord } from '../state/types.js';
 
-export class LockLost extends Error {
+class LockLost extends Error {
   constructor(
     readonly app: string,
     readonly env: string,

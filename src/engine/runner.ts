@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Command, RunResult, Runner } from '../executors/types.js';
 import { findTool } from '../executors/tools.js';
 
-export interface RunnerOptions {
+interface RunnerOptions {
   /** A dry run: see `shows`, the one place that decides what a dry run runs. */
   dryRun: boolean;
   env?: NodeJS.ProcessEnv;

@@ -7,7 +7,7 @@ import { environmentSecrets, maskValues } from '../config/secret-env.js';
 export { environmentSecrets, looksSecret, maskDeep } from '../config/secret-env.js';
 import type { DeployRecord } from '../state/types.js';
 
-export interface SecretRef {
+interface SecretRef {
   /** Key path inside the config, e.g. ["env_vars", "TOKEN"]; in a record's artifacts, it starts with "artifacts". */
   path: (string | number)[];
   /** The original string with each secret replaced by ${secret:NAME}. */
@@ -16,7 +16,7 @@ export interface SecretRef {
 
 const MASK = '***';
 
-export function secretsByName(names: readonly string[], variables: Record<string, string>): Map<string, string> {
+function secretsByName(names: readonly string[], variables: Record<string, string>): Map<string, string> {
   const map = new Map<string, string>();
   for (const name of names) {
     const value = variables[name];
@@ -67,7 +67,7 @@ export function sealSecrets<T>(value: T, secrets: Map<string, string>): { sealed
 }
 
 /** Put the secrets back from the process environment into a stored config. */
-export function unsealSecrets<T>(sealed: T, refs: readonly SecretRef[], env: NodeJS.ProcessEnv): { value: T; values: string[] } {
+function unsealSecrets<T>(sealed: T, refs: readonly SecretRef[], env: NodeJS.ProcessEnv): { value: T; values: string[] } {
   const value = structuredClone(sealed) as T;
   const values = new Set<string>();
   for (const ref of refs) {

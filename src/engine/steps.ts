@@ -7,7 +7,7 @@ import type { DeployRecord, HealthResult, StepRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
 import type { DeployRequest, EngineDeps, PlannedStep, Target } from './deploy.js';
 import type { AttemptContext } from './lifecycle.js';
-import { formatCommand } from './format.js';
+import { formatCommand } from '../format.js';
 import { maskText, sealArtifacts, sealSecrets, secretsOfConfig } from './secrets.js';
 
 export const FAILURE_CODES: Record<number, string> = {
@@ -63,7 +63,7 @@ export function describe(command: Command, secretValues: readonly string[] = [])
 }
 
 /** The secrets of a target, by name: what a record keeps as ***. */
-export function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
+function secretsOf(target: Target, env: NodeJS.ProcessEnv): Map<string, string> {
   return secretsOfConfig(target.config.secrets ?? [], target.config.variables ?? {}, env);
 }
 

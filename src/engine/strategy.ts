@@ -11,7 +11,7 @@ export const beforeAttempts: readonly LifecyclePhase[] = [toolsPhase, approvePha
 export const afterAttempts: readonly LifecyclePhase[] = [retentionPhase, unlockPhase, notifyPhase];
 
 /** The record opened and closed around an attempt's own phases. */
-export const openRecord: readonly LifecyclePhase[] = [preparePhase, startPhase];
+const openRecord: readonly LifecyclePhase[] = [preparePhase, startPhase];
 export const closeRecord: readonly LifecyclePhase[] = [recordPhase];
 
 export const standardStrategy: Strategy = {

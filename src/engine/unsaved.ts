@@ -29,7 +29,7 @@ export function notStartedIfRefused(what: string): (error: unknown) => never {
   };
 }
 
-export interface UnsavedContext {
+interface UnsavedContext {
   /** How the deployment ended, when it failed. */
   failure?: { exitCode: number; message: string };
   /** Failed before changing anything (a pre-deploy check). */

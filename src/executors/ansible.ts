@@ -15,14 +15,14 @@ import type { Command, Executor, PlanInput, RunResult } from './types.js';
 const listOf = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
 
 /** An inventory as ansible takes it: a comma means an inline host list, passed as written; else a path. */
-export const isInlineInventory = (inventory: string) => inventory.includes(',');
+const isInlineInventory = (inventory: string) => inventory.includes(',');
 
-export function inventoriesOf(config: AppConfig): string[] {
+function inventoriesOf(config: AppConfig): string[] {
   return listOf(config.inventory).map((inv) => (isInlineInventory(inv) ? inv : resolve(config.path, inv)));
 }
 
 /** The extra var that receives the version: `version`, another name, or none (false). */
-export function ansibleVersionVar(config: AppConfig): string | undefined {
+function ansibleVersionVar(config: AppConfig): string | undefined {
   return config.version_var === undefined ? 'version' : checkedVersionVar(config.version_var, 'ansible');
 }
 
@@ -70,7 +70,7 @@ export function planAnsibleDeploy(input: PlanInput): Command[] {
   ];
 }
 
-export type Recap = Record<string, Record<string, number>>;
+type Recap = Record<string, Record<string, number>>;
 
 export function parseRecap(output: string): Recap {
   const recap: Recap = {};

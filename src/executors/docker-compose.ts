@@ -44,13 +44,13 @@ export function composeFiles(config: AppConfig): string[] {
 }
 
 /** What deployctl knows of one service, as compose resolved it. */
-export interface ResolvedService {
+interface ResolvedService {
   image?: string;
   build: boolean;
   /** Bind mounts: host paths a rollback does not restore. */
   binds: string[];
 }
-export type ResolvedProject = Record<string, ResolvedService>;
+type ResolvedProject = Record<string, ResolvedService>;
 
 interface ComposeCli {
   file: string;
@@ -77,7 +77,7 @@ function storedImages(input: PlanInput): Record<string, string> | undefined {
 const reappliesStored = (input: PlanInput) => storedImages(input) !== undefined;
 
 /** On a rollback: the stored image of each service that today's project still defines. */
-export function pinnedImages(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
+function pinnedImages(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
   const stored = storedImages(input);
   if (!stored) return undefined;
   const pins = Object.entries(stored).filter((e): e is [string, string] => typeof e[1] === 'string' && (!services || Object.hasOwn(services, e[0])));
@@ -85,14 +85,14 @@ export function pinnedImages(input: PlanInput, services = resolvedOf(input)): Re
 }
 
 /** A tag that names the version (or a digest): what a rollback can find again. */
-export function isVersioned(image: string, version: string): boolean {
+function isVersioned(image: string, version: string): boolean {
   if (image.includes('@sha256:')) return true;
   const tag = /:([^/:]+)$/.exec(image)?.[1];
   return tag !== undefined && tag !== 'latest' && (tag.includes(version) || /\d/.test(tag));
 }
 
 /** Built services without an image of their own: deployctl names them `<project>-<service>:<version>`. */
-export function versionTags(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
+function versionTags(input: PlanInput, services = resolvedOf(input)): Record<string, string> | undefined {
   if (!services || reappliesStored(input) || !builds(input.config)) return undefined;
   const project = projectOf(input).toLowerCase();
   const tags = Object.entries(services)
@@ -102,7 +102,7 @@ export function versionTags(input: PlanInput, services = resolvedOf(input)): Rec
 }
 
 /** One env file as the record keeps it: its name as configured, and its content (secret-looking values as ***, named in `masked`). */
-export interface StoredEnvFile {
+interface StoredEnvFile {
   path: string;
   content: string;
   masked?: string[];
@@ -145,7 +145,7 @@ function readEnvFiles(config: AppConfig): StoredEnvFile[] {
   });
 }
 
-export function storedEnvFiles(input: Pick<PlanInput, 'artifacts'>): StoredEnvFile[] | undefined {
+function storedEnvFiles(input: Pick<PlanInput, 'artifacts'>): StoredEnvFile[] | undefined {
   const stored = input.artifacts?.env_files;
   if (!Array.isArray(stored)) return undefined;
   return stored.filter((f): f is StoredEnvFile => typeof f?.path === 'string' && typeof f?.content === 'string');
@@ -156,7 +156,7 @@ export function storedEnvFiles(input: Pick<PlanInput, 'artifacts'>): StoredEnvFi
  * name (a secret is not part of a version), or left out (compose then reads it from the environment, or
  * its default) with a warning.
  */
-export function restoreEnvFile(stored: StoredEnvFile, config: AppConfig): { content: string; missing: string[] } {
+function restoreEnvFile(stored: StoredEnvFile, config: AppConfig): { content: string; missing: string[] } {
   if (!stored.masked?.length) return { content: stored.content, missing: [] };
   let today: string[] = [];
   try {

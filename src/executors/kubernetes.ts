@@ -129,7 +129,7 @@ function fillIn(text: string, input: PlanInput, file: string, left: Set<string>)
 }
 
 /** The manifest files: a file, or a folder's .yaml, .yml and .json files in name order; missing ones are a config error. */
-export function manifestFilesOf(path: string): string[] {
+function manifestFilesOf(path: string): string[] {
   try {
     return manifestFiles(path);
   } catch (error) {
@@ -144,7 +144,7 @@ export function renderManifests(input: PlanInput, left: Set<string> = new Set())
   return `${parts.join('\n---\n')}\n`;
 }
 
-export function workloadsOf(rendered: string): Array<{ kind: string; name: string; namespace?: string }> {
+function workloadsOf(rendered: string): Array<{ kind: string; name: string; namespace?: string }> {
   return parseAllDocuments(rendered)
     .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null)
     .filter((d): d is { kind: string; metadata: { name: string; namespace?: string } } => Boolean(d?.kind && WORKLOADS.has(d.kind) && d.metadata?.name))
@@ -208,7 +208,7 @@ function diffCommand(input: PlanInput, rendered: string): Command {
  * `destroy`: `kubectl delete --ignore-not-found -f -` with the rendered text the running version's record
  * keeps on stdin (today's files only for a record without it), with the deploy's context and namespace.
  */
-export function planKubernetesDestroy(input: PlanInput, rendered: string): Command[] {
+function planKubernetesDestroy(input: PlanInput, rendered: string): Command[] {
   const config = input.config;
   return [
     {

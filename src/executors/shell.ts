@@ -2,10 +2,10 @@
 // string is the user's own script and runs through the system shell as written (values reach it
 // through the environment: $DEPLOY_VERSION, $PORT...). Hooks use the same rules for every type.
 import type { CommandSpec } from '../config/types.js';
-import { formatArgv } from '../engine/format.js';
+import { formatArgv } from '../format.js';
 import type { Command, Executor, Phase, PlanInput } from './types.js';
 
-export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phase, label: string): Command {
+function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phase, label: string): Command {
   const base = { cwd: input.config.path, env: input.childEnv, timeoutMs: input.config.timeout, mutates: true, label, phase };
   if (typeof spec === 'string') return { ...base, file: spec, args: [], shell: true };
   const [file, ...args] = spec;
@@ -18,7 +18,7 @@ export function commandFromSpec(spec: CommandSpec, input: PlanInput, phase: Phas
  * failures they name). A script's lines are joined with ↵. Only the live view cuts it to the terminal's
  * width, with an ellipsis.
  */
-export function describeSpec(spec: CommandSpec): string {
+function describeSpec(spec: CommandSpec): string {
   if (typeof spec !== 'string') return formatArgv(spec);
   return spec
     .split('\n')
@@ -32,7 +32,7 @@ export function planShellDeploy(input: PlanInput): Command[] {
   return commands.map((spec, i) => commandFromSpec(spec, input, 'deploy', `command ${i + 1}/${commands.length}: ${describeSpec(spec)}`));
 }
 
-export function planShellDestroy(input: PlanInput): Command[] {
+function planShellDestroy(input: PlanInput): Command[] {
   const commands = (input.config.destroy_commands as CommandSpec[] | undefined) ?? [];
   return commands.map((spec, i) => commandFromSpec(spec, input, 'deploy', `destroy command ${i + 1}/${commands.length}: ${describeSpec(spec)}`));
 }

@@ -32,12 +32,12 @@ function planFileOf(input: PlanInput): string {
 const workspaceOf = (config: AppConfig) => (config.workspace ? String(config.workspace) : undefined);
 
 /** A value as terraform reads it from TF_VAR_name: strings as they are, anything else as an HCL (JSON) expression. */
-export function tfVarValue(value: unknown): string {
+function tfVarValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Names of the variables the configuration in `dir` declares (`variable "name"` in its .tf files). */
-export function declaredVariables(dir: string): Set<string> {
+function declaredVariables(dir: string): Set<string> {
   const names = new Set<string>();
   let files: string[] = [];
   try {
@@ -59,7 +59,7 @@ export function declaredVariables(dir: string): Set<string> {
  * The variable that receives the version: version_var when set (false: none), else app_version when the
  * configuration declares it, else none.
  */
-export function versionVarOf(config: AppConfig): string | undefined {
+function versionVarOf(config: AppConfig): string | undefined {
   const setting = config.version_var;
   if (setting === false) return undefined;
   if (setting !== undefined) return checkedVersionVar(setting, 'terraform');
@@ -69,7 +69,7 @@ export function versionVarOf(config: AppConfig): string | undefined {
 const listOf = (value: unknown): string[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)]);
 
 /** var_file and var_files, in order, as absolute paths. */
-export function varFilesOf(config: AppConfig): string[] {
+function varFilesOf(config: AppConfig): string[] {
   return [...listOf(config.var_file), ...listOf(config.var_files)].map((f) => resolve(config.path, f));
 }
 
@@ -89,7 +89,7 @@ function storedVarFiles(input: PlanInput): StoredVarFile[] | undefined {
 const varFilesDir = (input: PlanInput) => join(tmpdir(), `deployctl-${input.recordId}-${process.pid}-tfvars`);
 
 /** The environment of every terraform command: TF_VAR_ for the version and `vars:`. */
-export function terraformEnv(input: PlanInput): Record<string, string> {
+function terraformEnv(input: PlanInput): Record<string, string> {
   const versionVar = versionVarOf(input.config);
   const vars = Object.fromEntries(Object.entries((input.config.vars ?? {}) as Record<string, unknown>).map(([k, v]) => [`TF_VAR_${k}`, tfVarValue(v)]));
   return {
@@ -153,7 +153,7 @@ function varFileArgsOf(input: PlanInput): { files?: Record<string, string>; args
  * approval like an apply (auto_approve, --yes, or a y in a terminal). A dry run runs init and the plan
  * (reading the workspace through TF_WORKSPACE) and shows the destroy. The state file stays (empty).
  */
-export function planTerraformDestroy(input: PlanInput): Command[] {
+function planTerraformDestroy(input: PlanInput): Command[] {
   const config = input.config;
   const common = base(input);
   const workspace = workspaceOf(config);

@@ -56,7 +56,7 @@ export interface RunResult {
 const ERROR_LINE = /^(?:[│|]\s*)?(?:Error:|ERROR!|ERROR:|fatal:|error:|Error response from daemon:|FATAL:)/;
 
 /** The tool's own error line in its output (the first one: the cause, before the consequences), or its last line. */
-export function errorLineOf(output: string): { line: string; isError: boolean } | undefined {
+function errorLineOf(output: string): { line: string; isError: boolean } | undefined {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   const error = lines.find((l) => ERROR_LINE.test(l));
   if (error) return { line: error.replace(/^[│|]\s*/, ''), isError: true };
@@ -126,7 +126,7 @@ export interface Plan {
   unverified?: string;
 }
 
-export interface VerifyResult {
+interface VerifyResult {
   ok: boolean;
   message: string;
   /** Anything learned to keep in the record (terraform outputs, ansible recap, compose services). */

@@ -2,7 +2,7 @@
 // "equal jitter" (half the delay fixed, half random) so checks of many targets do not march in step
 // while no delay ever drops below half its nominal value.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   interval: number;
   maxInterval: number;
   factor?: number;

@@ -15,13 +15,13 @@ import { probeCommand, probeHttp, probeTcp, type ProbeResult } from './probes.js
  */
 export const HEALTH_DEFAULTS = { retries: 120, interval: 100, max_interval: 250, timeout: 5000, start_period: 0, success_threshold: 1, deadline: 300_000 };
 
-export interface HealthDeps {
+interface HealthDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): number;
   random(): number;
 }
 
-export interface HealthOptions {
+interface HealthOptions {
   onAttempt?: (attempt: HealthAttempt) => void;
   signal?: AbortSignal;
   /** For `type: command` checks. */

@@ -10,7 +10,7 @@ export interface ProbeResult {
   message: string;
 }
 
-export function statusMatches(status: number, expected: HealthCheckConfig['expected_status']): boolean {
+function statusMatches(status: number, expected: HealthCheckConfig['expected_status']): boolean {
   if (expected === undefined) return status >= 200 && status < 300;
   if (typeof expected === 'number') return status === expected;
   if (Array.isArray(expected)) return expected.includes(status);
@@ -28,7 +28,7 @@ function describeExpected(expected: HealthCheckConfig['expected_status']): strin
 }
 
 /** `$.a.b[0].c` over parsed JSON. */
-export function jsonPath(value: unknown, path: string): { found: boolean; value?: unknown } {
+function jsonPath(value: unknown, path: string): { found: boolean; value?: unknown } {
   const parts = path.replace(/^\$\.?/, '').match(/[^.[\]]+|\[\d+\]/g) ?? [];
   let node: unknown = value;
   for (const part of parts) {

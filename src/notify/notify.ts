@@ -7,21 +7,21 @@ import type { DeployRecord } from '../state/types.js';
 
 type On = 'failure' | 'success' | 'rollback' | 'promote';
 
-export interface NotificationsConfig {
+interface NotificationsConfig {
   /** Overall time limit of all notifications of one record, in ms (resolveApp converts and checks it; default 10s). */
   timeout?: number;
   slack?: { webhook_url: string; channel?: string; on?: On[] };
   webhooks?: Array<{ url: string; headers?: Record<string, string>; on?: On[] }>;
 }
 
-export interface NotifyResult {
+interface NotifyResult {
   target: string;
   ok: boolean;
   attempts: number;
   error?: string;
 }
 
-export type Post = (url: string, body: unknown, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number }>;
+type Post = (url: string, body: unknown, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number }>;
 
 async function gotPost(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number }> {
   const { got } = await import('../vendor/got.js');
@@ -37,7 +37,7 @@ function wanted(on: On[] | undefined, record: DeployRecord): boolean {
   return kinds.some((k) => on.includes(k));
 }
 
-export function summary(record: DeployRecord, previousVersion?: string) {
+function summary(record: DeployRecord, previousVersion?: string) {
   const failed = record.steps.find((s) => s.exitCode !== 0 && !s.skipped);
   return {
     app: record.app,

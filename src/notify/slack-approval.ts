@@ -7,7 +7,7 @@ import type { ApprovalAction, ApprovalStatus } from '../state/approvals.js';
 import type { StateStore } from '../state/port.js';
 import type { SlackClient, SlackMessage } from './slack-client.js';
 
-export interface SlackApprovalRequest {
+interface SlackApprovalRequest {
   action: ApprovalAction;
   app: string;
   env: string;

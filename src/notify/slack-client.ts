@@ -15,7 +15,7 @@ export interface SlackClient {
   respond(responseUrl: string, body: SlackMessage & { response_type?: 'ephemeral' | 'in_channel'; replace_original?: boolean }): Promise<void>;
 }
 
-export interface SlackClientOptions {
+interface SlackClientOptions {
   token?: string;
   /** The Web API's base URL (DEPLOYCTL_SLACK_API_URL), Slack's by default. */
   apiUrl?: string;

@@ -20,12 +20,12 @@ export interface TargetFacts {
   environments: Array<{ name: string; protected: boolean }>;
 }
 
-export interface SlackUser {
+interface SlackUser {
   id: string;
   name: string;
 }
 
-export interface ChatopsDeps {
+interface ChatopsDeps {
   state: StateStore;
   slack: SlackClient;
   metrics: Metrics;
@@ -37,7 +37,7 @@ export interface ChatopsDeps {
   warn(message: string): void;
 }
 
-export interface SlashReply {
+interface SlashReply {
   response_type: 'ephemeral' | 'in_channel';
   text: string;
 }

@@ -9,9 +9,9 @@ import type { Metrics } from './metrics.js';
 import { verifySlackRequest } from './slack-signature.js';
 import { isValidName } from '../names.js';
 
-export const BODY_LIMIT = 64 * 1024;
+const BODY_LIMIT = 64 * 1024;
 
-export interface HttpDeps {
+interface HttpDeps {
   chatops: Chatops;
   metrics: Metrics;
   /** SLACK_SIGNING_SECRET: without it the Slack routes answer 503. */

@@ -11,7 +11,7 @@ import { deployctlEntry, startJob } from './jobs.js';
 import { Metrics } from './metrics.js';
 import { createSlackClient, type SlackClient } from '../notify/slack-client.js';
 
-export interface ServeOptions {
+interface ServeOptions {
   host: string;
   port: number;
   graceMs: number;

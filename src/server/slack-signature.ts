@@ -2,9 +2,9 @@
 // secret, compared in constant time; a timestamp more than five minutes away from now is a replay.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const MAX_SKEW_SECONDS = 5 * 60;
+const MAX_SKEW_SECONDS = 5 * 60;
 
-export type Verdict = { ok: true } | { ok: false; reason: string };
+type Verdict = { ok: true } | { ok: false; reason: string };
 
 export function slackSignature(secret: string, timestamp: string, body: Buffer | string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`;

@@ -34,7 +34,7 @@ export async function writeFileAtomic(file: string, data: string, options: { fsy
 }
 
 /** fsync on a thread of libuv's pool: the one wait on the disk. */
-export function syncFd(fd: number): Promise<void> {
+function syncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
 }
 

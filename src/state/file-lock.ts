@@ -9,7 +9,7 @@ import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isSameProcessAlive, processStartTime } from './process.js';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   /** Process start time (Linux), to tell a reused pid from the holder. */
@@ -19,7 +19,7 @@ export interface LockOwner {
 const HOST = hostname();
 
 /** This process, as a lock owner. */
-export function thisProcess(): LockOwner {
+function thisProcess(): LockOwner {
   return { pid: process.pid, host: HOST, pidStart: processStartTime(process.pid) };
 }
 

@@ -35,12 +35,12 @@ export function lockRefused(app: string, env: string, found: { description: stri
 }
 
 /** The holder runs `pid` now (a command's process group): recorded with its start time, in place. */
-export function trackProcess(info: LockInfo, pid: number, command?: string): void {
+function trackProcess(info: LockInfo, pid: number, command?: string): void {
   info.processes = [...(info.processes ?? []).filter((p) => p.pid !== pid), { pid, start: processStartTime(pid), ...(command ? { command } : {}) }];
 }
 
 /** The command of group `pid` ended: forgotten, in place (no `processes` at all once none run). */
-export function untrackProcess(info: LockInfo, pid: number): void {
+function untrackProcess(info: LockInfo, pid: number): void {
   info.processes = (info.processes ?? []).filter((p) => p.pid !== pid);
   if (info.processes.length === 0) delete info.processes;
 }

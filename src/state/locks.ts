@@ -19,7 +19,7 @@ import { locksDir, targetKey } from './paths.js';
 import { isSameProcessAlive, processStartTime, stopProcessGroups } from './process.js';
 import { diskCause, diskErrno, guardWrite } from './write-error.js';
 
-export interface FileLockOptions {
+interface FileLockOptions {
   hostname?: string;
   /** The user a lock names when acquire is given none (by default, as src/identity.ts says: DEPLOYCTL_USER, ...). */
   user?: string;
@@ -36,7 +36,7 @@ export interface FileLockOptions {
 }
 
 /** A holder whose lock file was removed or taken notices within this time, at the latest (sooner where the folder can be watched). */
-export const LOSS_CHECK_MS = 2_000;
+const LOSS_CHECK_MS = 2_000;
 
 interface StoredLock extends LockInfo {
   /** Process start time (Linux), to tell a reused pid from the holder. */

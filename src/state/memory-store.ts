@@ -15,7 +15,7 @@ import { headOf } from './target-index.js';
 import type { AcquireOptions, DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, LockInfo, LockManager, LockState, TargetHead } from './types.js';
 import { sharedReads } from './walk.js';
 
-export interface MemoryStateData {
+interface MemoryStateData {
   records: Map<string, DeployRecord>;
   locks: Map<string, LockInfo>;
   audit: AuditEntry[];

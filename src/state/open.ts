@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { ensureHome } from './paths.js';
 import type { StateStore } from './port.js';
 
-export type StateLocation = { kind: 'file'; dir: string } | { kind: 'postgres'; url: string };
+type StateLocation = { kind: 'file'; dir: string } | { kind: 'postgres'; url: string };
 
 /** `file:DIR`, a plain path (a folder), or `postgres://` / `postgresql://`. Relative folders resolve against cwd. */
 export function parseStateUrl(url: string, cwd: string): StateLocation {

@@ -5,7 +5,7 @@ import type { ApprovalStore } from './approvals.js';
 import type { AuditEntry } from './audit.js';
 import type { HistoryStore, LockManager } from './types.js';
 
-export interface AuditLog {
+interface AuditLog {
   /** Append one entry; on a full or read-only disk a StateWriteError, and the log as it was. */
   append(entry: AuditEntry): Promise<void>;
   /** The newest `limit` entries, newest first. */

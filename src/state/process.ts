@@ -67,7 +67,7 @@ function groupMembers(pgid: number): number[] {
  * the leader's start time; with the leader gone, by any member left: Linux never gives a new process
  * a pid still in use as a process group id, so a group with members is the one recorded.
  */
-export function isGroupRunning(group: { pid: number; start?: string }): boolean | undefined {
+function isGroupRunning(group: { pid: number; start?: string }): boolean | undefined {
   if (process.platform !== 'linux') return undefined;
   const leaderStart = processStartTime(group.pid);
   if (leaderStart !== undefined && isPidAlive(group.pid)) return group.start !== undefined && leaderStart === group.start;

@@ -24,34 +24,23 @@ export function isInFlight(status: RecordStatus): boolean {
 }
 
 /** A record left pending or running, as interrupted (changed in place). */
-export function settle(record: DeployRecord, message: string): DeployRecord {
+export function settle(record: DeployRecord, message: string, code = 'interrupted'): DeployRecord {
   record.status = 'interrupted';
   record.finishedAt ??= new Date().toISOString();
   record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
-  record.error ??= { code: 'interrupted', message };
+  record.error ??= { code, message };
   return record;
 }
 
-/** What the index holds of a record. */
+const ENTRY_FIELDS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad', 'error'] as const satisfies ReadonlyArray<keyof IndexEntry>;
+
+/** What the index holds of a record, on every backend: the fields IndexEntry names, in that order, those set (`bad` only when true). */
 export function entryOf(record: DeployRecord): IndexEntry {
-  const entry: IndexEntry = {
-    id: record.id,
-    app: record.app,
-    env: record.env,
-    version: record.version,
-    action: record.action,
-    status: record.status,
-    startedAt: record.startedAt,
-    user: record.user,
-    host: record.host,
-    pid: record.pid,
-  };
-  if (record.finishedAt) entry.finishedAt = record.finishedAt;
-  if (record.durationMs !== undefined) entry.durationMs = record.durationMs;
-  if (record.healthy !== undefined) entry.healthy = record.healthy;
-  if (record.bad) entry.bad = true;
+  const entry: Record<string, unknown> = {};
+  for (const key of ENTRY_FIELDS) if (record[key] !== undefined) entry[key] = record[key];
+  if (!record.bad) delete entry.bad;
   if (record.error) entry.error = { code: record.error.code, message: record.error.message };
-  return entry;
+  return entry as unknown as IndexEntry;
 }
 
 export const newestFirst = (a: { id: string; startedAt: string }, b: { id: string; startedAt: string }) =>

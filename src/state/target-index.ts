@@ -33,7 +33,7 @@ interface Summary {
   targets: TargetHead[];
 }
 
-export const SUMMARY_FILE = '_summary.json';
+const SUMMARY_FILE = '_summary.json';
 
 const byTarget = (a: { app: string; env: string }, b: { app: string; env: string }) =>
   a.app === b.app ? (a.env < b.env ? -1 : a.env > b.env ? 1 : 0) : a.app < b.app ? -1 : 1;

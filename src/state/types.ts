@@ -184,7 +184,7 @@ export interface LockInfo {
 }
 
 /** A command's process group, as the lock records it: the leader's pid, its start time, what it runs. */
-export interface TrackedProcess {
+interface TrackedProcess {
   pid: number;
   /** Start time of the leader (Linux clock ticks since boot), so a reused pid is never taken for it. */
   start?: string;

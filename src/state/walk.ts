@@ -3,7 +3,7 @@
 // iteration reaches it; and a target's newest record.
 import type { DeployRecord, HistoryStore, IndexEntry } from './types.js';
 
-export async function* walkEntries(
+async function* walkEntries(
   history: Pick<HistoryStore, 'entries' | 'get'>,
   app: string,
   env: string,

@@ -10,7 +10,7 @@ import { ProgressView } from './progress-view.js';
 import { ago, elapsed } from '../config/duration.js';
 
 /** What the board shows: the core's grid of apps × environments (core/status.ts boardData). */
-export type { GridCell as BoardCell, Grid as BoardData } from '../core/status.js';
+export type { Grid as BoardData } from '../core/status.js';
 import type { Grid as BoardData, GridCell as BoardCell } from '../core/status.js';
 
 export interface BoardDeps {
@@ -35,7 +35,7 @@ type Mode =
   | { kind: 'filter'; text: string }
   | { kind: 'message'; text: string };
 
-export const SYMBOL: Record<string, [string, string]> = {
+const SYMBOL: Record<string, [string, string]> = {
   succeeded: ['✓', 'green'],
   failed: ['✗', 'red'],
   rolled_back: ['↺', 'yellow'],
@@ -56,7 +56,7 @@ const KEYS = [
 ];
 
 /** The key line that fits the width on one line. */
-export function keysLine(width: number): string {
+function keysLine(width: number): string {
   return KEYS.find((k) => k.length <= width) ?? KEYS[KEYS.length - 1]!;
 }
 
@@ -89,7 +89,7 @@ function useLatest<T>(initial: T): [T, (next: T | ((previous: T) => T)) => void,
   return [value, set, ref];
 }
 
-export interface BoardProps {
+interface BoardProps {
   readonly deps: BoardDeps;
   readonly width?: number;
   readonly height?: number;

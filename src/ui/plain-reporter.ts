@@ -1,11 +1,11 @@
 // The reporter for pipes, CI and --json: plain timestamped lines on stderr, or JSON lines with
 // --log-format json. No control codes. It only displays engine events.
 import type { DeployEvent } from '../engine/events.js';
-import { formatCommand } from '../engine/format.js';
+import { formatCommand } from '../format.js';
 import { formatDuration } from '../config/duration.js';
 import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 
-export interface PlainReporterOptions {
+interface PlainReporterOptions {
   write: (text: string) => void;
   format: 'text' | 'json';
   quiet?: boolean;

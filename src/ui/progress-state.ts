@@ -1,6 +1,6 @@
 // The deploy progress as a pure reduction of engine events: what the Ink view shows.
 import type { DeployEvent } from '../engine/events.js';
-import { formatCommand } from '../engine/format.js';
+import { formatCommand } from '../format.js';
 import type { DeployRecord, HealthAttempt } from '../state/types.js';
 import { addAttempt, describeTally, hasRepeats, type HealthTally } from './health-tally.js';
 

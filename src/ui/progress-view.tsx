@@ -15,7 +15,7 @@ const MARK: Record<ProgressLine['status'], [string, string]> = {
   output: [' ', 'gray'],
 };
 
-export function Spinner({ animate = true }: { readonly animate?: boolean }) {
+function Spinner({ animate = true }: { readonly animate?: boolean }) {
   const paint = usePaint();
   const [frame, setFrame] = useState(0);
   useEffect(() => {

@@ -1,7 +1,7 @@
 // One record, as `history show` prints it.
 import type { DeployRecord } from '../state/types.js';
 import { formatDuration } from '../config/duration.js';
-import { formatCommand } from '../engine/format.js';
+import { formatCommand } from '../format.js';
 import { STATUS_SYMBOL } from './table.js';
 
 export function showRecord(r: DeployRecord): string {

@@ -2,20 +2,12 @@
 // teammate's status sees the target destroyed, and a destroy waits for no deployment in flight elsewhere.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { rows, start, team, until, WAIT_FOR_GATE } from '../support/postgres-team.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 describe.skipIf(skip)('destroy with a team state in PostgreSQL', () => {
   it("a teammate's destroy is what everyone's status shows; a deployment in flight on another machine holds it off (exit 5)", async () => {

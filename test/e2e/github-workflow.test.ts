@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cleanEnv, cliPath, repoRoot, tempDir } from '../support/cli.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
 interface Step {
   id?: string;
@@ -54,14 +54,9 @@ describe('the example GitHub Actions workflow', () => {
   });
 });
 
-describe.skipIf(postgresMissing())('the example GitHub Actions workflow, run', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+const { skip: noPostgres, server } = postgresForFile();
+
+describe.skipIf(noPostgres)('the example GitHub Actions workflow, run', () => {
 
   it("runs its deployctl lines as written: staging on push, then prod by promotion, on two runners sharing the database", async () => {
     const databaseUrl = server.url(await server.createDatabase('actions'));

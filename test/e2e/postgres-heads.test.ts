@@ -5,20 +5,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanEnv, cliPath, runCli, tempDir } from '../support/cli.js';
 import { until } from '../support/postgres-team.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 describe.skipIf(skip)('status and list on PostgreSQL and on files', () => {
   it('show the same after deploys, a failed deploy, a rollback, a destroy, a prune and a kill -9', async () => {

@@ -1,20 +1,12 @@
 // `state import` of a file history of 10,000 records into PostgreSQL, then status, history and rollback
 // from the database; a second import adds nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateRecords } from '../../bench/records.mjs';
 import { runCli, tempDir } from '../support/cli.js';
 import { team } from '../support/postgres-team.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 describe.skipIf(skip)('state import of a file history', () => {
   it('10,000 records: status, history and rollback work from the database; a second import adds 0', async () => {

@@ -1,23 +1,15 @@
 // A holder whose network to the database is cut silently (a proxy on loopback that stops forwarding):
 // the lock is freed within the documented bound, and the cut-off holder stops its commands and says it
 // lost the lock and could not write its record, never a success.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { LOCK_SESSION_TIMEOUT_MS } from '../../src/state/postgres/locks.js';
 import { rows, start, team, until, within } from '../support/postgres-team.js';
 import { isPidAlive } from '../../src/state/process.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 /** A TCP proxy on loopback to the database that can stop forwarding (a silently cut network). */
 async function cuttableProxy(port: number): Promise<{ port: number; cut: () => void; close: () => void }> {

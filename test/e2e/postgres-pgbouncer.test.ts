@@ -2,23 +2,18 @@
 // (exit 2, saying a direct or session-pooled connection is needed) while the commands that take no lock
 // work; in session mode everything works as on a direct connection.
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rows, start, team, until } from '../support/postgres-team.js';
 import { openState } from '../../src/state/open.js';
 import { record } from '../support/records.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 import { pgbouncerMissing, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 
-const skip = postgresMissing() || pgbouncerMissing();
-let server: PostgresServer;
+const { skip, server } = postgresForFile({ alsoNeeds: pgbouncerMissing });
 const bouncers: PgBouncer[] = [];
 
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
 afterAll(async () => {
   for (const b of bouncers) await b.stop();
-  await server?.stop();
 });
 
 describe.skipIf(skip)('PgBouncer between deployctl and the database', () => {

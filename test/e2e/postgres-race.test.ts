@@ -1,21 +1,13 @@
 // Team state on a real PostgreSQL: two "machines" (processes with their own --home and hostname, one
 // database) racing for a target, queueing with --wait-lock, and a holder killed with SIGKILL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { runCli } from '../support/cli.js';
 import { isPidAlive } from '../../src/state/process.js';
 import { canRename, lockRows, rows, start, team, until, within } from '../support/postgres-team.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 describe.skipIf(skip)('two machines, one database', () => {
   it('20 concurrent deploys of one target: 1 runs, 19 exit 5 naming the holder; no record lost or doubled', async () => {

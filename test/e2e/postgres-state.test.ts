@@ -1,14 +1,14 @@
 // Choosing the state backend (--state, DEPLOYCTL_STATE, state.url, the folder), no password anywhere,
 // and `deployctl state info|migrate|export` on a real PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Ajv from 'ajv';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, runCli, tempDir } from '../support/cli.js';
 import { rows, team } from '../support/postgres-team.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 
-const skip = postgresMissing();
+const { skip, server } = postgresForFile();
 const ajv = new Ajv.default({ allErrors: true, strict: false });
 /** The --json document, checked against its schema in docs/json/. */
 function documented(name: string, stdout: string): Record<string, unknown> {
@@ -17,14 +17,6 @@ function documented(name: string, stdout: string): Record<string, unknown> {
   expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
   return document;
 }
-let server: PostgresServer;
-
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
 
 describe.skipIf(skip)('choosing the backend, and the state command', () => {
   it('--state wins over DEPLOYCTL_STATE, which wins over state.url in deployments.yaml (interpolated), which wins over the folder', async () => {

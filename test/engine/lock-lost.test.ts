@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AppConfig, EnvironmentConfig } from '../../src/config/types.js';
+import type { AppConfig } from '../../src/config/types.js';
 import { deployTarget, goodRecords, rollbackTarget, type DeployRequest } from '../../src/engine/deploy.js';
 import { InterruptedError } from '../../src/errors.js';
 import type { HistoryStore } from '../../src/state/types.js';
@@ -17,9 +17,8 @@ import { outcomeText } from '../../src/cli/run-deployment.js';
 import { createMemoryData, createMemoryState, loseLock } from '../../src/state/memory-store.js';
 import { isPidAlive } from '../../src/state/process.js';
 import { tempDir } from '../support/cli.js';
-import { echoExecutor, fakeWorld } from '../support/fakes.js';
+import { deployRequestOf, devEnvironment, echoExecutor, fakeWorld } from '../support/fakes.js';
 
-const dev: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 
 /** One shell command: a child (`cat` of a fifo nobody writes) whose pid it writes down, then waits for it. */
 function blockingExecutor(dir: string): Executor {
@@ -57,23 +56,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 /** A deploy of web in dev, rolled back automatically on failure. */
 function deployRequest(version: string, path: string, timeout: number): DeployRequest {
-  return {
-    target: {
-      app: 'web',
-      env: 'dev',
-      version,
-      config: { type: 'shell', path, variables: {}, secrets: [], timeout, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig,
-      environment: dev,
-      secretValues: [],
-    },
-    action: 'deploy',
-    dryRun: false,
-    approved: false,
-    interactive: false,
-    autoRollback: true,
-    waitLockMs: 0,
-    tools: {},
-  };
+  return deployRequestOf({ type: 'shell', path, variables: {}, secrets: [], timeout, hooks: {}, rollback: { auto: true, max_attempts: 3 } } as AppConfig, version);
 }
 
 function world(dir: string) {
@@ -201,7 +184,7 @@ describe('the lock lost before a rollback could start', () => {
     armed = true;
     const before = (await state.history.list({})).length;
     const candidates = await goodRecords(state.history, 'web', 'dev', new Set(['2.0.0']));
-    const error = await rollbackTarget(candidates, { ...request('x'), app: 'web', env: 'dev', environment: dev }, fake.deps).catch((e: unknown) => e);
+    const error = await rollbackTarget(candidates, { ...request('x'), app: 'web', env: 'dev', environment: devEnvironment }, fake.deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InterruptedError);
     expect((error as InterruptedError).exitCode).toBe(130);
     expect((error as InterruptedError).message).toBe(`lost the lock of web in dev: ${why}; rollback of web 1.0.0 to dev did not start: nothing was run`);

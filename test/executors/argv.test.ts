@@ -14,20 +14,9 @@ import { dockerComposeExecutor, planComposeDeploy, readResolvedProject } from '.
 import type { Command, Runner, RunResult } from '../../src/executors/types.js';
 import { ToolMissingError } from '../../src/errors.js';
 import { tempDir } from '../support/cli.js';
+import { planInputOf } from '../support/fakes.js';
 
-function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
-  return {
-    app: 'web',
-    env: 'prod',
-    version: '1.4.2',
-    recordId: 'web_prod_1',
-    config: { type: 'shell', path: '/srv/my app', variables: {}, secrets: [], timeout: 120_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
-    childEnv: { DEPLOY_VERSION: '1.4.2' },
-    tools: {},
-    dryRun: false,
-    ...extra,
-  };
-}
+const input = (config: Partial<AppConfig>, extra: Partial<PlanInput> = {}) => planInputOf({ path: '/srv/my app', ...config }, extra);
 const argv = (commands: Array<{ file: string; args: string[] }>) => commands.map((c) => [c.file, ...c.args]);
 
 describe('kubernetes', () => {

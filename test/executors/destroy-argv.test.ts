@@ -13,21 +13,9 @@ import { dockerComposeExecutor } from '../../src/executors/docker-compose.js';
 import { shellExecutor } from '../../src/executors/shell.js';
 import { EXECUTOR_SETTINGS } from '../../src/executors/settings/index.js';
 import { tempDir } from '../support/cli.js';
+import { planInputOf } from '../support/fakes.js';
 
-function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
-  return {
-    app: 'web',
-    env: 'prod',
-    version: '1.4.2',
-    recordId: 'web_prod_9',
-    config: { type: 'shell', path: '/srv/app', variables: {}, secrets: [], timeout: 120_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
-    childEnv: { DEPLOY_VERSION: '1.4.2' },
-    tools: {},
-    dryRun: false,
-    action: 'destroy',
-    ...extra,
-  };
-}
+const input = (config: Partial<AppConfig>, extra: Partial<PlanInput> = {}) => planInputOf(config, { recordId: 'web_prod_9', action: 'destroy', ...extra });
 const argv = (commands: Array<{ file: string; args: string[] }>) => commands.map((c) => [c.file, ...c.args]);
 
 describe('docker compose destroy', () => {

@@ -14,20 +14,9 @@ import { fillManifest, kubernetesExecutor, renderManifests } from '../../src/exe
 import { composeFiles, dockerComposeExecutor, maskEnvFile, planComposeDeploy, planComposeDestroy, readResolvedProject } from '../../src/executors/docker-compose.js';
 import { planDockerDeploy } from '../../src/executors/docker.js';
 import { tempDir } from '../support/cli.js';
+import { planInputOf } from '../support/fakes.js';
 
-function input(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
-  return {
-    app: 'web',
-    env: 'prod',
-    version: '1.4.2',
-    recordId: 'web_prod_1',
-    config: { type: 'shell', path: '/srv/app', variables: {}, secrets: [], timeout: 120_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
-    childEnv: { DEPLOY_VERSION: '1.4.2' },
-    tools: {},
-    dryRun: false,
-    ...extra,
-  };
-}
+const input = planInputOf;
 const result = (output: string, exitCode = 0): RunResult => ({ exitCode, output, stdout: output, durationMs: 1, timedOut: false, interrupted: false });
 
 describe('terraform', () => {

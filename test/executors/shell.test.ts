@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planHooks, planShellDeploy } from '../../src/executors/shell.js';
-import type { PlanInput } from '../../src/executors/types.js';
 import type { AppConfig } from '../../src/config/types.js';
+import { planInputOf } from '../support/fakes.js';
 import { failedTheSameWay } from '../../src/core/rollback-policy.js';
 import { stepFailure } from '../../src/engine/steps.js';
 
-function input(config: Partial<AppConfig>): PlanInput {
-  return {
-    app: 'web',
-    env: 'dev',
-    version: '1.4.2',
-    recordId: 'web_dev_1',
-    config: { type: 'shell', path: '/srv/my app', variables: {}, secrets: [], timeout: 30_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
-    childEnv: { DEPLOY_VERSION: '1.4.2', PORT: '8080' },
-    tools: {},
-    dryRun: false,
-  };
-}
+const input = (config: Partial<AppConfig>) =>
+  planInputOf({ path: '/srv/my app', timeout: 30_000, ...config }, { env: 'dev', recordId: 'web_dev_1', childEnv: { DEPLOY_VERSION: '1.4.2', PORT: '8080' } });
 
 describe('shell executor argv', () => {
   it.each([

@@ -1,24 +1,16 @@
 // The PostgreSQL backend against the state contract, on a real throwaway server: another process is
 // another store over the same database; the holder killed with kill -9 is a real Node process.
-import { afterAll, beforeAll } from 'vitest';
 import { isPidAlive } from '../../src/state/process.js';
-import { postgresMissing, postgresStoreFactory, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile, postgresStoreFactory } from '../support/postgres.js';
 import { startHolderProcess } from '../support/state-holder.js';
 import { stateContract } from './contract.js';
 
-const skip = postgresMissing();
-let server: PostgresServer | undefined;
-beforeAll(async () => {
-  if (!skip) server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const { skip, server } = postgresForFile();
 
 stateContract(
   'postgres',
   async () => {
-    const made = await postgresStoreFactory(() => server!)();
+    const made = await postgresStoreFactory(() => server)();
     const children: Array<{ pid: number; commandPid: number }> = [];
     return {
       store: made.store,

@@ -1,7 +1,7 @@
 // Every target's head in PostgreSQL (deployctl_heads, kept by the records' triggers): right after an
 // import, after the migration that made it (back-filled from a database of the previous schema with
 // records in it, refused until migrated), and gone with a target's last record. On a real server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/port.js';
@@ -9,12 +9,11 @@ import { upsertValues } from '../../src/state/postgres/history.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/state/postgres/schema.js';
 import { createPostgresState, type PostgresState } from '../../src/state/postgres/store.js';
 import type { DeployRecord } from '../../src/state/types.js';
-import { postgresMissing, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile } from '../support/postgres.js';
 import { record } from '../support/records.js';
 import { headsFromHistory } from './contract.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
+const { skip, server } = postgresForFile();
 const stores: StateStore[] = [];
 
 async function open(url: string, options?: { migrate?: 'empty' | 'never' }): Promise<PostgresState> {
@@ -33,12 +32,8 @@ async function storedHeads(db: string): Promise<Array<{ app: string; env: string
 }
 
 describe.skipIf(skip)('PostgreSQL: every target\'s head in deployctl_heads', () => {
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
   afterAll(async () => {
     for (const s of stores) await s.close();
-    await server?.stop();
   });
 
   it('is right after an import (older, newer and new targets), and a second import changes nothing', async () => {

@@ -5,16 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Pg from 'pg';
 import type { PostgresState } from '../../src/state/postgres/store.js';
-import { postgresMissing, postgresStoreFactory, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { postgresForFile, postgresStoreFactory } from '../support/postgres.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
+const { skip, server } = postgresForFile();
 let store: PostgresState;
 let dispose: () => Promise<void>;
 
 describe.skipIf(skip)('a large history in PostgreSQL', () => {
   beforeAll(async () => {
-    server = await startPostgres();
     const made = await postgresStoreFactory(() => server)();
     store = made.store as PostgresState;
     dispose = made.dispose;
@@ -39,7 +37,6 @@ describe.skipIf(skip)('a large history in PostgreSQL', () => {
   }, 120_000);
   afterAll(async () => {
     await dispose?.();
-    await server?.stop();
   });
 
   it('status, list and history --limit read through indexes only', async () => {

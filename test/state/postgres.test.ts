@@ -1,6 +1,6 @@
 // The PostgreSQL backend against a real server started for this file: history, audit log, locks,
 // migrations, and each way of failing to reach the database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pruneProtects } from '../../src/core/rollback-policy.js';
 import { LockError, StateWriteError, UsageError } from '../../src/errors.js';
 import { openState } from '../../src/state/open.js';
@@ -10,11 +10,10 @@ import { SCHEMA_VERSION } from '../../src/state/postgres/schema.js';
 import type { PostgresState } from '../../src/state/postgres/store.js';
 import type { LockInfo } from '../../src/state/types.js';
 import { freePort } from '../support/net.js';
-import { PASSWORD_ROLE, postgresMissing, postgresStoreFactory, startPostgres, type PostgresServer } from '../support/postgres.js';
+import { PASSWORD_ROLE, postgresForFile, postgresStoreFactory } from '../support/postgres.js';
 import { record } from '../support/records.js';
 
-const skip = postgresMissing();
-let server: PostgresServer;
+const { skip, server } = postgresForFile();
 const stores: StateStore[] = [];
 
 async function fresh(): Promise<{ store: PostgresState; url: string; second: () => Promise<StateStore> }> {
@@ -37,12 +36,8 @@ async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Prom
 }
 
 describe.skipIf(skip)('PostgreSQL state backend', () => {
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
   afterAll(async () => {
     for (const s of stores) await s.close();
-    await server?.stop();
   });
 
   it('creates its schema in an empty database on first use, once, and names it', async () => {

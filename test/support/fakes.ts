@@ -211,6 +211,21 @@ function lastDeployedVersion(runners: FakeRunner[]): string {
   return '';
 }
 
+/** What an executor plans from: web 1.4.2 in prod, a shell app in /srv/app with `config` over the defaults; `extra` overrides. */
+export function planInputOf(config: Partial<AppConfig>, extra: Partial<PlanInput> = {}): PlanInput {
+  return {
+    app: 'web',
+    env: 'prod',
+    version: '1.4.2',
+    recordId: 'web_prod_1',
+    config: { type: 'shell', path: '/srv/app', variables: {}, secrets: [], timeout: 120_000, hooks: {}, rollback: { auto: true, max_attempts: 3 }, ...config },
+    childEnv: { DEPLOY_VERSION: '1.4.2' },
+    tools: {},
+    dryRun: false,
+    ...extra,
+  };
+}
+
 /** An unprotected `dev` environment with nothing in it. */
 export const devEnvironment: EnvironmentConfig = { name: 'dev', protected: false, requires: [], variables: {}, settings: {} };
 

@@ -7,6 +7,7 @@ import { accessSync, chownSync, constants, mkdirSync, mkdtempSync, readdirSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { StateStore } from '../../src/state/port.js';
 import { freePort } from './net.js';
 
@@ -181,6 +182,42 @@ export async function startPostgres(options: { maxConnections?: number } = {}): 
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One server for the test file that calls this at its top level: started before its tests, stopped
+ * after them (after the file's own afterAll hooks). `skip` is false, or why the file's tests skip:
+ * PostgreSQL is missing, or what `alsoNeeds` says is. `server` stands for the running server.
+ */
+export function postgresForFile(options: { alsoNeeds?: () => string | false } = {}): { skip: string | false; server: PostgresServer } {
+  const skip = postgresMissing() || (options.alsoNeeds?.() ?? false);
+  let started: PostgresServer | undefined;
+  beforeAll(async () => {
+    if (!skip) started = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const running = (): PostgresServer => {
+    if (!started) throw new Error("this file's PostgreSQL server is not running: it starts in beforeAll, unless the file skips");
+    return started;
+  };
+  const server: PostgresServer = {
+    get host() {
+      return running().host;
+    },
+    get port() {
+      return running().port;
+    },
+    get socketDir() {
+      return running().socketDir;
+    },
+    url: (database) => running().url(database),
+    createDatabase: (prefix) => running().createDatabase(prefix),
+    query: <T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string) => running().query<T>(sql, params, database),
+    stop: () => running().stop(),
+  };
+  return { skip, server };
 }
 
 /**

@@ -2,7 +2,7 @@
 // show`, a dry run and the error that names it. Quoted so it can be pasted into a shell, secrets masked.
 import { describe, expect, it } from 'vitest';
 import { deploy } from '../../src/core/deploy.js';
-import { formatCommand } from '../../src/engine/format.js';
+import { formatCommand } from '../../src/format.js';
 import { shellExecutor } from '../../src/executors/shell.js';
 import { createPlainReporter } from '../../src/ui/plain-reporter.js';
 import { initialProgress, reduceProgress, type ProgressState } from '../../src/ui/progress-state.js';

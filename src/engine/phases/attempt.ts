@@ -1,7 +1,7 @@
 // The phases of one attempt, one record: what a deployment does to its target, and how it is recorded.
 // Commands go through the attempt's runner, which in a dry run runs what only reads and shows the rest.
 import { ApprovalError, ExitCode, InterruptedError, StateWriteError } from '../../errors.js';
-import type { Command, Plan, Runner } from '../../executors/types.js';
+import type { Command, Plan, PlanInput, Runner } from '../../executors/types.js';
 import { inFlight } from '../../core/rollback-policy.js';
 import type { DeployRequest } from '../deploy.js';
 import type { AttemptContext, AttemptPhase, PhaseFailure } from '../lifecycle.js';
@@ -21,25 +21,20 @@ export const preparePhase: AttemptPhase = {
   onFailure: 'untouched',
   dryRun: 'run',
   async run(context) {
-    const { executor, runner, deps, request } = context;
-    // Without its tools (a dry run goes on without them) nothing of the preparation can run: the plan is made without it.
-    const ready = context.missingTools.length ? { input: context.input, notes: [] } : await prepareInput(executor, context.input, runner);
-    if (typeof ready === 'string') return { exitCode: ExitCode.deployFailed, message: ready };
-    context.input = ready.input;
-    const plan = await executor.plan(context.input);
-    context.plan = plan;
-    // What the executor shows of its plan (rendered manifests, the services and images compose will run).
-    if (plan.preview !== undefined) deps.emit({ type: 'log', level: 'info', message: maskText(plan.preview, context.target.secretValues) });
-    keepArtifacts(context, plan.artifacts);
-    context.commands.pre_deploy = deps.planHooks(context.input, 'pre_deploy');
-    context.commands.deploy = plan.commands;
-    context.commands.post_deploy = deps.planHooks(context.input, 'post_deploy');
-    context.planned.push(...context.commands.pre_deploy, ...plan.commands, ...context.commands.post_deploy);
-    context.notes.push(...ready.notes, ...plan.notes);
-    // Kept in the record (and so in --json) as well as shown when it starts.
-    if (plan.warnings?.length) context.record.warnings = plan.warnings.map((w) => maskText(w, context.target.secretValues));
-    if (context.missingTools.length) context.notes.push(`${context.missingTools.join(', ')} not found on PATH: a real deploy would stop here`);
-    requireStepApproval(request, plan, runner);
+    const { executor, deps, request } = context;
+    const failure = await prepareAndPlan(
+      context,
+      (input) => executor.plan(input),
+      (plan) => {
+        context.commands.pre_deploy = deps.planHooks(context.input, 'pre_deploy');
+        context.commands.deploy = plan.commands;
+        context.commands.post_deploy = deps.planHooks(context.input, 'post_deploy');
+        // Kept in the record (and so in --json) as well as shown when it starts.
+        if (plan.warnings?.length) context.record.warnings = plan.warnings.map((w) => maskText(w, context.target.secretValues));
+        return [...context.commands.pre_deploy, ...plan.commands, ...context.commands.post_deploy];
+      },
+    );
+    if (failure) return failure;
     if (deps.signal?.aborted) {
       const lost = lockLost(deps.signal);
       const what = describeAction({ ...request.target, action: request.action });
@@ -83,16 +78,12 @@ export const preCheckPhase: AttemptPhase = {
   async run(context) {
     const check = context.target.config.pre_check;
     if (!check) return;
-    const { deps, record } = context;
-    deps.emit({ type: 'phase', phase: 'pre_check', status: 'start' });
-    const result = await checkNow(context, check);
-    record.preCheck = result;
-    if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during the pre-deploy check' };
-    if (!result.ok) {
-      deps.emit({ type: 'phase', phase: 'pre_check', status: 'failed', message: result.message });
-      return { exitCode: ExitCode.healthFailed, message: `pre-deploy check failed, nothing was changed: ${result.message}` };
-    }
-    deps.emit({ type: 'phase', phase: 'pre_check', status: 'done', message: result.message });
+    return runCheck(
+      context,
+      { phase: 'pre_check', during: 'the pre-deploy check', exitCode: ExitCode.healthFailed, failed: 'pre-deploy check failed, nothing was changed' },
+      () => checkNow(context, check),
+      { keep: (result) => (context.record.preCheck = result) },
+    );
   },
 };
 
@@ -125,19 +116,17 @@ export const verifyPhase: AttemptPhase = {
   onFailure: 'roll-back',
   dryRun: 'skip',
   async run(context) {
-    const { executor, deps } = context;
+    const { executor } = context;
     if (!executor.verify) return;
-    deps.emit({ type: 'phase', phase: 'verify', status: 'start' });
-    const verified = await executor.verify(context.input, context.runner, context.results);
-    if (verified.artifacts) keepArtifacts(context, verified.artifacts);
-    if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during verify' };
-    if (!verified.ok) {
-      deps.emit({ type: 'phase', phase: 'verify', status: 'failed', message: verified.message });
-      return { exitCode: ExitCode.deployFailed, message: `verify: ${verified.message}` };
-    }
-    deps.emit({ type: 'phase', phase: 'verify', status: 'done', message: verified.message });
-    // What verify found (terraform's outputs) reaches the post_deploy hooks through their environment.
-    if (verified.env) for (const hook of context.commands.post_deploy ?? []) hook.env = { ...hook.env, ...verified.env };
+    return runCheck(context, VERIFY, () => executor.verify!(context.input, context.runner, context.results), {
+      keep: (verified) => {
+        if (verified.artifacts) keepArtifacts(context, verified.artifacts);
+      },
+      // What verify found (terraform's outputs) reaches the post_deploy hooks through their environment.
+      passed: (verified) => {
+        if (verified.env) for (const hook of context.commands.post_deploy ?? []) hook.env = { ...hook.env, ...verified.env };
+      },
+    });
   },
 };
 
@@ -148,18 +137,16 @@ export const healthPhase: AttemptPhase = {
   onFailure: 'roll-back',
   dryRun: 'skip',
   async run(context) {
-    const { deps, record } = context;
+    const { record } = context;
     const check = context.target.config.health_check;
     if (check) {
-      deps.emit({ type: 'phase', phase: 'health', status: 'start' });
-      const health = await checkNow(context, check);
-      record.health = health;
-      if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: 'interrupted during the health check' };
-      if (!health.ok) {
-        deps.emit({ type: 'phase', phase: 'health', status: 'failed', message: health.message });
-        return { exitCode: ExitCode.healthFailed, message: `health check failed: ${health.message}` };
-      }
-      deps.emit({ type: 'phase', phase: 'health', status: 'done', message: health.message });
+      const failure = await runCheck(
+        context,
+        { phase: 'health', during: 'the health check', exitCode: ExitCode.healthFailed, failed: 'health check failed' },
+        () => checkNow(context, check),
+        { keep: (health) => (record.health = health) },
+      );
+      if (failure) return failure;
     }
     record.healthy = true;
     record.status = 'succeeded';
@@ -227,6 +214,65 @@ function askRollbackPolicy(context: AttemptContext): void {
 }
 
 /**
+ * The preparation an attempt starts with, whatever it does: the executor's read-only work, then its
+ * plan, shown and kept. `place` puts the plan's commands (and whatever goes with them) where their
+ * phases find them and returns them all, in order; a step that needs approval is refused here when
+ * nobody can be asked. A preparation that fails returns why (nothing was changed).
+ */
+export async function prepareAndPlan(context: AttemptContext, makePlan: (input: PlanInput) => Promise<Plan>, place: (plan: Plan) => Command[]): Promise<PhaseFailure | void> {
+  const { executor, runner, deps, request } = context;
+  // Without its tools (a dry run goes on without them) nothing of the preparation can run: the plan is made without it.
+  const ready = context.missingTools.length ? { input: context.input, notes: [] } : await prepareInput(executor, context.input, runner);
+  if (typeof ready === 'string') return { exitCode: ExitCode.deployFailed, message: ready };
+  context.input = ready.input;
+  const plan = await makePlan(context.input);
+  context.plan = plan;
+  // What the executor shows of its plan (rendered manifests, the services and images compose will run).
+  if (plan.preview !== undefined) deps.emit({ type: 'log', level: 'info', message: maskText(plan.preview, context.target.secretValues) });
+  keepArtifacts(context, plan.artifacts);
+  context.planned.push(...place(plan));
+  context.notes.push(...ready.notes, ...plan.notes);
+  if (context.missingTools.length) context.notes.push(`${context.missingTools.join(', ')} not found on PATH: a real ${request.action === 'destroy' ? 'destroy' : 'deploy'} would stop here`);
+  requireStepApproval(request, plan, runner);
+}
+
+/** How a phase that is one check speaks: its name, what it was interrupted during, and how it fails. */
+interface CheckWords {
+  phase: string;
+  during: string;
+  exitCode: number;
+  /** What the check's own message follows when it fails. */
+  failed: string;
+}
+
+/** The executor's own check (verify after a deploy, after a destroy). */
+export const VERIFY: CheckWords = { phase: 'verify', during: 'verify', exitCode: ExitCode.deployFailed, failed: 'verify' };
+
+/**
+ * A phase that is one check (the pre-deploy check, the executor's verify, the health check): told as
+ * it starts and ends. What it found is kept first, so an interrupted or failed check is recorded too;
+ * `passed` runs when it passed.
+ */
+export async function runCheck<Found extends { ok: boolean; message: string }>(
+  context: AttemptContext,
+  words: CheckWords,
+  check: () => Promise<Found>,
+  then: { keep?: (found: Found) => void; passed?: (found: Found) => void } = {},
+): Promise<PhaseFailure | void> {
+  const { deps } = context;
+  deps.emit({ type: 'phase', phase: words.phase, status: 'start' });
+  const found = await check();
+  then.keep?.(found);
+  if (deps.signal?.aborted) return { exitCode: ExitCode.interrupted, message: `interrupted during ${words.during}` };
+  if (!found.ok) {
+    deps.emit({ type: 'phase', phase: words.phase, status: 'failed', message: found.message });
+    return { exitCode: words.exitCode, message: `${words.failed}: ${found.message}` };
+  }
+  deps.emit({ type: 'phase', phase: words.phase, status: 'done', message: found.message });
+  then.passed?.(found);
+}
+
+/**
  * Run the commands planned for a phase through the attempt's runner, each a step of the record. A step
  * that needs approval is asked for when it will really run; the first failure ends the phase.
  */
@@ -269,7 +315,7 @@ function collect(context: AttemptContext): void {
  * before anything runs, not halfway; in a terminal it is asked for at that step, after the plan is shown.
  * A step the runner only shows (a dry run) needs none.
  */
-export function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
+function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner): void {
   if (request.approved || request.interactive) return;
   const gated = plan.commands.find((c) => c.needsApproval && !runner.shows?.(c));
   if (!gated) return;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type * as Pg from 'pg';
 import { StateWriteError, UsageError } from '../../errors.js';
 
-export type PgModule = typeof Pg;
+type PgModule = typeof Pg;
 
 let driver: PgModule | undefined;
 
@@ -21,7 +21,7 @@ export function loadPg(): PgModule {
 }
 
 /** The state unreachable or unusable (refused, bad password, no such database): exit 2, nothing ran. */
-export class StateUnavailableError extends UsageError {
+class StateUnavailableError extends UsageError {
   override readonly code = 'state_unavailable';
 }
 
@@ -61,7 +61,7 @@ export function connectionConfig(url: string, extra: Pg.ClientConfig = {}): Pg.C
 }
 
 /** The parsed pieces (user, host, port, database), for messages. */
-export function urlParts(url: string): { user?: string; host?: string; port?: string; database?: string } {
+function urlParts(url: string): { user?: string; host?: string; port?: string; database?: string } {
   try {
     const require = createRequire(import.meta.url);
     const { parse } = require('pg-connection-string') as { parse: (s: string) => Record<string, string | null | undefined> };
@@ -78,7 +78,7 @@ export function urlParts(url: string): { user?: string; host?: string; port?: st
 }
 
 /** True for errors that mean the server is out of reach or the session was lost (not a bad query). */
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (!e) return false;
   if (e.code && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOENT|57P0[1-3]|08\w{3})$/.test(e.code)) return true;
@@ -86,7 +86,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** One sentence for a failure to reach or use the database, and its fix. */
-export function explain(error: unknown, url: string): { message: string; hint: string; code: string } {
+function explain(error: unknown, url: string): { message: string; hint: string; code: string } {
   const e = error as { code?: string; message?: string };
   const shown = maskUrl(url);
   const parts = urlParts(url);

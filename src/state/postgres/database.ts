@@ -7,7 +7,7 @@ import type { DeployRecord } from '../types.js';
 import { connectionConfig, loadPg, maskUrl, unavailable, writeRefused } from './connection.js';
 
 /** How long a write waits once a lock of this process was lost (see Database.hurried). */
-export const HURRIED_WRITE_MS = 5_000;
+const HURRIED_WRITE_MS = 5_000;
 
 export class Database {
   readonly pool: Pg.Pool;

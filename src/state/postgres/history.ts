@@ -8,24 +8,8 @@ import { isPidAlive } from '../process.js';
 import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
 import { readHeads } from './heads.js';
 import type { Database } from './database.js';
+import { entryOf, settle } from '../record-files.js';
 import { sharedReads } from '../walk.js';
-
-const COLUMNS = ['id', 'app', 'env', 'version', 'action', 'status', 'startedAt', 'finishedAt', 'durationMs', 'user', 'host', 'pid', 'healthy', 'bad', 'error'] as const;
-
-export function entryOf(record: DeployRecord): IndexEntry {
-  const entry: Record<string, unknown> = {};
-  for (const key of COLUMNS) if (record[key] !== undefined && !(key === 'bad' && !record.bad)) entry[key] = record[key];
-  return entry as unknown as IndexEntry;
-}
-
-/** A record left pending or running, as interrupted (changed in place). */
-export function settle(record: DeployRecord, message: string, code = 'interrupted'): DeployRecord {
-  record.status = 'interrupted';
-  record.finishedAt ??= new Date().toISOString();
-  record.durationMs ??= Math.max(0, Date.parse(record.finishedAt) - Date.parse(record.startedAt));
-  record.error ??= { code, message };
-  return record;
-}
 
 const UPSERT = `
 WITH target AS (INSERT INTO deployctl_targets (app, env) VALUES ($2, $3) ON CONFLICT DO NOTHING)

@@ -22,8 +22,8 @@ import { LOCK_NAMESPACE } from './schema.js';
 
 /** The server ends a lock session silent for this long, freeing its lock. */
 export const LOCK_SESSION_TIMEOUT_MS = 15_000;
-export const HEARTBEAT_MS = 2_000;
-export const HEARTBEAT_TIMEOUT_MS = 5_000;
+const HEARTBEAT_MS = 2_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 export interface PgLockHandle extends LockHandle {
   /** Aborted when the lock is lost (its session ended, the network cut, unlock --force): reason says why. */

@@ -13,7 +13,7 @@
 // What the heartbeat checks on top (the session pid unchanged) catches what slips through here.
 import { UsageError } from '../../errors.js';
 
-export type PoolerVerdict = 'direct' | 'session-pooler' | 'transaction-pooler';
+type PoolerVerdict = 'direct' | 'session-pooler' | 'transaction-pooler';
 
 /**
  * What the answers say: `keyPid` from the start-up's backend key (undefined when none came),

@@ -1,11 +1,11 @@
 // How a command is shown to people, in every place that shows one: the live view, the plain reporter,
 // `history show`, a dry run, the labels that errors name. Quoted only where a shell would need it, so
 // it can be copied into one, and with secrets masked first.
-import { maskValues } from '../config/secret-env.js';
+import { maskValues } from './config/secret-env.js';
 
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-export function quoteArg(arg: string): string {
+function quoteArg(arg: string): string {
   if (arg === '') return "''";
   return SAFE.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
