@@ -6,7 +6,7 @@ import { isatty } from 'node:tty';
 import type { CliContext, CommandResult, GlobalOptions, Io } from './context.js';
 import { commands } from './commands.js';
 
-export type Handler = (ctx: CliContext, ...args: any[]) => Promise<CommandResult>;
+type Handler = (ctx: CliContext, ...args: any[]) => Promise<CommandResult>;
 
 export interface CliApp {
   /** Wrap a handler as a commander action: builds the context, keeps the result for main to print. */
@@ -32,7 +32,7 @@ function addGlobalOptions(command: Command): Command {
  * it was written (`deployctl --json deploy ...` or `deployctl deploy ... --json`); a default never
  * overrides a given value (commander's optsWithGlobals lets the program's defaults win).
  */
-export function globalOptions(command: Command): GlobalOptions {
+function globalOptions(command: Command): GlobalOptions {
   const chain: Command[] = [];
   for (let c: Command | null = command; c; c = c.parent) chain.unshift(c);
   const merged: Record<string, unknown> = {};
@@ -52,7 +52,7 @@ function globalsFromArgv(args: string[]): GlobalOptions {
   return { json: args.includes('--json'), logFormat: format === 'json' ? 'json' : 'text' };
 }
 
-export function defaultIo(): Io {
+function defaultIo(): Io {
   // Getters: Node creates a standard stream on first use, and `--help` never needs stdin.
   return {
     get stdout() {

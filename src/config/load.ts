@@ -142,7 +142,7 @@ const HEALTH_DURATIONS = ['interval', 'max_interval', 'timeout', 'start_period',
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** What makes a health check one that can never pass, in its interpolated form. */
-export function healthCheckProblems(check: Raw): Array<{ path: KeyPath; message: string }> {
+function healthCheckProblems(check: Raw): Array<{ path: KeyPath; message: string }> {
   const out: Array<{ path: KeyPath; message: string }> = [];
   if (check.type === 'http' && typeof check.url === 'string') {
     let url: URL | undefined;
@@ -427,7 +427,7 @@ function kindOf(path: string): 'file' | 'folder' | undefined {
  * The files and folders the resolved config names that are not there, or not what they must be:
  * `path:` a folder, then the type's own (manifests, compose file, var file, playbook...), the CA file.
  */
-export function pathProblems(config: AppConfig, pathGiven = true): Array<[string, string]> {
+function pathProblems(config: AppConfig, pathGiven = true): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const expect = (key: string, path: string, kind: 'file' | 'folder' | 'file or folder', fix: string) => {
     const found = kindOf(path);

@@ -39,7 +39,7 @@ export interface YamlFile {
   passed(check: string): void;
 }
 
-export function displayName(file: string, cwd = process.cwd()): string {
+function displayName(file: string, cwd = process.cwd()): string {
   const rel = relative(cwd, file);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
@@ -49,13 +49,13 @@ export function formatKeyPath(path: KeyPath): string {
 }
 
 /** The largest config file deployctl reads. */
-export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
+const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
 /** Aliases a document may expand, in all: enough for any config, never an alias bomb. */
 const MAX_ALIAS_COUNT = 1000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Byte offset of the first invalid UTF-8 sequence, or -1. Linear. */
-export function invalidUtf8At(bytes: Uint8Array): number {
+function invalidUtf8At(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
@@ -252,7 +252,7 @@ function findAlias(doc: Document, name: string): Node | undefined {
  * quote or bracket left open: it points there (else at the last line with content). The key path is
  * read from the indentation of the lines above, since a document that does not parse has no tree.
  */
-export function syntaxErrorPlace(text: string, at: { line: number; col: number }): { line: number; column: number; path?: string } {
+function syntaxErrorPlace(text: string, at: { line: number; col: number }): { line: number; column: number; path?: string } {
   const textLines = text.split('\n');
   let line = Math.min(at.line, textLines.length);
   let column = at.col;
