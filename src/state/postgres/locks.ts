@@ -24,6 +24,8 @@ import { LOCK_NAMESPACE } from './schema.js';
 export const LOCK_SESSION_TIMEOUT_MS = 15_000;
 export const HEARTBEAT_MS = 2_000;
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
+/** A write on the lock's session (the record of how the deployment ended) waits this long, as the pool's do. */
+const SESSION_QUERY_TIMEOUT_MS = 30_000;
 
 export interface PgLockHandle extends LockHandle {
   /** Aborted when the lock is lost (its session ended, the network cut, unlock --force): reason says why. */
@@ -31,6 +33,29 @@ export interface PgLockHandle extends LockHandle {
   /** The PostgreSQL session (backend pid) that holds the lock. */
   backendPid: number;
 }
+
+/**
+ * A held lock's own database session, for a write that must happen only while the lock is held
+ * (PgHistoryStore.write with heldBy): run on the session that holds the advisory lock, and guarded in
+ * the same statement by the holder row still naming it, there is no moment between check and write.
+ */
+export interface HeldSession {
+  app: string;
+  env: string;
+  token: string;
+  /** Runs one statement on the lock's session; a session that fails it (ended, cut off) loses the lock first. Undefined once the lock is lost or released. */
+  query<T extends Pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[] | undefined>;
+  /** The statement found the holder row gone: the lock is lost (the handle's `lost` fires), with `why`. */
+  lose(why: string): void;
+  /** Why the lock was lost ("lost the lock of web in prod: ..."), once it was. */
+  lostReason(): string | undefined;
+}
+
+/** The clause a lock found gone when a write or a check asks for it. */
+export const HOLDER_ROW_GONE = 'its holder row was removed (`deployctl unlock --force`, or by hand)';
+
+/** The holder row of a lock, while it names this session and token ($1 app, $2 env, $3 token): the guard of every held write. */
+const HOLDER_ROW = `SELECT 1 FROM deployctl_locks WHERE app = $1 AND env = $2 AND holder->>'token' = $3 AND backend_pid = pg_backend_pid()`;
 
 interface LockRow {
   holder: LockInfo | null;
@@ -40,6 +65,12 @@ interface LockRow {
 
 export class PgLockManager implements LockManager {
   private readonly host = hostname();
+  private readonly sessions = new WeakMap<LockHandle, HeldSession>();
+
+  /** The session of a lock this manager handed out, for a write made while it is held. */
+  sessionOf(handle: LockHandle): HeldSession | undefined {
+    return this.sessions.get(handle);
+  }
 
   constructor(
     private readonly url: string,
@@ -273,11 +304,36 @@ export class PgLockManager implements LockManager {
           } as Pg.QueryConfig);
         })
         .catch(() => undefined));
-    return {
+    const session: HeldSession = {
+      app: info.app,
+      env: info.env,
+      token: info.token,
+      async query<T extends Pg.QueryResultRow>(sql: string, values: unknown[]) {
+        if (released || lost.signal.aborted) return undefined;
+        try {
+          return (await client.query<T>({ text: sql, values, query_timeout: SESSION_QUERY_TIMEOUT_MS } as Pg.QueryConfig)).rows;
+        } catch (error) {
+          const broken = connectionBroken(error as Error);
+          if (broken) lose(broken);
+          throw error;
+        }
+      },
+      lose,
+      lostReason: () => (lost.signal.aborted ? `lost the lock of ${info.app} in ${info.env}: ${(lost.signal.reason as Error).message}` : undefined),
+    };
+    const handle: PgLockHandle = {
       info,
       lost: lost.signal,
       backendPid,
       ...processTracking(info, rewrite),
+      stillHeld: async () => {
+        const rows = await session.query(HOLDER_ROW, [info.app, info.env, info.token]).catch(() => undefined);
+        if (rows?.length) return true;
+        // No answer at all: the session's failure has lost the lock already (or it was released).
+        if (rows) lose(HOLDER_ROW_GONE);
+        else if (!released) lose('the database did not answer whether the lock is still held');
+        return false;
+      },
       release: async () => {
         if (released) return;
         released = true;
@@ -293,6 +349,8 @@ export class PgLockManager implements LockManager {
         await client.end().catch(() => undefined);
       },
     };
+    this.sessions.set(handle, session);
+    return handle;
   }
 
   /**
@@ -325,6 +383,19 @@ export class PgLockManager implements LockManager {
     }
     return holder;
   }
+}
+
+/**
+ * Why a statement on the lock's session failed, when that failure means the session is gone or cannot
+ * be trusted (ended by the server, the connection broken, no answer in time); undefined for an error of
+ * the statement itself on a live session.
+ */
+function connectionBroken(error: Error): string | undefined {
+  const ended = sessionEnded(error);
+  if (ended) return ended;
+  const code = (error as { code?: string }).code;
+  if (code && !/^(08|57P|53)/.test(code)) return undefined;
+  return `the connection to the database broke (${error.message})`;
 }
 
 /** The server ended the lock's session on purpose (pg_terminate_backend, as `unlock --force` does, or a shutdown): said so. */

@@ -54,7 +54,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
 
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
-  const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
+  const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)), (handle) => locks.sessionOf(handle));
   const locks = new PgLockManager(url, db.pool, {}, (app, env, reason) => {
     if (reason === undefined) lostTargets.delete(key(app, env));
     else lostTargets.set(key(app, env), reason);
