@@ -276,7 +276,7 @@ export class PgLockManager implements LockManager {
           values: [info.app, info.env, new Date().toISOString(), info.token],
           query_timeout: HEARTBEAT_TIMEOUT_MS,
         } as Pg.QueryConfig);
-        if (r.rowCount === 0) lose('its holder row was removed (`deployctl unlock --force`)');
+        if (r.rowCount === 0) lose(HOLDER_ROW_GONE);
         else if (r.rows[0]!.pid !== backendPid) {
           lose(`the database session changed under it (${backendPid} → ${r.rows[0]!.pid}): a pooler in transaction mode (PgBouncer) sits in between; use a direct or session-pooled connection`);
         }
