@@ -64,9 +64,15 @@ export class PgHistoryStore implements HistoryStore {
     private readonly db: Database,
     /** Why this process may no longer write a target's records (its lock was lost), if so. */
     private readonly lost: (app: string, env: string) => string | undefined,
-    /** The database session of a lock this process holds (PgLockManager.sessionOf). */
-    private readonly sessionOf: (handle: LockHandle) => HeldSession | undefined = () => undefined,
+    /** The database sessions of the locks this process holds (PgLockManager). */
+    private readonly sessions: { sessionOf(handle: LockHandle): HeldSession | undefined; heldSession(app: string, env: string): HeldSession | undefined } = {
+      sessionOf: () => undefined,
+      heldSession: () => undefined,
+    },
   ) {}
+
+  /** Locks of this process under which interruptInFlight settled the target's records in flight. */
+  private readonly settledUnder = new WeakSet<HeldSession>();
 
   warnings(): string[] {
     return [];
@@ -86,7 +92,7 @@ export class PgHistoryStore implements HistoryStore {
       await this.db.write('write the record', UPSERT + ` WHERE deployctl_records.status IN ('pending', 'running')`, upsertValues(marked)).catch(() => undefined);
       throw this.db.lockLost(reason, record);
     }
-    const session = options.heldBy && this.sessionOf(options.heldBy);
+    const session = options.heldBy && this.sessions.sessionOf(options.heldBy);
     if (session) return this.writeHeld(record, session);
     await requireHeld(options.heldBy, record, this.db.shown);
     await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
@@ -169,6 +175,8 @@ export class PgHistoryStore implements HistoryStore {
       await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
       settled.push(record);
     }
+    const held = this.sessions.heldSession(app, env);
+    if (held) this.settledUnder.add(held);
     return settled;
   }
 
@@ -181,6 +189,10 @@ export class PgHistoryStore implements HistoryStore {
    * nothing is in flight.
    */
   private async settleAbandoned(filter: { app?: string; env?: string } = {}): Promise<void> {
+    // Under this process's lock of the target, once interruptInFlight settled it, nothing is left in
+    // flight there but this process's own record: no need to look again.
+    const held = filter.app && filter.env ? this.sessions.heldSession(filter.app, filter.env) : undefined;
+    if (held && this.settledUnder.has(held)) return;
     const values: unknown[] = [this.host];
     let narrow = '';
     if (filter.app) narrow += ` AND app = $${values.push(filter.app)}`;
