@@ -5,7 +5,7 @@
  * The words of a name (split at `_`, `-`, `.` and camelCase: `githubToken` is github + token,
  * `APIKey` api + key), lower case, trailing digits dropped (`KEY2` is key).
  */
-export function nameWords(name: string): string[] {
+function nameWords(name: string): string[] {
   return name
     .split(/[_\-.\s]+/)
     .flatMap((part) => part.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/))
