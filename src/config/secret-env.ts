@@ -1,15 +1,36 @@
 // What counts as a secret besides the names in `secrets:`: a process environment variable whose name
 // says it is one. Its value is masked wherever deployctl writes or shows text.
 
-/** *TOKEN*, *SECRET*, *PASSWORD*, *KEY*, *CREDENTIAL*, case-insensitive (also *PASSWD*, *PRIVATE*). */
-export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|PRIVATE/i;
+/**
+ * The words of a name (split at `_`, `-`, `.` and camelCase: `githubToken` is github + token,
+ * `APIKey` api + key), lower case, trailing digits dropped (`KEY2` is key).
+ */
+function nameWords(name: string): string[] {
+  return name
+    .split(/[_\-.\s]+/)
+    .flatMap((part) => part.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/))
+    .map((word) => word.toLowerCase().replace(/\d+$/, ''))
+    .filter(Boolean);
+}
+
+/** Words that are a secret's name by themselves; `key` only whole (MONKEY, KEYBOARD are not keys). */
+const SECRET_WORDS = new Set(['key', 'keys', 'private', 'creds', 'apikey', 'secretkey', 'accesskey', 'privatekey', 'masterkey', 'signingkey', 'encryptionkey']);
+/** Words that end a secret's name, alone or joined to another (`authtoken`, `dbpassword`), plural too; never a longer word (TOKENIZER). */
+const SECRET_ENDINGS = /(token|secret|password|passwd|passphrase|credential)s?$/;
 
 /** Shorter values, and these, are too common to mask: masking them would hide ordinary words in every line. */
 const MIN_LENGTH = 6;
 const ORDINARY = new Set(['enabled', 'disabled', 'secret', 'password']);
 
+/**
+ * Whether a variable's name says it holds a secret: one of its words (nameWords) is a token, a
+ * secret, a password (passwd, passphrase), a key, a credential (creds) or private, in any case:
+ * GITHUB_TOKEN, aws_secret_access_key, DB_PASSWORD, githubToken, API_KEY, APIKey, SECRET. A word that
+ * merely contains one is not: MONKEY_COUNT, KEYBOARD_LAYOUT, TOKENIZER_MODEL. The one rule of the
+ * whole project: what the environment's secrets are, what compose env files keep as ***, what --set refuses.
+ */
 export function looksSecret(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return nameWords(name).some((word) => SECRET_WORDS.has(word) || SECRET_ENDINGS.test(word));
 }
 
 /** The process environment's variables whose name says they hold a secret, by name (values of 6 characters or more). */

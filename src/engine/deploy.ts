@@ -7,7 +7,7 @@
 import type { AppConfig, EnvironmentConfig, HealthCheckConfig } from '../config/types.js';
 import { ApprovalError, DeployctlError, ExitCode, InterruptedError, StateWriteError, UsageError, type ExitCodeValue } from '../errors.js';
 import type { Artifacts, Command, Executor, PlanInput, Runner, ToolProbe } from '../executors/types.js';
-import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockManager, RecordAction } from '../state/types.js';
+import type { CiInfo, DeployRecord, HealthResult, HistoryStore, IndexEntry, LockHandle, LockManager, RecordAction } from '../state/types.js';
 import { forTarget, type EventSink } from './events.js';
 import type { Identity } from '../identity.js';
 import { environmentSecrets, maskDeep, unsealRecord } from './secrets.js';
@@ -56,6 +56,8 @@ export interface EngineDeps {
   /** Called once per finished record: notifications, audit log, CI summary. Must not throw. */
   afterRecord?(record: DeployRecord, context: { previousVersion?: string; secretValues: string[]; notifications?: unknown }): Promise<void>;
   signal?: AbortSignal;
+  /** The lock of the target, once the lock phase took it: how a deployment ended is written only while it is held. */
+  heldLock?: LockHandle;
   /** The process environment: secrets of stored records are read from it again. */
   processEnv: NodeJS.ProcessEnv;
 }

@@ -5,7 +5,7 @@
 // vouch for. The engine knows only the port's signal, nothing of the backend.
 import type { DeployRecord } from '../state/types.js';
 
-class LockLost extends Error {
+export class LockLost extends Error {
   constructor(
     readonly app: string,
     readonly env: string,

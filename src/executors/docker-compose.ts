@@ -14,8 +14,9 @@
 // The image of each service is kept in the record; a rollback pins those images on top of the compose
 // files (an override file, written for each command and removed after it) and builds nothing.
 // The content of the env files is kept in the record too, and a rollback (and a destroy) runs with that
-// content, not today's files (as terraform's var files): a value that looks like a secret (its name has
-// TOKEN, SECRET, PASSWORD, KEY...) is kept as *** and taken from today's env file when it is re-applied.
+// content, not today's files (as terraform's var files): a value that looks like a secret (a word of its
+// name is a token, secret, password, key...: looksSecret) is kept as *** and taken from today's env file
+// when it is re-applied.
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';

@@ -2,9 +2,9 @@
 // the holder as messages name it, the refusal with both ways out, and the commands the holder runs now
 // (the process groups a takeover after a kill -9 stops).
 import { ago, formatDuration } from '../config/duration.js';
-import { InterruptedError, LockError } from '../errors.js';
+import { InterruptedError, LockError, StateWriteError } from '../errors.js';
 import { processStartTime } from './process.js';
-import type { LockHandle, LockInfo, LockState } from './types.js';
+import type { DeployRecord, LockHandle, LockInfo, LockState } from './types.js';
 
 /** Local time of day, with the date when it is not today. */
 function clock(iso: string): string {
@@ -51,4 +51,26 @@ export function processTracking(info: LockInfo, rewrite: (change: () => void) =>
     track: (pid, command) => rewrite(() => trackProcess(info, pid, command)),
     untrack: (pid) => rewrite(() => untrackProcess(info, pid)),
   };
+}
+
+/**
+ * The refusal of a write by a deployment that lost its lock (`reason`: "lost the lock of web in prod:
+ * ..."), naming where the state lives (`path`): errno LOCK_LOST.
+ */
+export function lockLostWrite(reason: string, record: Pick<DeployRecord, 'action' | 'version' | 'app' | 'env'>, path: string): StateWriteError {
+  return new StateWriteError(
+    `${reason}; deployctl cannot vouch for how ${record.action} ${record.version} of ${record.app} in ${record.env} ended`,
+    `check what runs in ${record.env} (deployctl status ${record.app} -e ${record.env}) and deploy again if needed`,
+    { path, errno: 'LOCK_LOST' },
+  );
+}
+
+/**
+ * A write made `heldBy` a lock (HistoryStore.write) goes on only while the lock is still held, asked
+ * of the state now: one found lost (its `lost` signal fired by stillHeld) refuses it with lockLostWrite.
+ */
+export async function requireHeld(heldBy: LockHandle | undefined, record: DeployRecord, path: string): Promise<void> {
+  if (!heldBy?.stillHeld || (await heldBy.stillHeld())) return;
+  const why = heldBy.lost?.reason instanceof Error ? heldBy.lost.reason.message : 'it was released';
+  throw lockLostWrite(`lost the lock of ${record.app} in ${record.env}: ${why}`, record, path);
 }

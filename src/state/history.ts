@@ -10,7 +10,8 @@ import { StateWriteError } from '../errors.js';
 import { entryOf, isInFlight, newestFirst, RecordFiles, settle } from './record-files.js';
 import { headOf, IndexFiles, type TargetIndex } from './target-index.js';
 import { isPidAlive } from './process.js';
-import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from './types.js';
+import { requireHeld } from './held-locks.js';
+import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, TargetHead } from './types.js';
 import { diskCause, diskErrno, stateWriteError } from './write-error.js';
 import { sharedReads } from './walk.js';
 
@@ -43,10 +44,12 @@ export class FileHistoryStore implements HistoryStore {
 
   /**
    * The record first (synced when it is new or says how the deployment ended: an update while it runs
-   * is not, the next one syncs it), then its index entry and head.
+   * is not, the next one syncs it), then its index entry and head. `heldBy`: only while that lock is
+   * still held, read again just before.
    */
-  async write(record: DeployRecord): Promise<void> {
+  async write(record: DeployRecord, options: { heldBy?: LockHandle } = {}): Promise<void> {
     const existed = await this.records.exists(record.id);
+    await requireHeld(options.heldBy, record, this.records.path(record.id));
     await this.records.write(record, !existed || !isInFlight(record.status));
     try {
       await this.indexes.update(record.app, record.env, (index) => {

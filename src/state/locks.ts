@@ -277,6 +277,12 @@ export class FileLockManager implements LockManager {
       info,
       lost: lost.signal,
       ...processTracking(info, rewrite),
+      stillHeld: async () => {
+        if (released || lost.signal.aborted) return false;
+        // A look begun before the question may have read the file before it went: a fresh one is taken.
+        await looking;
+        return judge(await current());
+      },
       release: async () => {
         if (released) return;
         released = true;

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { AuditEntry, StateStore } from './port.js';
 import { MemoryApprovalStore } from './approvals.js';
-import { describeHolder, lockRefused, processTracking } from './held-locks.js';
+import { describeHolder, lockRefused, processTracking, requireHeld } from './held-locks.js';
 import { isPidAlive, stopProcessGroups } from './process.js';
 import { entryOf, isInFlight, newestFirst, newRecordId, settle } from './record-files.js';
 import { headOf } from './target-index.js';
@@ -80,7 +80,8 @@ class MemoryHistory implements HistoryStore {
     return [...this.data.records.values()].sort(newestFirst);
   }
 
-  async write(record: DeployRecord): Promise<void> {
+  async write(record: DeployRecord, options: { heldBy?: LockHandle } = {}): Promise<void> {
+    await requireHeld(options.heldBy, record, 'memory');
     this.data.records.set(record.id, clone(record));
     changed(this.data);
   }
@@ -237,6 +238,12 @@ class MemoryLocks implements LockManager {
       ...processTracking(info, async (change) => {
         if (ours()) change();
       }),
+      stillHeld: async () => {
+        if (!heldOf(this.data).has(info.token)) return false;
+        if (ours()) return true;
+        loseHandle(this.data, info.token, 'its lock was removed (`deployctl unlock --force`)');
+        return false;
+      },
       release: async () => {
         heldOf(this.data).delete(info.token);
         if (!ours()) return;

@@ -46,7 +46,7 @@ async function makeHome(home: string): Promise<void> {
     for (const dir of [home, historyDir(home), indexDir(home), locksDir(home)]) {
       await guardWrite('create the state folder', dir, async () => makeFolders(dir), dirname(dir));
       const mode = statSync(dir).mode & 0o777;
-      if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, async () => chmodSync(dir, 0o700));
+      if (mode !== 0o700) await guardWrite('set mode 0700 on the state folder', dir, async () => chmodSync(dir, 0o700), dir);
     }
   } catch (error) {
     if (error instanceof StateWriteError) throw error;

@@ -122,8 +122,13 @@ export interface HistoryStore {
   /**
    * Write (create or replace) a record atomically. Throws a StateWriteError when the disk refuses (full,
    * read-only): the history is then as it was (a replaced record keeps its old content).
+   * `heldBy`: the lock of the record's target this process holds. The record is written only while that
+   * lock is still held, asked of the state itself just before the write (the lock file read again), or
+   * with it (PostgreSQL: one statement on the lock's own session, so there is no moment between). A
+   * lock found lost fires its handle's `lost` signal, and the write throws a StateWriteError with errno
+   * LOCK_LOST: nothing was written.
    */
-  write(record: DeployRecord): Promise<void>;
+  write(record: DeployRecord, options?: { heldBy?: LockHandle }): Promise<void>;
   get(id: string): Promise<DeployRecord | undefined>;
   /** Newest first. Must not read every record for a narrow query with a limit. */
   list(query: HistoryQuery): Promise<DeployRecord[]>;
@@ -220,6 +225,12 @@ export interface LockHandle {
   track?(pid: number, command?: string): Promise<void>;
   /** The command ended: its group no longer needs stopping. Never throws. */
   untrack?(pid: number): Promise<void>;
+  /**
+   * Whether this process still holds the lock, asked of the state now (the lock file read again; on
+   * PostgreSQL a query on the lock's own session), not taken from the last look or heartbeat. When it
+   * does not, `lost` has fired (saying why) by the time this returns false. False after release.
+   */
+  stillHeld?(): Promise<boolean>;
   /**
    * Remove the lock. Throws a StateWriteError when the disk refuses (read-only, failing): the lock is
    * then left behind, stale once this process has exited, and the error's hint says how it goes.

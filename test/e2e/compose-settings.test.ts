@@ -45,6 +45,7 @@ const COMPOSE = `services:
       PORT: \${PORT}
       GREETING: \${GREETING:-none}
       SECRET_WORD: \${SECRET_WORD:-none}
+      MONKEY_COUNT: \${MONKEY_COUNT:-none}
     volumes:
       - ./site:/www/site
     # httpd is pid 1 and ignores SIGTERM: a new version replaces it without waiting 10s.
@@ -58,7 +59,7 @@ const COMPOSE = `services:
 
 const DOCKERFILE = `FROM deployctl-test/busybox:base
 RUN mkdir -p /www
-CMD ["sh", "-c", "echo \\"$GREETING\\" > /www/greeting; echo \\"$SECRET_WORD\\" > /www/secret; exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]
+CMD ["sh", "-c", "echo \\"$GREETING\\" > /www/greeting; echo \\"$SECRET_WORD\\" > /www/secret; echo \\"$MONKEY_COUNT\\" > /www/monkeys; exec httpd -f -p 127.0.0.1:\${PORT} -h /www"]
 `;
 
 describe.skipIf(dockerMissing)('docker compose settings on a real engine', () => {
@@ -134,7 +135,7 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     const envFile = join(app, 'env', 'common');
     const saved = readFileSync(envFile, 'utf8');
     onTestFinished(() => writeFileSync(envFile, saved));
-    writeFileSync(envFile, 'GREETING=greeting of 2.0.0\nSECRET_WORD=first-secret-word\n');
+    writeFileSync(envFile, 'GREETING=greeting of 2.0.0\nSECRET_WORD=first-secret-word\nMONKEY_COUNT=12\n');
     const first = await runCli(['deploy', 'board', '-e', 'dev', '--version', '2.0.0', '--json'], { env, timeoutMs: 300_000 });
     expect(first.code, first.stderr).toBe(0);
     const bind = `web: a rollback cannot restore what it bind-mounts from the host (${app}/site:/www/site): those files stay as they are`;
@@ -149,15 +150,17 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     expect(record.warnings).toEqual([bind]);
     expectValid('record', JSON.parse(shown.stdout));
     // The env file's content is in the record, its secret as ***.
-    expect(record.artifacts.env_files).toEqual([{ path: 'env/common', content: 'GREETING=greeting of 2.0.0\nSECRET_WORD=***\n', masked: ['SECRET_WORD'] }]);
+    // MONKEY_COUNT is no secret (its words are monkey and count): kept as it is.
+    expect(record.artifacts.env_files).toEqual([{ path: 'env/common', content: 'GREETING=greeting of 2.0.0\nSECRET_WORD=***\nMONKEY_COUNT=12\n', masked: ['SECRET_WORD'] }]);
     expect(shown.stdout).not.toContain('first-secret-word');
     expect((await runCli(['history', 'show', doc.record.id], { env })).stdout).toContain(`  warning: ${bind}`);
 
     // Today's file changes with the next version (and the secret is rotated).
-    writeFileSync(envFile, 'GREETING=greeting of 2.1.0\nSECRET_WORD=rotated-secret-word\n');
+    writeFileSync(envFile, 'GREETING=greeting of 2.1.0\nSECRET_WORD=rotated-secret-word\nMONKEY_COUNT=13\n');
     const second = await runCli(['deploy', 'board', '-e', 'dev', '--version', '2.1.0'], { env, timeoutMs: 300_000 });
     expect(second.code, second.stderr).toBe(0);
     expect(await get('dev', 'greeting')).toBe('greeting of 2.1.0');
+    expect(await get('dev', 'monkeys')).toBe('13');
 
     const back = await runCli(['rollback', 'board', '-e', 'dev', '--json'], { env, timeoutMs: 300_000 });
     expect(back.code, back.stderr).toBe(0);
@@ -166,6 +169,7 @@ describe.skipIf(dockerMissing)('docker compose settings on a real engine', () =>
     // The env file of 2.0.0, from the record, not today's; the secret is today's.
     expect(await get('dev', 'greeting')).toBe('greeting of 2.0.0');
     expect(await get('dev', 'secret')).toBe('rotated-secret-word');
+    expect(await get('dev', 'monkeys')).toBe('12');
     // Written for the command alone, in its private folder: nothing is left of it.
     expect(readdirSync(env.TMPDIR!).filter((f) => f.startsWith('deployctl-'))).toEqual([]);
   }, 600_000);

@@ -2,9 +2,11 @@
 // database) racing for a target, queueing with --wait-lock, and a holder killed with SIGKILL.
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { runCli } from '../support/cli.js';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { cliPath, runCli } from '../support/cli.js';
 import { isPidAlive } from '../../src/state/process.js';
-import { canRename, lockRows, rows, start, team, until, within } from '../support/postgres-team.js';
+import { canRename, lockRows, rows, start, team, until, within, type Machine } from '../support/postgres-team.js';
 import { postgresForFile } from '../support/postgres.js';
 
 const { skip, server } = postgresForFile();
@@ -128,5 +130,45 @@ describe.skipIf(skip)('two machines, one database', () => {
     expect(next.stderr).not.toContain('never finished');
     const audit = JSON.parse((await runCli(['audit', '--json'], { env: b.env })).stdout);
     expect(audit.entries.map((e: { action: string; user: string }) => `${e.action} ${e.user}`)).toContain('unlock bo');
+  }, 90_000);
+});
+
+describe.skipIf(skip)('the lock lost the moment before the record is written', () => {
+  /** svc, whose post_deploy hook is `hook`: it runs after the deploy, right before the record is written. */
+  async function withHook(hook: string[]) {
+    const t = await team(server, ['node', '-e', '0']);
+    writeFileSync(
+      join(t.dir, 'deployments.yaml'),
+      `deployments:\n  svc:\n    type: shell\n    version: "1.0.0"\n    commands:\n      - ["node", "-e", "0"]\n    hooks:\n      post_deploy:\n        - ${JSON.stringify(hook)}\n`,
+    );
+    return t;
+  }
+
+  async function expectLockLost(run: { code: number | null; stdout: string; stderr: string }, db: string, why: RegExp, next: Machine) {
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toMatch(new RegExp(`error: lost the lock of svc in dev: ${why.source}; its commands .*, and deployctl cannot vouch for how deploy 1\\.0\\.0 of svc in dev ended`));
+    expect(run.stdout).toContain('deploy of svc 1.0.0 to dev was interrupted: lost the lock of svc in dev');
+    expect(run.stdout + run.stderr).not.toMatch(/deployed svc|succeeded/);
+    const saved = await server.query<{ status: string; code: string }>(`SELECT status, record->'error'->>'code' AS code FROM deployctl_records`, [], db);
+    expect(saved).toEqual([{ status: 'interrupted', code: 'lock_lost' }]);
+    // The lock is free: the next deployment takes it at once (the hook may have been stopped before it
+    // removed the row left by the ended session: a row without a session is taken over).
+    const again = await start(next, ['deploy', 'svc', '-e', 'dev', '--set', 'hooks.post_deploy=[]']).done;
+    expect(again.code, again.stderr).toBe(0);
+  }
+
+  it('`deployctl unlock --force` from its own post_deploy hook: the record says interrupted (lock_lost), exit 130', async () => {
+    const { a, b, db } = await withHook(['node', cliPath, 'unlock', 'svc', '-e', 'dev', '--force']);
+    const run = await start(a, ['deploy', 'svc', '-e', 'dev']).done;
+    await expectLockLost(run, db, /its database session was ended \(`deployctl unlock --force` from another machine, pg_terminate_backend, or the server shutting down\)/, b);
+  }, 90_000);
+
+  it('its holder row deleted by its own post_deploy hook (the session alive, its heartbeat not due for up to 2 s): the record write, made on the lock\'s session in one statement with the check, finds it; interrupted (lock_lost), exit 130', async () => {
+    const pgModule = createRequire(import.meta.url).resolve('pg');
+    const script = `const pg = require(${JSON.stringify(pgModule)}); const c = new pg.Client({ connectionString: process.env.DEPLOYCTL_STATE }); c.connect().then(() => c.query('DELETE FROM deployctl_locks')).then((r) => { console.log('deleted ' + r.rowCount); return c.end(); })`;
+    const { a, b, db } = await withHook(['node', '-e', script]);
+    const run = await start(a, ['deploy', 'svc', '-e', 'dev']).done;
+    await expectLockLost(run, db, /its holder row was removed \(`deployctl unlock --force`, or by hand\)/, b);
+    expect(run.stderr).toContain('deleted 1');
   }, 90_000);
 });

@@ -160,6 +160,31 @@ describe('a secret on the command line (--set)', () => {
   });
 });
 
+describe('a secret by the words of its name, not by the letters in them', () => {
+  it('the environment\'s API_KEY and githubToken are *** in the output and the record; MONKEY_COUNT, KEYBOARD_LAYOUT and TOKENIZER_MODEL are shown as they are', async () => {
+    const { dir, home } = project(
+      ['deployments:', '  svc:', '    type: shell', '    commands:', '      - \'echo "monkeys=$MONKEY_COUNT layout=$KEYBOARD_LAYOUT model=$TOKENIZER_MODEL key=$API_KEY gh=$githubToken"\'', ''].join('\n'),
+    );
+    const env = cleanEnv({
+      DEPLOYCTL_HOME: home,
+      DEPLOYCTL_CONFIG_DIR: dir,
+      MONKEY_COUNT: '12345678',
+      KEYBOARD_LAYOUT: 'dvorak-intl',
+      TOKENIZER_MODEL: 'bpe-large-v2',
+      API_KEY: 'k-live-998877',
+      githubToken: 'ghp_5544332211',
+    });
+    const run = await runCli(['deploy', 'svc', '-e', 'dev', '--version', '1.0.0', '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('monkeys=12345678 layout=dvorak-intl model=bpe-large-v2 key=*** gh=***');
+    const [record] = await records(env, 'svc');
+    expect(JSON.stringify(record)).toContain('monkeys=12345678 layout=dvorak-intl model=bpe-large-v2 key=*** gh=***');
+    expect(filesHolding(home, 'k-live-998877')).toEqual([]);
+    expect(filesHolding(home, 'ghp_5544332211')).toEqual([]);
+    expect(run.stdout + run.stderr).not.toMatch(/k-live-998877|ghp_5544332211/);
+  });
+});
+
 describe('the secret canary: one secret everywhere a value can go, found nowhere deployctl writes', () => {
   const CANARY = 'cAnArY-7f3e91-s3cr3t';
   // A name in `secrets:`, and a name only the environment rule (*TOKEN*, *SECRET*, ...) makes a secret.

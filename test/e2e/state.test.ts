@@ -250,6 +250,23 @@ describe('deployctl unlock', () => {
     expect(recordsIn(home).map((r) => r.status).sort()).toEqual(['interrupted', 'succeeded']);
   });
 
+  it('--force from the deployment\'s own post_deploy hook, the moment before its record is written: the record says interrupted (lock_lost), never succeeded, and it exits 130', async () => {
+    const hook = JSON.stringify(['node', cliPath, 'unlock', 'svc', '-e', 'dev', '--force']);
+    const { home, env } = setup(['node', '-e', '0'], `    hooks:\n      post_deploy:\n        - ${hook}\n`);
+    const run = await runCli(['deploy', 'svc', '-e', 'dev'], { env });
+    expect(run.code, run.stderr).toBe(130);
+    const lost = `error: lost the lock of svc in dev: its lock file was removed (\`deployctl unlock --force\`, or by hand): ${join(home, 'locks', 'svc_dev.lock')}; its commands `;
+    expect(run.stderr).toContain(lost);
+    expect(run.stderr).toContain('and deployctl cannot vouch for how deploy 1.0.0 of svc in dev ended');
+    expect(run.stdout).toContain('deploy of svc 1.0.0 to dev was interrupted: lost the lock of svc in dev');
+    expect(run.stdout + run.stderr).not.toMatch(/deployed svc|succeeded/);
+    const [saved] = recordsIn(home);
+    expect(saved).toMatchObject({ status: 'interrupted', error: { code: 'lock_lost' } });
+    expect(existsSync(join(home, 'locks', 'svc_dev.lock'))).toBe(false);
+    const status = await runCli(['status', 'svc', '-e', 'dev', '--json'], { env });
+    expect(JSON.parse(status.stdout).targets[0]).toMatchObject({ last: { status: 'interrupted' } });
+  });
+
   it('removes a lock whose process is gone, and a quiet one of another host, without --force; refuses a fresh one of another host', async () => {
     const { home, env } = setup(['node', '-e', '0']);
     await runCli(['deploy', 'svc', '-e', 'dev', '-q'], { env });

@@ -193,3 +193,59 @@ describe('the lock lost before a rollback could start', () => {
     expect(await state.locks.inspect('web', 'dev')).toBeUndefined();
   });
 });
+
+describe('the lock removed in the last moment, before its holder could notice', () => {
+  /**
+   * The lock of web in dev taken from the holder right after its deploy command, without a word to the
+   * holder (as `unlock --force` does a moment before its watcher or heartbeat sees it): only the check
+   * the record phase makes as it writes can find it.
+   */
+  function silentWorld() {
+    const data = createMemoryData();
+    const state = createMemoryState(data, process.pid);
+    const events: DeployEvent[] = [];
+    const fake = fakeWorld({
+      history: state.history,
+      locks: state.locks,
+      newRecordId: (app, env, at) => state.newRecordId(app, env, at),
+      emit: (event) => {
+        events.push(event);
+        if (event.type === 'phase' && event.phase === 'deploy' && event.status !== 'start') data.locks.delete('web_dev');
+      },
+    });
+    return { state, events, fake, request: (version: string) => deployRequest(version, '/srv/web', 60_000) };
+  }
+
+  it('a deploy that succeeded is recorded interrupted (lock_lost), exits 130, and never says it succeeded', async () => {
+    const { state, events, fake, request } = silentWorld();
+    const outcome = await deployTarget(request('2.0.0'), fake.deps);
+
+    expect(outcome.exitCode).toBe(130);
+    const message =
+      'lost the lock of web in dev: its lock was removed (`deployctl unlock --force`); its commands had run, and deployctl cannot vouch for how deploy 2.0.0 of web in dev ended';
+    const saved = await state.history.get(outcome.record.id);
+    expect(saved).toMatchObject({ status: 'interrupted', error: { code: 'lock_lost', message } });
+    expect(saved?.healthy).toBeUndefined();
+    expect(events).toContainEqual(expect.objectContaining({ type: 'log', level: 'error', message }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'record', status: 'done', message: `saved ${saved!.id} (interrupted)` }));
+    expect(events.some((e) => e.type === 'phase' && e.phase === 'record' && /succeeded/.test(e.message ?? ''))).toBe(false);
+    const text = outcomeText(outcome);
+    expect(text).toContain(`deploy of web 2.0.0 to dev was interrupted: ${message}`);
+    expect(text).toContain('check what runs in dev and who holds its lock now (deployctl status web -e dev)');
+    expect(text).not.toMatch(/succeeded|deployed web/);
+  });
+
+  it('a deploy that failed is recorded as a lost lock too: not marked bad, not rolled back (another may deploy there now), exit 130', async () => {
+    const { state, fake, request } = silentWorld();
+    fake.broken.add('2.0.0');
+    const outcome = await deployTarget(request('2.0.0'), fake.deps);
+
+    expect(outcome.exitCode).toBe(130);
+    expect(outcome.rollbacks).toEqual([]);
+    const saved = await state.history.get(outcome.record.id);
+    expect(saved).toMatchObject({ status: 'interrupted', error: { code: 'lock_lost' } });
+    expect(saved?.error?.message).toContain('it had failed before (');
+    expect(saved?.bad).toBeUndefined();
+    expect((await state.history.list({})).map((r) => r.status)).toEqual(['interrupted']);
+  });
+});

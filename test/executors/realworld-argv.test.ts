@@ -351,6 +351,12 @@ describe('docker compose', () => {
     ['quoted, with export', 'export API_TOKEN="abc def"\n', 'export API_TOKEN=***\n', ['API_TOKEN']],
     ['a reference stays as written', 'DB_PASSWORD=${PROD_DB_PASSWORD}\nSECRET_KEY=$OTHER\n', 'DB_PASSWORD=${PROD_DB_PASSWORD}\nSECRET_KEY=$OTHER\n', []],
     ['other names and comments as they are', '# PASSWORD=x\nPORT=8080\nEMPTY_TOKEN=\n', '# PASSWORD=x\nPORT=8080\nEMPTY_TOKEN=\n', []],
+    [
+      'a name is a secret by its words, not by the letters in them',
+      'MONKEY_COUNT=12\nKEYBOARD_LAYOUT=dvorak\nTOKENIZER_MODEL=bpe-large\napiKey=k-123456\nSTRIPE_SECRET=sk-1\n',
+      'MONKEY_COUNT=12\nKEYBOARD_LAYOUT=dvorak\nTOKENIZER_MODEL=bpe-large\napiKey=***\nSTRIPE_SECRET=***\n',
+      ['apiKey', 'STRIPE_SECRET'],
+    ],
   ])('an env file as the record keeps it: %s', (_name, text, content, masked) => {
     expect(maskEnvFile(text)).toEqual({ content, masked });
   });
@@ -358,14 +364,15 @@ describe('docker compose', () => {
   it("a secret kept as *** is taken from today's env file on a rollback; one no longer there is left to the environment, with a warning", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
-    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=old\nDB_PASSWORD=first-pass\nAPI_TOKEN=tok-123456\n');
+    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=old\nMONKEY_COUNT=12\nDB_PASSWORD=first-pass\nAPI_TOKEN=tok-123456\n');
     const config = { type: 'docker-compose' as const, path: dir, env_file: 'app.env' };
     const resolved = readResolvedProject('{"services":{"web":{"image":"shop:1"}}}');
     const deployed = await dockerComposeExecutor.plan(input(config, { tools: plugin, artifacts: { resolved } }));
-    expect(deployed.artifacts.env_files).toEqual([{ path: 'app.env', content: 'VERSION_NOTE=old\nDB_PASSWORD=***\nAPI_TOKEN=***\n', masked: ['DB_PASSWORD', 'API_TOKEN'] }]);
-    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=new\nDB_PASSWORD=rotated-pass\n');
+    expect(deployed.artifacts.env_files).toEqual([{ path: 'app.env', content: 'VERSION_NOTE=old\nMONKEY_COUNT=12\nDB_PASSWORD=***\nAPI_TOKEN=***\n', masked: ['DB_PASSWORD', 'API_TOKEN'] }]);
+    writeFileSync(join(dir, 'app.env'), 'VERSION_NOTE=new\nMONKEY_COUNT=13\nDB_PASSWORD=rotated-pass\n');
     const back = await dockerComposeExecutor.plan(input(config, { tools: plugin, action: 'rollback', artifacts: { resolved, images: { web: 'shop:1' }, env_files: deployed.artifacts.env_files } }));
-    expect(Object.values(back.commands[0]!.files!).filter((c) => c.includes('VERSION_NOTE'))).toEqual(['VERSION_NOTE=old\nDB_PASSWORD=rotated-pass\n']);
+    // MONKEY_COUNT is no secret (its words are monkey and count): the rollback runs with its own value.
+    expect(Object.values(back.commands[0]!.files!).filter((c) => c.includes('VERSION_NOTE'))).toEqual(['VERSION_NOTE=old\nMONKEY_COUNT=12\nDB_PASSWORD=rotated-pass\n']);
     expect(back.warnings).toEqual(["env_file app.env: API_TOKEN (kept as *** in the record, as a secret) is not in today's app.env: compose takes it from the environment, or its default"]);
   });
 

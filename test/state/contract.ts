@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LockError } from '../../src/errors.js';
+import { LockError, StateWriteError } from '../../src/errors.js';
 import type { StateStore } from '../../src/state/port.js';
 import { isPidAlive } from '../../src/state/process.js';
 import type { DeployRecord, IndexEntry, LockInfo, TargetHead, Takeover } from '../../src/state/types.js';
@@ -356,6 +356,35 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         await held.release();
         const next = await (await w.open()).locks.acquire('web', 'dev', { command: 'y', user: 'bo' });
         await next.release();
+      });
+
+      it('writes a record under the lock only while it is held: once the lock is removed by hand, the write is refused (LOCK_LOST), the record is not stored as given, and the holder is told', async () => {
+        const w = await fresh();
+        const held = await w.store.locks.acquire('web', 'dev', { command: 'x', user: 'ana' });
+        expect(await held.stillHeld!()).toBe(true);
+        const first = record('web', 'dev', '1.0.0', { status: 'running', finishedAt: undefined });
+        await w.store.history.write(first, { heldBy: held });
+        await w.store.history.write({ ...first, status: 'succeeded', finishedAt: new Date().toISOString() }, { heldBy: held });
+        expect((await w.store.history.get(first.id))?.status).toBe('succeeded');
+        const second = record('web', 'dev', '1.0.1', { status: 'running', finishedAt: undefined });
+        await w.store.history.write(second, { heldBy: held });
+        // Removed by another process; the write comes at once, whether or not the holder has noticed yet.
+        expect((await (await w.open()).locks.remove('web', 'dev'))?.command).toBe('x');
+        const refused = (await w.store.history.write({ ...second, status: 'succeeded', finishedAt: new Date().toISOString() }, { heldBy: held }).catch((e) => e)) as StateWriteError;
+        expect(refused).toBeInstanceOf(StateWriteError);
+        expect(refused.errno).toBe('LOCK_LOST');
+        expect(refused.message).toMatch(/^lost the lock of web in dev: its .*unlock --force.*; deployctl cannot vouch for how deploy 1\.0\.1 of web in dev ended$/);
+        expect(held.lost?.aborted).toBe(true);
+        expect((held.lost!.reason as Error).message).toMatch(/^its .*unlock --force/);
+        expect(await held.stillHeld!()).toBe(false);
+        // Left in flight (the PostgreSQL store marks it interrupted, lock_lost, at once): never a success.
+        const stored = await (await w.open()).history.get(second.id);
+        expect(['running', 'interrupted']).toContain(stored?.status);
+        // Written without the lock (how the engine records the loss), it is stored.
+        await w.store.history.write({ ...second, status: 'interrupted', error: { code: 'lock_lost', message: refused.message } });
+        expect((await w.store.history.get(second.id))?.error?.code).toBe('lock_lost');
+        await held.release();
+        expect(await held.stillHeld!()).toBe(false);
       });
 
       it('records the commands a holder runs, and forgets those that ended', async () => {

@@ -4,13 +4,14 @@ import { existsSync, readFileSync, renameSync, rmSync, watch, writeFileSync } fr
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InterruptedError, LockError } from '../../src/errors.js';
+import { InterruptedError, LockError, StateWriteError } from '../../src/errors.js';
 import { removeJudged } from '../../src/state/file-lock.js';
+import { FileHistoryStore } from '../../src/state/history.js';
 import { FileLockManager } from '../../src/state/locks.js';
 import type { LockInfo, Takeover } from '../../src/state/types.js';
 import { isPidAlive, processStartTime } from '../../src/state/process.js';
 import { tempDir } from '../support/cli.js';
-import { stateHome } from '../support/records.js';
+import { record, stateHome } from '../support/records.js';
 
 const lockFile = (home: string, key = 'web_dev') => join(home, 'locks', `${key}.lock`);
 const readLock = (home: string, key?: string) => JSON.parse(readFileSync(lockFile(home, key), 'utf8')) as LockInfo & { pidStart?: string };
@@ -183,6 +184,26 @@ describe('FileLockManager', () => {
     await taken.release();
     // Its release leaves the other's lock alone.
     expect(readLock(home).token).toBe('another-token');
+  });
+
+  it('a record written under the lock reads the lock file again first: removed the moment before (no watcher or poll has run yet), the write is refused, nothing is written, and the holder is told', async () => {
+    const home = await stateHome();
+    const manager = new FileLockManager(home, { user: 'ana', lossCheckMs: 60_000 });
+    const held = await manager.acquire('web', 'dev', { command: 'x' });
+    const history = new FileHistoryStore(home);
+    const r = record('web', 'dev', '1.0.0', { status: 'running', finishedAt: undefined });
+    await history.write(r, { heldBy: held });
+    // Removed, and the write asked for in the same turn of the event loop: only its own read can see it.
+    rmSync(lockFile(home));
+    const refused = (await history.write({ ...r, status: 'succeeded' }, { heldBy: held }).catch((e) => e)) as StateWriteError;
+    expect(refused).toBeInstanceOf(StateWriteError);
+    expect(refused.errno).toBe('LOCK_LOST');
+    expect(refused.message).toBe(
+      `lost the lock of web in dev: its lock file was removed (\`deployctl unlock --force\`, or by hand): ${lockFile(home)}; deployctl cannot vouch for how deploy 1.0.0 of web in dev ended`,
+    );
+    expect(held.lost?.aborted).toBe(true);
+    expect((await history.get(r.id))?.status).toBe('running');
+    await held.release();
   });
 });
 

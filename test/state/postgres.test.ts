@@ -206,6 +206,24 @@ describe.skipIf(skip)('PostgreSQL state backend', () => {
     await again.release();
   });
 
+  it('a record written under the lock checks it in the same statement: with the holder row gone (the session still alive, the heartbeat not due yet), nothing is written and the lock is lost', async () => {
+    const { store } = await fresh();
+    const held = (await store.locks.acquire('web', 'prod', { command: 'deploy' })) as PgLockHandle;
+    const r = record('web', 'prod', '2.0', { status: 'running', finishedAt: undefined });
+    await store.history.write(r, { heldBy: held });
+    await store.db.pool.query(`DELETE FROM deployctl_locks WHERE app = 'web' AND env = 'prod'`);
+    expect(held.lost.aborted).toBe(false);
+    const error = (await store.history.write({ ...r, status: 'succeeded' }, { heldBy: held }).catch((e) => e)) as StateWriteError;
+    expect(error).toBeInstanceOf(StateWriteError);
+    expect(error.errno).toBe('LOCK_LOST');
+    expect(error.message).toBe('lost the lock of web in prod: its holder row was removed (`deployctl unlock --force`, or by hand); deployctl cannot vouch for how deploy 2.0 of web in prod ended');
+    expect(held.lost.aborted).toBe(true);
+    expect((await store.history.get(r.id))?.status).toBe('running');
+    // The process no longer writes that target as a success without the lock either.
+    expect(await store.history.write({ ...r, status: 'succeeded' }).catch((e) => e)).toBeInstanceOf(StateWriteError);
+    await held.release();
+  });
+
   it('unlock ends the holder session (pg_terminate_backend) and removes its row', async () => {
     const { store, second } = await fresh();
     const other = await second();

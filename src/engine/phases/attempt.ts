@@ -2,13 +2,14 @@
 // Commands go through the attempt's runner, which in a dry run runs what only reads and shows the rest.
 import { ApprovalError, ExitCode, InterruptedError, StateWriteError } from '../../errors.js';
 import type { Command, Plan, PlanInput, Runner } from '../../executors/types.js';
+import type { LockHandle } from '../../state/types.js';
 import { inFlight } from '../../core/rollback-policy.js';
 import type { DeployRequest } from '../deploy.js';
 import type { AttemptContext, AttemptPhase, PhaseFailure } from '../lifecycle.js';
 import { maskText } from '../secrets.js';
 import { checkNow, FAILURE_CODES, finish, keepArtifacts, prepareInput, runStep, stepFailure, stripResult } from '../steps.js';
 import { describeAction, notRecorded, notStarted } from '../unsaved.js';
-import { lockLost, markLockLost } from '../lock-lost.js';
+import { lockLost, markLockLost, type LockLost } from '../lock-lost.js';
 
 /**
  * Read-only work first: a config error found here, a refused approval or Ctrl-C leaves no record,
@@ -165,52 +166,75 @@ export const postDeployPhase: AttemptPhase = {
   },
 };
 
-/** How it ended, stored; then told (the error, the record saved, the finished event). */
+/**
+ * How it ended, stored; then told (the error, the record saved, the finished event). Stored only while
+ * the lock is still held, asked of the state as it is written (on PostgreSQL in the same statement):
+ * a lock found lost then, as one lost before, ends the record interrupted (lock_lost), exit 130.
+ */
 export const recordPhase: AttemptPhase = {
   scope: 'attempt',
   name: 'record',
-  does: 'stores how the deployment ended: succeeded, failed (marked bad when it changed something), or interrupted',
+  does: 'stores how the deployment ended: succeeded, failed (marked bad when it changed something), or interrupted; only while the lock is still held, else as a lost lock',
   onFailure: 'stop',
   dryRun: 'run',
   always: true,
   async run(context) {
-    const { record, failure, deps, target } = context;
-    const lost = context.dryRun ? undefined : lockLost(deps.signal);
-    if (lost) {
-      // Another deployment may run there now: however the commands ended, this one cannot say how the target did.
-      markLockLost(record, lost, { interrupted: failure?.exitCode === ExitCode.interrupted || context.warnings.length > 0, message: failure?.message ?? context.warnings[0]?.message });
-      record.error!.message = maskText(record.error!.message, target.secretValues);
-      context.failure = { exitCode: ExitCode.interrupted, message: record.error!.message, untouched: failure?.untouched ?? false };
-      context.warnings = [];
-    } else if (failure) {
-      record.status = failure.exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
-      record.error = { code: FAILURE_CODES[failure.exitCode] ?? 'failed', message: maskText(failure.message, target.secretValues) };
-      if (failure.exitCode === ExitCode.deployFailed || failure.exitCode === ExitCode.healthFailed) record.bad = !failure.untouched;
-      askRollbackPolicy(context);
-    } else if (inFlight(record.status)) {
-      record.status = 'succeeded';
+    const { record, deps } = context;
+    const lostBefore = context.dryRun ? undefined : lockLost(deps.signal);
+    const heldBy = context.dryRun || lostBefore ? undefined : deps.heldLock;
+    const asItWas = heldBy && { record: structuredClone(record), failure: context.failure, warnings: context.warnings };
+    let stored = await endRecord(context, lostBefore, heldBy);
+    if (stored === 'lost' && asItWas) {
+      // The lock went in the last moment (unlock --force, the holder row gone): nothing was written.
+      // The record is decided again from how it stood, as a lost lock, and written so.
+      for (const key of Object.keys(record)) delete (record as unknown as Record<string, unknown>)[key];
+      Object.assign(record, asItWas.record);
+      Object.assign(context, { failure: asItWas.failure, warnings: asItWas.warnings, stopped: undefined });
+      stored = await endRecord(context, lockLost(deps.signal), undefined);
     }
-    finish(record, deps);
-    const stored = await saveEnd(context);
+    if (context.stopped) deps.emit({ type: 'log', level: 'error', message: context.stopped });
     if (record.error && context.failure) deps.emit({ type: 'log', level: 'error', message: record.error.message });
-    if (stored) deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
+    if (stored === true) deps.emit({ type: 'phase', phase: 'record', status: 'done', message: `saved ${record.id} (${record.status})` });
     deps.emit({ type: 'finished', record });
   },
 };
+
+/**
+ * Decide how the attempt ended (`lost`: its lock was lost) and store it, `heldBy` that lock when given.
+ * Whether it was stored; `lost` when the store found the lock lost as it wrote (nothing written).
+ */
+async function endRecord(context: AttemptContext, lost: LockLost | undefined, heldBy: LockHandle | undefined): Promise<boolean | 'lost'> {
+  const { record, failure, target } = context;
+  if (lost) {
+    // Another deployment may run there now: however the commands ended, this one cannot say how the target did.
+    markLockLost(record, lost, { interrupted: failure?.exitCode === ExitCode.interrupted || context.warnings.length > 0, message: failure?.message ?? context.warnings[0]?.message });
+    record.error!.message = maskText(record.error!.message, target.secretValues);
+    context.failure = { exitCode: ExitCode.interrupted, message: record.error!.message, untouched: failure?.untouched ?? false };
+    context.warnings = [];
+  } else if (failure) {
+    record.status = failure.exitCode === ExitCode.interrupted ? 'interrupted' : 'failed';
+    record.error = { code: FAILURE_CODES[failure.exitCode] ?? 'failed', message: maskText(failure.message, target.secretValues) };
+    if (failure.exitCode === ExitCode.deployFailed || failure.exitCode === ExitCode.healthFailed) record.bad = !failure.untouched;
+    askRollbackPolicy(context);
+  } else if (inFlight(record.status)) {
+    record.status = 'succeeded';
+  }
+  finish(record, context.deps);
+  return saveEnd(context, heldBy);
+}
 
 /**
  * A failed rollback attempt: the request's rollback policy says whether the rollbacks stop here (it
  * failed the way the failure before it did). Then the record is not marked bad, and says why.
  */
 function askRollbackPolicy(context: AttemptContext): void {
-  const { request, record, deps } = context;
+  const { request, record } = context;
   if (request.action !== 'rollback' || record.status !== 'failed' || !request.after || !request.rollbackPolicy || context.dryRun) return;
   const stopped = request.rollbackPolicy.onAttemptFailed(record, request.after);
   if (!stopped) return;
   context.stopped = stopped;
   record.bad = false;
   record.notes = [...(record.notes ?? []), stopped];
-  deps.emit({ type: 'log', level: 'error', message: stopped });
 }
 
 /**
@@ -325,29 +349,33 @@ function requireStepApproval(request: DeployRequest, plan: Plan, runner: Runner)
   );
 }
 
-/** Store the record; a dry run stores nothing. Returns whether it was stored. */
-async function save(context: AttemptContext, refused: (error: StateWriteError) => StateWriteError): Promise<boolean> {
+/**
+ * Store the record; a dry run stores nothing. Returns whether it was stored; `lost` when it was to be
+ * written `heldBy` a lock that the store found lost (nothing written).
+ */
+async function save(context: AttemptContext, refused: (error: StateWriteError) => StateWriteError, heldBy?: LockHandle): Promise<boolean | 'lost'> {
   if (context.dryRun) return false;
   try {
-    await context.deps.history.write(context.record);
+    await context.deps.history.write(context.record, heldBy ? { heldBy } : undefined);
     context.saved = context.record.status;
     return true;
   } catch (error) {
+    if (heldBy && lockLost(context.deps.signal)) return 'lost';
     throw error instanceof StateWriteError ? refused(error) : error;
   }
 }
 
 /** Before anything runs: a write the disk refuses stops it here, with nothing run (exit 2). */
-function saveBeforeRun(context: AttemptContext): Promise<boolean> {
-  return save(context, (error) => notStarted(describeAction(context.record), error));
+async function saveBeforeRun(context: AttemptContext): Promise<boolean> {
+  return (await save(context, (error) => notStarted(describeAction(context.record), error))) === true;
 }
 
 /** How it ended: a write the disk refuses now says what ran and how it ended (exit 3 or its own code). */
-function saveEnd(context: AttemptContext): Promise<boolean> {
+function saveEnd(context: AttemptContext, heldBy?: LockHandle): Promise<boolean | 'lost'> {
   const { request, failure, record, saved } = context;
   return save(context, (error) => {
     const wouldRollBack =
       request.autoRollback && request.action !== 'rollback' && (failure?.exitCode === ExitCode.deployFailed || failure?.exitCode === ExitCode.healthFailed);
     return notRecorded(record, { failure: failure && { exitCode: failure.exitCode, message: record.error?.message ?? failure.message }, untouched: failure?.untouched ?? false, saved, wouldRollBack }, error);
-  });
+  }, heldBy);
 }

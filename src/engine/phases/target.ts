@@ -64,6 +64,7 @@ export const lockPhase: TargetPhase = {
     // A lock lost while held (unlock --force, a cut network) aborts the deployment as Ctrl-C does (lock-lost.ts).
     context.deps = {
       ...deps,
+      heldLock: lock,
       signal: underLock(app, env, lock.lost, deps.signal),
       createRunner: (o) => deps.createRunner({ ...o, onSpawn: (pid, label) => void lock.track?.(pid, maskText(label, secrets)), onExit: (pid) => void lock.untrack?.(pid) }),
     };

@@ -3,6 +3,7 @@
 // then says what ran and what the history lacks).
 import type * as Pg from 'pg';
 import { StateWriteError } from '../../errors.js';
+import { lockLostWrite } from '../held-locks.js';
 import type { DeployRecord } from '../types.js';
 import { connectionConfig, loadPg, maskUrl, unavailable, writeRefused } from './connection.js';
 
@@ -56,11 +57,7 @@ export class Database {
 
   /** The refusal of a write by a deployment that lost its lock. */
   lockLost(reason: string, record: DeployRecord): StateWriteError {
-    return new StateWriteError(
-      `${reason}; deployctl cannot vouch for how ${record.action} ${record.version} of ${record.app} in ${record.env} ended`,
-      `check what runs in ${record.env} (deployctl status ${record.app} -e ${record.env}) and deploy again if needed`,
-      { path: this.shown, errno: 'LOCK_LOST' },
-    );
+    return lockLostWrite(reason, record, this.shown);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,10 @@
 // which the records' triggers keep in the same transaction as each write (heads.ts).
 import { hostname } from 'node:os';
 import { isPidAlive } from '../process.js';
-import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, TargetHead } from '../types.js';
+import { requireHeld } from '../held-locks.js';
+import type { DeployRecord, HistoryQuery, HistoryStore, IndexEntry, LockHandle, TargetHead } from '../types.js';
+import { writeRefused } from './connection.js';
+import { HOLDER_ROW_GONE, type HeldSession } from './locks.js';
 import { readHeads } from './heads.js';
 import type { Database } from './database.js';
 import { entryOf, settle } from '../record-files.js';
@@ -16,6 +19,20 @@ WITH target AS (INSERT INTO deployctl_targets (app, env) VALUES ($2, $3) ON CONF
 INSERT INTO deployctl_records (id, app, env, status, started_at, entry, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, entry = EXCLUDED.entry,
   record = EXCLUDED.record, written_at = now()`;
+
+/**
+ * UPSERT guarded by the lock ($8 the holder's token): run on the lock's own session, it writes only
+ * while the holder row names that session, in the same statement (RETURNING nothing when it does not).
+ */
+const HELD_UPSERT = `
+WITH held AS (
+  SELECT 1 FROM deployctl_locks WHERE app = $2 AND env = $3 AND holder->>'token' = $8 AND backend_pid = pg_backend_pid() FOR UPDATE),
+target AS (INSERT INTO deployctl_targets (app, env) SELECT $2, $3 FROM held ON CONFLICT DO NOTHING)
+INSERT INTO deployctl_records (id, app, env, status, started_at, entry, record)
+SELECT $1, $2, $3, $4, $5::timestamptz, $6::jsonb, $7::jsonb FROM held
+ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at, entry = EXCLUDED.entry,
+  record = EXCLUDED.record, written_at = now()
+RETURNING id`;
 
 export function upsertValues(record: DeployRecord): unknown[] {
   return [record.id, record.app, record.env, record.status, record.startedAt, JSON.stringify(entryOf(record)), JSON.stringify(record)];
@@ -31,7 +48,15 @@ export class PgHistoryStore implements HistoryStore {
     private readonly db: Database,
     /** Why this process may no longer write a target's records (its lock was lost), if so. */
     private readonly lost: (app: string, env: string) => string | undefined,
+    /** The database sessions of the locks this process holds (PgLockManager). */
+    private readonly sessions: { sessionOf(handle: LockHandle): HeldSession | undefined; heldSession(app: string, env: string): HeldSession | undefined } = {
+      sessionOf: () => undefined,
+      heldSession: () => undefined,
+    },
   ) {}
+
+  /** Locks of this process under which interruptInFlight settled the target's records in flight. */
+  private readonly settledUnder = new WeakSet<HeldSession>();
 
   warnings(): string[] {
     return [];
@@ -42,7 +67,7 @@ export class PgHistoryStore implements HistoryStore {
     return readHeads(this.db, filter);
   }
 
-  async write(record: DeployRecord): Promise<void> {
+  async write(record: DeployRecord, options: { heldBy?: LockHandle } = {}): Promise<void> {
     const reason = record.status !== 'interrupted' ? this.lost(record.app, record.env) : undefined;
     if (reason) {
       // Another deployment may run there now: this one cannot say how the target ended. Its record says
@@ -51,7 +76,25 @@ export class PgHistoryStore implements HistoryStore {
       await this.db.write('write the record', UPSERT + ` WHERE deployctl_records.status IN ('pending', 'running')`, upsertValues(marked)).catch(() => undefined);
       throw this.db.lockLost(reason, record);
     }
+    const session = options.heldBy && this.sessions.sessionOf(options.heldBy);
+    if (session) return this.writeHeld(record, session);
+    await requireHeld(options.heldBy, record, this.db.shown);
     await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
+  }
+
+  /**
+   * On the lock's own session, in one statement with the check that the lock is still held there: a
+   * lock found lost (the holder row gone, or the session) writes nothing and throws (errno LOCK_LOST).
+   */
+  private async writeHeld(record: DeployRecord, session: HeldSession): Promise<void> {
+    let rows: Array<{ id: string }> | undefined;
+    try {
+      rows = await session.query<{ id: string }>(HELD_UPSERT, [...upsertValues(record), session.token]);
+    } catch (error) {
+      if (!session.lostReason()) throw writeRefused(error, this.db.url, `write the record ${record.id}`);
+    }
+    if (rows?.length === 0) session.lose(HOLDER_ROW_GONE);
+    if (!rows?.length) throw this.db.lockLost(session.lostReason() ?? `lost the lock of ${record.app} in ${record.env}: it was released`, record);
   }
 
   async get(id: string): Promise<DeployRecord | undefined> {
@@ -116,6 +159,8 @@ export class PgHistoryStore implements HistoryStore {
       await this.db.write(`write the record ${record.id}`, UPSERT, upsertValues(record));
       settled.push(record);
     }
+    const held = this.sessions.heldSession(app, env);
+    if (held) this.settledUnder.add(held);
     return settled;
   }
 
@@ -128,6 +173,10 @@ export class PgHistoryStore implements HistoryStore {
    * nothing is in flight.
    */
   private async settleAbandoned(filter: { app?: string; env?: string } = {}): Promise<void> {
+    // Under this process's lock of the target, once interruptInFlight settled it, nothing is left in
+    // flight there but this process's own record: no need to look again.
+    const held = filter.app && filter.env ? this.sessions.heldSession(filter.app, filter.env) : undefined;
+    if (held && this.settledUnder.has(held)) return;
     const values: unknown[] = [this.host];
     let narrow = '';
     if (filter.app) narrow += ` AND app = $${values.push(filter.app)}`;

@@ -24,6 +24,8 @@ import { LOCK_NAMESPACE } from './schema.js';
 export const LOCK_SESSION_TIMEOUT_MS = 15_000;
 const HEARTBEAT_MS = 2_000;
 const HEARTBEAT_TIMEOUT_MS = 5_000;
+/** A write on the lock's session (the record of how the deployment ended) waits this long, as the pool's do. */
+const SESSION_QUERY_TIMEOUT_MS = 30_000;
 
 export interface PgLockHandle extends LockHandle {
   /** Aborted when the lock is lost (its session ended, the network cut, unlock --force): reason says why. */
@@ -31,6 +33,29 @@ export interface PgLockHandle extends LockHandle {
   /** The PostgreSQL session (backend pid) that holds the lock. */
   backendPid: number;
 }
+
+/**
+ * A held lock's own database session, for a write that must happen only while the lock is held
+ * (PgHistoryStore.write with heldBy): run on the session that holds the advisory lock, and guarded in
+ * the same statement by the holder row still naming it, there is no moment between check and write.
+ */
+export interface HeldSession {
+  app: string;
+  env: string;
+  token: string;
+  /** Runs one statement on the lock's session; a session that fails it (ended, cut off) loses the lock first. Undefined once the lock is lost or released. */
+  query<T extends Pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[] | undefined>;
+  /** The statement found the holder row gone: the lock is lost (the handle's `lost` fires), with `why`. */
+  lose(why: string): void;
+  /** Why the lock was lost ("lost the lock of web in prod: ..."), once it was. */
+  lostReason(): string | undefined;
+}
+
+/** The clause a lock found gone when a write or a check asks for it. */
+export const HOLDER_ROW_GONE = 'its holder row was removed (`deployctl unlock --force`, or by hand)';
+
+/** The holder row of a lock, while it names this session and token ($1 app, $2 env, $3 token): the guard of every held write. */
+const HOLDER_ROW = `SELECT 1 FROM deployctl_locks WHERE app = $1 AND env = $2 AND holder->>'token' = $3 AND backend_pid = pg_backend_pid()`;
 
 interface LockRow {
   holder: LockInfo | null;
@@ -40,6 +65,19 @@ interface LockRow {
 
 export class PgLockManager implements LockManager {
   private readonly host = hostname();
+  private readonly sessions = new WeakMap<LockHandle, HeldSession>();
+  private readonly heldTargets = new Map<string, HeldSession>();
+
+  /** The session of a lock this manager handed out, for a write made while it is held. */
+  sessionOf(handle: LockHandle): HeldSession | undefined {
+    return this.sessions.get(handle);
+  }
+
+  /** The session of the lock of app/env this process holds now (neither released nor lost), if any. */
+  heldSession(app: string, env: string): HeldSession | undefined {
+    const session = this.heldTargets.get(`${app}\0${env}`);
+    return session && !session.lostReason() ? session : undefined;
+  }
 
   constructor(
     private readonly url: string,
@@ -125,17 +163,7 @@ export class PgLockManager implements LockManager {
     }
     const end = () => client.end().catch(() => undefined);
     try {
-      for (const setting of [
-        `SET idle_session_timeout = ${LOCK_SESSION_TIMEOUT_MS}`,
-        `SET tcp_keepalives_idle = 5`,
-        `SET tcp_keepalives_interval = 2`,
-        `SET tcp_keepalives_count = 3`,
-        `SET tcp_user_timeout = ${LOCK_SESSION_TIMEOUT_MS}`,
-      ]) {
-        // Older servers lack some (idle_session_timeout is PostgreSQL 14+); a unix socket has no TCP.
-        await client.query(setting).catch(() => undefined);
-      }
-      await this.refuseTransactionPooler(client, app, env);
+      await this.refuseTransactionPooler(client, await configureSession(client), app, env);
       const key = [LOCK_NAMESPACE, app, env];
       let got = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, deployctl_lock_key($2, $3)) AS ok', key)).rows[0]!.ok;
       const waitMs = options.waitMs ?? 0;
@@ -157,27 +185,26 @@ export class PgLockManager implements LockManager {
         refreshedAt: now,
         token: randomBytes(12).toString('hex'),
       };
-      // Under the advisory lock nobody else writes this row: read the one left behind, then replace it.
-      const left = await client.query<{ holder: LockInfo }>('SELECT holder FROM deployctl_locks WHERE app = $1 AND env = $2', [app, env]);
-      const old = left.rows[0]?.holder;
-      // The holder before us never released: its session ended without it (killed, machine gone). What
-      // it left running on this host goes first (checked by start time, as the file store does): the
-      // next deployment must not run beside it. Another host's commands cannot be reached from here.
-      let takeover: Takeover | undefined;
-      if (old) {
-        takeover = old.host === this.host ? await stopProcessGroups(old.processes ?? [], this.stopGraceMs) : { stopped: [], leftRunning: [...(old.processes ?? [])] };
-      }
-      const taken = await client.query<{ backend_pid: number }>(
-        `INSERT INTO deployctl_locks (app, env, holder, backend_pid) VALUES ($1, $2, $3, pg_backend_pid())
-         ON CONFLICT (app, env) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, refreshed_at = now()
-         RETURNING backend_pid`,
+      // Under the advisory lock nobody else writes this row: the one left behind is read and replaced in
+      // one statement (taken after the lock, so it sees every release before it). A row left behind means
+      // the holder before us never released: its session ended without it (killed, machine gone).
+      const taken = await client.query<{ old: LockInfo | null; backend_pid: number }>(
+        `WITH old AS (SELECT holder FROM deployctl_locks WHERE app = $1 AND env = $2),
+         taken AS (INSERT INTO deployctl_locks (app, env, holder, backend_pid) VALUES ($1, $2, $3, pg_backend_pid())
+           ON CONFLICT (app, env) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, refreshed_at = now()
+           RETURNING backend_pid)
+         SELECT (SELECT holder FROM old) AS old, (SELECT backend_pid FROM taken) AS backend_pid,
+           -- Replacing a row is an UPDATE, which the table's trigger does not announce: watchers are told here.
+           CASE WHEN EXISTS (SELECT 1 FROM old) THEN pg_notify('deployctl_changes', 'deployctl_locks') END AS notified`,
         [app, env, JSON.stringify(info)],
       );
-      const backendPid = taken.rows[0]!.backend_pid;
+      const { old, backend_pid: backendPid } = taken.rows[0]!;
       if (old) {
-        // Replacing a row is an UPDATE, which the table's trigger does not announce: watchers are told here.
-        await client.query(`SELECT pg_notify('deployctl_changes', 'deployctl_locks')`).catch(() => undefined);
-        options.onStale?.(old, takeover!);
+        // What the dead holder left running on this host goes before acquire returns (checked by start
+        // time, as the file store does): the next deployment must not run beside it. Another host's
+        // commands cannot be reached from here.
+        const takeover: Takeover = old.host === this.host ? await stopProcessGroups(old.processes ?? [], this.stopGraceMs) : { stopped: [], leftRunning: [...(old.processes ?? [])] };
+        options.onStale?.(old, takeover);
       }
       this.onLost(app, env, undefined);
       return this.handle(client, info, backendPid);
@@ -189,9 +216,8 @@ export class PgLockManager implements LockManager {
   }
 
   /** A pooler in transaction mode between this connection and the server cannot hold a session lock: exit 2 (pooler.ts). */
-  private async refuseTransactionPooler(client: Pg.Client, app: string, env: string): Promise<void> {
+  private async refuseTransactionPooler(client: Pg.Client, sessionPid: number, app: string, env: string): Promise<void> {
     const keyPid = (client as unknown as { processID?: number }).processID;
-    const sessionPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     if (keyPid === sessionPid) return;
     const otherPid = (await this.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     if (poolerVerdict({ keyPid, sessionPid, otherPid }) === 'transaction-pooler') throw transactionPoolerError(maskUrl(this.url), app, env);
@@ -223,10 +249,15 @@ export class PgLockManager implements LockManager {
   private handle(client: Pg.Client, info: LockInfo, backendPid: number): PgLockHandle {
     const lost = new AbortController();
     let released = false;
+    const targetKey = `${info.app}\0${info.env}`;
+    const forget = () => {
+      if (this.heldTargets.get(targetKey) === session) this.heldTargets.delete(targetKey);
+    };
     /** `why` is a clause: the handle's lost signal carries it; the history's refusal says it whole. */
     const lose = (why: string) => {
       if (released || lost.signal.aborted) return;
       clearInterval(heartbeat);
+      forget();
       // The history first: by the time the engine hears of it, a write of success is already refused.
       this.onLost(info.app, info.env, `lost the lock of ${info.app} in ${info.env}: ${why}; another deployment may take it now`);
       lost.abort(new Error(why));
@@ -245,7 +276,7 @@ export class PgLockManager implements LockManager {
           values: [info.app, info.env, new Date().toISOString(), info.token],
           query_timeout: HEARTBEAT_TIMEOUT_MS,
         } as Pg.QueryConfig);
-        if (r.rowCount === 0) lose('its holder row was removed (`deployctl unlock --force`)');
+        if (r.rowCount === 0) lose(HOLDER_ROW_GONE);
         else if (r.rows[0]!.pid !== backendPid) {
           lose(`the database session changed under it (${backendPid} → ${r.rows[0]!.pid}): a pooler in transaction mode (PgBouncer) sits in between; use a direct or session-pooled connection`);
         }
@@ -273,14 +304,40 @@ export class PgLockManager implements LockManager {
           } as Pg.QueryConfig);
         })
         .catch(() => undefined));
-    return {
+    const session: HeldSession = {
+      app: info.app,
+      env: info.env,
+      token: info.token,
+      async query<T extends Pg.QueryResultRow>(sql: string, values: unknown[]) {
+        if (released || lost.signal.aborted) return undefined;
+        try {
+          return (await client.query<T>({ text: sql, values, query_timeout: SESSION_QUERY_TIMEOUT_MS } as Pg.QueryConfig)).rows;
+        } catch (error) {
+          const broken = connectionBroken(error as Error);
+          if (broken) lose(broken);
+          throw error;
+        }
+      },
+      lose,
+      lostReason: () => (lost.signal.aborted ? `lost the lock of ${info.app} in ${info.env}: ${(lost.signal.reason as Error).message}` : undefined),
+    };
+    const handle: PgLockHandle = {
       info,
       lost: lost.signal,
       backendPid,
       ...processTracking(info, rewrite),
+      stillHeld: async () => {
+        const rows = await session.query(HOLDER_ROW, [info.app, info.env, info.token]).catch(() => undefined);
+        if (rows?.length) return true;
+        // No answer at all: the session's failure has lost the lock already (or it was released).
+        if (rows) lose(HOLDER_ROW_GONE);
+        else if (!released) lose('the database did not answer whether the lock is still held');
+        return false;
+      },
       release: async () => {
         if (released) return;
         released = true;
+        forget();
         clearInterval(heartbeat);
         await rewriting;
         if (!lost.signal.aborted) {
@@ -293,6 +350,9 @@ export class PgLockManager implements LockManager {
         await client.end().catch(() => undefined);
       },
     };
+    this.sessions.set(handle, session);
+    this.heldTargets.set(targetKey, session);
+    return handle;
   }
 
   /**
@@ -325,6 +385,47 @@ export class PgLockManager implements LockManager {
     }
     return holder;
   }
+}
+
+/** The lock session's settings: the server ends it when silent (idle_session_timeout), TCP notices a dead peer. */
+const SESSION_SETTINGS: ReadonlyArray<[string, string]> = [
+  ['idle_session_timeout', String(LOCK_SESSION_TIMEOUT_MS)],
+  ['tcp_keepalives_idle', '5'],
+  ['tcp_keepalives_interval', '2'],
+  ['tcp_keepalives_count', '3'],
+  ['tcp_user_timeout', String(LOCK_SESSION_TIMEOUT_MS)],
+];
+
+/**
+ * Apply SESSION_SETTINGS to the lock's session, those the server knows (idle_session_timeout is
+ * PostgreSQL 14+; a unix socket takes the TCP ones and ignores them), and return the session's pid (for
+ * the pooler check): one statement. Settings that cannot be applied are done without, as before.
+ */
+async function configureSession(client: Pg.Client): Promise<number> {
+  try {
+    const r = await client.query<{ pid: number }>(
+      `SELECT pg_backend_pid() AS pid,
+         (SELECT count(set_config(s.name, s.value, false)) FROM unnest($1::text[], $2::text[]) AS s(name, value)
+          WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_settings p WHERE p.name = s.name)) AS applied`,
+      [SESSION_SETTINGS.map(([name]) => name), SESSION_SETTINGS.map(([, value]) => value)],
+    );
+    return r.rows[0]!.pid;
+  } catch {
+    return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  }
+}
+
+/**
+ * Why a statement on the lock's session failed, when that failure means the session is gone or cannot
+ * be trusted (ended by the server, the connection broken, no answer in time); undefined for an error of
+ * the statement itself on a live session.
+ */
+function connectionBroken(error: Error): string | undefined {
+  const ended = sessionEnded(error);
+  if (ended) return ended;
+  const code = (error as { code?: string }).code;
+  if (code && !/^(08|57P|53)/.test(code)) return undefined;
+  return `the connection to the database broke (${error.message})`;
 }
 
 /** The server ended the lock's session on purpose (pg_terminate_backend, as `unlock --force` does, or a shutdown): said so. */

@@ -166,6 +166,21 @@ export async function schemaVersion(db: Queryable): Promise<number> {
   return Number(row.rows[0]?.value ?? 0);
 }
 
+/**
+ * The schema version as a command opening the database reads it: one query when the schema is there
+ * (the common case); an empty database (no deployctl_meta) is asked again the careful way.
+ * Outside a transaction only (a failed query would end one).
+ */
+export async function openingSchemaVersion(db: Queryable): Promise<number> {
+  try {
+    const row = await db.query<{ value: string }>(`SELECT value FROM deployctl_meta WHERE key = 'schema_version'`);
+    return Number(row.rows[0]?.value ?? 0);
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return schemaVersion(db);
+    throw error;
+  }
+}
+
 export function newerSchema(found: number, shown: string): UsageError {
   return new UsageError(
     `the state database ${shown} has schema version ${found}, newer than this deployctl knows (${SCHEMA_VERSION})`,

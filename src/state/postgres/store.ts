@@ -13,7 +13,7 @@ import { Database } from './database.js';
 import { PgHistoryStore, upsertValues } from './history.js';
 import { PgLockManager } from './locks.js';
 import { PgApprovalStore } from './approvals.js';
-import { migrate, newerSchema, schemaVersion, SCHEMA_VERSION } from './schema.js';
+import { migrate, newerSchema, openingSchemaVersion, schemaVersion, SCHEMA_VERSION } from './schema.js';
 
 export interface PostgresState extends StateStore {
   readonly backend: 'postgres';
@@ -33,7 +33,7 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
   const db = new Database(url);
   let version: number;
   try {
-    version = await schemaVersion(db.pool);
+    version = await openingSchemaVersion(db.pool);
   } catch (error) {
     await db.close();
     throw unavailable(error, url);
@@ -54,7 +54,10 @@ export async function createPostgresState(url: string, options: { migrate?: 'emp
 
   const lostTargets = new Map<string, string>();
   const key = (app: string, env: string) => `${app}\0${env}`;
-  const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)));
+  const history = new PgHistoryStore(db, (app, env) => lostTargets.get(key(app, env)), {
+    sessionOf: (handle) => locks.sessionOf(handle),
+    heldSession: (app, env) => locks.heldSession(app, env),
+  });
   const locks = new PgLockManager(url, db.pool, {}, (app, env, reason) => {
     if (reason === undefined) lostTargets.delete(key(app, env));
     else lostTargets.set(key(app, env), reason);
