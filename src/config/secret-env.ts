@@ -30,8 +30,16 @@ const ORDINARY = new Set(['enabled', 'disabled', 'secret', 'password']);
  * whole project: what the environment's secrets are, what compose env files keep as ***, what --set refuses.
  */
 export function looksSecret(name: string): boolean {
-  return nameWords(name).some((word) => SECRET_WORDS.has(word) || SECRET_ENDINGS.test(word));
+  let secret = judged.get(name);
+  if (secret === undefined) {
+    secret = nameWords(name).some((word) => SECRET_WORDS.has(word) || SECRET_ENDINGS.test(word));
+    if (judged.size < 10_000) judged.set(name, secret);
+  }
+  return secret;
 }
+
+/** Names judged so far: a command looks through the environment's names many times (each app, each environment). */
+const judged = new Map<string, boolean>();
 
 /** The process environment's variables whose name says they hold a secret, by name (values of 6 characters or more). */
 export function environmentSecrets(env: NodeJS.ProcessEnv): Map<string, string> {
