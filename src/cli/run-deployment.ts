@@ -91,12 +91,12 @@ interface Reporter {
   finish: () => Promise<void>;
 }
 
-/** Ink's live view in a terminal; plain timestamped lines (or JSON lines) in CI, pipes and --json. */
+/** The live view in a terminal (no Ink: it starts as fast as the plain lines); plain timestamped lines (or JSON lines) in CI, pipes and --json. */
 async function createReporter(ctx: CliContext): Promise<Reporter> {
   const live = Boolean(ctx.io.stderr.isTTY) && !ctx.nonInteractive && !ctx.options.json && ctx.options.logFormat !== 'json' && !ctx.options.quiet;
   if (live && !ctx.io.env.DEPLOYCTL_PLAIN) {
-    const { createInkProgress } = await import('../ui/load.js').then((m) => m.loadProgress());
-    return createInkProgress({ stderr: ctx.io.stderr as NodeJS.WriteStream, color: ctx.color });
+    const { createLiveProgress } = await import('../ui/live-progress.js');
+    return createLiveProgress({ stream: ctx.io.stderr, color: ctx.color });
   }
   const { createPlainReporter } = await import('../ui/plain-reporter.js');
   const plain = createPlainReporter({

@@ -1,41 +1,7 @@
-// The Ink side of deployctl, loaded only when a terminal shows it (bundled into dist/ui-bundle/).
+// The Ink side of deployctl: the `ui` board, loaded only when it runs (bundled into dist/ui-bundle/).
 import { render } from 'ink';
-import type { DeployEvent } from '../engine/events.js';
 import { Board, type BoardData, type BoardDeps } from './board.js';
 import { ColorContext } from './color.js';
-import { initialProgress, reduceProgress } from './progress-state.js';
-import { ProgressView } from './progress-view.js';
-
-export function createInkProgress(options: { stderr: NodeJS.WriteStream; color: boolean }) {
-  let state = initialProgress;
-  let paused = false;
-  const view = () => (
-    <ColorContext.Provider value={options.color}>
-      <ProgressView state={paused ? { ...state, running: undefined, tail: [] } : state} animate={!paused} />
-    </ColorContext.Provider>
-  );
-  const instance = render(view(), { stdout: options.stderr, patchConsole: false, exitOnCtrlC: false });
-  return {
-    emit(event: DeployEvent) {
-      state = reduceProgress(state, event);
-      instance.rerender(view());
-    },
-    pause() {
-      paused = true;
-      instance.rerender(view());
-    },
-    resume() {
-      paused = false;
-      instance.rerender(view());
-    },
-    async finish() {
-      state = { ...state, running: undefined, tail: [] };
-      instance.rerender(view());
-      instance.unmount();
-      await instance.waitUntilExit();
-    },
-  };
-}
 
 export async function runBoard(options: {
   deps: BoardDeps;

@@ -1,4 +1,4 @@
-// The deploy progress as a pure reduction of engine events: what the Ink view shows.
+// The deploy progress as a pure reduction of engine events: what the live views show (live-progress.ts in a terminal, the board's ProgressView).
 import type { DeployEvent } from '../engine/events.js';
 import { formatCommand } from '../format.js';
 import type { DeployRecord, HealthAttempt } from '../state/types.js';
@@ -12,7 +12,7 @@ export interface ProgressLine {
 
 export interface ProgressState {
   title?: string;
-  /** Finished lines, shown once (Ink <Static>). */
+  /** Finished lines, shown once. */
   done: ProgressLine[];
   /** What runs now, with a spinner. */
   running?: string;

@@ -127,7 +127,7 @@ describe.skipIf(toolMissing('tmux'))('deployctl in a terminal', () => {
     expect(shown).toContain("✓ command 1/1: node -e 'console.log('\\''migrating'\\'');");
     expect(shown).toMatch(/✓ record: saved web_dev_\S+ \(succeeded\)/);
     expect(shown).toMatch(/deployed web 1\.0\.0 to dev \(record web_dev_\S+\)/);
-    // Ink's view, not the plain lines: no timestamps.
+    // The live view, not the plain lines: no timestamps.
     expect(shown).not.toMatch(/^\d\d:\d\d:\d\d /m);
     expect(screen(ok, true)).toMatch(COLOUR);
 
