@@ -4,11 +4,11 @@
 // facts read from a real folder, then real runs of the built CLI as another user (when the tests run
 // as root, as CI does).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { diskFix, foreignOwner, ownershipFix } from '../../src/state/write-error.js';
-import { cleanEnv, cliPath, tempDir } from '../support/cli.js';
+import { cleanEnv, repoRoot, tempDir } from '../support/cli.js';
 
 describe('the advice for a state folder owned by another user', () => {
   it.each([
@@ -68,13 +68,28 @@ function otherUser(): { uid: number; gid: number } {
   return made;
 }
 
+let cliCopy: string | undefined;
+
+/**
+ * The built CLI where the other user can read it: the checkout may be in a folder only root can enter
+ * (a CI runner's clone in a private temporary folder). The bundles need nothing from node_modules.
+ */
+function cliForOther(): string {
+  if (cliCopy) return cliCopy;
+  const dir = tempDir('deployctl-cli-copy-');
+  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  cliCopy = join(dir, 'bin', 'deployctl.cjs');
+  return cliCopy;
+}
+
 /** The built CLI run as the other user, with a home of root's. */
 function runAsOther(args: string[], home: string): { code: number | null; stderr: string } {
   const { uid, gid } = otherUser();
   const config = tempDir('deployctl-owned-config-');
   chmodSync(config, 0o755);
   execFileSync('sh', ['-c', `printf 'environments:\\n  dev: {}\\n' > "$0/environments.yaml" && printf 'deployments:\\n  svc:\\n    type: shell\\n    version: "1.0.0"\\n    commands: [["true"]]\\n' > "$0/deployments.yaml" && chmod 644 "$0"/*.yaml`, config]);
-  const run = spawnSync(process.execPath, [cliPath, ...args], { uid, gid, encoding: 'utf8', env: cleanEnv({ HOME: '/tmp', DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: config }) });
+  const run = spawnSync(process.execPath, [cliForOther(), ...args], { uid, gid, encoding: 'utf8', env: cleanEnv({ HOME: '/tmp', DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: config }) });
   return { code: run.status, stderr: run.stderr };
 }
 
