@@ -2,9 +2,10 @@
 // once, a decision (approved, rejected, expired: by whom, when). The file backend keeps a request in
 // approvals/{id}.json and its decision in approvals/{id}.decision.json, created exclusively: the first
 // decision wins, however many processes (serve, a waiting CI run) race to make one.
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { randomHex } from './random-hex.js';
 import { guardWrite } from './write-error.js';
 
 export type ApprovalAction = 'deploy' | 'promote' | 'rollback' | 'destroy';
@@ -101,20 +102,27 @@ export class FileApprovalStore implements ApprovalStore {
     let won = false;
     if (!found.decision) {
       const file = join(this.dir, `${id}.decision.json`);
-      // Written whole into a temp file first would lose the exclusivity: the decision is small, one write.
+      // Written whole into a file of its own, then linked to its name: link() fails if the name exists,
+      // so the first decision wins, and nobody ever reads a decision half written (the loser of a race
+      // reads the winner's whole file, never an empty one it would take for no decision yet).
+      const temp = `${file}.${randomHex(6)}.tmp`;
       won = await guardWrite('record an approval decision', file, async () => {
-        let handle;
         try {
-          handle = await open(file, 'wx', 0o600);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-          throw error;
-        }
-        try {
-          await handle.writeFile(`${JSON.stringify(decision)}\n`);
-          await handle.sync();
+          const handle = await open(temp, 'wx', 0o600);
+          try {
+            await handle.writeFile(`${JSON.stringify(decision)}\n`);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          try {
+            await link(temp, file);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+            throw error;
+          }
         } finally {
-          await handle.close();
+          await rm(temp, { force: true });
         }
         return true;
       });

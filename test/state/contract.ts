@@ -485,6 +485,30 @@ export function stateContract(backend: string, create: () => Promise<ContractWor
         expect(await other.approvals.pending()).toEqual([]);
         expect(await w.store.approvals.get('apr_0000000000000000')).toBeUndefined();
       });
+
+      it('a decider that loses the race always reads the whole winning decision, never none (25 races)', async () => {
+        const w = await fresh();
+        const other = await w.open();
+        for (let round = 0; round < 25; round++) {
+          const created = await w.store.approvals.create({
+            action: 'deploy',
+            app: 'web',
+            env: 'prod',
+            version: `1.0.${round}`,
+            origin: 'cli',
+            requestedBy: { name: 'ci-bot' },
+            requestedAt: '2026-11-24T10:00:00.000Z',
+            expiresAt: '2026-11-24T10:30:00.000Z',
+          });
+          const [a, b] = await Promise.all([
+            w.store.approvals.decide(created.id, { status: 'approved', at: '2026-11-24T10:01:00.000Z', by: { name: 'carol' } }),
+            other.approvals.decide(created.id, { status: 'rejected', at: '2026-11-24T10:01:00.000Z', by: { name: 'dan' } }),
+          ]);
+          const winner = a.won ? 'approved' : 'rejected';
+          expect([a.won, b.won].sort()).toEqual([false, true]);
+          expect([a.approval.status, b.approval.status]).toEqual([winner, winner]);
+        }
+      });
     });
 
     describe('races and crashes', () => {
