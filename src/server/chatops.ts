@@ -103,6 +103,8 @@ export class Chatops {
   }
 
   private async read(command: SlashCommand, responseUrl: string): Promise<void> {
+    // The answer first: starting a process (fork and exec) would hold it up, and Slack waits for it.
+    await new Promise((resolve) => setImmediate(resolve));
     const result = await this.deps.startJob({ args: argvOf(command), env: this.deps.env, json: false }).done;
     const text = result.exitCode === 0 ? '```\n' + (result.stdout || '(nothing)').trimEnd() + '\n```' : `\`${describe(command)}\` failed: ${jobError(result)}`;
     await this.deps.slack.respond(responseUrl, { response_type: 'in_channel', text }).catch((e: Error) => this.deps.warn(`could not answer in Slack: ${e.message}`));
