@@ -277,7 +277,7 @@ export function Board({ deps, width = 80, height = 24, initial }: BoardProps) {
         ) : null}
         {mode.kind === 'running' ? (
           <Box flexDirection="column" key={resetKey}>
-            <ProgressView state={progress as ProgressState} staticLines={false} animate={!mode.done} maxLines={progressLines - (mode.done ? 1 : 0)} />
+            <ProgressView state={progress as ProgressState} animate={!mode.done} maxLines={progressLines - (mode.done ? 1 : 0)} />
             {mode.done ? <Text bold>{mode.exitCode === 0 ? '✓ done' : `✗ failed (exit ${mode.exitCode})`} · any key to go back</Text> : null}
           </Box>
         ) : null}

@@ -1,6 +1,7 @@
-// Live progress of a deploy, rollback or promotion: finished lines in <Static>, the running step with a
-// spinner and the last lines of its output, then a summary. It only displays engine events.
-import { Box, Static, Text } from 'ink';
+// The progress of a deployment inside the board (`deployctl ui`): the last finished lines that fit, the
+// running step with a spinner and the last lines of its output, then a summary. It only displays engine
+// events. (A deploy in a terminal shows the same lines without Ink: live-progress.ts.)
+import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { usePaint } from './color.js';
 import type { ProgressLine, ProgressState } from './progress-state.js';
@@ -26,7 +27,7 @@ function Spinner({ animate = true }: { readonly animate?: boolean }) {
   return <Text color={paint('cyan')}>{FRAMES[frame]}</Text>;
 }
 
-function ProgressLineView({ line, truncate = false }: { readonly line: ProgressLine; readonly truncate?: boolean }) {
+function ProgressLineView({ line }: { readonly line: ProgressLine }) {
   const paint = usePaint();
   const [mark, color] = MARK[line.status];
   if (line.status === 'output') {
@@ -38,42 +39,33 @@ function ProgressLineView({ line, truncate = false }: { readonly line: ProgressL
     );
   }
   return (
-    <Text wrap={truncate ? 'truncate-end' : 'wrap'}>
+    <Text wrap="truncate-end">
       <Text color={paint(color)}>{mark}</Text> {line.text}
     </Text>
   );
 }
 
-/**
- * The live part: running step, output tail, summary. `staticLines` uses <Static> (a whole-screen deploy);
- * without it (inside the board) only the last lines that fit in `maxLines` are shown.
- */
+/** The last lines that fit in `maxLines`, the running step and its output tail, and the summary. */
 export function ProgressView({
   state,
-  staticLines = true,
   animate = true,
   maxLines = 12,
 }: {
   readonly state: ProgressState;
-  readonly staticLines?: boolean;
   readonly animate?: boolean;
   readonly maxLines?: number;
 }) {
   const paint = usePaint();
   const summary = state.finished.length > 0 && !state.running ? state.finished : [];
-  const live = (state.running ? 1 + state.tail.length : 0) + (summary.length > 0 && !staticLines ? 1 : 0);
+  const live = (state.running ? 1 + state.tail.length : 0) + (summary.length > 0 ? 1 : 0);
   const recent = state.done.slice(-Math.max(1, maxLines - live));
   return (
     <Box flexDirection="column">
-      {staticLines ? (
-        <Static items={state.done}>{(l) => <ProgressLineView key={l.key} line={l} />}</Static>
-      ) : (
-        <Box flexDirection="column">
-          {recent.map((l) => (
-            <ProgressLineView key={l.key} line={l} truncate />
-          ))}
-        </Box>
-      )}
+      <Box flexDirection="column">
+        {recent.map((l) => (
+          <ProgressLineView key={l.key} line={l} />
+        ))}
+      </Box>
       {state.running ? (
         <Box flexDirection="column">
           <Text wrap="truncate-end">
@@ -87,7 +79,7 @@ export function ProgressView({
           ))}
         </Box>
       ) : null}
-      {summary.length > 0 && !staticLines ? <Text bold>{summary.map((r) => `${r.action} ${r.version}: ${r.status}`).join(' · ')}</Text> : null}
+      {summary.length > 0 ? <Text bold>{summary.map((r) => `${r.action} ${r.version}: ${r.status}`).join(' · ')}</Text> : null}
     </Box>
   );
 }
