@@ -38,11 +38,21 @@ export async function runDeployment(
       quitNow({ exitCode: ExitCode.interrupted });
       return;
     }
+    if (signal === 'SIGHUP') {
+      // The terminal is gone (closed, or the SSH session dropped): what is still written to it fails,
+      // and must not end deployctl before it has stopped the commands and recorded how they ended.
+      const ignore = () => {};
+      ctx.io.stdout.on?.('error', ignore);
+      ctx.io.stderr.on?.('error', ignore);
+    }
     logLine(ctx, 'warn', 'signal', `${signal}: stopping the running commands (press Ctrl-C again to quit at once)`);
     abort.abort();
   };
+  // Ctrl-C, a kill, and a terminal closed under a running deployment (SIGHUP): the commands' process
+  // trees are stopped, not left running without anyone watching them.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     // The core's events go to the reporter, which exists by the time the deployment sends any.
     let reporter: Reporter | undefined;
@@ -81,6 +91,7 @@ export async function runDeployment(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }
 

@@ -2,11 +2,12 @@
 // spinner and its output while it runs, then the finished lines, the summary and no spinner; and the
 // deploy loads no Ink (dist/ui-bundle/, ink, react): the live view is plain code in the handlers bundle.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, tempDir } from '../support/cli.js';
 import { toolMissing } from '../support/tools.js';
+import { isPidAlive } from '../../src/state/process.js';
 
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 const sessions: string[] = [];
@@ -53,7 +54,7 @@ describe.skipIf(toolMissing('tmux'))('the live view of a deploy in a terminal', 
         '  web:',
         '    type: shell',
         '    commands:',
-        `      - [node, -e, "console.log('migrating users'); console.log('migrating orders'); const t = setInterval(() => { if (require('fs').existsSync(process.env.GO)) { clearInterval(t); console.log('migrated') } }, 20)"]`,
+        `      - [node, -e, "console.log('migrating users'); console.log('migrating orders'); const t = setInterval(() => { if (require('fs').existsSync(process.env.GO)) { clearInterval(t); console.log('migrated') } }, 20); setTimeout(() => process.exit(1), 60000).unref()"]`,
         `      - [node, -e, "console.log('warming caches')"]`,
         '',
       ].join('\n'),
@@ -96,5 +97,31 @@ describe.skipIf(toolMissing('tmux'))('the live view of a deploy in a terminal', 
     const loaded = readFileSync(trace, 'utf8').trim().split('\n');
     expect(loaded.some((url) => url.endsWith('/dist/cli/handlers.bundle.cjs'))).toBe(true);
     expect(loaded.filter((url) => /\/dist\/ui-bundle\/|\/node_modules\/(ink|react|yoga-layout)\//.test(url))).toEqual([]);
+  });
+
+  it('a terminal closed under a running deploy (SIGHUP): its commands are stopped and the record says interrupted', async () => {
+    const dir = tempDir();
+    const home = tempDir();
+    const pidFile = join(tempDir(), 'pid');
+    writeFileSync(join(dir, 'environments.yaml'), 'environments:\n  dev: {}\n');
+    writeFileSync(
+      join(dir, 'deployments.yaml'),
+      `deployments:\n  web:\n    type: shell\n    commands:\n      - [node, -e, "require('fs').writeFileSync(${JSON.stringify(pidFile).replace(/"/g, '\\"')}, String(process.pid)); setInterval(() => console.log('working'), 50); setTimeout(() => process.exit(1), 60000)"]\n`,
+    );
+    const session = `deployctl-hup-${process.pid}`;
+    sessions.push(session);
+    const vars = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm-256color', NO_COLOR: '1', DEPLOYCTL_HOME: home, DEPLOYCTL_CONFIG_DIR: dir };
+    const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `env -i ${Object.entries(vars).map(([k, v]) => quoted(`${k}=${v}`)).join(' ')} ${[process.execPath, cliPath].map(quoted).join(' ')} deploy web -e dev --version 1.0.0`);
+    await waitFor(session, '│ working');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(isPidAlive(pid)).toBe(true);
+    tmux('kill-session', '-t', session);
+    const records = () => (existsSync(join(home, 'history')) ? readdirSync(join(home, 'history')).filter((f) => f.endsWith('.json')) : []);
+    const status = () => records().map((f) => (JSON.parse(readFileSync(join(home, 'history', f), 'utf8')) as { status: string }).status);
+    for (const end = Date.now() + 20_000; (isPidAlive(pid) || status()[0] !== 'interrupted') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    expect(isPidAlive(pid)).toBe(false);
+    expect(status()).toEqual(['interrupted']);
+    expect(readdirSync(join(home, 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 });

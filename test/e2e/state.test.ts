@@ -108,7 +108,7 @@ describe('a deploy that dies', () => {
     expect(recordsIn(home).find((r) => r.status === 'interrupted')?.error?.message).toContain('stopped before this deployment finished');
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s: exit 130, the child process tree is gone, the record says interrupted, the lock is released', async (signal) => {
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s: exit 130, the child process tree is gone, the record says interrupted, the lock is released', async (signal) => {
     const pidFile = join(tempDir(), 'pids');
     const { home, env } = setup(['sh', '-c', `sleep 30 & echo $! >> "${pidFile}"; echo $$ >> "${pidFile}"; wait`]);
     const run = start(['deploy', 'svc', '-e', 'dev'], env);
