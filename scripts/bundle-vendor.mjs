@@ -16,5 +16,7 @@ for (const name of readdirSync(join(root, 'src/vendor')).map((file) => file.repl
     format: 'cjs',
     target: 'node20',
     logLevel: 'warning',
+    // pg's optional native driver: required only through pg.native, which deployctl never reads.
+    external: ['pg-native'],
   });
 }

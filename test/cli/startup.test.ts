@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +64,19 @@ describe('CLI start-up', () => {
     const run = await runCli(['deploy', 'web'], { spawn: true });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("required option '-e, --env <env>' not specified");
+  });
+});
+
+describe('the PostgreSQL driver', () => {
+  it('is loaded from its bundle (dist/vendor/pg.cjs) when built, not from node_modules, and works', () => {
+    const script = [
+      `import { createRequire } from 'node:module';`,
+      `const { loadPg } = await import(${JSON.stringify(join(repoRoot, 'dist/state/postgres/connection.js'))});`,
+      `const pg = loadPg();`,
+      `const loaded = Object.keys(createRequire(import.meta.url).cache);`,
+      `console.log(JSON.stringify({ client: typeof pg.Client, pool: typeof pg.Pool, bundle: loaded.some((f) => f.endsWith('/dist/vendor/pg.cjs')), modules: loaded.filter((f) => f.includes('/node_modules/pg')).length, navigator: 'navigator' in globalThis }));`,
+    ].join('\n');
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: cleanEnv() }));
+    expect(out).toEqual({ client: 'function', pool: 'function', bundle: true, modules: 0, navigator: false });
   });
 });

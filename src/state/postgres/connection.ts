@@ -9,10 +9,18 @@ type PgModule = typeof Pg;
 
 let driver: PgModule | undefined;
 
-/** node-postgres, required at run time (never bundled: its optional native part is not there). */
+/** node-postgres, required on first use: its bundle (dist/vendor/pg.cjs) when built, else the package. */
 export function loadPg(): PgModule {
   if (!driver) {
-    const require = createRequire(import.meta.url);
+    const load = createRequire(import.meta.url);
+    const require = (name: 'pg'): PgModule => {
+      try {
+        return (load('../../vendor/pg.cjs') as { default: PgModule }).default;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+        return load(name) as PgModule;
+      }
+    };
     // pg asks at load whether it runs in a Cloudflare Worker: without a global navigator (Node 20) it
     // builds a fetch Response to find out, which loads Node's whole fetch implementation (about 20 ms).
     // A navigator that says Node answers at once; it is gone again right after.
